@@ -1,0 +1,102 @@
+"""From statements to bound models: look each statement up, bind its arguments,
+and sort layers from settings.
+
+In: a parsed `Spec`. Out: `Collected` — the bound layers in order, the bound
+settings by name (all of them, for `example` and `eval`), and a diagnostic for
+every unknown statement, bad argument or setting given twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from spec_lang import ast
+from spec_lang.errors import Diagnostic, Label
+
+from .layers import Layer
+from .registry import FAMILIES, lookup, statement_names
+from .statement import Bound, bind
+from .suggest import closest, did_you_mean
+
+
+@dataclass
+class Collected:
+    layers: list[Bound] = field(default_factory=list)
+    settings: dict[str, list[Bound]] = field(default_factory=dict)
+    problems: list[Diagnostic] = field(default_factory=list)
+
+    def one(self, name: str) -> Bound | None:
+        found = self.settings.get(name)
+        return found[0] if found else None
+
+    def all(self, name: str) -> list[Bound]:
+        return self.settings.get(name, [])
+
+
+def collect(spec: ast.Spec) -> Collected:
+    out = Collected()
+    for stmt in spec.statements:
+        result = bind_statement(stmt)
+        if isinstance(result, list):
+            out.problems += result
+        elif isinstance(result.model, Layer):
+            out.layers.append(result)
+        else:
+            _add_setting(out, result)
+    return out
+
+
+def _add_setting(out: Collected, bound: Bound) -> None:
+    name = bound.statement.name
+    earlier = out.settings.setdefault(name, [])
+    if earlier and not type(bound.model).repeatable:
+        first = earlier[0].statement
+        out.problems.append(Diagnostic(
+            f"`{name}` is given twice", bound.statement.span, "given again here",
+            (Label(first.span, "first given here"),), hint=f"keep one `{name}` statement"))
+        return
+    earlier.append(bound)
+
+
+def bind_statement(stmt: ast.Statement) -> Bound | list[Diagnostic]:
+    entry = lookup(stmt.name)
+    if entry is None:
+        return [_unknown_statement(stmt)]
+    if isinstance(entry, dict):
+        return _bind_member(stmt, entry)
+    return bind(entry, stmt, stmt.args, stmt.name)
+
+
+def _bind_member(stmt: ast.Statement, members: dict[str, type]) -> Bound | list[Diagnostic]:
+    choices = ", ".join(f"`{m}`" for m in members)
+    first = stmt.args[0] if stmt.args else None
+    if not isinstance(first, ast.Word):
+        span = first.span if first is not None else stmt.name_span
+        return [Diagnostic(f"`{stmt.name}` needs a name: one of {choices}", span,
+                           f"expected a {stmt.name} name", hint=f"e.g. `{_example(members)}`")]
+    cls = members.get(first.name)
+    if cls is None:
+        hint = did_you_mean(first.name, members) or f"choose one of {choices}"
+        return [Diagnostic(f"unknown {stmt.name} `{first.name}`", first.span, f"not a {stmt.name}",
+                           hint=hint)]
+    return bind(cls, stmt, stmt.args[1:], f"{stmt.name} {first.name}")
+
+
+def _article(word: str) -> str:
+    return f"an {word}" if word[:1] in "aeiou" else f"a {word}"
+
+
+def _example(members: dict[str, type]) -> str:
+    cls = next(iter(members.values()))
+    return cls.example or f"{cls.keyword}"
+
+
+def _unknown_statement(stmt: ast.Statement) -> Diagnostic:
+    for family, members in FAMILIES.items():
+        if stmt.name in members:
+            return Diagnostic(f"unknown statement `{stmt.name}`", stmt.name_span, "not a statement",
+                              hint=f"`{stmt.name}` is {_article(family)}: write `{family} {stmt.name}`")
+    best = closest(stmt.name, statement_names())
+    hint = f"did you mean `{best}`?" if best else (
+        "statements are " + ", ".join(f"`{n}`" for n in statement_names()))
+    return Diagnostic(f"unknown statement `{stmt.name}`", stmt.name_span, "not a statement", hint=hint)

@@ -1,0 +1,40 @@
+"""Checked spec to torch module.
+
+In: spec text, a `pathlib.Path`, a parsed `Spec`, a `Program` or a `CheckedSpec`.
+Out: an `nn.Sequential` whose modules are built in spec order, with nothing else
+drawing from torch's random generator in between — so after the same
+`torch.manual_seed` its initial weights equal a hand-written model's.
+"""
+
+from __future__ import annotations
+
+import os
+
+from spec_lang import ast
+
+from .check import check
+from .limits import Limits
+from .model import CheckedSpec, Program
+
+
+def as_program(spec, *, filename: str | None = None, limits: Limits | None = None,
+               require_data: bool = False) -> Program:
+    """Any accepted spec form, checked."""
+    if isinstance(spec, Program):
+        return spec
+    if isinstance(spec, CheckedSpec):
+        return Program(spec, "", filename or "<spec>", ())
+    return check(spec, filename=filename, limits=limits, require_data=require_data)
+
+
+def compile_spec(spec: str | os.PathLike | ast.Spec | Program | CheckedSpec, *,
+                 filename: str | None = None, limits: Limits | None = None):
+    """Build the network a spec describes (untrained; seed torch first for fixed weights)."""
+    from torch import nn
+
+    checked = as_program(spec, filename=filename, limits=limits).spec
+    modules, width = [], checked.input_width
+    for layer in checked.layers:
+        modules.append(layer.build(width))
+        width = layer.output_width(width)
+    return nn.Sequential(*modules)

@@ -1,0 +1,6 @@
+"""The layer statements. Each file holds one family and registers its classes."""
+
+from . import activations, dropout, linear  # noqa: F401  (registration)
+from .base import Layer
+
+__all__ = ["Layer"]

@@ -1,0 +1,29 @@
+"""`dropout p=0.1`: nn.Dropout, active in training and off in eval mode."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from .base import Layer
+from ..registry import register
+
+
+@register
+class Dropout(Layer):
+    kind: Literal["dropout"] = "dropout"
+    p: float = Field(0.5, ge=0, lt=1, title="dropout probability `p`")
+    keyword = "dropout"
+    torch_name = "Dropout"
+    positional = ("p",)
+    example = "dropout p=0.1"
+    hints = {"p": "the share of inputs zeroed in training, from 0 up to (not including) 1, e.g. `dropout p=0.1`"}
+
+    def describe(self) -> str:
+        return f"Dropout(p={self.p:g})"
+
+    def build(self, width: int):
+        from torch import nn
+
+        return nn.Dropout(self.p)

@@ -1,0 +1,85 @@
+"""`loss mse|l1|huber|cross_entropy|bce|bce_logits`: validated loss settings.
+
+In: the options after the loss's name. Out: a frozen model with the torch
+class name and arguments, and `target_problem(target, outputs)`, which says why
+a target does not fit the network (or None). No torch here.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Literal
+
+from pydantic import Field
+
+from .registry import member
+from .statement import StatementModel
+
+
+class Loss(StatementModel):
+    kind: str
+    torch_name: ClassVar[str] = ""
+    class_targets: ClassVar[bool] = False
+
+    def torch_kwargs(self) -> dict[str, Any]:
+        return self.model_dump(exclude={"kind"})
+
+    def target_problem(self, target: tuple[float, ...], outputs: int) -> str | None:
+        if len(target) in (1, outputs):
+            return None
+        return f"the target has {len(target)} values, but the network has {outputs} outputs"
+
+
+@member("loss")
+class MSE(Loss):
+    kind: Literal["mse"] = "mse"
+    keyword = "mse"
+    torch_name = "MSELoss"
+
+
+@member("loss")
+class L1(Loss):
+    kind: Literal["l1"] = "l1"
+    keyword = "l1"
+    torch_name = "L1Loss"
+
+
+@member("loss")
+class Huber(Loss):
+    kind: Literal["huber"] = "huber"
+    delta: float = Field(1.0, gt=0, title="`delta`")
+    keyword = "huber"
+    torch_name = "HuberLoss"
+    example = "loss huber delta=1.0"
+
+
+@member("loss")
+class BCE(Loss):
+    kind: Literal["bce"] = "bce"
+    keyword = "bce"
+    torch_name = "BCELoss"
+
+
+@member("loss")
+class BCEWithLogits(Loss):
+    kind: Literal["bce_logits"] = "bce_logits"
+    keyword = "bce_logits"
+    torch_name = "BCEWithLogitsLoss"
+
+
+@member("loss")
+class CrossEntropy(Loss):
+    kind: Literal["cross_entropy"] = "cross_entropy"
+    keyword = "cross_entropy"
+    torch_name = "CrossEntropyLoss"
+    class_targets = True
+
+    def target_problem(self, target: tuple[float, ...], outputs: int) -> str | None:
+        if len(target) != 1:
+            return f"`cross_entropy` takes one class index as target, not {len(target)} values"
+        value = target[0]
+        if value != int(value) or not 0 <= value < outputs:
+            return f"the class index must be a whole number from 0 to {outputs - 1}, not {value:g}"
+        return None
+
+
+DEFAULT = MSE()

@@ -1,0 +1,91 @@
+"""The checked spec: everything the runtime needs, validated and frozen.
+
+In: the settings and resolved layers found by `check`. Out: `CheckedSpec`
+(pydantic; layers, optimizer and loss are discriminated unions on `kind`) and
+`Program`, which pairs it with the source text and the span of each layer so
+that later stages can still point at the file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Union
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from spec_lang import ast
+
+from . import layers as _layers, losses as _losses, optimizers as _optimizers
+from .registry import FAMILIES, layer_classes
+from .settings import Data, Example, Vector
+
+
+def _union(classes: list[type]):
+    return Annotated[Union[tuple(classes)], Field(discriminator="kind")]
+
+
+LayerModel = _union(layer_classes())
+OptimizerModel = _union(list(FAMILIES["optimizer"].values()))
+LossModel = _union(list(FAMILIES["loss"].values()))
+
+
+class LayerInfo(BaseModel):
+    """One row of the model summary."""
+
+    model_config = ConfigDict(frozen=True)
+
+    index: int
+    name: str
+    input_width: int
+    output_width: int
+    parameters: int
+
+
+class CheckedSpec(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    input_width: int
+    layers: tuple[LayerModel, ...]
+    optimizer: OptimizerModel = Field(default_factory=lambda: _optimizers.DEFAULT)
+    loss: LossModel = Field(default_factory=lambda: _losses.DEFAULT)
+    epochs: int = 100
+    examples: tuple[Example, ...] = ()
+    evals: tuple[Vector, ...] = ()
+    seed: int = 0
+    batch: int | None = None
+    shuffle: bool = False
+    data: Data | None = None
+
+    def summary(self) -> tuple[LayerInfo, ...]:
+        rows, width = [], self.input_width
+        for index, layer in enumerate(self.layers):
+            out = layer.output_width(width)
+            rows.append(LayerInfo(index=index, name=layer.describe(), input_width=width,
+                                  output_width=out, parameters=layer.parameter_count(width)))
+            width = out
+        return tuple(rows)
+
+    @property
+    def output_width(self) -> int:
+        width = self.input_width
+        for layer in self.layers:
+            width = layer.output_width(width)
+        return width
+
+    @property
+    def parameter_count(self) -> int:
+        return sum(row.parameters for row in self.summary())
+
+
+@dataclass(frozen=True)
+class Program:
+    """A checked spec with the text it came from."""
+
+    spec: CheckedSpec
+    source: str
+    filename: str
+    layer_spans: tuple[ast.Span, ...]
+    data_span: ast.Span | None = None
+
+
+_ = _layers  # the layer classes must be registered before the unions above are built

@@ -1,0 +1,101 @@
+"""`optimizer sgd|adam|adamw|rmsprop ...`: validated optimizer settings.
+
+In: the options after the optimizer's name. Out: a frozen model whose
+`torch_name` and `torch_kwargs()` say how the runtime builds the torch optimizer.
+No torch here.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Literal
+
+from pydantic import Field, model_validator
+
+from .registry import member
+from .statement import StatementModel
+
+_LR = "the learning rate, e.g. `lr=0.01`"
+_BETA = "a decay rate from 0 up to (not including) 1, e.g. 0.9"
+
+
+class Optimizer(StatementModel):
+    kind: str
+    torch_name: ClassVar[str] = ""
+
+    def torch_kwargs(self) -> dict[str, Any]:
+        return self.model_dump(exclude={"kind"})
+
+
+@member("optimizer")
+class SGD(Optimizer):
+    kind: Literal["sgd"] = "sgd"
+    lr: float = Field(0.01, gt=0, title="learning rate `lr`")
+    momentum: float = Field(0.0, ge=0, lt=1, title="`momentum`")
+    dampening: float = Field(0.0, ge=0, le=1, title="`dampening`")
+    weight_decay: float = Field(0.0, ge=0, title="`weight_decay`")
+    nesterov: bool = Field(False, title="`nesterov`")
+
+    keyword = "sgd"
+    torch_name = "SGD"
+    flags = {"nesterov": ("nesterov", True)}
+    example = "optimizer sgd lr=0.01 momentum=0.9"
+    hints = {"lr": _LR, "momentum": "momentum runs from 0 up to (not including) 1, e.g. `momentum=0.9`"}
+
+    @model_validator(mode="after")
+    def _nesterov_needs_momentum(self) -> SGD:
+        if self.nesterov and (self.momentum <= 0 or self.dampening != 0):
+            raise ValueError("`nesterov` needs a momentum above 0 and no dampening")
+        return self
+
+
+class _AdamLike(Optimizer):
+    lr: float = Field(0.001, gt=0, title="learning rate `lr`")
+    beta1: float = Field(0.9, ge=0, lt=1, title="`beta1`")
+    beta2: float = Field(0.999, ge=0, lt=1, title="`beta2`")
+    eps: float = Field(1e-8, gt=0, title="`eps`")
+    weight_decay: float = Field(0.0, ge=0, title="`weight_decay`")
+    amsgrad: bool = Field(False, title="`amsgrad`")
+
+    flags = {"amsgrad": ("amsgrad", True)}
+    hints = {"lr": _LR, "beta1": _BETA, "beta2": _BETA}
+
+    def torch_kwargs(self) -> dict[str, Any]:
+        kwargs = self.model_dump(exclude={"kind", "beta1", "beta2"})
+        return {"betas": (self.beta1, self.beta2), **kwargs}
+
+
+@member("optimizer")
+class Adam(_AdamLike):
+    kind: Literal["adam"] = "adam"
+    keyword = "adam"
+    torch_name = "Adam"
+    example = "optimizer adam lr=0.001"
+
+
+@member("optimizer")
+class AdamW(_AdamLike):
+    kind: Literal["adamw"] = "adamw"
+    weight_decay: float = Field(0.01, ge=0, title="`weight_decay`")
+    keyword = "adamw"
+    torch_name = "AdamW"
+    example = "optimizer adamw lr=0.001 weight_decay=0.01"
+
+
+@member("optimizer")
+class RMSprop(Optimizer):
+    kind: Literal["rmsprop"] = "rmsprop"
+    lr: float = Field(0.01, gt=0, title="learning rate `lr`")
+    alpha: float = Field(0.99, ge=0, lt=1, title="`alpha`")
+    eps: float = Field(1e-8, gt=0, title="`eps`")
+    weight_decay: float = Field(0.0, ge=0, title="`weight_decay`")
+    momentum: float = Field(0.0, ge=0, lt=1, title="`momentum`")
+    centered: bool = Field(False, title="`centered`")
+
+    keyword = "rmsprop"
+    torch_name = "RMSprop"
+    flags = {"centered": ("centered", True)}
+    example = "optimizer rmsprop lr=0.01"
+    hints = {"lr": _LR, "alpha": _BETA}
+
+
+DEFAULT = SGD()

@@ -1,0 +1,65 @@
+"""The one table from statement names to their models.
+
+In: classes decorated with `@register` (layers, settings) or `@member(family)`
+(the optimizers and losses picked by the word after `optimizer` / `loss`).
+Out: lookups by statement name, the list of names for "did you mean", and the
+statements that take a given option.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, TypeVar
+
+if TYPE_CHECKING:
+    from .statement import StatementModel
+
+T = TypeVar("T")
+
+STATEMENTS: dict[str, type] = {}
+FAMILIES: dict[str, dict[str, type]] = {"optimizer": {}, "loss": {}}
+
+
+def register(cls: T) -> T:
+    """Register a statement model under its `keyword`."""
+    STATEMENTS[cls.keyword] = cls  # type: ignore[attr-defined]
+    return cls
+
+
+def member(family: str):
+    """Register a model as `<family> <keyword>`, e.g. `optimizer sgd`."""
+
+    def add(cls: T) -> T:
+        FAMILIES[family][cls.keyword] = cls  # type: ignore[attr-defined]
+        return cls
+
+    return add
+
+
+def _load() -> None:
+    from . import layers, losses, optimizers, settings  # noqa: F401  (registration)
+
+
+def statement_names() -> list[str]:
+    _load()
+    return sorted(list(STATEMENTS) + list(FAMILIES))
+
+
+def lookup(name: str) -> type[StatementModel] | dict[str, type] | None:
+    _load()
+    return STATEMENTS.get(name) or FAMILIES.get(name)
+
+
+def statements_taking(option: str) -> list[str]:
+    """Statement names (`optimizer sgd`, `leaky_relu`) that accept `option=`."""
+    _load()
+    found = [name for name, cls in STATEMENTS.items() if option in cls.option_names()]
+    for family, members in FAMILIES.items():
+        found += [f"{family} {name}" for name, cls in members.items() if option in cls.option_names()]
+    return sorted(found)
+
+
+def layer_classes() -> list[type]:
+    _load()
+    from .layers import Layer
+
+    return [cls for cls in STATEMENTS.values() if issubclass(cls, Layer)]

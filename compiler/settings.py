@@ -1,0 +1,99 @@
+"""The run's settings: input, epochs, example, eval, seed, batch, shuffle, data.
+
+In: a setting statement's arguments. Out: a frozen model per statement. Each
+setting may be given once, except `example` and `eval`.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import Field, field_validator
+
+from .registry import register
+from .statement import StatementModel
+
+Vector = tuple[float, ...]
+
+
+def _as_vector(value: Any) -> Any:
+    """A bare number where a vector is expected is a vector of one."""
+    return (value,) if isinstance(value, (int, float)) else value
+
+
+@register
+class Input(StatementModel):
+    width: int = Field(ge=1, title="input width")
+    keyword = "input"
+    positional = ("width",)
+    example = "input 2"
+
+
+@register
+class Epochs(StatementModel):
+    count: int = Field(ge=1, title="number of epochs")
+    keyword = "epochs"
+    positional = ("count",)
+    example = "epochs 100"
+
+
+@register
+class Seed(StatementModel):
+    value: int = Field(ge=0, lt=2**63, title="seed")
+    keyword = "seed"
+    positional = ("value",)
+    example = "seed 0"
+
+
+@register
+class Batch(StatementModel):
+    size: int = Field(ge=1, title="batch size")
+    keyword = "batch"
+    positional = ("size",)
+    example = "batch 4"
+
+
+@register
+class Shuffle(StatementModel):
+    keyword = "shuffle"
+
+
+@register
+class Example(StatementModel):
+    input: Vector = Field(min_length=1, title="input")
+    target: Vector = Field(min_length=1, title="target")
+    keyword = "example"
+    arrow = ("input", "target")
+    positional = ("input",)
+    repeatable = True
+    example = "example [1, 1] -> [10]"
+    hints = {"target": "write the target after an arrow: `example [1, 1] -> [10]`"}
+
+    _vectors = field_validator("input", "target", mode="before")(_as_vector)
+
+
+@register
+class Eval(StatementModel):
+    input: Vector = Field(min_length=1, title="input")
+    keyword = "eval"
+    positional = ("input",)
+    repeatable = True
+    example = "eval [1, 1]"
+
+    _vectors = field_validator("input", mode="before")(_as_vector)
+
+
+@register
+class Data(StatementModel):
+    path: str = Field(min_length=1, title="file name")
+    inputs: tuple[str, ...] | None = Field(None, title="input columns")
+    target: tuple[str, ...] | None = Field(None, title="target columns")
+    header: Literal["auto", "yes", "no"] = Field("auto", title="header")
+    keyword = "data"
+    positional = ("path",)
+    example = 'data "xor.csv"'
+
+    @field_validator("inputs", "target", mode="before")
+    @classmethod
+    def _names(cls, value: Any) -> Any:
+        return (value,) if isinstance(value, (str, int)) else value

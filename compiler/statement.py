@@ -1,0 +1,172 @@
+"""The base of every statement model, and how a statement's arguments bind to it.
+
+In: an AST `Statement`. Out: a `Bound` — a validated, frozen pydantic model and
+the span of every argument that gave it a field — or a list of `Diagnostic`s
+(unknown option or word, too many arguments, a value pydantic refused), each
+pointing at the argument at fault.
+
+A model says how its arguments bind with class variables: `positional` (fields
+filled by bare values, in order), `arrow` (the two fields a `left -> right`
+argument fills), `flags` (bare words that set a field). Every other field is an
+option, written `name=value`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar, Mapping
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from spec_lang import ast
+from spec_lang.errors import Diagnostic
+
+from .messages import pydantic_diagnostic, shown
+from .suggest import did_you_mean
+
+
+class StatementModel(BaseModel):
+    """A statement's validated content. Subclasses are frozen and forbid extra fields."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+
+    keyword: ClassVar[str] = ""
+    positional: ClassVar[tuple[str, ...]] = ()
+    arrow: ClassVar[tuple[str, str] | None] = None
+    flags: ClassVar[Mapping[str, tuple[str, Any]]] = {}
+    hints: ClassVar[Mapping[str, str]] = {}
+    example: ClassVar[str] = ""
+    repeatable: ClassVar[bool] = False
+
+    @classmethod
+    def option_names(cls) -> tuple[str, ...]:
+        fixed = set(cls.arrow or ()) | {"kind"}
+        return tuple(name for name in cls.model_fields if name not in fixed)
+
+    @classmethod
+    def title_of(cls, name: str) -> str:
+        info = cls.model_fields.get(name)
+        return info.title if info is not None and info.title else name
+
+
+@dataclass(frozen=True)
+class Bound:
+    """A statement checked against its model: the model and where each field came from."""
+
+    model: StatementModel
+    statement: ast.Statement
+    spans: Mapping[str, ast.Span]
+
+    def span_of(self, name: str) -> ast.Span:
+        return self.spans.get(name, self.statement.span)
+
+
+def value_of(node: ast.Value | tuple) -> Any:
+    """The plain Python value of an argument node."""
+    if isinstance(node, tuple):
+        return tuple(value_of(n) for n in node)
+    if isinstance(node, ast.Number):
+        return node.value
+    if isinstance(node, ast.Word):
+        return node.name
+    if isinstance(node, ast.String):
+        return node.value
+    if isinstance(node, ast.Vector):
+        return tuple(item.value for item in node.items)
+    raise TypeError(f"not a value: {node!r}")
+
+
+def bind(cls: type[StatementModel], stmt: ast.Statement, args: tuple[ast.Arg, ...],
+         name: str) -> Bound | list[Diagnostic]:
+    """Fill `cls` from `args` (the statement's arguments after any sub-kind word)."""
+    values: dict[str, Any] = {}
+    spans: dict[str, ast.Span] = {}
+    nodes: dict[str, Any] = {}
+    problems: list[Diagnostic] = []
+    free = list(cls.positional)
+    for arg in args:
+        problem = _bind_one(cls, arg, name, free, values, spans, nodes)
+        if problem:
+            problems.append(problem)
+    if problems:
+        return problems
+    if "kind" in cls.model_fields:
+        values["kind"] = cls.keyword
+    try:
+        model = cls(**values)
+    except ValidationError as err:
+        return [pydantic_diagnostic(e, cls, stmt, name, spans, nodes) for e in err.errors()]
+    return Bound(model, stmt, spans)
+
+
+def _set(field: str, node: Any, values: dict, spans: dict, nodes: dict) -> None:
+    values[field] = value_of(node)
+    spans[field] = node.span
+    nodes[field] = node
+
+
+def _bind_one(cls, arg, name, free, values, spans, nodes) -> Diagnostic | None:
+    if isinstance(arg, ast.Option):
+        return _bind_option(cls, arg, name, values, spans, nodes)
+    if isinstance(arg, ast.Arrow) and cls.arrow:
+        first, second = cls.arrow
+        if first in values or second in values:
+            return _extra(arg, name, cls)
+        if arg.left is not None:
+            _set(first, arg.left, values, spans, nodes)
+        _set(second, arg.right, values, spans, nodes)
+        spans["arrow"] = arg.span
+        for taken in (first, second):
+            if taken in free:
+                free.remove(taken)
+        return None
+    if isinstance(arg, ast.Word) and arg.name in cls.flags:
+        field, value = cls.flags[arg.name]
+        if field in values:
+            return Diagnostic(f"`{field}` is set twice in `{name}`", arg.span, "set again here",
+                              hint="keep one of them")
+        values[field], spans[field], nodes[field] = value, arg.span, arg
+        return None
+    free[:] = [f for f in free if f not in values]
+    if free and not isinstance(arg, ast.Arrow):
+        _set(free.pop(0), arg, values, spans, nodes)
+        return None
+    if isinstance(arg, ast.Word):
+        words = list(cls.flags)
+        hint = did_you_mean(arg.name, words) or (
+            f"`{name}` takes the words {', '.join(f'`{w}`' for w in words)}" if words
+            else _usage(cls, name))
+        return Diagnostic(f"unknown word `{arg.name}` in `{name}`", arg.span, "not understood",
+                          hint=hint)
+    return _extra(arg, name, cls)
+
+
+def _extra(arg, name: str, cls) -> Diagnostic:
+    return Diagnostic(f"unexpected argument {shown(arg)} to `{name}`", arg.span, "not expected here",
+                      hint=_usage(cls, name))
+
+
+def _usage(cls, name: str) -> str:
+    return f"write it like `{cls.example}`" if cls.example else f"`{name}` takes no arguments"
+
+
+def _bind_option(cls, opt: ast.Option, name, values, spans, nodes) -> Diagnostic | None:
+    allowed = cls.option_names()
+    if opt.key not in allowed:
+        from .registry import statements_taking  # the registry imports this module
+
+        hint = did_you_mean(opt.key, allowed, "`{}=`")
+        if not hint:
+            owners = [s for s in statements_taking(opt.key) if s != name]
+            hint = (f"`{opt.key}=` belongs to {', '.join(f'`{o}`' for o in owners)}" if owners
+                    else f"`{name}` takes {', '.join(f'`{a}=`' for a in allowed)}" if allowed
+                    else f"`{name}` takes no options")
+        return Diagnostic(f"`{name}` has no option `{opt.key}`", opt.key_span, "unknown option",
+                          hint=hint)
+    if opt.key in values:
+        return Diagnostic(f"`{opt.key}` is set twice in `{name}`", opt.span, "set again here",
+                          hint="keep one of them")
+    values[opt.key] = value_of(opt.value)
+    spans[opt.key] = opt.span
+    nodes[opt.key] = opt.value
+    return None

@@ -1,0 +1,65 @@
+"""Training examples as tensors, and the batches of each epoch.
+
+In: the checked spec's examples, its loss and the network's output width.
+Out: `Dataset` with input and target tensors and `batches(epoch)`. A single
+example is fed as a plain vector, exactly as the tutorial feeds it; several are
+stacked into a matrix, one row each. A target of width 1 on a wider network is
+expanded explicitly to every output (and `broadcast` says so); class targets
+for `cross_entropy` become integer indices.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from compiler import CheckedSpec
+
+
+@dataclass
+class Dataset:
+    inputs: torch.Tensor
+    targets: torch.Tensor
+    batch: int | None
+    shuffle: bool
+    generator: torch.Generator
+    broadcast: bool
+
+    @property
+    def size(self) -> int:
+        return 1 if self.inputs.dim() == 1 else self.inputs.shape[0]
+
+    def batches_per_epoch(self) -> int:
+        size = self.batch or self.size
+        return -(-self.size // size)
+
+    def batches(self):
+        """The (input, target) pairs of one epoch, shuffled if asked, with a seeded generator."""
+        if self.inputs.dim() == 1 or (self.batch is None and not self.shuffle):
+            yield self.inputs, self.targets
+            return
+        order = (torch.randperm(self.size, generator=self.generator) if self.shuffle
+                 else torch.arange(self.size))
+        step = self.batch or self.size
+        for start in range(0, self.size, step):
+            index = order[start:start + step]
+            yield self.inputs[index], self.targets[index]
+
+
+def dataset(spec: CheckedSpec, seed: int) -> Dataset:
+    examples = spec.examples
+    outputs = spec.output_width
+    inputs = torch.tensor([e.input for e in examples], dtype=torch.float32)
+    broadcast = False
+    if spec.loss.class_targets:
+        targets = torch.tensor([int(e.target[0]) for e in examples], dtype=torch.long)
+    else:
+        rows = [e.target for e in examples]
+        targets = torch.tensor([r if len(r) == outputs else r * outputs for r in rows],
+                               dtype=torch.float32)
+        broadcast = any(len(r) != outputs for r in rows)
+    if len(examples) == 1:
+        inputs, targets = inputs[0], targets[0]
+    generator = torch.Generator().manual_seed(seed)
+    return Dataset(inputs, targets, spec.batch, spec.shuffle, generator, broadcast)

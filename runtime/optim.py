@@ -1,0 +1,36 @@
+"""The torch optimizer and loss a checked spec names.
+
+In: the spec's optimizer and loss models and the network's parameters.
+Out: a `torch.optim.Optimizer` and an `nn.Module` loss, built with exactly the
+arguments the spec gives (so a spec's `optimizer sgd lr=0.1 momentum=0.9`
+equals the tutorial's `SGD(net.parameters(), lr=0.1, momentum=0.9)`).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+import torch
+from torch import nn
+
+
+def build_optimizer(settings, parameters: Iterable[torch.nn.Parameter]) -> torch.optim.Optimizer:
+    return getattr(torch.optim, settings.torch_name)(parameters, **settings.torch_kwargs())
+
+
+def build_loss(settings) -> nn.Module:
+    return getattr(nn, settings.torch_name)(**settings.torch_kwargs())
+
+
+def group_settings(optimizer: torch.optim.Optimizer) -> dict[str, Any]:
+    """The first param group, as the tutorial prints it, without the parameter tensors."""
+    group = optimizer.param_groups[0]
+    return {key: _plain(value) for key, value in group.items() if key != "params"}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, torch.Tensor):
+        return value.tolist()
+    return value

@@ -1,0 +1,77 @@
+"""The machine-readable run report.
+
+In: what a training run measured. Out: `Report`, a pydantic model written as
+JSON by `--json`; its JSON Schema comes from `Report.model_json_schema()`.
+Floats are kept at full precision (a float32 value is exact as a JSON double).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from compiler import LayerInfo
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class ModelInfo(_Frozen):
+    repr: str = Field(description="the nn.Sequential as torch prints it")
+    layers: tuple[LayerInfo, ...]
+    parameters: int = Field(description="total number of trainable parameters")
+    input_width: int
+    output_width: int
+
+
+class OptimizerInfo(_Frozen):
+    name: str = Field(description="the torch.optim class")
+    settings: dict[str, Any] = Field(description="the optimizer's param group, without the parameters")
+
+
+class LossInfo(_Frozen):
+    name: str = Field(description="the torch.nn loss class")
+    settings: dict[str, Any]
+
+
+class TrainingInfo(_Frozen):
+    epochs: int
+    examples: int
+    batches_per_epoch: int
+    steps: int = Field(description="optimizer steps taken")
+    target_broadcast: bool = Field(description="a width-1 target was copied to every output")
+
+
+class Parameters(_Frozen):
+    initial: dict[str, Any] = Field(description="state_dict name -> nested lists of floats")
+    final: dict[str, Any]
+
+
+class EvalResult(_Frozen):
+    input: tuple[float, ...]
+    output: tuple[float, ...] | float
+
+
+class DiagnosticEntry(_Frozen):
+    kind: str
+    message: str
+    parameter: str | None = None
+    step: int | None = None
+
+
+class Report(_Frozen):
+    spec: str = Field(description="the spec file as given")
+    seed: int
+    torch_version: str
+    model: ModelInfo
+    optimizer: OptimizerInfo
+    loss: LossInfo
+    training: TrainingInfo
+    losses: tuple[float, ...] = Field(description="the loss at every optimizer step")
+    final_loss: float | None
+    parameters: Parameters
+    eval: tuple[EvalResult, ...]
+    diagnostics: tuple[DiagnosticEntry, ...] = ()
+    stopped: str | None = Field(None, description="why training stopped early, if it did")

@@ -1,0 +1,131 @@
+"""The run report as people read it.
+
+In: a `Report`. Out: plain text with fixed float formatting and no timings,
+so that the same run always prints the same text (the golden files pin it):
+the model table, optimizer and loss settings, the loss as training went, the
+named initial and final parameters, the eval outputs and any diagnostics.
+"""
+
+from __future__ import annotations
+
+from .report import Report
+
+LOSS_LINES = 10
+SHOWN_VALUES = 32
+
+
+def num(value: float) -> str:
+    """One float, as every report prints it."""
+    return f"{value:.6g}"
+
+
+def nested(value) -> str:
+    if isinstance(value, list):
+        return "[" + ", ".join(nested(v) for v in value) + "]"
+    return num(value)
+
+
+def _count(value) -> int:
+    return sum(_count(v) for v in value) if isinstance(value, list) else 1
+
+
+def render_text(report: Report) -> str:
+    parts = [_header(report), _model(report), _settings(report), _losses(report),
+             _parameters(report), _eval(report), _diagnostics(report)]
+    return "\n\n".join(p for p in parts if p) + "\n"
+
+
+def _header(r: Report) -> str:
+    return f"nqa run {r.spec}  (seed {r.seed})"
+
+
+def _model(r: Report) -> str:
+    return "model\n" + model_table(r.model.layers, r.model.parameters)
+
+
+def model_table(rows, total: int) -> str:
+    """Each layer with its output width and parameter count, and the total."""
+    width = max(len("layer"), *(len(row.name) for row in rows))
+    lines = [f"  {'#':>2}  {'layer':<{width}}  {'output':>6}  {'params':>8}"]
+    for row in rows:
+        lines.append(f"  {row.index:>2}  {row.name:<{width}}  {row.output_width:>6}  {row.parameters:>8,}")
+    lines.append(f"  {'':>2}  {'total':<{width}}  {'':>6}  {total:>8,}")
+    return "\n".join(lines)
+
+
+def _settings(r: Report) -> str:
+    opt = " ".join(f"{k}={_setting(v)}" for k, v in r.optimizer.settings.items())
+    loss = " ".join(f"{k}={_setting(v)}" for k, v in r.loss.settings.items())
+    t = r.training
+    plural = "s" if t.examples != 1 else ""
+    lines = [f"optimizer  {r.optimizer.name}  {opt}",
+             f"loss       {r.loss.name}" + (f"  {loss}" if loss else ""),
+             f"training   {t.epochs} epochs x {t.batches_per_epoch} batch{'es' if t.batches_per_epoch != 1 else ''}"
+             f" of {t.examples} example{plural} = {t.epochs * t.batches_per_epoch} steps"]
+    if t.target_broadcast:
+        lines.append(f"target     a 1-value target is used for each of the {r.model.output_width} outputs")
+    return "\n".join(lines)
+
+
+def _setting(value) -> str:
+    if isinstance(value, float):
+        return num(value)
+    if isinstance(value, list):
+        return "(" + ", ".join(_setting(v) for v in value) + ")"
+    return str(value)
+
+
+def _losses(r: Report) -> str:
+    steps = len(r.losses)
+    if not steps:
+        return "loss\n  no steps taken"
+    every = max(1, steps // LOSS_LINES)
+    shown = sorted({1, steps, *range(every, steps + 1, every)})
+    width = len(str(steps))
+    lines = ["loss", f"  {'step':>{max(4, width)}}  loss"]
+    lines += [f"  {s:>{max(4, width)}}  {num(r.losses[s - 1])}" for s in shown]
+    lines.append(f"final loss {num(r.losses[-1])} after {steps} steps")
+    if r.stopped:
+        lines.append(f"stopped: {r.stopped}")
+    return "\n".join(lines)
+
+
+def _parameters(r: Report) -> str:
+    width = max(len(n) for n in r.parameters.initial) if r.parameters.initial else 0
+    lines = ["parameters"]
+    for name, before in r.parameters.initial.items():
+        after = r.parameters.final[name]
+        lines.append(f"  {name:<{width}}  initial {_tensor(before)}")
+        lines.append(f"  {'':<{width}}  final   {_tensor(after)}")
+    return "\n".join(lines) if len(lines) > 1 else "parameters\n  none"
+
+
+def _tensor(value) -> str:
+    count = _count(value)
+    if count <= SHOWN_VALUES:
+        return nested(value)
+    flat = _flatten(value)
+    mean = sum(flat) / len(flat)
+    return f"{count} values, mean {num(mean)}, min {num(min(flat))}, max {num(max(flat))}"
+
+
+def _flatten(value) -> list[float]:
+    if isinstance(value, list):
+        return [x for v in value for x in _flatten(v)]
+    return [value]
+
+
+def _eval(r: Report) -> str:
+    if not r.eval:
+        return ""
+    lines = ["eval"]
+    for result in r.eval:
+        output = result.output if isinstance(result.output, tuple) else (result.output,)
+        lines.append(f"  {nested(list(result.input))} -> {nested(list(output))}")
+    return "\n".join(lines)
+
+
+def _diagnostics(r: Report) -> str:
+    if not r.diagnostics:
+        return ""
+    return "\n".join(["diagnostics"] + [f"  {d.kind}: {d.message}" for d in r.diagnostics])

@@ -1,0 +1,14 @@
+"""The .nqa language: text in, a frozen syntax tree out; and the error users see.
+
+`parse(text, filename)` returns a `Spec` or raises `SpecError`; `read_source(path)`
+reads a spec file with every way that can go wrong turned into a `SpecError`.
+This package never imports torch.
+"""
+
+from .ast import Arrow, Number, Option, Spec, Span, Statement, String, Vector, Word
+from .errors import Diagnostic, Label, SpecError, render_diagnostic
+from .parser import parse
+from .source import read_source
+
+__all__ = ["Arrow", "Diagnostic", "Label", "Number", "Option", "Spec", "Span", "SpecError",
+           "Statement", "String", "Vector", "Word", "parse", "read_source", "render_diagnostic"]

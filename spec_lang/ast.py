@@ -1,0 +1,108 @@
+"""The typed, frozen syntax tree of a .nqa file.
+
+In: nothing (plain data types). Out: `Spec`, a tuple of `Statement`s, each a
+statement name and its arguments. Every node carries a `Span`; spans are left out
+of equality, so two specs that differ only in layout compare equal.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Union
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """A region of the source: 1-based line and column, end exclusive; offsets into the text."""
+
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+    start: int
+    end: int
+
+    def cover(self, other: Span) -> Span:
+        """The smallest span holding both `self` and `other`."""
+        first, last = (self, other) if self.start <= other.start else (other, self)
+        end = last if last.end >= first.end else first
+        return Span(first.line, first.column, end.end_line, end.end_column, first.start, end.end)
+
+
+def _span() -> Span:
+    return field(compare=False, repr=False)  # type: ignore[return-value]
+
+
+@dataclass(frozen=True, slots=True)
+class Number:
+    """A numeric literal; `value` is an int when written without a point or exponent."""
+
+    value: int | float
+    text: str
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Word:
+    """A bare name used as an argument: `sgd`, `nobias`, `shuffle`."""
+
+    name: str
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class String:
+    """A double-quoted string, without its quotes."""
+
+    value: str
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Vector:
+    """A bracketed list of numbers: `[1, 1]`."""
+
+    items: tuple[Number, ...]
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Arrow:
+    """`left -> right`, for widths (`2->3`, `->3`) and examples (`[1] -> [5]`)."""
+
+    left: Number | Vector | None
+    right: Number | Vector
+    span: Span = _span()
+
+
+Value = Union[Number, Vector, String, Word]
+
+
+@dataclass(frozen=True, slots=True)
+class Option:
+    """`key=value` or `key=a,b,c` (then `value` is a tuple)."""
+
+    key: str
+    value: Value | tuple[Value, ...]
+    key_span: Span = _span()
+    span: Span = _span()
+
+
+Arg = Union[Arrow, Option, Vector, String, Number, Word]
+
+
+@dataclass(frozen=True, slots=True)
+class Statement:
+    """One statement: its name (`linear`, `optimizer`, ...) and its arguments in order."""
+
+    name: str
+    args: tuple[Arg, ...]
+    name_span: Span = _span()
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Spec:
+    """A parsed file: its statements in source order."""
+
+    statements: tuple[Statement, ...]

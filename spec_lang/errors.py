@@ -1,0 +1,136 @@
+"""The one error type users meet, and its rustc-style rendering.
+
+In: a message, a primary `Span` with its label, secondary labels and a hint.
+Out: `SpecError` (holding one or more `Diagnostic`s, sorted by position) and
+`render_diagnostic(diagnostic, source, filename)`, which draws
+
+    error: `linear 3->1` expects 3 inputs, but the layer before it produces 2
+     --> specs/bad.nqa:3:8
+      |
+    2 | linear 2->2
+      |        ---- produces 2
+    3 | linear 3->1
+      |        ^ expects 3
+      = hint: write `linear 2->1`, or `linear ->1` to infer the width
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterable
+
+from .ast import Span
+
+
+@dataclass(frozen=True, slots=True)
+class Label:
+    """A span with a short text drawn under it."""
+
+    span: Span
+    text: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnostic:
+    """One problem: where it is, what is wrong, and what to do."""
+
+    message: str
+    span: Span | None = None
+    label: str = ""
+    notes: tuple[Label, ...] = ()
+    hint: str = ""
+    code: str = "error"
+    position_key: tuple[int, int] = field(init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        key = (self.span.start, self.span.end) if self.span else (1 << 62, 0)
+        object.__setattr__(self, "position_key", key)
+
+
+class SpecError(Exception):
+    """Everything a user can get wrong in a spec, with where and how to fix it.
+
+    `diagnostics` are sorted by position; `str(error)` renders all of them
+    against the source they refer to.
+    """
+
+    def __init__(self, diagnostics: Iterable[Diagnostic] | Diagnostic, source: str = "",
+                 filename: str = "<spec>") -> None:
+        items = [diagnostics] if isinstance(diagnostics, Diagnostic) else list(diagnostics)
+        self.diagnostics: tuple[Diagnostic, ...] = tuple(sorted(items, key=lambda d: d.position_key))
+        self.source = source
+        self.filename = filename
+        super().__init__(self.diagnostics[0].message if self.diagnostics else "error")
+
+    @property
+    def message(self) -> str:
+        return self.diagnostics[0].message
+
+    @property
+    def span(self) -> Span | None:
+        return self.diagnostics[0].span
+
+    @property
+    def hint(self) -> str:
+        return self.diagnostics[0].hint
+
+    def with_source(self, source: str, filename: str) -> SpecError:
+        """The same diagnostics, attached to the text they point into."""
+        return SpecError(self.diagnostics, source, filename)
+
+    def render(self, source: str | None = None, filename: str | None = None) -> str:
+        text = self.source if source is None else source
+        name = self.filename if filename is None else filename
+        blocks = [render_diagnostic(d, text, name) for d in self.diagnostics]
+        if len(self.diagnostics) > 1:
+            blocks.append(f"error: {len(self.diagnostics)} problems found in {name}")
+        return "\n\n".join(blocks)
+
+    def __str__(self) -> str:
+        return self.render()
+
+
+def render_diagnostic(diag: Diagnostic, source: str, filename: str) -> str:
+    """Draw one diagnostic as text: header, location, snippet with underlines, hint."""
+    out = [f"{diag.code}: {diag.message}"]
+    if diag.span is None:
+        out.append(f" --> {filename}")
+        if diag.hint:
+            out.append(f"  = hint: {diag.hint}")
+        return "\n".join(out)
+    labels = [(diag.span, diag.label, "^")] + [(n.span, n.text, "-") for n in diag.notes]
+    lines = source.splitlines() or [""]
+    numbers = sorted({min(span.line, len(lines)) for span, _, _ in labels})
+    gutter = len(str(numbers[-1]))
+    pad = " " * gutter
+    out.append(f"{pad}--> {filename}:{diag.span.line}:{diag.span.column}")
+    out.append(f"{pad} |")
+    previous = None
+    for number in numbers:
+        if previous is not None and number > previous + 1:
+            out.append("...")
+        text = _display(lines[number - 1]) if number <= len(lines) else ""
+        out.append(f"{str(number).rjust(gutter)} | {text}".rstrip())
+        here = sorted((l for l in labels if min(l[0].line, len(lines)) == number),
+                      key=lambda l: l[0].column)
+        for span, label, mark in here:
+            out.append(f"{pad} | {_underline(span, lines[number - 1] if number <= len(lines) else '', mark)} {label}".rstrip())
+        previous = number
+    if diag.hint:
+        out.append(f"{pad} = hint: {diag.hint}")
+    return "\n".join(out)
+
+
+def _display(line: str) -> str:
+    """A source line as shown: tabs expanded to one space so columns line up."""
+    return line.replace("\t", " ").rstrip("\r")
+
+
+_MAX_SHOWN = 120
+
+
+def _underline(span: Span, line: str, mark: str) -> str:
+    start = span.column - 1
+    end = span.end_column - 1 if span.end_line == span.line else len(line.rstrip("\r"))
+    width = max(1, min(end, start + _MAX_SHOWN) - start)
+    return " " * start + mark * width

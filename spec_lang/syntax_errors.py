@@ -1,0 +1,93 @@
+"""Lark's syntax errors in words a user knows.
+
+In: a Lark `UnexpectedInput` and the text it was raised on. Out: a `Diagnostic`
+with the offending character or token underlined, what was expected in plain
+words (never Lark's terminal names), and a hint.
+"""
+
+from __future__ import annotations
+
+from lark import Token
+from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
+
+from .ast import Span
+from .errors import Diagnostic
+
+_WORDS = {
+    "NAME": "a name", "NUMBER": "a number", "STRING": 'a "string"', "ARROW": "`->`",
+    "LSQB": "`[`", "RSQB": "`]`", "COMMA": "`,`", "EQUAL": "`=`", "_SEP": "the end of the statement",
+    "$END": "the end of the file",
+}
+
+_CHAR_HINTS = {
+    "'": 'strings are written in double quotes: "data.csv"',
+    "(": "vectors are written in square brackets: [1, 1]",
+    "{": "vectors are written in square brackets: [1, 1]",
+    "\u2192": "write the arrow as `->`",
+    ":": "options are written `name=value`, e.g. `lr=0.01`",
+    '"': "a string must end on the line it starts: \"data.csv\"",
+}
+
+
+def _span_at(text: str, offset: int, length: int = 1) -> Span:
+    line = text.count("\n", 0, offset) + 1
+    column = offset - (text.rfind("\n", 0, offset) + 1) + 1
+    return Span(line, column, line, column + max(1, length), offset, offset + max(1, length))
+
+
+def describe_syntax_error(err: UnexpectedInput, text: str) -> Diagnostic:
+    if isinstance(err, UnexpectedCharacters):
+        return _unexpected_character(err, text)
+    if isinstance(err, UnexpectedToken):
+        return _unexpected_token(err, text)
+    offset = max(0, len(text) - 1)
+    return Diagnostic("unexpected end of file", _span_at(text, offset), "here",
+                      hint="finish the statement, or remove it")
+
+
+def _unexpected_character(err: UnexpectedCharacters, text: str) -> Diagnostic:
+    offset = err.pos_in_stream
+    char = text[offset] if offset < len(text) else ""
+    shown = char if char.isprintable() else f"U+{ord(char):04X}" if char else "end of file"
+    hint = _CHAR_HINTS.get(char, "remove it, or start a comment with `#`")
+    if char == "-" and text[offset + 1: offset + 4].lower() == "inf":
+        hint = "numbers must be finite"
+    return Diagnostic(f"unexpected character `{shown}`", _span_at(text, offset), "not allowed here",
+                      hint=hint)
+
+
+def _describe_token(tok: Token) -> str:
+    if tok.type == "$END":
+        return "the end of the file"
+    if tok.type == "_SEP":
+        return "the end of the line" if "\n" in tok else "`;`"
+    return f"`{tok}`"
+
+
+def _unexpected_token(err: UnexpectedToken, text: str) -> Diagnostic:
+    tok = err.token
+    offset = tok.start_pos if tok.start_pos is not None else max(0, len(text) - 1)
+    length = 1 if tok.type in ("_SEP", "$END") else len(str(tok))
+    span = _span_at(text, min(offset, max(0, len(text) - 1)), length)
+    before = text[:offset].rstrip(" \t\r")
+    found = _describe_token(tok)
+    if before.endswith("->"):
+        return Diagnostic(f"expected a width or a vector after `->`, found {found}", span,
+                          "expected a number or `[` here",
+                          hint="write a width like `2->3` or `->3`, or an example like `[1, 1] -> [10]`")
+    if before.endswith("="):
+        return Diagnostic(f"expected a value after `=`, found {found}", span, "expected a value here",
+                          hint="options are written `name=value`, e.g. `lr=0.01`")
+    if "RSQB" in err.expected or before.endswith("["):
+        return Diagnostic(f"expected a number, `,` or `]` in a vector, found {found}", span,
+                          "not part of a vector",
+                          hint="vectors are written on one line, e.g. `[1, 2.5, -3]`")
+    if tok.type == "EQUAL":
+        return Diagnostic("unexpected `=`", span, "needs an option name before it",
+                          hint="options are written `name=value` after the statement name, e.g. `optimizer sgd lr=0.01`")
+    if tok.type == "ARROW":
+        return Diagnostic("unexpected `->`", span, "nothing to map from",
+                          hint="write a width like `2->3`, or an example like `[1, 1] -> [10]`")
+    expected = sorted({_WORDS.get(name, f"`{name}`") for name in err.expected})
+    return Diagnostic(f"unexpected {found}", span, "not expected here",
+                      hint="expected " + ", ".join(expected) if expected else "")
