@@ -18,6 +18,8 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from spec_lang import Diagnostic, SpecError
+
 from compiler import CheckedSpec, Limits, Program, as_program, compile_spec
 
 from .data import Dataset, dataset
@@ -46,6 +48,7 @@ class TrainingInterrupted(Exception):
 def train(spec, *, seed: int | None = None, epochs: int | None = None,
           filename: str | None = None, limits: Limits | None = None) -> Run:
     program = as_program(spec, filename=filename, limits=limits, require_data=True)
+    _refuse_data_files(program)
     checked = program.spec if epochs is None else program.spec.model_copy(update={"epochs": epochs})
     seed = checked.seed if seed is None else seed
     torch.manual_seed(seed)
@@ -65,6 +68,14 @@ def train(spec, *, seed: int | None = None, epochs: int | None = None,
         raise TrainingInterrupted(run) from None
     return _finish(program, checked, seed, model, optimizer, criterion, data, initial, losses,
                    stopped, diagnostics)
+
+
+def _refuse_data_files(program: Program) -> None:
+    if program.spec.data is None:
+        return
+    raise SpecError(Diagnostic(
+        "training from a `data` file is not supported yet", program.data_span, "not read",
+        hint="write the rows as `example [..] -> [..]` statements"), program.source, program.filename)
 
 
 def _loop(model, optimizer, criterion, data: Dataset, epochs: int, losses: list[float]):

@@ -29,8 +29,12 @@ class Span:
         return Span(first.line, first.column, end.end_line, end.end_column, first.start, end.end)
 
 
+NO_SPAN = Span(0, 0, 0, 0, 0, 0)
+
+
 def _span() -> Span:
-    return field(compare=False, repr=False)  # type: ignore[return-value]
+    """A node's span: kept out of equality and repr; nodes built by hand get `NO_SPAN`."""
+    return field(default=NO_SPAN, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)

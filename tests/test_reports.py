@@ -1,0 +1,100 @@
+"""The run report as users see it: golden text reports for every spec, the JSON
+report's fields, `--json -`, and the CLI's exit codes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import torch
+
+from runtime.cli import main, main_run
+
+from conftest import ROOT
+
+SPECS = sorted(p.name for p in (ROOT / "specs").glob("*.nqa"))
+
+
+@pytest.mark.parametrize("name", SPECS)
+def test_text_report_matches_golden(name, golden, capsys, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    assert main_run([f"specs/{name}"]) == 0
+    out = capsys.readouterr().out
+    golden.check(f"reports/{name.removesuffix('.nqa')}.txt", out)
+
+
+def test_json_report_has_the_documented_fields(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    target = tmp_path / "report.json"
+    assert main_run(["specs/mlp.nqa", "--json", str(target), "--quiet"]) == 0
+    assert capsys.readouterr().out == ""
+    report = json.loads(target.read_text())
+    assert report["spec"] == "specs/mlp.nqa" and report["seed"] == 0
+    assert report["torch_version"] == torch.__version__
+    assert report["model"]["parameters"] == 13
+    assert report["model"]["repr"].startswith("Sequential(")
+    assert [layer["name"] for layer in report["model"]["layers"]] == [
+        "Linear(2, 3)", "Linear(3, 1)", "LeakyReLU(negative_slope=0.01)"]
+    assert report["optimizer"]["name"] == "SGD"
+    assert report["optimizer"]["settings"]["lr"] == 0.01
+    assert report["optimizer"]["settings"]["momentum"] == 0.9
+    assert report["loss"]["name"] == "MSELoss"
+    assert len(report["losses"]) == 100
+    assert list(report["parameters"]["initial"]) == ["0.weight", "0.bias", "1.weight", "1.bias"]
+    assert len(report["parameters"]["final"]["0.weight"]) == 3
+    assert report["eval"][0]["input"] == [1.0, 1.0] and len(report["eval"][0]["output"]) == 1
+    assert report["diagnostics"] == []
+
+
+def test_json_dash_prints_only_json_with_full_precision_losses(capsys, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    assert main_run(["specs/neuron.nqa", "--json", "-", "--seed", "3"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    from runtime import train
+
+    again = train(ROOT / "specs/neuron.nqa", seed=3)
+    assert report["seed"] == 3
+    assert tuple(report["losses"]) == again.report.losses
+
+
+def test_seed_and_epochs_flags_override_the_spec(capsys, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    assert main(["run", "specs/neuron.nqa", "--epochs", "7", "--json", "-"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert len(report["losses"]) == 7 and report["training"]["epochs"] == 7
+
+
+def test_broadcast_target_is_said_and_warns_nothing(tmp_path, capsys, recwarn):
+    spec = tmp_path / "wide.nqa"
+    spec.write_text("linear 2->3\nexample [1, 1] -> [5]\neval [1, 1]\n")
+    assert main_run([str(spec)]) == 0
+    out = capsys.readouterr().out
+    assert "a 1-value target is used for each of the 3 outputs" in out
+    assert not [w for w in recwarn if "broadcast" in str(w.message).lower()]
+
+
+def test_diverging_run_stops_with_exit_3_and_keeps_the_report(tmp_path, capsys):
+    spec = tmp_path / "hot.nqa"
+    spec.write_text("linear 1->1\noptimizer sgd lr=100\nexample [1] -> [5]\nepochs 200\n")
+    target = tmp_path / "report.json"
+    assert main_run([str(spec), "--json", str(target)]) == 3
+    captured = capsys.readouterr()
+    assert "the learning rate `lr` is likely too high" in captured.err
+    report = json.loads(target.read_text())
+    assert report["stopped"].startswith("loss not finite at step")
+    assert report["diagnostics"][0]["kind"] == "diverged"
+    assert all(isinstance(x, float) for x in report["losses"])
+
+
+def test_missing_file_is_one_clear_line(capsys):
+    assert main_run(["no/such/file.nqa"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: cannot read `no/such/file.nqa`: no such file")
+    assert "Traceback" not in err
+
+
+def test_usage_error_exits_2(capsys):
+    with pytest.raises(SystemExit) as stop:
+        main_run(["specs/mlp.nqa", "--seed", "minus"])
+    assert stop.value.code == 2
