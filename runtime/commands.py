@@ -17,7 +17,7 @@ from .training import Run, TrainingInterrupted, train
 
 def run_command(args, limits) -> int:
     try:
-        run = train(Path(args.spec), seed=args.seed, epochs=args.epochs or None,
+        run = train(Path(args.spec), seed=args.seed, epochs=args.epochs,
                     filename=args.spec, limits=limits)
     except TrainingInterrupted as stop:
         _emit(stop.run, args)

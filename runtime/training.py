@@ -12,8 +12,7 @@ raises `TrainingInterrupted` carrying the run so far.
 from __future__ import annotations
 
 import math
-import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 from torch import nn
@@ -45,29 +44,47 @@ class TrainingInterrupted(Exception):
         self.run = run
 
 
+@dataclass
+class _Session:
+    """Everything one run holds while it trains."""
+
+    program: Program
+    checked: CheckedSpec
+    seed: int
+    model: nn.Sequential
+    initial: dict[str, list]
+    data: Dataset
+    optimizer: torch.optim.Optimizer
+    criterion: nn.Module
+    losses: list[float] = field(default_factory=list)
+
+
 def train(spec, *, seed: int | None = None, epochs: int | None = None,
           filename: str | None = None, limits: Limits | None = None) -> Run:
     program = as_program(spec, filename=filename, limits=limits, require_data=True)
     _refuse_data_files(program)
-    checked = program.spec if epochs is None else program.spec.model_copy(update={"epochs": epochs})
+    checked = _with_epochs(program, epochs, limits or Limits())
     seed = checked.seed if seed is None else seed
     torch.manual_seed(seed)
     model = compile_spec(checked)
-    initial = _snapshot(model)
-    data = dataset(checked, seed)
-    optimizer = build_optimizer(checked.optimizer, model.parameters())
-    criterion = build_loss(checked.loss)
-    losses: list[float] = []
-    stopped, diagnostics = None, []
+    session = _Session(program, checked, seed, model, _snapshot(model), dataset(checked, seed),
+                       build_optimizer(checked.optimizer, model.parameters()),
+                       build_loss(checked.loss))
     try:
-        stopped, diagnostics = _loop(model, optimizer, criterion, data, checked.epochs, losses)
+        stopped, diagnostics = _loop(session)
     except KeyboardInterrupt:
-        stopped = f"interrupted after {len(losses)} steps"
-        run = _finish(program, checked, seed, model, optimizer, criterion, data, initial, losses,
-                      stopped, diagnostics)
-        raise TrainingInterrupted(run) from None
-    return _finish(program, checked, seed, model, optimizer, criterion, data, initial, losses,
-                   stopped, diagnostics)
+        stopped = f"interrupted after {len(session.losses)} steps"
+        raise TrainingInterrupted(_finish(session, stopped, [])) from None
+    return _finish(session, stopped, diagnostics)
+
+
+def _with_epochs(program: Program, epochs: int | None, limits: Limits) -> CheckedSpec:
+    if epochs is None:
+        return program.spec
+    if not 1 <= epochs <= limits.max_epochs:
+        raise SpecError(Diagnostic(f"--epochs must be from 1 to {limits.max_epochs:,}, not {epochs}",
+                                   hint="raise the limit with --max-epochs"), "", program.filename)
+    return program.spec.model_copy(update={"epochs": epochs})
 
 
 def _refuse_data_files(program: Program) -> None:
@@ -78,10 +95,12 @@ def _refuse_data_files(program: Program) -> None:
         hint="write the rows as `example [..] -> [..]` statements"), program.source, program.filename)
 
 
-def _loop(model, optimizer, criterion, data: Dataset, epochs: int, losses: list[float]):
+def _loop(session: _Session):
+    model, optimizer, criterion = session.model, session.optimizer, session.criterion
+    losses = session.losses
     model.train()
-    for _ in range(epochs):
-        for inputs, targets in data.batches():
+    for _ in range(session.checked.epochs):
+        for inputs, targets in session.data.batches():
             optimizer.zero_grad()
             loss = criterion(model(inputs), targets)
             value = loss.item()
@@ -115,11 +134,12 @@ def _evaluate(model: nn.Module, checked: CheckedSpec) -> tuple[EvalResult, ...]:
     return tuple(results)
 
 
-def _finish(program, checked, seed, model, optimizer, criterion, data, initial, losses, stopped,
-            diagnostics) -> Run:
+def _finish(session: _Session, stopped: str | None, diagnostics: list) -> Run:
+    program, checked, model, data = session.program, session.checked, session.model, session.data
+    optimizer, criterion, losses = session.optimizer, session.criterion, session.losses
     summary = checked.summary()
     report = Report(
-        spec=program.filename, seed=seed, torch_version=torch.__version__,
+        spec=program.filename, seed=session.seed, torch_version=torch.__version__,
         model=ModelInfo(repr=repr(model), layers=summary, parameters=checked.parameter_count,
                         input_width=checked.input_width, output_width=checked.output_width),
         optimizer=OptimizerInfo(name=type(optimizer).__name__, settings=group_settings(optimizer)),
@@ -128,15 +148,7 @@ def _finish(program, checked, seed, model, optimizer, criterion, data, initial, 
                               batches_per_epoch=data.batches_per_epoch(), steps=len(losses),
                               target_broadcast=data.broadcast),
         losses=tuple(losses), final_loss=losses[-1] if losses else None,
-        parameters=Parameters(initial=initial, final=_snapshot(model)),
+        parameters=Parameters(initial=session.initial, final=_snapshot(model)),
         eval=_evaluate(model, checked), diagnostics=tuple(diagnostics), stopped=stopped)
     return Run(model, report, program)
 
-
-def relative(path: str) -> str:
-    """A path as shown in reports: relative to the working folder when inside it."""
-    try:
-        rel = os.path.relpath(path)
-    except ValueError:
-        return path
-    return path if rel.startswith("..") else rel

@@ -47,6 +47,9 @@ class Diagnostic:
         object.__setattr__(self, "position_key", key)
 
 
+MAX_RENDERED = 20
+
+
 class SpecError(Exception):
     """Everything a user can get wrong in a spec, with where and how to fix it.
 
@@ -81,7 +84,10 @@ class SpecError(Exception):
     def render(self, source: str | None = None, filename: str | None = None) -> str:
         text = self.source if source is None else source
         name = self.filename if filename is None else filename
-        blocks = [render_diagnostic(d, text, name) for d in self.diagnostics]
+        shown = self.diagnostics[:MAX_RENDERED]
+        blocks = [render_diagnostic(d, text, name) for d in shown]
+        if len(self.diagnostics) > len(shown):
+            blocks.append(f"... and {len(self.diagnostics) - len(shown)} more")
         if len(self.diagnostics) > 1:
             blocks.append(f"error: {len(self.diagnostics)} problems found in {name}")
         return "\n\n".join(blocks)
@@ -99,7 +105,7 @@ def render_diagnostic(diag: Diagnostic, source: str, filename: str) -> str:
             out.append(f"  = hint: {diag.hint}")
         return "\n".join(out)
     labels = [(diag.span, diag.label, "^")] + [(n.span, n.text, "-") for n in diag.notes]
-    lines = source.splitlines() or [""]
+    lines = source.split("\n")
     numbers = sorted({min(span.line, len(lines)) for span, _, _ in labels})
     gutter = len(str(numbers[-1]))
     pad = " " * gutter
@@ -109,28 +115,34 @@ def render_diagnostic(diag: Diagnostic, source: str, filename: str) -> str:
     for number in numbers:
         if previous is not None and number > previous + 1:
             out.append("...")
-        text = _display(lines[number - 1]) if number <= len(lines) else ""
-        out.append(f"{str(number).rjust(gutter)} | {text}".rstrip())
         here = sorted((l for l in labels if min(l[0].line, len(lines)) == number),
                       key=lambda l: l[0].column)
+        line = lines[number - 1].rstrip("\r").replace("\t", " ")
+        shown, shift = _window(line, min(span.column for span, _, _ in here) - 1)
+        out.append(f"{str(number).rjust(gutter)} | {shown}".rstrip())
         for span, label, mark in here:
-            out.append(f"{pad} | {_underline(span, lines[number - 1] if number <= len(lines) else '', mark)} {label}".rstrip())
+            out.append(f"{pad} | {_underline(span, line, mark, shift)} {label}".rstrip())
         previous = number
     if diag.hint:
         out.append(f"{pad} = hint: {diag.hint}")
     return "\n".join(out)
 
 
-def _display(line: str) -> str:
-    """A source line as shown: tabs expanded to one space so columns line up."""
-    return line.replace("\t", " ").rstrip("\r")
+SHOWN_WIDTH = 100
 
 
-_MAX_SHOWN = 120
+def _window(line: str, first: int) -> tuple[str, int]:
+    """The part of a long line worth showing, and how far columns shift left in it."""
+    if len(line) <= SHOWN_WIDTH:
+        return line, 0
+    lo = max(0, min(first - 20, len(line) - SHOWN_WIDTH))
+    head = "..." if lo else ""
+    tail = "..." if lo + SHOWN_WIDTH < len(line) else ""
+    return head + line[lo:lo + SHOWN_WIDTH] + tail, lo - len(head)
 
 
-def _underline(span: Span, line: str, mark: str) -> str:
+def _underline(span: Span, line: str, mark: str, shift: int) -> str:
     start = span.column - 1
-    end = span.end_column - 1 if span.end_line == span.line else len(line.rstrip("\r"))
-    width = max(1, min(end, start + _MAX_SHOWN) - start)
-    return " " * start + mark * width
+    end = span.end_column - 1 if span.end_line == span.line else len(line)
+    width = max(1, min(end, start + SHOWN_WIDTH - 20, len(line) + 1) - start)
+    return " " * (start - shift) + mark * width
