@@ -16,6 +16,7 @@ from spec_lang.errors import Diagnostic, Label
 from .layers import Layer
 from .registry import FAMILIES, lookup, statement_names
 from .statement import Bound, bind
+from .messages import shorten
 from .suggest import closest, did_you_mean
 
 
@@ -96,7 +97,8 @@ def _unknown_statement(stmt: ast.Statement) -> Diagnostic:
         if stmt.name in members:
             return Diagnostic(f"unknown statement `{stmt.name}`", stmt.name_span, "not a statement",
                               hint=f"`{stmt.name}` is {_article(family)}: write `{family} {stmt.name}`")
-    best = closest(stmt.name, statement_names())
+    best = closest(stmt.name, statement_names()) if len(stmt.name) <= 40 else None
     hint = f"did you mean `{best}`?" if best else (
         "statements are " + ", ".join(f"`{n}`" for n in statement_names()))
-    return Diagnostic(f"unknown statement `{stmt.name}`", stmt.name_span, "not a statement", hint=hint)
+    return Diagnostic(f"unknown statement `{shorten(stmt.name)}`", stmt.name_span, "not a statement",
+                      hint=hint)

@@ -27,6 +27,8 @@ def human_bytes(count: int) -> str:
     """`1234567` -> `1.2 MB` (decimal units, as disks and RAM sticks are sold)."""
     value = float(count)
     for unit in ("bytes", "kB", "MB", "GB", "TB", "PB"):
+        if unit == "PB" and value >= 1000:
+            return f"{value:.3g} PB"
         if value < 1000 or unit == "PB":
             return f"{int(value)} bytes" if unit == "bytes" else f"{value:.1f} {unit}"
         value /= 1000

@@ -17,8 +17,12 @@ from .suggest import did_you_mean
 
 
 def shown(node: Any) -> str:
-    """An argument as the user wrote it, in backquotes."""
-    return f"`{_text(node)}`"
+    """An argument as the user wrote it, in backquotes (shortened when very long)."""
+    return f"`{shorten(_text(node))}`"
+
+
+def shorten(text: str, limit: int = 40) -> str:
+    return text if len(text) <= limit else text[: limit - 13] + "..." + text[-10:]
 
 
 def _text(node: Any) -> str:
@@ -54,6 +58,8 @@ def _problem(kind: str, what: str, given: str, ctx: dict, err: dict) -> tuple[st
         return f"{what} must be less than {_bound(ctx['lt'])}, not {given}", "too large"
     if kind == "less_than_equal":
         return f"{what} must be at most {_bound(ctx['le'])}, not {given}", "too large"
+    if kind == "finite_number" and given.strip("`-+").replace(".", "").isdigit():
+        return f"{what} {given} is too large", "too large"
     if kind == "finite_number" or given.strip("`-+").lower() in ("nan", "inf", "infinity"):
         return f"{what} must be a finite number, not {given}", "not finite"
     if kind == "int_from_float":

@@ -58,13 +58,14 @@ def infer_widths(layers: list[Bound], start: Source, limits: Limits) -> tuple[li
         layer: Layer = bound.model  # type: ignore[assignment]
         expected = layer.expects()
         width = flow.width
-        if expected is not None and expected != width:
+        too_wide = _width_limits(bound, layer, limits)
+        problems += too_wide
+        if expected is not None and expected != width and not too_wide:
             problems.append(_mismatch(bound, expected, flow, index))
-            width = expected
+        width = width if expected is None else expected
         layer = layer.resolve(width)
         resolved.append(layer)
-        problems += _width_limits(bound, layer, limits)
-        total += layer.parameter_count(width)
+        total += 0 if too_wide else layer.parameter_count(width)
         if total > limits.max_params and not over:
             over = True
             problems.append(_too_many(bound, total, limits))

@@ -36,9 +36,15 @@ def _meta_span(meta) -> ast.Span:
     return ast.Span(meta.line, meta.column, meta.end_line, meta.end_column, meta.start_pos, meta.end_pos)
 
 
+MAX_DIGITS = 100
+
+
 def _number(text: str) -> int | float:
+    """The value of a NUMBER token; integers too long to matter become infinite."""
     if any(c in text for c in ".eE"):
         return float(text)
+    if len(text) > MAX_DIGITS:
+        return float("-inf") if text.startswith("-") else float("inf")
     return int(text)
 
 
