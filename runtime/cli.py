@@ -9,6 +9,7 @@ line, 3 training stopped because the loss was not finite, 130 interrupted,
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import traceback
 from pathlib import Path
@@ -45,6 +46,8 @@ def _run_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--epochs", type=_positive, help="epochs (overrides the spec's `epochs`)")
     p.add_argument("--json", metavar="PATH|-", help="also write the JSON report to PATH; `-` prints only JSON")
     p.add_argument("--quiet", "-q", action="store_true", help="print no text report")
+    p.add_argument("--log-every", type=_positive, default=0, metavar="N",
+                   help="print the loss to stderr every N steps (default: never)")
     _add_limits(p)
 
 
@@ -57,6 +60,8 @@ def parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check", help="parse and check specs without running them")
     check.add_argument("specs", nargs="+", metavar="spec")
     check.add_argument("--quiet", "-q", action="store_true", help="print only errors")
+    check.add_argument("--format", choices=["text", "json"], default="text",
+                       help="json: print every error as an object on stdout, for editors and CI")
     _add_limits(check)
     comp = sub.add_parser("compile", help="print the network a spec builds, with its summary")
     comp.add_argument("spec")
@@ -113,16 +118,31 @@ def _limits(args):
 def _check(args) -> int:
     from compiler import check
 
-    failed = 0
+    failed, records = 0, []
     for name in args.specs:
         try:
             check(Path(name), filename=name, limits=_limits(args))
-            if not args.quiet:
+            if not args.quiet and args.format == "text":
                 print(f"{name}: ok")
         except SpecError as err:
             failed += 1
-            print(err.render(), file=sys.stderr)
+            if args.format == "json":
+                records += [_record(d, name) for d in err.diagnostics]
+            else:
+                print(err.render(), file=sys.stderr)
+    if args.format == "json":
+        print(json.dumps(records, indent=2, ensure_ascii=False))
     return EXIT_USAGE if failed else EXIT_OK
+
+
+def _record(diagnostic, filename: str) -> dict:
+    """One error as data: where it is, what is wrong, what to do."""
+    span = diagnostic.span
+    where = dict(line=span.line, column=span.column, end_line=span.end_line,
+                 end_column=span.end_column) if span else dict(line=None, column=None,
+                                                                end_line=None, end_column=None)
+    return dict(file=filename, **where, severity=diagnostic.code, message=diagnostic.message,
+                label=diagnostic.label, hint=diagnostic.hint)
 
 
 def _compile(args) -> int:

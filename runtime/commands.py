@@ -18,7 +18,7 @@ from .training import Run, TrainingInterrupted, train
 def run_command(args, limits) -> int:
     try:
         run = train(Path(args.spec), seed=args.seed, epochs=args.epochs,
-                    filename=args.spec, limits=limits)
+                    filename=args.spec, limits=limits, progress=_log_line, every=args.log_every)
     except TrainingInterrupted as stop:
         _emit(stop.run, args)
         print(f"nqa: {stop.run.report.stopped}; the report so far was written", file=sys.stderr)
@@ -29,6 +29,10 @@ def run_command(args, limits) -> int:
             print(f"error: {diagnostic.message}", file=sys.stderr)
         return 3
     return 0
+
+
+def _log_line(step: int, steps: int, loss: float) -> None:
+    print(f"step {step:>{len(str(steps))}}/{steps}  loss {loss:.6g}", file=sys.stderr, flush=True)
 
 
 def _emit(run: Run, args) -> None:

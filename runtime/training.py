@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Callable
 
 import torch
 from torch import nn
@@ -60,7 +61,10 @@ class _Session:
 
 
 def train(spec, *, seed: int | None = None, epochs: int | None = None,
-          filename: str | None = None, limits: Limits | None = None) -> Run:
+          filename: str | None = None, limits: Limits | None = None,
+          progress: Callable[[int, int, float], None] | None = None, every: int = 0) -> Run:
+    """Train a spec. With `progress` and `every`, `progress(step, steps, loss)` is
+    called every `every` optimizer steps."""
     program = as_program(spec, filename=filename, limits=limits, require_data=True)
     _refuse_data_files(program)
     checked = _with_epochs(program, epochs, limits or Limits())
@@ -71,7 +75,7 @@ def train(spec, *, seed: int | None = None, epochs: int | None = None,
                        build_optimizer(checked.optimizer, model.parameters()),
                        build_loss(checked.loss))
     try:
-        stopped, diagnostics = _loop(session)
+        stopped, diagnostics = _loop(session, progress if every > 0 else None, every)
     except KeyboardInterrupt:
         stopped = f"interrupted after {len(session.losses)} steps"
         raise TrainingInterrupted(_finish(session, stopped, [])) from None
@@ -95,9 +99,10 @@ def _refuse_data_files(program: Program) -> None:
         hint="write the rows as `example [..] -> [..]` statements"), program.source, program.filename)
 
 
-def _loop(session: _Session):
+def _loop(session: _Session, progress, every: int):
     model, optimizer, criterion = session.model, session.optimizer, session.criterion
     losses = session.losses
+    total = session.checked.epochs * session.data.batches_per_epoch()
     model.train()
     for _ in range(session.checked.epochs):
         for inputs, targets in session.data.batches():
@@ -107,6 +112,8 @@ def _loop(session: _Session):
             if not math.isfinite(value):
                 return _diverged(losses, value)
             losses.append(value)
+            if progress is not None and len(losses) % every == 0:
+                progress(len(losses), total, value)
             loss.backward()
             optimizer.step()
     return None, []

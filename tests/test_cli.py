@@ -1,0 +1,79 @@
+"""The command line as users meet it: `check --format json`, Ctrl-C during a run,
+atomic report files, and `nqa compile`."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+
+from runtime.cli import main
+from runtime.files import write_atomic
+
+from conftest import ROOT
+
+
+def test_check_json_lists_every_error_as_an_object(tmp_path, capsys):
+    bad = tmp_path / "two.nqa"
+    bad.write_text("lienar 2->3\nlinear 2->3\nlinear 4->1\n")
+    assert main(["check", "--format", "json", str(bad), str(ROOT / "specs/mlp.nqa")]) == 2
+    records = json.loads(capsys.readouterr().out)
+    assert [(r["line"], r["column"], r["end_line"], r["end_column"]) for r in records] == [(1, 1, 1, 7), (3, 8, 3, 9)]
+    assert records[0] == {"file": str(bad), "line": 1, "column": 1, "end_line": 1, "end_column": 7,
+                          "severity": "error", "message": "unknown statement `lienar`",
+                          "label": "not a statement", "hint": "did you mean `linear`?"}
+
+
+def test_check_text_says_ok_for_each_good_file(capsys, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    assert main(["check", "specs/mlp.nqa", "specs/neuron.nqa"]) == 0
+    assert capsys.readouterr().out == "specs/mlp.nqa: ok\nspecs/neuron.nqa: ok\n"
+
+
+def test_compile_prints_the_network_and_its_summary(capsys, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    assert main(["compile", "specs/sequential.nqa"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("Sequential(\n  (0): Linear(in_features=2, out_features=3, bias=True)")
+    assert "  0  Linear(2, 3)" in out and "total" in out and out.rstrip().endswith("13")
+
+
+def test_ctrl_c_stops_cleanly_writes_the_partial_report_and_exits_130(tmp_path):
+    spec = tmp_path / "long.nqa"
+    spec.write_text("linear 2->3\nlinear 3->1\nexample [1, 1] -> [1]\nepochs 1000000\n")
+    report = tmp_path / "report.json"
+    proc = subprocess.Popen([sys.executable, "-m", "runtime", str(spec), "--json", str(report), "--quiet",
+                             "--log-every", "100"],
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    first = proc.stderr.readline()
+    assert first.startswith("step     100/1000000  loss "), first
+    proc.send_signal(signal.SIGINT)
+    out, rest = proc.communicate(timeout=30)
+    err = first + rest
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err and "interrupted after" in err
+    data = json.loads(report.read_text())
+    assert data["stopped"].startswith("interrupted after") and 0 < len(data["losses"]) < 1000000
+    assert data["training"]["steps"] == len(data["losses"])
+
+
+def test_atomic_write_keeps_the_old_file_when_writing_fails(tmp_path, monkeypatch):
+    import os
+
+    import pytest
+
+    target = tmp_path / "report.json"
+    target.write_text("good")
+
+    def fail(_fd):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", fail)
+    with pytest.raises(OSError):
+        write_atomic(target, "new and partial")
+    assert target.read_text() == "good"
+    assert [p.name for p in tmp_path.iterdir()] == ["report.json"]
+    monkeypatch.undo()
+    write_atomic(target, "new")
+    assert target.read_text() == "new"

@@ -1,0 +1,192 @@
+"""The errors a user sees for a bad spec: golden files, key messages, the CLI's exit codes.
+
+In: the files in tests/bad_specs/ (one mistake each, named for it, its first
+line a `#` comment saying which). Out: their rendered errors, compared with
+tests/golden/errors/<name>.txt (rewrite with `pytest --update-goldens`, then
+read the diff), plus assertions on the text that matters most for each kind
+of mistake.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from compiler import check
+from runtime.cli import main_run
+from spec_lang import SpecError
+
+ROOT = Path(__file__).resolve().parent.parent
+BAD = ROOT / "tests" / "bad_specs"
+BAD_NAMES = sorted(p.stem for p in BAD.glob("*.nqa"))
+GOOD_SPECS = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "specs").glob("*.nqa"))
+
+
+def _errors(name: str) -> SpecError:
+    """The `SpecError` that checking tests/bad_specs/<name>.nqa raises."""
+    relative = f"tests/bad_specs/{name}.nqa"
+    with pytest.raises(SpecError) as caught:
+        check(ROOT / relative, filename=relative, require_data=True)
+    return caught.value
+
+
+def _errors_in(source: str, filename: str = "spec.nqa") -> SpecError:
+    with pytest.raises(SpecError) as caught:
+        check(source, filename=filename)
+    return caught.value
+
+
+# --- (a) every bad spec: exit 2, a located error on stderr, the golden text ---------
+
+def test_there_are_enough_bad_specs() -> None:
+    assert len(BAD_NAMES) >= 20
+
+
+@pytest.mark.parametrize("name", BAD_NAMES)
+def test_bad_spec_starts_with_a_comment_saying_what_is_wrong(name: str) -> None:
+    first = (BAD / f"{name}.nqa").read_bytes().splitlines()[0]
+    assert first.startswith(b"# ")
+
+
+@pytest.mark.parametrize("name", BAD_NAMES)
+def test_bad_spec_error_matches_golden(name: str, capsys, monkeypatch, golden) -> None:
+    monkeypatch.chdir(ROOT)
+    relative = f"tests/bad_specs/{name}.nqa"
+    code = main_run([relative])
+    out, err = capsys.readouterr()
+    assert code == 2, err
+    assert out == ""
+    assert "Traceback" not in err
+    lines = err.splitlines()
+    assert lines[0].startswith("error: ")
+    assert lines[1].startswith(" ") and lines[1].lstrip().startswith(f"--> {relative}")
+    golden.check(f"errors/{name}.txt", err)
+
+
+# --- (b) the text users see for the most important mistakes -------------------------
+
+def test_width_mismatch_renders_as_designed() -> None:
+    """The exact target shape from the architecture notes."""
+    error = _errors_in("# bad\nlinear 2->2\nlinear 3->1\n", "specs/bad.nqa")
+    assert error.render() == "\n".join([
+        "error: `linear 3->1` expects 3 inputs, but the layer before it produces 2",
+        " --> specs/bad.nqa:3:8",
+        "  |",
+        "2 | linear 2->2",
+        "  |        ---- produces 2",
+        "3 | linear 3->1",
+        "  |        ^ expects 3",
+        "  = hint: write `linear 2->1`, or `linear ->1` to infer the width",
+    ])
+
+
+def test_width_mismatch_file_shows_both_layers_and_the_hint() -> None:
+    error = _errors("width_mismatch")
+    [diag] = error.diagnostics
+    assert (diag.span.line, diag.span.column) == (3, 8)
+    text = error.render()
+    assert "2 | linear 2->2\n  |        ---- produces 2\n" in text
+    assert "3 | linear 3->1\n  |        ^ expects 3\n" in text
+    assert "= hint: write `linear 2->1`, or `linear ->1` to infer the width" in text
+
+
+def test_guide_stage2_eval_points_at_the_eval() -> None:
+    error = _errors("guide_stage2_eval")
+    [diag] = error.diagnostics
+    assert diag.message == "`eval` has 2 input values, but the network takes 1"
+    assert (diag.span.line, diag.span.column) == (9, 6)
+    assert "9 | eval [1, 1]\n  |      ^^^^^^ 2 values" in error.render()
+    assert diag.hint == "give 1 value, e.g. `eval [1]`"
+
+
+@pytest.mark.parametrize(("source", "line", "column", "hint"), [
+    ("lienar 2->1\n", 1, 1, "did you mean `linear`?"),
+    ("linear 2->1\noptimizer sgd lr=0.1 momentun=0.9\n", 2, 22, "did you mean `momentum=`?"),
+    ("linear 2->1\nleakyrelu\n", 2, 1, "did you mean `leaky_relu`?"),
+    ("linear 2->1\noptimizer adm\n", 2, 11, "did you mean `adam`?"),
+    ("linear 2->1 biass\n", 1, 13, "did you mean `bias`?"),
+], ids=["lienar", "momentun", "leakyrelu", "adm", "biass"])
+def test_near_misses_suggest_the_right_word(source: str, line: int, column: int, hint: str) -> None:
+    [diag] = _errors_in(source).diagnostics
+    assert (diag.span.line, diag.span.column) == (line, column)
+    assert diag.hint == hint
+
+
+def test_setting_twice_shows_both_places() -> None:
+    text = _errors("setting_twice").render()
+    assert "7 | epochs 100\n  | ---------- first given here\n" in text
+    assert "9 | epochs 50\n  | ^^^^^^^^^ given again here\n" in text
+
+
+def test_five_mistakes_are_five_errors_in_source_order() -> None:
+    error = _errors("several_mistakes")
+    found = [(d.span.line, d.span.column, d.message) for d in error.diagnostics]
+    assert found == [
+        (3, 1, "unknown statement `lienar`"),
+        (4, 12, "negative slope must be at least 0, not `-1`"),
+        (6, 22, "`optimizer sgd` has no option `momentun`"),
+        (8, 8, "number of epochs must be at least 1, not `0`"),
+        (10, 6, "`eval` has 3 input values, but the network takes 2"),
+    ]
+    assert error.render().endswith("error: 5 problems found in tests/bad_specs/several_mistakes.nqa")
+
+
+def test_cascade_is_reported_once_at_its_cause() -> None:
+    error = _errors("cascade")
+    [diag] = error.diagnostics
+    assert (diag.span.line, diag.span.column) == (5, 8)
+    assert diag.message == "`linear 3->1` expects 3 inputs, but it receives 4 from `linear 2->4`"
+    assert "2 | linear 2->4\n  |        ---- produces 4\n" in error.render()
+
+
+def test_no_training_data_passes_check_but_not_run() -> None:
+    relative = "tests/bad_specs/no_training_data.nqa"
+    check(ROOT / relative, filename=relative)
+    [diag] = _errors("no_training_data").diagnostics
+    assert diag.message == "nothing to train on: this spec has no `example` and no `data`"
+
+
+@pytest.mark.xfail(strict=True, reason="one non-finite target is reported three times "
+                   "(not finite, empty, nothing to train on)")
+def test_not_finite_target_is_one_error() -> None:
+    [diag] = _errors("not_finite").diagnostics
+    assert diag.span.line == 8
+
+
+@pytest.mark.xfail(strict=True, reason="a failed `example` also yields `nothing to train on`")
+def test_example_without_target_is_one_error() -> None:
+    [diag] = _errors("example_without_target").diagnostics
+    assert diag.message == "`example` needs a target"
+
+
+@pytest.mark.xfail(strict=True, raises=OverflowError,
+                   reason="the hint builds a list of `want` ones: OverflowError (MemoryError for ~1e10)")
+def test_enormous_stated_width_is_a_spec_error() -> None:
+    error = _errors_in("linear 99999999999999999999999999->1\nexample [1, 1] -> [5]\n")
+    assert "over the limit" in error.render()
+
+
+# --- (c) the real command line --------------------------------------------------------
+
+def test_python_m_runtime_exits_2_without_traceback() -> None:
+    done = subprocess.run([sys.executable, "-m", "runtime", "tests/bad_specs/width_mismatch.nqa"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2, done.stderr
+    assert done.stdout == ""
+    assert "Traceback" not in done.stderr
+    assert done.stderr.startswith("error: `linear 3->1` expects 3 inputs")
+    assert " --> tests/bad_specs/width_mismatch.nqa:3:8" in done.stderr
+
+
+def test_check_accepts_every_spec_without_importing_torch() -> None:
+    assert GOOD_SPECS
+    program = ("import sys; from runtime.cli import main; import runtime.cli; "
+               "rc = main(['check', *sys.argv[1:]]); assert 'torch' not in sys.modules; sys.exit(rc)")
+    done = subprocess.run([sys.executable, "-c", program, *GOOD_SPECS],
+                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""
+    assert done.stdout.splitlines() == [f"{name}: ok" for name in GOOD_SPECS]
