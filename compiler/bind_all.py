@@ -25,6 +25,7 @@ class Collected:
     layers: list[Bound] = field(default_factory=list)
     settings: dict[str, list[Bound]] = field(default_factory=dict)
     problems: list[Diagnostic] = field(default_factory=list)
+    failed: set[str] = field(default_factory=set)  # names of statements that did not bind
 
     def one(self, name: str) -> Bound | None:
         found = self.settings.get(name)
@@ -40,6 +41,7 @@ def collect(spec: ast.Spec) -> Collected:
         result = bind_statement(stmt)
         if isinstance(result, list):
             out.problems += result
+            out.failed.add(stmt.name)
         elif isinstance(result.model, Layer):
             out.layers.append(result)
         else:
@@ -74,12 +76,12 @@ def _bind_member(stmt: ast.Statement, members: dict[str, type]) -> Bound | list[
     if not isinstance(first, ast.Word):
         span = first.span if first is not None else stmt.name_span
         return [Diagnostic(f"`{stmt.name}` needs a name: one of {choices}", span,
-                           f"expected a {stmt.name} name", hint=f"e.g. `{_example(members)}`")]
+                           f"expected a {stmt.name} name", hint=f"e.g. `{_example(stmt.name, members)}`")]
     cls = members.get(first.name)
     if cls is None:
         hint = did_you_mean(first.name, members) or f"choose one of {choices}"
-        return [Diagnostic(f"unknown {stmt.name} `{first.name}`", first.span, f"not a {stmt.name}",
-                           hint=hint)]
+        return [Diagnostic(f"unknown {stmt.name} `{shorten(first.name)}`", first.span,
+                           f"not {_article(stmt.name)}", hint=_alias(first.name, members) or hint)]
     return bind(cls, stmt, stmt.args[1:], f"{stmt.name} {first.name}")
 
 
@@ -87,9 +89,16 @@ def _article(word: str) -> str:
     return f"an {word}" if word[:1] in "aeiou" else f"a {word}"
 
 
-def _example(members: dict[str, type]) -> str:
+def _example(family: str, members: dict[str, type]) -> str:
     cls = next(iter(members.values()))
-    return cls.example or f"{cls.keyword}"
+    return cls.example or f"{family} {cls.keyword}"
+
+
+def _alias(name: str, members: dict[str, type]) -> str:
+    for keyword, cls in members.items():
+        if name.lower() in cls.aliases:
+            return f"`{name}` is called `{keyword}` here"
+    return ""
 
 
 def _unknown_statement(stmt: ast.Statement) -> Diagnostic:

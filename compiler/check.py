@@ -18,7 +18,8 @@ from spec_lang.errors import Diagnostic, Label, SpecError
 from .bind_all import Collected, collect
 from .limits import Limits
 from .model import CheckedSpec, Program
-from .shapes import Source, first_stated_width, infer_widths, statement_text
+from .messages import shown
+from .shapes import Shapes, Source, first_stated_width, infer_widths, statement_text
 
 def check(spec: str | os.PathLike | ast.Spec, *, filename: str | None = None,
           limits: Limits | None = None, require_data: bool = False) -> Program:
@@ -55,10 +56,16 @@ def _check_tree(tree: ast.Spec, source: str, filename: str, limits: Limits,
             f"cannot tell how many inputs `{statement_text(first)}` takes", first.span,
             "input width unknown", hint="state it, e.g. `linear 2->3`, or add `input 2`"))
         raise SpecError(problems)
-    layers, shape_problems = infer_widths(found.layers, start, limits)
-    problems += shape_problems
-    spec_or_none = _assemble(found, start.width, tuple(layers))
-    problems += _check_settings(found, spec_or_none, start, found.layers, limits, require_data)
+    shapes = infer_widths(found.layers, start, limits)
+    problems += shapes.problems
+    spec_or_none = _assemble(found, start.width, shapes.layers)
+    problems += _check_data(found, spec_or_none, start, shapes)
+    problems += _limit_problems(found, limits)
+    if require_data and not spec_or_none.examples and spec_or_none.data is None and not (
+            found.failed & {"example", "data"}):
+        problems.append(Diagnostic(
+            "nothing to train on: this spec has no `example` and no `data`", None,
+            hint="add a training example, e.g. `example [1, 1] -> [10]`"))
     if problems:
         raise SpecError(problems)
     return Program(spec_or_none, source, filename,
@@ -98,40 +105,40 @@ def _assemble(found: Collected, input_width: int, layers: tuple) -> CheckedSpec:
     return CheckedSpec(**fields)
 
 
-def _check_settings(found: Collected, spec: CheckedSpec, start: Source, layers: list,
-                    limits: Limits, require_data: bool) -> list[Diagnostic]:
+def _check_data(found: Collected, spec: CheckedSpec, start: Source, shapes: Shapes) -> list[Diagnostic]:
+    """Examples and evals against the network's input and output widths."""
     problems: list[Diagnostic] = []
     takes = Label(start.span, f"takes {spec.input_width}" if start.what != "example" else
                   f"{spec.input_width} inputs here")
-    last = layers[-1].statement.span
     outputs = spec.output_width
-    for bound in found.all("example"):
-        example = bound.model
-        if len(example.input) != spec.input_width:
-            problems.append(_width_problem("example", bound, len(example.input), spec.input_width, takes))
-        trouble = spec.loss.target_problem(example.target, outputs)
+    produces = Label(shapes.output.span, f"{outputs} output{'s' * (outputs != 1)}")
+    for bound in found.all("example") + found.all("eval"):
+        given = len(bound.model.input)
+        if given != spec.input_width and not shapes.input_in_doubt:
+            problems.append(_width_problem(bound, given, spec.input_width, takes))
+        if bound.statement.name != "example" or shapes.output_in_doubt:
+            continue
+        target = bound.model.target
+        trouble = spec.loss.target_problem(target, outputs)
         if trouble:
             problems.append(Diagnostic(
-                trouble, bound.span_of("target"), "target", (Label(last, f"{outputs} outputs"),),
-                hint=_target_hint(spec, outputs)))
-    for bound in found.all("eval"):
-        if len(bound.model.input) != spec.input_width:
-            problems.append(_width_problem("eval", bound, len(bound.model.input), spec.input_width, takes))
-    problems += _limit_problems(found, limits)
-    if require_data and not spec.examples and spec.data is None:
-        problems.append(Diagnostic(
-            "nothing to train on: this spec has no `example` and no `data`", None,
-            hint="add a training example, e.g. `example [1, 1] -> [10]`"))
+                trouble, bound.span_of("target"), f"{len(target)} value{'s' * (len(target) != 1)}",
+                (produces,), hint=_target_hint(spec, outputs)))
     return problems
 
 
-def _width_problem(name: str, bound, got: int, want: int, takes: Label) -> Diagnostic:
-    values = ", ".join(["1"] * want)
-    fix = f"example [{values}] -> [...]" if name == "example" else f"eval [{values}]"
+def _width_problem(bound, got: int, want: int, takes: Label) -> Diagnostic:
+    name = bound.statement.name
+    hint = f"give {want} input value{'s' * (want != 1)}"
+    if want <= 8:
+        values = "[" + ", ".join(["1"] * want) + "]"
+        target = bound.statement.args[0].right if name == "example" and isinstance(
+            bound.statement.args[0], ast.Arrow) else None
+        fix = f"example {values} -> {shown(target).strip('`')}" if target is not None else f"{name} {values}"
+        hint += f", e.g. `{fix}`"
     return Diagnostic(
         f"`{name}` has {got} input value{'s' * (got != 1)}, but the network takes {want}",
-        bound.span_of("input"), f"{got} value{'s' * (got != 1)}", (takes,),
-        hint=f"give {want} value{'s' * (want != 1)}, e.g. `{fix}`")
+        bound.span_of("input"), f"{got} value{'s' * (got != 1)}", (takes,), hint=hint)
 
 
 def _target_hint(spec: CheckedSpec, outputs: int) -> str:

@@ -33,6 +33,7 @@ class Loss(StatementModel):
 class MSE(Loss):
     kind: Literal["mse"] = "mse"
     keyword = "mse"
+    aliases = ("mean_squared_error", "l2", "squared")
     torch_name = "MSELoss"
 
 
@@ -40,6 +41,7 @@ class MSE(Loss):
 class L1(Loss):
     kind: Literal["l1"] = "l1"
     keyword = "l1"
+    aliases = ("mae", "mean_absolute_error", "abs")
     torch_name = "L1Loss"
 
 
@@ -48,6 +50,7 @@ class Huber(Loss):
     kind: Literal["huber"] = "huber"
     delta: float = Field(1.0, gt=0, title="`delta`")
     keyword = "huber"
+    aliases = ("smooth_l1",)
     torch_name = "HuberLoss"
     example = "loss huber delta=1.0"
 
@@ -56,6 +59,7 @@ class Huber(Loss):
 class BCE(Loss):
     kind: Literal["bce"] = "bce"
     keyword = "bce"
+    aliases = ("binary_cross_entropy",)
     torch_name = "BCELoss"
 
 
@@ -63,6 +67,7 @@ class BCE(Loss):
 class BCEWithLogits(Loss):
     kind: Literal["bce_logits"] = "bce_logits"
     keyword = "bce_logits"
+    aliases = ("bce_with_logits", "bcewithlogits", "binary_cross_entropy_with_logits")
     torch_name = "BCEWithLogitsLoss"
 
 
@@ -70,6 +75,7 @@ class BCEWithLogits(Loss):
 class CrossEntropy(Loss):
     kind: Literal["cross_entropy"] = "cross_entropy"
     keyword = "cross_entropy"
+    aliases = ("ce", "crossentropy", "nll", "categorical_cross_entropy", "softmax_cross_entropy")
     torch_name = "CrossEntropyLoss"
     class_targets = True
 

@@ -48,19 +48,17 @@ def _bound(value: Any) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 
+_FINITE = "numbers must be finite: `nan`, `inf` and values beyond 1e308 are not allowed"
+_WHOLE = "write a whole number"
+_KIND_HINTS = {"finite_number": _FINITE, "int_from_float": _WHOLE, "int_parsing_size": _WHOLE}
+
+
 def _problem(kind: str, what: str, given: str, ctx: dict, err: dict) -> tuple[str, str]:
     """(message, label) for one pydantic error type."""
-    if kind == "greater_than":
-        return f"{what} must be greater than {_bound(ctx['gt'])}, not {given}", "too small"
-    if kind == "greater_than_equal":
-        return f"{what} must be at least {_bound(ctx['ge'])}, not {given}", "too small"
-    if kind == "less_than":
-        return f"{what} must be less than {_bound(ctx['lt'])}, not {given}", "too large"
-    if kind == "less_than_equal":
-        return f"{what} must be at most {_bound(ctx['le'])}, not {given}", "too large"
-    if kind == "finite_number" and given.strip("`-+").replace(".", "").isdigit():
+    bare = given.strip("`")
+    if kind in ("finite_number", "int_parsing_size") and bare.lstrip("-+").replace(".", "").replace("e", "").isdigit():
         return f"{what} {given} is too large", "too large"
-    if kind == "finite_number" or given.strip("`-+").lower() in ("nan", "inf", "infinity"):
+    if kind == "finite_number" or bare.lstrip("-+").lower() in ("nan", "inf", "infinity"):
         return f"{what} must be a finite number, not {given}", "not finite"
     if kind == "int_from_float":
         return f"{what} must be a whole number, not {given}", "not a whole number"
@@ -73,11 +71,16 @@ def _problem(kind: str, what: str, given: str, ctx: dict, err: dict) -> tuple[st
     if kind in ("tuple_type", "list_type"):
         return f"{what} must be a vector like [1, 2], not {given}", "not a vector"
     if kind == "too_short":
-        return f"{what} must not be empty", "empty"
-    if kind == "too_long":
-        return f"{what} has too many values", "too long"
+        return f"{what} needs at least one value", "empty"
     if kind == "literal_error":
         return f"unknown {what} {given}", "unknown"
+    bounds = {"greater_than": ("greater than", "gt", "too small"),
+              "greater_than_equal": ("at least", "ge", "too small"),
+              "less_than": ("less than", "lt", "too large"),
+              "less_than_equal": ("at most", "le", "too large")}
+    if kind in bounds:
+        words, key, label = bounds[kind]
+        return f"{what} must be {words} {_bound(ctx[key])}, not {given}", label
     message = str(err.get("msg", "invalid value")).removeprefix("Value error, ")
     return message[:1].lower() + message[1:], "here"
 
@@ -87,19 +90,39 @@ def pydantic_diagnostic(err: dict, cls, stmt: ast.Statement, name: str,
     loc = err.get("loc") or ()
     field = str(loc[0]) if loc else ""
     what = cls.title_of(field) if field else f"`{name}`"
-    hint = cls.hints.get(field, "")
+    usage = f"write it like `{cls.example}`" if cls.example else ""
     if err["type"] == "missing":
-        return Diagnostic(f"`{name}` needs {_article(what)}", stmt.span, f"no {what} given",
-                          hint=hint or (f"write it like `{cls.example}`" if cls.example else ""))
-    node = nodes.get(field)
+        message, hint = cls.missing.get(field, (f"`{name}` needs {_article(what)}", ""))
+        return Diagnostic(message, stmt.span, f"no {what} given", hint=hint or usage)
+    node, span = nodes.get(field), spans.get(field, stmt.span) if field else stmt.span
+    if isinstance(node, ast.Vector) and len(loc) > 1 and isinstance(loc[1], int) and loc[1] < len(node.items):
+        node = node.items[loc[1]]
+        span = node.span
     given = shown(node) if node is not None else f"`{err.get('input')}`"
     message, label = _problem(err["type"], what, given, err.get("ctx") or {}, err)
+    hint = _KIND_HINTS.get(err["type"]) or cls.hints.get(field, "") or usage
+    if label == "not finite":
+        hint = _FINITE
+    elif label == "too large" and err["type"] in _KIND_HINTS:
+        hint = "use a smaller number"
+    elif hint == _WHOLE and cls.example:
+        hint = f"{_WHOLE}, e.g. `{cls.example}`"
     if err["type"] == "literal_error":
         choices = [str(c).strip("'") for c in _literal_choices(err)]
-        hint = did_you_mean(str(err.get("input")), choices) or hint or (
+        hint = did_you_mean(str(err.get("input")), choices) or (
             "choose one of " + ", ".join(f"`{c}`" for c in choices))
-    return Diagnostic(message, spans.get(field, stmt.span) if field else stmt.span, label,
-                      hint=hint)
+    return Diagnostic(message, span, label, hint=hint)
+
+
+def first_per_field(errors: list[dict]) -> list[dict]:
+    """One error per field: the first pydantic found (later ones repeat its cause)."""
+    seen, kept = set(), []
+    for err in errors:
+        key = (err.get("loc") or ("",))[0]
+        if key not in seen:
+            seen.add(key)
+            kept.append(err)
+    return kept
 
 
 def _literal_choices(err: dict) -> list[str]:

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationInfo, field_validator
 
 from .registry import member
 from .statement import StatementModel
 
-_LR = "the learning rate, e.g. `lr=0.01`"
+_LR = "use a positive learning rate, e.g. `lr=0.01`"
 _BETA = "a decay rate from 0 up to (not including) 1, e.g. 0.9"
 
 
@@ -39,13 +39,17 @@ class SGD(Optimizer):
     torch_name = "SGD"
     flags = {"nesterov": ("nesterov", True)}
     example = "optimizer sgd lr=0.01 momentum=0.9"
-    hints = {"lr": _LR, "momentum": "momentum runs from 0 up to (not including) 1, e.g. `momentum=0.9`"}
+    hints = {"lr": _LR, "momentum": "momentum runs from 0 up to (not including) 1, e.g. `momentum=0.9`",
+             "nesterov": "add a momentum, e.g. `momentum=0.9`, or remove `nesterov`"}
 
-    @model_validator(mode="after")
-    def _nesterov_needs_momentum(self) -> SGD:
-        if self.nesterov and (self.momentum <= 0 or self.dampening != 0):
-            raise ValueError("`nesterov` needs a momentum above 0 and no dampening")
-        return self
+    @field_validator("nesterov")
+    @classmethod
+    def _nesterov_needs_momentum(cls, nesterov: bool, info: ValidationInfo) -> bool:
+        if nesterov and info.data.get("momentum", 1) <= 0:
+            raise ValueError("`nesterov` needs a momentum above 0")
+        if nesterov and info.data.get("dampening", 0) != 0:
+            raise ValueError("`nesterov` works only without dampening")
+        return nesterov
 
 
 class _AdamLike(Optimizer):

@@ -32,6 +32,7 @@ class Input(StatementModel):
 @register
 class Epochs(StatementModel):
     count: int = Field(ge=1, title="number of epochs")
+    hints = {"count": "train for at least one epoch, e.g. `epochs 100`"}
     keyword = "epochs"
     positional = ("count",)
     example = "epochs 100"
@@ -40,6 +41,7 @@ class Epochs(StatementModel):
 @register
 class Seed(StatementModel):
     value: int = Field(ge=0, lt=2**63, title="seed")
+    hints = {"value": "a seed is a whole number from 0, e.g. `seed 0`"}
     keyword = "seed"
     positional = ("value",)
     example = "seed 0"
@@ -48,6 +50,7 @@ class Seed(StatementModel):
 @register
 class Batch(StatementModel):
     size: int = Field(ge=1, title="batch size")
+    hints = {"size": "a batch holds at least one example, e.g. `batch 4`"}
     keyword = "batch"
     positional = ("size",)
     example = "batch 4"
@@ -60,21 +63,21 @@ class Shuffle(StatementModel):
 
 @register
 class Example(StatementModel):
-    input: Vector = Field(min_length=1, title="input")
-    target: Vector = Field(min_length=1, title="target")
+    input: Vector = Field(min_length=1, title="example input")
+    target: Vector = Field(min_length=1, title="example target")
     keyword = "example"
     arrow = ("input", "target")
     positional = ("input",)
     repeatable = True
     example = "example [1, 1] -> [10]"
-    hints = {"target": "write the target after an arrow: `example [1, 1] -> [10]`"}
+    missing = {"target": ("`example` needs a target", "write the target after an arrow: `example [1, 1] -> [10]`")}
 
     _vectors = field_validator("input", "target", mode="before")(_as_vector)
 
 
 @register
 class Eval(StatementModel):
-    input: Vector = Field(min_length=1, title="input")
+    input: Vector = Field(min_length=1, title="`eval` input")
     keyword = "eval"
     positional = ("input",)
     repeatable = True

@@ -50,10 +50,21 @@ def first_stated_width(layers: list[Bound]) -> Source | None:
     return None
 
 
-def infer_widths(layers: list[Bound], start: Source, limits: Limits) -> tuple[list[Layer], list[Diagnostic]]:
+@dataclass(frozen=True)
+class Shapes:
+    """What the shape pass found."""
+
+    layers: tuple[Layer, ...]
+    problems: tuple[Diagnostic, ...]
+    output: Source  # where the network's output width is set
+    input_in_doubt: bool  # the first stated width disagrees or is over the limit
+    output_in_doubt: bool  # some width along the way is wrong
+
+
+def infer_widths(layers: list[Bound], start: Source, limits: Limits) -> Shapes:
     resolved: list[Layer] = []
     problems: list[Diagnostic] = []
-    flow, total, over = start, 0, False
+    flow, total, over, first_doubt = start, 0, False, False
     for index, bound in enumerate(layers):
         layer: Layer = bound.model  # type: ignore[assignment]
         expected = layer.expects()
@@ -62,6 +73,8 @@ def infer_widths(layers: list[Bound], start: Source, limits: Limits) -> tuple[li
         problems += too_wide
         if expected is not None and expected != width and not too_wide:
             problems.append(_mismatch(bound, expected, flow, index))
+        if expected is not None and flow is start:
+            first_doubt = bool(problems)
         width = width if expected is None else expected
         layer = layer.resolve(width)
         resolved.append(layer)
@@ -72,7 +85,7 @@ def infer_widths(layers: list[Bound], start: Source, limits: Limits) -> tuple[li
         if layer.states_output():
             out_span = bound.spans.get("arrow") or bound.span_of("out_features")
             flow = Source(layer.output_width(width), out_span, "layer", bound.statement, index)
-    return resolved, problems
+    return Shapes(tuple(resolved), tuple(problems), flow, first_doubt, bool(problems))
 
 
 def _mismatch(bound: Bound, expected: int, flow: Source, index: int) -> Diagnostic:

@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from spec_lang import ast
 from spec_lang.errors import Diagnostic
 
-from .messages import pydantic_diagnostic, shown
+from .messages import first_per_field, pydantic_diagnostic, shown
 from .suggest import did_you_mean
 
 
@@ -35,8 +35,10 @@ class StatementModel(BaseModel):
     arrow: ClassVar[tuple[str, str] | None] = None
     flags: ClassVar[Mapping[str, tuple[str, Any]]] = {}
     hints: ClassVar[Mapping[str, str]] = {}
+    missing: ClassVar[Mapping[str, tuple[str, str]]] = {}
     example: ClassVar[str] = ""
     repeatable: ClassVar[bool] = False
+    aliases: ClassVar[tuple[str, ...]] = ()  # other names people use for it, for hints
 
     @classmethod
     def option_names(cls) -> tuple[str, ...]:
@@ -95,7 +97,8 @@ def bind(cls: type[StatementModel], stmt: ast.Statement, args: tuple[ast.Arg, ..
     try:
         model = cls(**values)
     except ValidationError as err:
-        return [pydantic_diagnostic(e, cls, stmt, name, spans, nodes) for e in err.errors()]
+        return [pydantic_diagnostic(e, cls, stmt, name, spans, nodes)
+                for e in first_per_field(err.errors())]
     return Bound(model, stmt, spans)
 
 
@@ -156,6 +159,8 @@ def _bind_option(cls, opt: ast.Option, name, values, spans, nodes) -> Diagnostic
         from .registry import statements_taking  # the registry imports this module
 
         hint = did_you_mean(opt.key, allowed, "`{}=`")
+        if opt.key in (cls.arrow or ()):
+            hint = f"write it like `{cls.example}`"
         if not hint:
             owners = [s for s in statements_taking(opt.key) if s != name]
             hint = (f"`{opt.key}=` belongs to {', '.join(f'`{o}`' for o in owners)}" if owners

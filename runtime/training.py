@@ -123,7 +123,7 @@ def _diverged(losses: list[float], value: float):
     step = len(losses) + 1
     last = f"{losses[-1]:.6g}" if losses else "none"
     message = (f"the loss became {value} at step {step} (last finite loss: {last}); "
-               "the learning rate `lr` is likely too high")
+               "the learning rate `lr` is likely too high, or the targets too large")
     return f"loss not finite at step {step}", [DiagnosticEntry(kind="diverged", message=message, step=step)]
 
 

@@ -79,9 +79,7 @@ def _unexpected_token(err: UnexpectedToken, text: str) -> Diagnostic:
         return Diagnostic(f"expected a value after `=`, found {found}", span, "expected a value here",
                           hint="options are written `name=value`, e.g. `lr=0.01`")
     if "RSQB" in err.expected or before.endswith("["):
-        return Diagnostic(f"expected a number, `,` or `]` in a vector, found {found}", span,
-                          "not part of a vector",
-                          hint="vectors are written on one line, e.g. `[1, 2.5, -3]`")
+        return _in_vector(tok, found, span)
     if tok.type == "EQUAL":
         return Diagnostic("unexpected `=`", span, "needs an option name before it",
                           hint="options are written `name=value` after the statement name, e.g. `optimizer sgd lr=0.01`")
@@ -89,5 +87,27 @@ def _unexpected_token(err: UnexpectedToken, text: str) -> Diagnostic:
         return Diagnostic("unexpected `->`", span, "nothing to map from",
                           hint="write a width like `2->3`, or an example like `[1, 1] -> [10]`")
     expected = sorted({_WORDS.get(name, f"`{name}`") for name in err.expected})
+    listed = ", ".join(expected[:-1]) + " or " + expected[-1] if len(expected) > 1 else "".join(expected)
+    if tok.type == "NUMBER" and "NAME" in err.expected:
+        return Diagnostic(f"a statement starts with a name, not a number: found {found}", span,
+                          "expected a statement name", hint="e.g. `linear 2->3` or `epochs 100`")
     return Diagnostic(f"unexpected {found}", span, "not expected here",
-                      hint="expected " + ", ".join(expected) if expected else "")
+                      hint=f"expected {listed}" if expected else "")
+
+
+_FINITE_WORDS = ("nan", "inf", "infinity")
+
+
+def _in_vector(tok: Token, found: str, span: Span) -> Diagnostic:
+    """A mistake inside `[...]`: say what the vector needs at this point."""
+    if tok.type == "NAME" and str(tok).lower() in _FINITE_WORDS:
+        return Diagnostic(f"numbers must be finite, not {found}", span, "not a finite number",
+                          hint="`nan` and `inf` are not allowed; write a number like `1` or `-0.5`")
+    if tok.type == "NUMBER":
+        return Diagnostic(f"expected `,` or `]` in a vector, found {found}", span, "missing `,` before this",
+                          hint="separate the values with commas, e.g. `[1, 1]`")
+    if tok.type in ("_SEP", "$END", "ARROW"):
+        return Diagnostic(f"unclosed vector: expected `]`, found {found}", span, "expected `]` here",
+                          hint="close the vector with `]` on the same line, e.g. `example [1, 1] -> [5]`")
+    return Diagnostic(f"expected a number, `,` or `]` in a vector, found {found}", span,
+                      "not part of a vector", hint="a vector holds numbers, e.g. `[1, 2.5, -3]`")

@@ -23,8 +23,10 @@ class Linear(Layer):
     arrow = ("in_features", "out_features")
     flags = {"bias": ("bias", True), "nobias": ("bias", False)}
     example = "linear 2->3"
-    hints = {"out_features": "write `linear 2->3`, or `linear ->3` to infer the input width",
-             "in_features": "a layer takes at least one input: write `linear 1->3`"}
+    hints = {"out_features": "a layer has at least one output, e.g. `linear 2->1`",
+             "in_features": "a layer takes at least one input, e.g. `linear 1->3`"}
+    missing = {"out_features": ("expected a width like `3` or `2->3` after `linear`",
+                                "write `linear 2->3`, or `linear ->3` to infer the input width")}
 
     def expects(self) -> int | None:
         return self.in_features
