@@ -18,13 +18,14 @@ from .model import CheckedSpec, Program
 
 
 def as_program(spec, *, filename: str | None = None, limits: Limits | None = None,
-               require_data: bool = False) -> Program:
+               require_data: bool = False, allow_outside: bool = False) -> Program:
     """Any accepted spec form, checked."""
     if isinstance(spec, Program):
         return spec
     if isinstance(spec, CheckedSpec):
         return Program(spec, "", filename or "<spec>", ())
-    return check(spec, filename=filename, limits=limits, require_data=require_data)
+    return check(spec, filename=filename, limits=limits, require_data=require_data,
+                 allow_outside=allow_outside)
 
 
 def compile_spec(spec: str | os.PathLike | ast.Spec | Program | CheckedSpec, *,

@@ -10,22 +10,38 @@ does not fit the network, sizes over the limits. Never imports torch.
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from spec_lang import ast, parse, read_source
-from spec_lang.errors import Diagnostic, Label, SpecError
+from spec_lang.errors import Diagnostic, SpecError
 
 from .bind_all import Collected, collect
 from .limits import Limits
 from .model import CheckedSpec, Program
-from .messages import shown
-from .shapes import Shapes, Source, first_stated_width, infer_widths, statement_text
+from .data_checks import check_examples, check_table, read_table, table_source
+from .shapes import Source, first_stated_width, infer_widths, statement_text
+
+@dataclass(frozen=True)
+class Options:
+    """How to check: the limits, whether training data is required, and where data files may be read."""
+
+    limits: Limits = field(default_factory=Limits)
+    require_data: bool = False
+    folder: Path | None = None  # the spec's folder; data paths are relative to it
+    allow_outside: bool = False  # let `data` read files outside `folder`
+
 
 def check(spec: str | os.PathLike | ast.Spec, *, filename: str | None = None,
-          limits: Limits | None = None, require_data: bool = False) -> Program:
-    """Parse (if needed) and check a spec; raise `SpecError` with every problem found."""
+          limits: Limits | None = None, require_data: bool = False, folder: Path | None = None,
+          allow_outside: bool = False) -> Program:
+    """Parse (if needed) and check a spec; raise `SpecError` with every problem found.
+
+    Data files are read relative to `folder`: the spec's own folder when `spec` is
+    a path, else the working folder."""
     if isinstance(spec, os.PathLike):
         filename = filename or str(spec)
+        folder = folder or Path(spec).parent
         source = read_source(Path(spec))
         tree = parse(source, filename)
     elif isinstance(spec, str):
@@ -33,44 +49,46 @@ def check(spec: str | os.PathLike | ast.Spec, *, filename: str | None = None,
         tree = parse(source, filename)
     else:
         source, filename, tree = "", filename or "<spec>", spec
+    options = Options(limits or Limits(), require_data, folder or Path.cwd(), allow_outside)
     try:
-        return _check_tree(tree, source, filename, limits or Limits(), require_data)
+        return _check_tree(tree, source, filename, options)
     except SpecError as err:
         raise err.with_source(source, filename) from None
 
 
-def _check_tree(tree: ast.Spec, source: str, filename: str, limits: Limits,
-                require_data: bool) -> Program:
+def _check_tree(tree: ast.Spec, source: str, filename: str, options: Options) -> Program:
     found = collect(tree)
     problems = list(found.problems)
     if not found.layers:
-        if problems:
-            raise SpecError(problems)
-        problems.append(Diagnostic("this spec has no layers", None,
-                                   hint="add a layer, e.g. `linear 2->1`"))
+        if not problems:
+            problems.append(Diagnostic("this spec has no layers", None, hint="add a layer, e.g. `linear 2->1`"))
         raise SpecError(problems)
     start = _input_source(found)
+    table, table_problems = read_table(found, start, options)
+    problems += table_problems
+    start = start or table_source(found, table)
     if start is None:
         first = found.layers[0].statement
         problems.append(Diagnostic(
             f"cannot tell how many inputs `{statement_text(first)}` takes", first.span,
             "input width unknown", hint="state it, e.g. `linear 2->3`, or add `input 2`"))
         raise SpecError(problems)
-    shapes = infer_widths(found.layers, start, limits)
+    shapes = infer_widths(found.layers, start, options.limits)
     problems += shapes.problems
-    spec_or_none = _assemble(found, start.width, shapes.layers)
-    problems += _check_data(found, spec_or_none, start, shapes)
-    problems += _limit_problems(found, limits)
-    if require_data and not spec_or_none.examples and spec_or_none.data is None and not (
-            found.failed & {"example", "data"}):
+    checked = _assemble(found, start.width, shapes.layers)
+    problems += check_examples(found, checked, start, shapes)
+    problems += check_table(found, table, checked, start, shapes)
+    problems += _limit_problems(found, options.limits)
+    if options.require_data and not checked.examples and table is None and not (
+            found.failed & {"example", "data"}) and not table_problems:
         problems.append(Diagnostic(
             "nothing to train on: this spec has no `example` and no `data`", None,
             hint="add a training example, e.g. `example [1, 1] -> [10]`"))
     if problems:
         raise SpecError(problems)
-    return Program(spec_or_none, source, filename,
-                   tuple(b.statement.span for b in found.layers),
-                   found.one("data").statement.span if found.one("data") else None)
+    data = found.one("data")
+    return Program(checked, source, filename, tuple(b.statement.span for b in found.layers),
+                   data.statement.span if data else None, table)
 
 
 def _input_source(found: Collected) -> Source | None:
@@ -103,48 +121,6 @@ def _assemble(found: Collected, input_width: int, layers: tuple) -> CheckedSpec:
         if found.one(family):
             fields[family] = found.one(family).model
     return CheckedSpec(**fields)
-
-
-def _check_data(found: Collected, spec: CheckedSpec, start: Source, shapes: Shapes) -> list[Diagnostic]:
-    """Examples and evals against the network's input and output widths."""
-    problems: list[Diagnostic] = []
-    takes = Label(start.span, f"takes {spec.input_width}" if start.what != "example" else
-                  f"{spec.input_width} inputs here")
-    outputs = spec.output_width
-    produces = Label(shapes.output.span, f"{outputs} output{'s' * (outputs != 1)}")
-    for bound in found.all("example") + found.all("eval"):
-        given = len(bound.model.input)
-        if given != spec.input_width and not shapes.input_in_doubt:
-            problems.append(_width_problem(bound, given, spec.input_width, takes))
-        if bound.statement.name != "example" or shapes.output_in_doubt:
-            continue
-        target = bound.model.target
-        trouble = spec.loss.target_problem(target, outputs)
-        if trouble:
-            problems.append(Diagnostic(
-                trouble, bound.span_of("target"), f"{len(target)} value{'s' * (len(target) != 1)}",
-                (produces,), hint=_target_hint(spec, outputs)))
-    return problems
-
-
-def _width_problem(bound, got: int, want: int, takes: Label) -> Diagnostic:
-    name = bound.statement.name
-    hint = f"give {want} input value{'s' * (want != 1)}"
-    if want <= 8:
-        values = "[" + ", ".join(["1"] * want) + "]"
-        target = bound.statement.args[0].right if name == "example" and isinstance(
-            bound.statement.args[0], ast.Arrow) else None
-        fix = f"example {values} -> {shown(target).strip('`')}" if target is not None else f"{name} {values}"
-        hint += f", e.g. `{fix}`"
-    return Diagnostic(
-        f"`{name}` has {got} input value{'s' * (got != 1)}, but the network takes {want}",
-        bound.span_of("input"), f"{got} value{'s' * (got != 1)}", (takes,), hint=hint)
-
-
-def _target_hint(spec: CheckedSpec, outputs: int) -> str:
-    if spec.loss.class_targets:
-        return f"give the index of the right class, from 0 to {outputs - 1}, e.g. `-> [0]`"
-    return f"give {outputs} target values, or one value to use for every output"
 
 
 def _limit_problems(found: Collected, limits: Limits) -> list[Diagnostic]:

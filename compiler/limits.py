@@ -21,6 +21,7 @@ class Limits(BaseModel):
     max_layers: int = Field(1_000, ge=1)
     max_epochs: int = Field(1_000_000, ge=1)
     max_examples: int = Field(1_000_000, ge=1)
+    max_data_bytes: int = Field(100_000_000, ge=1)
 
 
 def human_bytes(count: int) -> str:

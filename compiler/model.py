@@ -17,6 +17,7 @@ from spec_lang import ast
 
 from . import layers as _layers, losses as _losses, optimizers as _optimizers
 from .registry import FAMILIES, layer_classes
+from .data_file import Table
 from .settings import Data, Example, Vector
 
 
@@ -86,6 +87,7 @@ class Program:
     filename: str
     layer_spans: tuple[ast.Span, ...]
     data_span: ast.Span | None = None
+    table: Table | None = None  # the rows of a `data` file, read when the spec was checked
 
 
 _ = _layers  # the layer classes must be registered before the unions above are built

@@ -32,6 +32,8 @@ def _positive(text: str) -> int:
 def _add_limits(p: argparse.ArgumentParser) -> None:
     from compiler import Limits
 
+    p.add_argument("--allow-outside-data", action="store_true",
+                   help="let `data` statements read files outside the spec's folder")
     defaults = Limits()
     group = p.add_argument_group("limits")
     for name in Limits.model_fields:
@@ -121,7 +123,7 @@ def _check(args) -> int:
     failed, records = 0, []
     for name in args.specs:
         try:
-            check(Path(name), filename=name, limits=_limits(args))
+            check(Path(name), filename=name, limits=_limits(args), allow_outside=args.allow_outside_data)
             if not args.quiet and args.format == "text":
                 print(f"{name}: ok")
         except SpecError as err:
@@ -150,7 +152,8 @@ def _compile(args) -> int:
 
     from .text_report import model_table
 
-    program = check(Path(args.spec), filename=args.spec, limits=_limits(args))
+    program = check(Path(args.spec), filename=args.spec, limits=_limits(args),
+                    allow_outside=args.allow_outside_data)
     print(compile_spec(program))
     print()
     print(model_table(program.spec.summary(), program.spec.parameter_count))

@@ -18,7 +18,8 @@ from .training import Run, TrainingInterrupted, train
 def run_command(args, limits) -> int:
     try:
         run = train(Path(args.spec), seed=args.seed, epochs=args.epochs,
-                    filename=args.spec, limits=limits, progress=_log_line, every=args.log_every)
+                    filename=args.spec, limits=limits, progress=_log_line, every=args.log_every,
+                    allow_outside_data=args.allow_outside_data)
     except TrainingInterrupted as stop:
         _emit(stop.run, args)
         print(f"nqa: {stop.run.report.stopped}; the report so far was written", file=sys.stderr)

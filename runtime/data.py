@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import torch
 
 from compiler import CheckedSpec
+from compiler.data_file import Table
 
 
 @dataclass
@@ -47,19 +48,23 @@ class Dataset:
             yield self.inputs[index], self.targets[index]
 
 
-def dataset(spec: CheckedSpec, seed: int) -> Dataset:
-    examples = spec.examples
+def dataset(spec: CheckedSpec, seed: int, table: Table | None = None) -> Dataset:
     outputs = spec.output_width
-    inputs = torch.tensor([e.input for e in examples], dtype=torch.float32)
+    rows = [e.target for e in spec.examples]
+    if table is not None:
+        w = table.target_width
+        rows += [tuple(table.targets[i:i + w]) for i in range(0, len(table.targets), w)]
+    inputs = torch.tensor([e.input for e in spec.examples], dtype=torch.float32).reshape(-1, spec.input_width)
+    if table is not None:
+        more = torch.frombuffer(table.inputs, dtype=torch.float64).reshape(-1, table.input_width)
+        inputs = torch.cat([inputs, more.to(torch.float32)])
     broadcast = False
     if spec.loss.class_targets:
-        targets = torch.tensor([int(e.target[0]) for e in examples], dtype=torch.long)
+        targets = torch.tensor([int(r[0]) for r in rows], dtype=torch.long)
     else:
-        rows = [e.target for e in examples]
-        targets = torch.tensor([r if len(r) == outputs else r * outputs for r in rows],
-                               dtype=torch.float32)
+        targets = torch.tensor([r if len(r) == outputs else r * outputs for r in rows], dtype=torch.float32)
         broadcast = any(len(r) != outputs for r in rows)
-    if len(examples) == 1:
+    if len(rows) == 1:
         inputs, targets = inputs[0], targets[0]
     generator = torch.Generator().manual_seed(seed)
     return Dataset(inputs, targets, spec.batch, spec.shuffle, generator, broadcast)

@@ -42,6 +42,7 @@ class TrainingInfo(_Frozen):
     batches_per_epoch: int
     steps: int = Field(description="optimizer steps taken")
     target_broadcast: bool = Field(description="a width-1 target was copied to every output")
+    classes: tuple[str, ...] = Field((), description="class label of each target index, from a data file's text labels")
 
 
 class Parameters(_Frozen):
@@ -71,6 +72,7 @@ class Report(_Frozen):
     training: TrainingInfo
     losses: tuple[float, ...] = Field(description="the loss at every optimizer step")
     final_loss: float | None
+    accuracy: float | None = Field(None, description="share of training rows classified right (cross_entropy)")
     parameters: Parameters
     eval: tuple[EvalResult, ...]
     diagnostics: tuple[DiagnosticEntry, ...] = ()

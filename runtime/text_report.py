@@ -62,6 +62,8 @@ def _settings(r: Report) -> str:
              f"loss       {r.loss.name}" + (f"  {loss}" if loss else ""),
              f"training   {t.epochs} epochs x {t.batches_per_epoch} batch{'es' if t.batches_per_epoch != 1 else ''}"
              f" of {t.examples} example{plural} = {t.epochs * t.batches_per_epoch} steps"]
+    if t.classes:
+        lines.append("classes    " + " ".join(f"{i}={name}" for i, name in enumerate(t.classes)))
     if t.target_broadcast:
         lines.append(f"target     a 1-value target is used for each of the {r.model.output_width} outputs")
     return "\n".join(lines)
@@ -85,6 +87,8 @@ def _losses(r: Report) -> str:
     lines = ["loss", f"  {'step':>{max(4, width)}}  loss"]
     lines += [f"  {s:>{max(4, width)}}  {num(r.losses[s - 1])}" for s in shown]
     lines.append(f"final loss {num(r.losses[-1])} after {steps} steps")
+    if r.accuracy is not None:
+        lines.append(f"accuracy {100 * r.accuracy:.1f}% on the training data")
     if r.stopped:
         lines.append(f"stopped: {r.stopped}")
     return "\n".join(lines)

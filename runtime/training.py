@@ -62,16 +62,17 @@ class _Session:
 
 def train(spec, *, seed: int | None = None, epochs: int | None = None,
           filename: str | None = None, limits: Limits | None = None,
-          progress: Callable[[int, int, float], None] | None = None, every: int = 0) -> Run:
+          progress: Callable[[int, int, float], None] | None = None, every: int = 0,
+          allow_outside_data: bool = False) -> Run:
     """Train a spec. With `progress` and `every`, `progress(step, steps, loss)` is
     called every `every` optimizer steps."""
-    program = as_program(spec, filename=filename, limits=limits, require_data=True)
-    _refuse_data_files(program)
+    program = as_program(spec, filename=filename, limits=limits, require_data=True,
+                         allow_outside=allow_outside_data)
     checked = _with_epochs(program, epochs, limits or Limits())
     seed = checked.seed if seed is None else seed
     torch.manual_seed(seed)
     model = compile_spec(checked)
-    session = _Session(program, checked, seed, model, _snapshot(model), dataset(checked, seed),
+    session = _Session(program, checked, seed, model, _snapshot(model), dataset(checked, seed, program.table),
                        build_optimizer(checked.optimizer, model.parameters()),
                        build_loss(checked.loss))
     try:
@@ -89,14 +90,6 @@ def _with_epochs(program: Program, epochs: int | None, limits: Limits) -> Checke
         raise SpecError(Diagnostic(f"--epochs must be from 1 to {limits.max_epochs:,}, not {epochs}",
                                    hint="raise the limit with --max-epochs"), "", program.filename)
     return program.spec.model_copy(update={"epochs": epochs})
-
-
-def _refuse_data_files(program: Program) -> None:
-    if program.spec.data is None:
-        return
-    raise SpecError(Diagnostic(
-        "training from a `data` file is not supported yet", program.data_span, "not read",
-        hint="write the rows as `example [..] -> [..]` statements"), program.source, program.filename)
 
 
 def _loop(session: _Session, progress, every: int):
@@ -141,6 +134,15 @@ def _evaluate(model: nn.Module, checked: CheckedSpec) -> tuple[EvalResult, ...]:
     return tuple(results)
 
 
+def _accuracy(model: nn.Module, data: Dataset) -> float:
+    """The share of training rows whose highest output is the target class, in eval mode."""
+    model.eval()
+    with torch.no_grad():
+        predicted = model(data.inputs).argmax(dim=-1)
+    model.train()
+    return (predicted == data.targets).float().mean().item()
+
+
 def _finish(session: _Session, stopped: str | None, diagnostics: list) -> Run:
     program, checked, model, data = session.program, session.checked, session.model, session.data
     optimizer, criterion, losses = session.optimizer, session.criterion, session.losses
@@ -153,8 +155,10 @@ def _finish(session: _Session, stopped: str | None, diagnostics: list) -> Run:
         loss=LossInfo(name=type(criterion).__name__, settings=checked.loss.torch_kwargs()),
         training=TrainingInfo(epochs=checked.epochs, examples=data.size,
                               batches_per_epoch=data.batches_per_epoch(), steps=len(losses),
-                              target_broadcast=data.broadcast),
+                              target_broadcast=data.broadcast,
+                              classes=program.table.classes if program.table else ()),
         losses=tuple(losses), final_loss=losses[-1] if losses else None,
+        accuracy=_accuracy(model, data) if checked.loss.class_targets else None,
         parameters=Parameters(initial=session.initial, final=_snapshot(model)),
         eval=_evaluate(model, checked), diagnostics=tuple(diagnostics), stopped=stopped)
     return Run(model, report, program)

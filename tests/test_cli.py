@@ -77,3 +77,49 @@ def test_atomic_write_keeps_the_old_file_when_writing_fails(tmp_path, monkeypatc
     monkeypatch.undo()
     write_atomic(target, "new")
     assert target.read_text() == "new"
+
+
+def _run_file(path, capsys) -> tuple[int, str]:
+    code = main(["run", str(path)])
+    return code, capsys.readouterr().err
+
+
+def test_a_folder_a_binary_file_and_an_empty_file_each_get_one_clear_line(tmp_path, capsys):
+    binary = tmp_path / "model.nqa"
+    binary.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00")
+    empty = tmp_path / "empty.nqa"
+    empty.write_text("")
+    assert _run_file(tmp_path, capsys) == (2, f"error: `{tmp_path}` is a folder, not a spec file\n"
+                                              f" --> {tmp_path}\n  = hint: pass a .nqa file, e.g. specs/mlp.nqa\n")
+    code, err = _run_file(binary, capsys)
+    assert code == 2 and err.startswith(f"error: `{binary}` is a binary file, not a spec")
+    code, err = _run_file(empty, capsys)
+    assert code == 2 and err.startswith("error: this spec has no layers")
+
+
+def test_an_enormous_network_is_refused_before_torch_is_imported(tmp_path):
+    spec = tmp_path / "huge.nqa"
+    spec.write_text("linear 100000000->100000000\nexample [1] -> [1]\n")
+    code = ("import sys; from runtime.cli import main; rc = main(['check', sys.argv[1]]); "
+            "assert 'torch' not in sys.modules; sys.exit(rc)")
+    done = subprocess.run([sys.executable, "-c", code, str(spec)], capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 2
+    assert "width 100,000,000 is over the limit of 100,000" in done.stderr
+
+
+def test_raising_the_width_limit_reports_parameters_and_bytes(tmp_path, capsys):
+    spec = tmp_path / "huge.nqa"
+    spec.write_text("linear 100000000->100000000\nexample [1] -> [1]\n")
+    assert main(["check", "--max-width", "1000000000", str(spec)]) == 2
+    err = capsys.readouterr().err
+    assert "the network would have 10,000,000,100,000,000 parameters (40.0 PB), over the limit of 100,000,000" in err
+
+
+def test_a_million_separators_and_a_long_line_are_handled(tmp_path, capsys):
+    spec = tmp_path / "semis.nqa"
+    spec.write_text(";" * 999_000 + "\nlinear 1->1\nexample [1] -> [1]\n")
+    assert main(["check", str(spec)]) == 0
+    big = tmp_path / "big.nqa"
+    big.write_text("x" * 2_000_000)
+    assert main(["check", str(big)]) == 2
+    assert "is 2,000,000 bytes, over the limit of 1,000,000" in capsys.readouterr().err

@@ -1,0 +1,115 @@
+"""The training data against the network: `example`, `eval` and `data` rows.
+
+In: the bound statements, the checked spec, where the input width came from
+and what the shape pass found. Out: a diagnostic for every example or eval
+whose width does not fit, every target the loss cannot use, and every problem
+with a data file (read here, without torch, as a `Table`).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from spec_lang import ast
+from spec_lang.errors import Diagnostic, Label
+
+from .bind_all import Collected
+from .data_file import DataProblem, Table, load_table
+from .messages import shown
+from .model import CheckedSpec
+from .shapes import Shapes, Source
+
+if TYPE_CHECKING:
+    from .check import Options
+
+
+def read_table(found: Collected, start: Source | None, options: Options) -> tuple[Table | None, list[Diagnostic]]:
+    bound = found.one("data")
+    if bound is None:
+        return None, []
+    loss = found.one("loss")
+    class_targets = bool(loss and loss.model.class_targets)
+    try:
+        table = load_table(bound.model, options.folder, options.allow_outside,
+                           start.width if start else None, class_targets, options.limits)
+    except DataProblem as problem:
+        return None, [Diagnostic(problem.message, bound.span_of(problem.field), problem.label,
+                                 hint=problem.hint)]
+    return table, []
+
+
+def table_source(found: Collected, table: Table | None) -> Source | None:
+    """The input width a data file gives when its input columns are named."""
+    if table is None:
+        return None
+    bound = found.one("data")
+    return Source(table.input_width, bound.span_of("inputs"), "data file", bound.statement)
+
+
+def check_examples(found: Collected, spec: CheckedSpec, start: Source, shapes: Shapes) -> list[Diagnostic]:
+    """Examples and evals against the network's input and output widths."""
+    problems: list[Diagnostic] = []
+    takes = Label(start.span, f"takes {spec.input_width}" if start.what != "example" else
+                  f"{spec.input_width} inputs here")
+    outputs = spec.output_width
+    produces = Label(shapes.output.span, f"{outputs} output{'s' * (outputs != 1)}")
+    for bound in found.all("example") + found.all("eval"):
+        given = len(bound.model.input)
+        if given != spec.input_width and not shapes.input_in_doubt:
+            problems.append(_width_problem(bound, given, spec.input_width, takes))
+        if bound.statement.name != "example" or shapes.output_in_doubt:
+            continue
+        target = bound.model.target
+        trouble = spec.loss.target_problem(target, outputs)
+        if trouble:
+            problems.append(Diagnostic(
+                trouble, bound.span_of("target"), f"{len(target)} value{'s' * (len(target) != 1)}",
+                (produces,), hint=_target_hint(spec, outputs)))
+    return problems
+
+
+def _width_problem(bound, got: int, want: int, takes: Label) -> Diagnostic:
+    name = bound.statement.name
+    hint = f"give {want} input value{'s' * (want != 1)}"
+    if want <= 8:
+        values = "[" + ", ".join(["1"] * want) + "]"
+        target = bound.statement.args[0].right if name == "example" and isinstance(
+            bound.statement.args[0], ast.Arrow) else None
+        fix = f"example {values} -> {shown(target).strip('`')}" if target is not None else f"{name} {values}"
+        hint += f", e.g. `{fix}`"
+    return Diagnostic(
+        f"`{name}` has {got} input value{'s' * (got != 1)}, but the network takes {want}",
+        bound.span_of("input"), f"{got} value{'s' * (got != 1)}", (takes,), hint=hint)
+
+
+def _target_hint(spec: CheckedSpec, outputs: int) -> str:
+    if spec.loss.class_targets:
+        return f"give the index of the right class, from 0 to {outputs - 1}, e.g. `-> [0]`"
+    return f"give {outputs} target values, or one value to use for every output"
+
+
+def check_table(found: Collected, table: Table | None, spec: CheckedSpec, start: Source,
+                shapes: Shapes) -> list[Diagnostic]:
+    if table is None:
+        return []
+    bound = found.one("data")
+    span = bound.span_of("path")
+    if table.input_width != spec.input_width and not shapes.input_in_doubt:
+        return [Diagnostic(
+            f"`{table.path}` has {table.input_width} input columns, but the network takes {spec.input_width}",
+            span, f"{table.input_width} inputs", (Label(start.span, f"takes {spec.input_width}"),),
+            hint="name the input columns with `inputs=`, or change the network's input width")]
+    if shapes.output_in_doubt:
+        return []
+    outputs = spec.output_width
+    width = table.target_width
+    for row in range(table.rows):
+        target = tuple(table.targets[row * width:(row + 1) * width])
+        trouble = spec.loss.target_problem(target, outputs)
+        if trouble:
+            label = f"row {row + 1} of the data"
+            if table.classes:
+                trouble = f"`{table.path}` has {len(table.classes)} classes, but the network has {outputs} outputs"
+            return [Diagnostic(trouble, span, label, (Label(shapes.output.span, f"{outputs} outputs"),),
+                               hint=_target_hint(spec, outputs))]
+    return []

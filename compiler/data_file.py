@@ -1,0 +1,187 @@
+"""Reading a `data "file.csv"` statement's rows, without torch.
+
+In: the `Data` settings, the folder the spec is in, whether the spec may read
+outside that folder, the network's input width (when columns are chosen by
+width) and the limits. Out: a `Table` — inputs and targets as flat float
+arrays, the column names, and the class labels when the target column holds
+text — or a `Diagnostic` at the `data` statement naming the file, row and
+column that is wrong.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from array import array
+from dataclasses import dataclass
+from pathlib import Path
+
+from .limits import Limits
+from .settings import Data
+from .suggest import did_you_mean
+
+
+@dataclass(frozen=True)
+class Table:
+    """Rows read from a CSV file: row-major float arrays, `width` values a row."""
+
+    path: str
+    inputs: array
+    targets: array
+    input_names: tuple[str, ...]
+    target_names: tuple[str, ...]
+    classes: tuple[str, ...] = ()  # class label of each target index, when targets were text
+
+    @property
+    def rows(self) -> int:
+        return len(self.inputs) // max(1, len(self.input_names))
+
+    @property
+    def input_width(self) -> int:
+        return len(self.input_names)
+
+    @property
+    def target_width(self) -> int:
+        return len(self.target_names)
+
+
+class DataProblem(Exception):
+    """A problem with a data file; `check` turns it into a located diagnostic."""
+
+    def __init__(self, message: str, hint: str, label: str = "in this file", field: str = "path") -> None:
+        super().__init__(message)
+        self.message, self.hint, self.label, self.field = message, hint, label, field
+
+
+def resolve(written: str, folder: Path, allow_outside: bool) -> Path:
+    path = (folder / written).resolve()
+    if not allow_outside and not path.is_relative_to(folder.resolve()):
+        raise DataProblem(f"`{written}` is outside the spec's folder",
+                          "keep data files next to the spec, or pass --allow-outside-data if you trust it",
+                          "outside the spec's folder")
+    return path
+
+
+Row = tuple[int, list[str]]  # the file's line number, and the cells
+
+
+def read_rows(written: str, path: Path, limits: Limits) -> list[Row]:
+    try:
+        size = path.stat().st_size
+        if path.is_dir():
+            raise DataProblem(f"`{written}` is a folder, not a CSV file", "name a .csv file")
+        if size > limits.max_data_bytes:
+            raise DataProblem(f"`{written}` is {size:,} bytes, over the limit of {limits.max_data_bytes:,}",
+                              "use a smaller file, or raise the limit with --max-data-bytes")
+        with path.open(newline="", encoding="utf-8-sig") as handle:
+            reader = csv.reader(handle)
+            rows = [(reader.line_num, row) for row in reader if any(cell.strip() for cell in row)]
+    except FileNotFoundError:
+        raise DataProblem(f"cannot read `{written}`: no such file", "paths are relative to the spec's folder",
+                          "no such file") from None
+    except UnicodeDecodeError:
+        raise DataProblem(f"`{written}` is not UTF-8 text", "save the file as UTF-8 CSV") from None
+    except (OSError, csv.Error) as err:
+        raise DataProblem(f"cannot read `{written}`: {err}", "check the file") from None
+    if not rows:
+        raise DataProblem(f"`{written}` is empty", "a CSV file needs at least one row of numbers", "empty file")
+    if len(rows) - 1 > limits.max_examples:
+        raise DataProblem(f"`{written}` has {len(rows):,} rows, over the limit of {limits.max_examples:,}",
+                          "use fewer rows, or raise the limit with --max-examples")
+    return rows
+
+
+def _number(cell: str) -> float | None:
+    try:
+        value = float(cell)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
+
+
+def split_header(data: Data, rows: list[Row]) -> tuple[tuple[str, ...] | None, list[Row]]:
+    first = [cell.strip() for cell in rows[0][1]]
+    has_header = data.header == "yes" or (data.header == "auto" and all(_number(c) is None for c in first))
+    return (tuple(first), rows[1:]) if has_header else (None, rows)
+
+
+def choose_columns(data: Data, written: str, header: tuple[str, ...] | None, count: int,
+                   input_width: int | None) -> tuple[list[int], list[int]]:
+    """Which columns are inputs and which are targets: by name, or by the network's width."""
+    if data.inputs or data.target:
+        if header is None:
+            raise DataProblem(f"`{written}` has no header row, so its columns have no names",
+                              "add a header row, or leave out `inputs=` and `target=` to pick columns by width")
+        named = [_index(name, header, written, "inputs") for name in (data.inputs or ())]
+        target = [_index(name, header, written, "target") for name in (data.target or ())]
+        rest = [i for i in range(count) if i not in named and i not in target]
+        return (named or rest), (target or rest)
+    if input_width is None:
+        raise DataProblem(f"cannot tell which columns of `{written}` are inputs",
+                          "state the input width (`input 2` or `linear 2->3`), or name the columns with `inputs=`")
+    if count <= input_width:
+        raise DataProblem(f"`{written}` has {count} column{'s' * (count != 1)}, but the network takes "
+                          f"{input_width} inputs and needs a target column after them",
+                          f"give each row {input_width} inputs and then the target")
+    return list(range(input_width)), list(range(input_width, count))
+
+
+def _index(name: str, header: tuple[str, ...], written: str, field: str) -> int:
+    if name in header:
+        return header.index(name)
+    hint = did_you_mean(name, header) or "the columns are " + ", ".join(f"`{h}`" for h in header[:20])
+    raise DataProblem(f"`{written}` has no column `{name}`", hint, f"no column `{name}`", field)
+
+
+def to_table(written: str, rows: list[Row], header: tuple[str, ...] | None, inputs: list[int],
+             targets: list[int], class_targets: bool) -> Table:
+    count = len(header) if header is not None else len(rows[0][1])
+    names = header or tuple(f"column {i + 1}" for i in range(count))
+    labels = _labels(written, rows, names, targets, class_targets)
+    xs, ys = array("d"), array("d")
+    for line, row in rows:
+        if len(row) != count:
+            raise DataProblem(f"`{written}` line {line} has {len(row)} column{'s' * (len(row) != 1)}, "
+                              f"but the file has {count}", "give every row the same number of columns",
+                              f"line {line} of this file")
+        xs.extend(_cell(written, line, row, i, names) for i in inputs)
+        ys.extend(labels[row[i].strip()] if labels else _cell(written, line, row, i, names) for i in targets)
+    return Table(written, xs, ys, tuple(names[i] for i in inputs), tuple(names[i] for i in targets),
+                 tuple(labels) if labels else ())
+
+
+def _labels(written: str, rows: list[Row], names, targets: list[int], class_targets: bool) -> dict[str, int]:
+    """Text class labels -> indices (sorted), when the single target column holds text."""
+    if len(targets) != 1:
+        return {}
+    column = targets[0]
+    cells = [row[column].strip() for _, row in rows if column < len(row)]
+    if all(_number(cell) is not None for cell in cells):
+        return {}
+    if not class_targets:
+        raise DataProblem(f"column `{names[column]}` of `{written}` holds text labels such as `{next(c for c in cells if _number(c) is None)}`",
+                          "train on classes with `loss cross_entropy`", "text labels")
+    return {label: index for index, label in enumerate(sorted(set(cells)))}
+
+
+def _cell(written: str, line: int, row: list[str], index: int, names) -> float:
+    value = _number(row[index])
+    if value is None:
+        raise DataProblem(f"`{written}` line {line}, column `{names[index]}`: `{row[index].strip()[:40]}` "
+                          "is not a finite number", "every input cell must be a number",
+                          f"line {line} of this file")
+    return value
+
+
+def load_table(data: Data, folder: Path, allow_outside: bool, input_width: int | None,
+               class_targets: bool, limits: Limits) -> Table:
+    path = resolve(data.path, folder, allow_outside)
+    rows = read_rows(data.path, path, limits)
+    header, body = split_header(data, rows)
+    if not body:
+        raise DataProblem(f"`{data.path}` has a header but no rows", "add rows of numbers under the header")
+    count = len(header) if header is not None else len(body[0][1])
+    inputs, targets = choose_columns(data, data.path, header, count, input_width)
+    return to_table(data.path, body, header, inputs, targets, class_targets)
+
+
