@@ -56,10 +56,11 @@ class EvalResult(_Frozen):
 
 
 class DiagnosticEntry(_Frozen):
-    kind: str
+    kind: str = Field(description="dead_relu, never_moved, target_broadcast, plateau, loss_high or diverged")
     message: str
-    parameter: str | None = None
-    step: int | None = None
+    layer: int | None = Field(None, description="the layer it concerns, by index")
+    parameter: str | None = Field(None, description="the state_dict name it concerns")
+    step: int | None = Field(None, description="the step it concerns")
 
 
 class Report(_Frozen):

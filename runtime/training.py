@@ -23,6 +23,7 @@ from spec_lang import Diagnostic, SpecError
 from compiler import CheckedSpec, Limits, Program, as_program, compile_spec
 
 from .data import Dataset, dataset
+from .diagnose import diagnose
 from .optim import build_loss, build_optimizer, group_settings
 from .report import (DiagnosticEntry, EvalResult, LossInfo, ModelInfo, OptimizerInfo, Parameters,
                      Report, TrainingInfo)
@@ -147,6 +148,8 @@ def _finish(session: _Session, stopped: str | None, diagnostics: list) -> Run:
     program, checked, model, data = session.program, session.checked, session.model, session.data
     optimizer, criterion, losses = session.optimizer, session.criterion, session.losses
     summary = checked.summary()
+    final = _snapshot(model)
+    diagnostics = list(diagnostics) + diagnose(checked, session.initial, final, losses, data.broadcast)
     report = Report(
         spec=program.filename, seed=session.seed, torch_version=torch.__version__,
         model=ModelInfo(repr=repr(model), layers=summary, parameters=checked.parameter_count,
@@ -159,7 +162,7 @@ def _finish(session: _Session, stopped: str | None, diagnostics: list) -> Run:
                               classes=program.table.classes if program.table else ()),
         losses=tuple(losses), final_loss=losses[-1] if losses else None,
         accuracy=_accuracy(model, data) if checked.loss.class_targets else None,
-        parameters=Parameters(initial=session.initial, final=_snapshot(model)),
+        parameters=Parameters(initial=session.initial, final=final),
         eval=_evaluate(model, checked), diagnostics=tuple(diagnostics), stopped=stopped)
     return Run(model, report, program)
 
