@@ -77,7 +77,7 @@ def _check_tree(tree: ast.Spec, source: str, filename: str, options: Options) ->
     problems += shapes.problems
     checked = _assemble(found, start.width, shapes.layers)
     problems += check_examples(found, checked, start, shapes)
-    problems += check_table(found, table, checked, start, shapes)
+    problems += check_table(found, table, checked, start, shapes, options.limits)
     problems += _limit_problems(found, options.limits)
     if options.require_data and not checked.examples and table is None and not (
             found.failed & {"example", "data"}) and not table_problems:

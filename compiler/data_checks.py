@@ -15,6 +15,7 @@ from spec_lang.errors import Diagnostic, Label
 
 from .bind_all import Collected
 from .data_file import DataProblem, Table, load_table
+from .limits import Limits
 from .messages import shown
 from .model import CheckedSpec
 from .shapes import Shapes, Source
@@ -88,28 +89,43 @@ def _target_hint(spec: CheckedSpec, outputs: int) -> str:
     return f"give {outputs} target values, or one value to use for every output"
 
 
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'s' * (count != 1)}"
+
+
 def check_table(found: Collected, table: Table | None, spec: CheckedSpec, start: Source,
-                shapes: Shapes) -> list[Diagnostic]:
+                shapes: Shapes, limits: Limits) -> list[Diagnostic]:
     if table is None:
         return []
     bound = found.one("data")
     span = bound.span_of("path")
+    rows = table.rows + len(spec.examples)
+    if rows > limits.max_examples:
+        return [Diagnostic(f"{rows:,} rows of training data (examples and `{table.path}`) is over the limit of {limits.max_examples:,}", span,
+                           f"{_plural(table.rows, 'row')}", hint="use fewer rows, or raise the limit with --max-examples")]
     if table.input_width != spec.input_width and not shapes.input_in_doubt:
         return [Diagnostic(
-            f"`{table.path}` has {table.input_width} input columns, but the network takes {spec.input_width}",
-            span, f"{table.input_width} inputs", (Label(start.span, f"takes {spec.input_width}"),),
+            f"`{table.path}` has {_plural(table.input_width, 'input column')}, but the network takes {spec.input_width}",
+            span, _plural(table.input_width, "input"), (Label(start.span, f"takes {spec.input_width}"),),
             hint="name the input columns with `inputs=`, or change the network's input width")]
     if shapes.output_in_doubt:
         return []
-    outputs = spec.output_width
-    width = table.target_width
+    return _table_targets(table, spec, span, Label(shapes.output.span, _plural(spec.output_width, "output")))
+
+
+def _table_targets(table: Table, spec: CheckedSpec, span, produces: Label) -> list[Diagnostic]:
+    outputs, width = spec.output_width, table.target_width
+    if table.classes and len(table.classes) > outputs:
+        return [Diagnostic(f"`{table.path}` has {len(table.classes)} classes, but the network has "
+                           f"{_plural(outputs, 'output')}", span, _plural(len(table.classes), "class"), (produces,),
+                           hint=f"give the last layer one output per class, e.g. `linear ->{len(table.classes)}`")]
+    if not spec.loss.class_targets and width not in (1, outputs):
+        return [Diagnostic(f"`{table.path}` has {_plural(width, 'target column')}, but the network has "
+                           f"{_plural(outputs, 'output')}", span, _plural(width, "target"), (produces,),
+                           hint=f"name the target columns with `target=`, or give the network {width} outputs")]
     for row in range(table.rows):
-        target = tuple(table.targets[row * width:(row + 1) * width])
-        trouble = spec.loss.target_problem(target, outputs)
+        trouble = spec.loss.target_problem(tuple(table.targets[row * width:(row + 1) * width]), outputs)
         if trouble:
-            label = f"row {row + 1} of the data"
-            if table.classes:
-                trouble = f"`{table.path}` has {len(table.classes)} classes, but the network has {outputs} outputs"
-            return [Diagnostic(trouble, span, label, (Label(shapes.output.span, f"{outputs} outputs"),),
-                               hint=_target_hint(spec, outputs))]
+            return [Diagnostic(f"`{table.path}` row {row + 1}: {trouble}", span, f"row {row + 1} of the data",
+                               (produces,), hint=f"class indices run from 0 to {outputs - 1}")]
     return []

@@ -85,9 +85,6 @@ def read_rows(written: str, path: Path, limits: Limits) -> list[Row]:
         raise DataProblem(f"cannot read `{written}`: {err}", "check the file") from None
     if not rows:
         raise DataProblem(f"`{written}` is empty", "a CSV file needs at least one row of numbers", "empty file")
-    if len(rows) - 1 > limits.max_examples:
-        raise DataProblem(f"`{written}` has {len(rows):,} rows, over the limit of {limits.max_examples:,}",
-                          "use fewer rows, or raise the limit with --max-examples")
     return rows
 
 
@@ -144,8 +141,9 @@ def to_table(written: str, rows: list[Row], header: tuple[str, ...] | None, inpu
             raise DataProblem(f"`{written}` line {line} has {len(row)} column{'s' * (len(row) != 1)}, "
                               f"but the file has {count}", "give every row the same number of columns",
                               f"line {line} of this file")
-        xs.extend(_cell(written, line, row, i, names) for i in inputs)
-        ys.extend(labels[row[i].strip()] if labels else _cell(written, line, row, i, names) for i in targets)
+        xs.extend(_cell(written, line, row, i, names, header, "input") for i in inputs)
+        ys.extend(labels[row[i].strip()] if labels else _cell(written, line, row, i, names, header, "target")
+                  for i in targets)
     return Table(written, xs, ys, tuple(names[i] for i in inputs), tuple(names[i] for i in targets),
                  tuple(labels) if labels else ())
 
@@ -164,12 +162,14 @@ def _labels(written: str, rows: list[Row], names, targets: list[int], class_targ
     return {label: index for index, label in enumerate(sorted(set(cells)))}
 
 
-def _cell(written: str, line: int, row: list[str], index: int, names) -> float:
+def _cell(written: str, line: int, row: list[str], index: int, names, header, role: str) -> float:
     value = _number(row[index])
     if value is None:
-        raise DataProblem(f"`{written}` line {line}, column `{names[index]}`: `{row[index].strip()[:40]}` "
-                          "is not a finite number", "every input cell must be a number",
-                          f"line {line} of this file")
+        column = f"column `{names[index]}`" if header else f"column {index + 1}"
+        hint = ("every input cell must be a finite number" if role == "input" else
+                "target cells must be finite numbers, or text class labels with `loss cross_entropy`")
+        raise DataProblem(f"`{written}` line {line}, {column}: `{row[index].strip()[:40]}` "
+                          "is not a finite number", hint, f"line {line} of this file")
     return value
 
 
