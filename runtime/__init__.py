@@ -8,11 +8,21 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["Report", "Run", "TrainingInterrupted", "train"]
+__all__ = ["Report", "Run", "TrainOptions", "TrainingInterrupted", "train"]
+
+
+def version() -> str:
+    """The installed nqa version."""
+    from importlib.metadata import PackageNotFoundError, version as installed
+
+    try:
+        return installed("nqa")
+    except PackageNotFoundError:
+        return "unknown"
 
 
 def __getattr__(name: str) -> Any:
-    if name in ("train", "Run", "TrainingInterrupted"):
+    if name in ("train", "Run", "TrainOptions", "TrainingInterrupted"):
         from . import training as module
 
         return getattr(module, name)

@@ -1,29 +1,42 @@
-"""`nqa run`: train a spec file and write its reports.
+"""`nqa run`: train a spec file and write what was asked for.
 
 In: the parsed command line and limits. Out: the text report on stdout (unless
-`--quiet` or `--json -`), the JSON report where asked (written atomically),
-and the exit code. An interrupted or diverging run still writes its reports.
+`--quiet` or `--json -`), and where asked the JSON report, the weights
+(`--save`), the loss curve (`--plot`) and the drawn network with its trained
+weights (`--draw`), each written atomically; the exit code. An interrupted or
+diverging run still writes them all, up to where it stopped.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import sys
 from pathlib import Path
 
-from .text_report import render_text
+from spec_lang import Diagnostic, SpecError
+
 from .files import write_atomic
-from .training import Run, TrainingInterrupted, train
+from .progress import Bar, plain_lines
+from .text_report import render_text
+from .training import Run, TrainingInterrupted, TrainOptions, train
 
 
 def run_command(args, limits) -> int:
+    _needs_matplotlib(args)
+    progress, every = _progress(args)
+    options = TrainOptions(seed=args.seed, epochs=args.epochs, limits=limits,
+                           allow_outside_data=args.allow_outside_data, progress=progress, every=every,
+                           trace=frozenset(args.trace or ()), device=args.device,
+                           load=Path(args.load) if args.load else None)
     try:
-        run = train(Path(args.spec), seed=args.seed, epochs=args.epochs,
-                    filename=args.spec, limits=limits, progress=_log_line, every=args.log_every,
-                    allow_outside_data=args.allow_outside_data)
+        run = train(Path(args.spec), filename=args.spec, options=options)
     except TrainingInterrupted as stop:
         _emit(stop.run, args)
         print(f"nqa: {stop.run.report.stopped}; the report so far was written", file=sys.stderr)
         return 130
+    finally:
+        if isinstance(progress, Bar):
+            progress.close()
     _emit(run, args)
     if run.report.stopped:
         for diagnostic in run.report.diagnostics:
@@ -32,11 +45,33 @@ def run_command(args, limits) -> int:
     return 0
 
 
-def _log_line(step: int, steps: int, loss: float) -> None:
-    print(f"step {step:>{len(str(steps))}}/{steps}  loss {loss:.6g}", file=sys.stderr, flush=True)
+def _progress(args):
+    if args.log_every:
+        return plain_lines(sys.stderr), args.log_every
+    if sys.stderr.isatty() and not args.quiet and args.json != "-":
+        return Bar(sys.stderr), None
+    return None, 0
+
+
+def _needs_matplotlib(args) -> None:
+    if args.plot and importlib.util.find_spec("matplotlib") is None:
+        raise SpecError(Diagnostic("--plot needs matplotlib, which is not installed",
+                                   hint="install it with `pip install 'nqa[plot]'`"), "", args.spec)
 
 
 def _emit(run: Run, args) -> None:
+    if args.save:
+        from .checkpoint import save_weights
+
+        save_weights(Path(args.save), run.model, run.program, run.report.seed)
+    if args.plot:
+        from .plot import plot_losses
+
+        plot_losses(run.report, Path(args.plot))
+    if args.draw:
+        from compiler.draw import draw_network
+
+        write_atomic(args.draw, draw_network(run.program.spec, run.report.parameters.final))
     as_json = run.report.model_dump_json(indent=2) + "\n"
     if args.json == "-":
         sys.stdout.write(as_json)

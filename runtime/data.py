@@ -27,6 +27,11 @@ class Dataset:
     generator: torch.Generator
     broadcast: bool
 
+    def to(self, device) -> Dataset:
+        """The same data on `device` (the shuffling generator stays on the CPU)."""
+        self.inputs, self.targets = self.inputs.to(device), self.targets.to(device)
+        return self
+
     @property
     def size(self) -> int:
         return 1 if self.inputs.dim() == 1 else self.inputs.shape[0]
@@ -41,7 +46,7 @@ class Dataset:
             yield self.inputs, self.targets
             return
         order = (torch.randperm(self.size, generator=self.generator) if self.shuffle
-                 else torch.arange(self.size))
+                 else torch.arange(self.size)).to(self.inputs.device)
         step = self.batch or self.size
         for start in range(0, self.size, step):
             index = order[start:start + step]

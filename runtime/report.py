@@ -63,6 +63,12 @@ class DiagnosticEntry(_Frozen):
     step: int | None = Field(None, description="the step it concerns")
 
 
+class TraceRecord(_Frozen):
+    step: int
+    kind: str = Field(description="grads (after backward) or params (after the optimizer step)")
+    values: dict[str, Any] = Field(description="parameter name -> nested lists of floats")
+
+
 class Report(_Frozen):
     spec: str = Field(description="the spec file as given")
     seed: int
@@ -78,3 +84,4 @@ class Report(_Frozen):
     eval: tuple[EvalResult, ...]
     diagnostics: tuple[DiagnosticEntry, ...] = ()
     stopped: str | None = Field(None, description="why training stopped early, if it did")
+    trace: tuple[TraceRecord, ...] = Field((), description="per-step gradients or parameters, with --trace")

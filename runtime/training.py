@@ -1,18 +1,19 @@
-"""Training a spec and measuring what happened.
+"""Training a spec.
 
-In: a spec (text, `Path`, parsed `Spec`, `Program` or `CheckedSpec`), and
-optionally a seed and an epoch count that override the spec's. Out: a `Run` —
-the trained `nn.Sequential` and its `Report`. The loop is the tutorial's:
-`zero_grad`, forward, loss, `backward`, `step`, once per batch; with the same
-seed it reproduces a hand-written program bit for bit. Training stops early,
-with the reason in `report.stopped`, when the loss stops being finite; Ctrl-C
-raises `TrainingInterrupted` carrying the run so far.
+In: a spec (text, `Path`, parsed `Spec`, `Program` or `CheckedSpec`) and
+`TrainOptions` (seed and epochs overriding the spec's, progress, tracing,
+device, starting weights). Out: a `Run` — the trained `nn.Sequential` and its
+`Report`. The loop is the tutorial's: `zero_grad`, forward, loss, `backward`,
+`step`, once per batch; with the same seed it reproduces a hand-written program
+bit for bit. Training stops early, with the reason in `report.stopped`, when the
+loss stops being finite; Ctrl-C raises `TrainingInterrupted` carrying the run so far.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Callable
 
 import torch
@@ -23,19 +24,10 @@ from spec_lang import Diagnostic, SpecError
 from compiler import CheckedSpec, Limits, Program, as_program, compile_spec
 
 from .data import Dataset, dataset
-from .diagnose import diagnose
-from .optim import build_loss, build_optimizer, group_settings
-from .report import (DiagnosticEntry, EvalResult, LossInfo, ModelInfo, OptimizerInfo, Parameters,
-                     Report, TrainingInfo)
-
-
-@dataclass
-class Run:
-    """A finished (or stopped) training run."""
-
-    model: nn.Sequential
-    report: Report
-    program: Program
+from .optim import build_loss, build_optimizer
+from .report import DiagnosticEntry
+from .summary import Run, build_report, snapshot
+from .trace import Tick, Tracer
 
 
 class TrainingInterrupted(Exception):
@@ -44,6 +36,21 @@ class TrainingInterrupted(Exception):
     def __init__(self, run: Run) -> None:
         super().__init__(run.report.stopped)
         self.run = run
+
+
+@dataclass(frozen=True)
+class TrainOptions:
+    """How to run a spec, beyond what the spec says."""
+
+    seed: int | None = None
+    epochs: int | None = None
+    limits: Limits = field(default_factory=Limits)
+    allow_outside_data: bool = False
+    progress: Callable[[Tick], None] | None = None
+    every: int | None = None  # call `progress` every N steps; None: about 200 times a run
+    trace: frozenset[str] = frozenset()  # "grads", "params"
+    device: str = "cpu"
+    load: Path | None = None  # start from these weights (safetensors)
 
 
 @dataclass
@@ -58,30 +65,53 @@ class _Session:
     data: Dataset
     optimizer: torch.optim.Optimizer
     criterion: nn.Module
+    tracer: Tracer
     losses: list[float] = field(default_factory=list)
 
 
-def train(spec, *, seed: int | None = None, epochs: int | None = None,
-          filename: str | None = None, limits: Limits | None = None,
-          progress: Callable[[int, int, float], None] | None = None, every: int = 0,
-          allow_outside_data: bool = False) -> Run:
-    """Train a spec. With `progress` and `every`, `progress(step, steps, loss)` is
-    called every `every` optimizer steps."""
+def train(spec, *, seed: int | None = None, epochs: int | None = None, filename: str | None = None,
+          limits: Limits | None = None, options: TrainOptions | None = None) -> Run:
+    """Train a spec; `seed`, `epochs` and `limits` are shortcuts for the same `TrainOptions`."""
+    options = options or TrainOptions()
+    limits = limits or options.limits
     program = as_program(spec, filename=filename, limits=limits, require_data=True,
-                         allow_outside=allow_outside_data)
-    checked = _with_epochs(program, epochs, limits or Limits())
-    seed = checked.seed if seed is None else seed
-    torch.manual_seed(seed)
-    model = compile_spec(checked)
-    session = _Session(program, checked, seed, model, _snapshot(model), dataset(checked, seed, program.table),
-                       build_optimizer(checked.optimizer, model.parameters()),
-                       build_loss(checked.loss))
+                         allow_outside=options.allow_outside_data)
+    checked = _with_epochs(program, epochs if epochs is not None else options.epochs, limits)
+    seed = seed if seed is not None else options.seed if options.seed is not None else checked.seed
+    session = _start(program, checked, seed, options)
     try:
-        stopped, diagnostics = _loop(session, progress if every > 0 else None, every)
+        stopped, diagnostics = _loop(session)
     except KeyboardInterrupt:
         stopped = f"interrupted after {len(session.losses)} steps"
         raise TrainingInterrupted(_finish(session, stopped, [])) from None
     return _finish(session, stopped, diagnostics)
+
+
+def _start(program: Program, checked: CheckedSpec, seed: int, options: TrainOptions) -> _Session:
+    device = _device(options.device, program)
+    torch.manual_seed(seed)
+    model = compile_spec(checked)
+    if options.load is not None:
+        from .checkpoint import load_weights
+
+        load_weights(options.load, model, program)
+    model.to(device)
+    data = dataset(checked, seed, program.table).to(device)
+    steps = checked.epochs * data.batches_per_epoch()
+    every = options.every if options.every is not None else max(1, steps // 200)
+    tracer = Tracer(options.trace, options.progress, every, steps, data.batches_per_epoch())
+    return _Session(program, checked, seed, model, snapshot(model), data,
+                    build_optimizer(checked.optimizer, model.parameters()), build_loss(checked.loss), tracer)
+
+
+def _device(name: str, program: Program) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise SpecError(Diagnostic("--device cuda was asked for, but no CUDA device is available",
+                                   hint="use --device cpu, or --device auto to use a GPU when there is one"),
+                        "", program.filename)
+    return torch.device(name)
 
 
 def _with_epochs(program: Program, epochs: int | None, limits: Limits) -> CheckedSpec:
@@ -93,10 +123,10 @@ def _with_epochs(program: Program, epochs: int | None, limits: Limits) -> Checke
     return program.spec.model_copy(update={"epochs": epochs})
 
 
-def _loop(session: _Session, progress, every: int):
+def _loop(session: _Session):
     model, optimizer, criterion = session.model, session.optimizer, session.criterion
-    losses = session.losses
-    total = session.checked.epochs * session.data.batches_per_epoch()
+    losses, tracer = session.losses, session.tracer
+    watching = tracer.active
     model.train()
     for _ in range(session.checked.epochs):
         for inputs, targets in session.data.batches():
@@ -106,10 +136,12 @@ def _loop(session: _Session, progress, every: int):
             if not math.isfinite(value):
                 return _diverged(losses, value)
             losses.append(value)
-            if progress is not None and len(losses) % every == 0:
-                progress(len(losses), total, value)
             loss.backward()
+            if watching:
+                tracer.after_backward(len(losses), value, model)
             optimizer.step()
+            if watching:
+                tracer.after_step(len(losses), model)
     return None, []
 
 
@@ -121,48 +153,8 @@ def _diverged(losses: list[float], value: float):
     return f"loss not finite at step {step}", [DiagnosticEntry(kind="diverged", message=message, step=step)]
 
 
-def _snapshot(model: nn.Module) -> dict[str, list]:
-    return {name: tensor.detach().tolist() for name, tensor in model.state_dict().items()}
-
-
-def _evaluate(model: nn.Module, checked: CheckedSpec) -> tuple[EvalResult, ...]:
-    model.eval()
-    results = []
-    with torch.no_grad():
-        for vector in checked.evals:
-            output = model(torch.tensor(vector, dtype=torch.float32))
-            results.append(EvalResult(input=vector, output=tuple(output.tolist())))
-    return tuple(results)
-
-
-def _accuracy(model: nn.Module, data: Dataset) -> float:
-    """The share of training rows whose highest output is the target class, in eval mode."""
-    model.eval()
-    with torch.no_grad():
-        predicted = model(data.inputs).argmax(dim=-1)
-    model.train()
-    return (predicted == data.targets).float().mean().item()
-
-
 def _finish(session: _Session, stopped: str | None, diagnostics: list) -> Run:
-    program, checked, model, data = session.program, session.checked, session.model, session.data
-    optimizer, criterion, losses = session.optimizer, session.criterion, session.losses
-    summary = checked.summary()
-    final = _snapshot(model)
-    diagnostics = list(diagnostics) + diagnose(checked, session.initial, final, losses, data.broadcast)
-    report = Report(
-        spec=program.filename, seed=session.seed, torch_version=torch.__version__,
-        model=ModelInfo(repr=repr(model), layers=summary, parameters=checked.parameter_count,
-                        input_width=checked.input_width, output_width=checked.output_width),
-        optimizer=OptimizerInfo(name=type(optimizer).__name__, settings=group_settings(optimizer)),
-        loss=LossInfo(name=type(criterion).__name__, settings=checked.loss.torch_kwargs()),
-        training=TrainingInfo(epochs=checked.epochs, examples=data.size,
-                              batches_per_epoch=data.batches_per_epoch(), steps=len(losses),
-                              target_broadcast=data.broadcast,
-                              classes=program.table.classes if program.table else ()),
-        losses=tuple(losses), final_loss=losses[-1] if losses else None,
-        accuracy=_accuracy(model, data) if checked.loss.class_targets else None,
-        parameters=Parameters(initial=session.initial, final=final),
-        eval=_evaluate(model, checked), diagnostics=tuple(diagnostics), stopped=stopped)
-    return Run(model, report, program)
-
+    report = build_report(session.program, session.checked, session.seed, session.model, session.optimizer,
+                          session.criterion, session.data, session.initial, session.losses, stopped,
+                          diagnostics, session.tracer.records)
+    return Run(session.model, report, session.program)

@@ -81,11 +81,12 @@ class SpecError(Exception):
         """The same diagnostics, attached to the text they point into."""
         return SpecError(self.diagnostics, source, filename)
 
-    def render(self, source: str | None = None, filename: str | None = None) -> str:
+    def render(self, source: str | None = None, filename: str | None = None, colour: bool = False) -> str:
+        """All diagnostics as text; `colour` adds ANSI colours for a terminal."""
         text = self.source if source is None else source
         name = self.filename if filename is None else filename
         shown = self.diagnostics[:MAX_RENDERED]
-        blocks = [render_diagnostic(d, text, name) for d in shown]
+        blocks = [render_diagnostic(d, text, name, colour) for d in shown]
         if len(self.diagnostics) > len(shown):
             blocks.append(f"... and {len(self.diagnostics) - len(shown)} more")
         if len(self.diagnostics) > 1:
@@ -96,35 +97,47 @@ class SpecError(Exception):
         return self.render()
 
 
-def render_diagnostic(diag: Diagnostic, source: str, filename: str) -> str:
+_ANSI = {"error": "1;31", "message": "1", "frame": "1;34", "^": "1;31", "-": "1;34", "hint": "1;36"}
+
+
+def _paint(text: str, role: str, colour: bool) -> str:
+    return f"\x1b[{_ANSI[role]}m{text}\x1b[0m" if colour and text else text
+
+
+def render_diagnostic(diag: Diagnostic, source: str, filename: str, colour: bool = False) -> str:
     """Draw one diagnostic as text: header, location, snippet with underlines, hint."""
-    out = [f"{diag.code}: {diag.message}"]
+
+    def paint(text: str, role: str) -> str:
+        return f"\x1b[{_ANSI[role]}m{text}\x1b[0m" if colour and text else text
+
+    out = [paint(f"{diag.code}:", "error") + paint(f" {diag.message}", "message")]
     if diag.span is None:
-        out.append(f" --> {filename}")
+        out.append(paint(" --> ", "frame") + filename)
         if diag.hint:
-            out.append(f"  = hint: {diag.hint}")
+            out.append(f"  = {paint('hint:', 'hint')} {diag.hint}")
         return "\n".join(out)
     labels = [(diag.span, diag.label, "^")] + [(n.span, n.text, "-") for n in diag.notes]
     lines = source.split("\n")
     numbers = sorted({min(span.line, len(lines)) for span, _, _ in labels})
     gutter = len(str(numbers[-1]))
     pad = " " * gutter
-    out.append(f"{pad}--> {filename}:{diag.span.line}:{diag.span.column}")
-    out.append(f"{pad} |")
+    out.append(paint(f"{pad}--> ", "frame") + f"{filename}:{diag.span.line}:{diag.span.column}")
+    out.append(paint(f"{pad} |", "frame"))
     previous = None
     for number in numbers:
         if previous is not None and number > previous + 1:
-            out.append("...")
+            out.append(paint("...", "frame"))
         here = sorted((l for l in labels if min(l[0].line, len(lines)) == number),
                       key=lambda l: l[0].column)
         line = lines[number - 1].rstrip("\r").replace("\t", " ")
         shown, shift = _window(line, min(span.column for span, _, _ in here) - 1)
-        out.append(f"{str(number).rjust(gutter)} | {shown}".rstrip())
+        out.append((paint(f"{str(number).rjust(gutter)} |", "frame") + f" {shown}").rstrip())
         for span, label, mark in here:
-            out.append(f"{pad} | {_underline(span, line, mark, shift)} {label}".rstrip())
+            marks = _underline(span, line, mark, shift)
+            out.append(paint(f"{pad} |", "frame") + " " + paint(f"{marks} {label}".rstrip(), mark))
         previous = number
     if diag.hint:
-        out.append(f"{pad} = hint: {diag.hint}")
+        out.append(f"{pad} = {paint('hint:', 'hint')} {diag.hint}")
     return "\n".join(out)
 
 

@@ -36,7 +36,8 @@ def test_compile_prints_the_network_and_its_summary(capsys, monkeypatch):
     assert main(["compile", "specs/sequential.nqa"]) == 0
     out = capsys.readouterr().out
     assert out.startswith("Sequential(\n  (0): Linear(in_features=2, out_features=3, bias=True)")
-    assert "  0  Linear(2, 3)" in out and "total" in out and out.rstrip().endswith("13")
+    assert "  0  Linear(2, 3)" in out and "total" in out
+    assert out.rstrip().endswith("13 parameters, 52 bytes as float32")
 
 
 def test_ctrl_c_stops_cleanly_writes_the_partial_report_and_exits_130(tmp_path):
@@ -47,7 +48,7 @@ def test_ctrl_c_stops_cleanly_writes_the_partial_report_and_exits_130(tmp_path):
                              "--log-every", "100"],
                             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     first = proc.stderr.readline()
-    assert first.startswith("step     100/1000000  loss "), first
+    assert first.startswith("step     100/1000000  epoch 100/1000000  loss "), first
     proc.send_signal(signal.SIGINT)
     out, rest = proc.communicate(timeout=30)
     err = first + rest

@@ -1,0 +1,89 @@
+"""The command line's grammar: every subcommand, option and help text.
+
+In: nothing. Out: `parser()` for `nqa` and `run_parser()` for `python -m runtime`.
+Importing this module is cheap (no torch, no pydantic models built).
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from compiler.limits import Limits
+
+from . import version
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, not {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a number of at least 0, not {value}")
+    return value
+
+
+def _limits(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--allow-outside-data", action="store_true",
+                   help="let `data` statements read files outside the spec's folder")
+    defaults = Limits()
+    group = p.add_argument_group("limits")
+    for name in Limits.model_fields:
+        group.add_argument("--" + name.replace("_", "-"), type=_count, default=getattr(defaults, name),
+                           metavar="N", help=f"(default {getattr(defaults, name):,})")
+
+
+def _run_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("spec", help="the .nqa file to train")
+    p.add_argument("--seed", type=_count, help="random seed (overrides the spec's `seed`)")
+    p.add_argument("--epochs", type=_count, help="epochs (overrides the spec's `epochs`)")
+    p.add_argument("--json", metavar="PATH|-", help="also write the JSON report to PATH; `-` prints only JSON")
+    p.add_argument("--quiet", "-q", action="store_true", help="print no text report and no progress bar")
+    p.add_argument("--log-every", type=_count, default=0, metavar="N",
+                   help="print a progress line to stderr every N steps (for pipes and CI)")
+    p.add_argument("--trace", action="append", choices=["grads", "params"],
+                   help="record the gradients (after backward) or parameters (after each step) "
+                        "of every step in the JSON report; printed with --log-every")
+    p.add_argument("--save", metavar="PATH", help="write the trained weights (safetensors) with the spec and seed")
+    p.add_argument("--load", metavar="PATH", help="start from weights saved with --save")
+    p.add_argument("--plot", metavar="PNG", help="draw the loss curve (needs matplotlib: the `plot` extra)")
+    p.add_argument("--draw", metavar="SVG", help="draw the network with its trained weights")
+    p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="cpu",
+                   help="where to train; auto uses a GPU when there is one (default: cpu)")
+    _limits(p)
+
+
+def run_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m runtime", description="Train a .nqa spec and print its report.")
+    _run_arguments(p)
+    return p
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="nqa", description="Check, compile, train and draw .nqa network specs.")
+    top.add_argument("--version", action="version", version=f"%(prog)s {version()}")
+    sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    check = sub.add_parser("check", help="parse and check specs without running them (no torch)",
+                           description="Parse and check specs; report every problem with its place.")
+    check.add_argument("specs", nargs="+", metavar="spec")
+    check.add_argument("--quiet", "-q", action="store_true", help="print only errors")
+    check.add_argument("--format", choices=["text", "json"], default="text",
+                       help="json: print every error as an object on stdout, for editors and CI")
+    _limits(check)
+    run = sub.add_parser("run", help="train a spec and print its report",
+                         description="Train a spec and print its report (the same as python -m runtime).")
+    _run_arguments(run)
+    comp = sub.add_parser("compile", help="print the network a spec builds, with its summary",
+                          description="Print the nn.Sequential a spec builds and its summary table.")
+    comp.add_argument("spec")
+    _limits(comp)
+    draw = sub.add_parser("draw", help="draw the network as SVG",
+                          description="Draw the network as SVG: inputs, neurons, bias units, connections.")
+    draw.add_argument("spec")
+    draw.add_argument("-o", "--output", default="-", metavar="SVG", help="where to write it (default: stdout)")
+    draw.add_argument("--weights", metavar="PATH", help="colour the connections by weights saved with --save")
+    _limits(draw)
+    schema = sub.add_parser("schema", help="print the JSON Schema of the checked spec and of the report",
+                            description="Print JSON Schemas: the checked spec model and the JSON report.")
+    schema.add_argument("which", nargs="?", choices=["all", "spec", "report"], default="all")
+    return top

@@ -1,0 +1,92 @@
+"""Saving and loading trained weights as safetensors.
+
+In: a model, the program it was built from and the seed (to save); a file, a
+freshly built model and its program (to load). Out: a `.safetensors` file
+holding the `state_dict` tensors with the spec text, seed and versions as
+metadata, written atomically; or the weights copied into the model. Loading
+reads tensors only (safetensors never unpickles objects) and refuses weights
+whose names or shapes do not fit the spec, pointing at the layer concerned.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from spec_lang import Diagnostic, SpecError
+
+from compiler import Program
+
+from .files import write_atomic
+
+
+def save_weights(path: Path, model: nn.Module, program: Program, seed: int) -> None:
+    from safetensors.torch import save
+
+    from . import version
+
+    tensors = {name: t.detach().cpu().contiguous() for name, t in model.state_dict().items()}
+    metadata = {"nqa_spec": program.source, "nqa_spec_file": program.filename, "nqa_seed": str(seed),
+                "nqa_version": version(), "torch_version": torch.__version__}
+    write_atomic(path, save(tensors, metadata=metadata))
+
+
+def read_metadata(path: Path) -> dict[str, str]:
+    from safetensors import safe_open
+
+    with safe_open(str(path), framework="pt") as handle:
+        return dict(handle.metadata() or {})
+
+
+def load_weights(path: Path, model: nn.Module, program: Program) -> None:
+    tensors = _read(path, program)
+    expected = model.state_dict()
+    problems = [_mismatch(path, name, tensors.get(name), tensor, program)
+                for name, tensor in expected.items()
+                if name not in tensors or tensors[name].shape != tensor.shape]
+    extra = sorted(set(tensors) - set(expected))
+    if extra:
+        problems.append(Diagnostic(f"`{path}` holds weights this spec has no place for: "
+                                   + ", ".join(f"`{n}`" for n in extra[:5]), None,
+                                   hint="load weights saved from the same network"))
+    if problems:
+        raise SpecError(problems, program.source, program.filename)
+    with torch.no_grad():
+        for name, tensor in expected.items():
+            tensor.copy_(tensors[name].to(tensor.dtype))
+
+
+def load_state(path: Path, program: Program) -> dict[str, list]:
+    """Saved weights as nested lists by name (for drawing), checked against the spec."""
+    from compiler import compile_spec
+
+    model = compile_spec(program)
+    load_weights(path, model, program)
+    return {name: t.tolist() for name, t in model.state_dict().items()}
+
+
+def _read(path: Path, program: Program) -> dict[str, torch.Tensor]:
+    from safetensors import SafetensorError
+    from safetensors.torch import load
+
+    try:
+        return load(Path(path).read_bytes())
+    except FileNotFoundError:
+        message, hint = f"cannot read `{path}`: no such file", "check the path given to --load"
+    except (SafetensorError, ValueError, OSError) as err:
+        message, hint = f"`{path}` is not a safetensors file ({err})", "pass a file written by `nqa run --save`"
+    raise SpecError(Diagnostic(message, hint=hint), program.source, program.filename)
+
+
+def _mismatch(path: Path, name: str, saved: torch.Tensor | None, wanted: torch.Tensor,
+              program: Program) -> Diagnostic:
+    index = int(name.split(".")[0]) if name.split(".")[0].isdigit() else -1
+    span = program.layer_spans[index] if 0 <= index < len(program.layer_spans) else None
+    shape = list(wanted.shape)
+    if saved is None:
+        return Diagnostic(f"`{path}` has no `{name}`, which this layer needs (shape {shape})", span,
+                          "its weights are missing", hint="load weights saved from the same network")
+    return Diagnostic(f"`{path}` has `{name}` of shape {list(saved.shape)}, but this layer needs {shape}",
+                      span, f"needs {name} of shape {shape}", hint="load weights saved from the same network")

@@ -1,0 +1,75 @@
+"""A finished run, summed up as a `Report`.
+
+In: the trained model and what the loop recorded. Out: `Run` (model, report,
+program) with the report's parameters, eval outputs, accuracy and diagnostics
+filled in. Evaluation runs in eval mode without gradients.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from compiler import CheckedSpec, Program
+
+from .data import Dataset
+from .diagnose import diagnose
+from .optim import group_settings
+from .report import (EvalResult, LossInfo, ModelInfo, OptimizerInfo, Parameters, Report, TraceRecord,
+                     TrainingInfo)
+
+
+@dataclass
+class Run:
+    """A finished (or stopped) training run."""
+
+    model: nn.Sequential
+    report: Report
+    program: Program
+
+
+def snapshot(model: nn.Module) -> dict[str, list]:
+    """Every parameter and buffer by its state_dict name, as nested lists."""
+    return {name: tensor.detach().cpu().tolist() for name, tensor in model.state_dict().items()}
+
+
+def _evaluate(model: nn.Module, checked: CheckedSpec, device: torch.device) -> tuple[EvalResult, ...]:
+    model.eval()
+    results = []
+    with torch.no_grad():
+        for vector in checked.evals:
+            output = model(torch.tensor(vector, dtype=torch.float32, device=device))
+            results.append(EvalResult(input=vector, output=tuple(output.cpu().tolist())))
+    return tuple(results)
+
+
+def _accuracy(model: nn.Module, data: Dataset) -> float:
+    """The share of training rows whose highest output is the target class, in eval mode."""
+    model.eval()
+    with torch.no_grad():
+        predicted = model(data.inputs).argmax(dim=-1)
+    return (predicted == data.targets).float().mean().item()
+
+
+def build_report(program, checked, seed, model, optimizer, criterion, data, initial, losses, stopped,
+                 diagnostics, trace: list[TraceRecord]) -> Report:
+    final = snapshot(model)
+    device = next(model.parameters()).device if any(True for _ in model.parameters()) else torch.device("cpu")
+    diagnostics = list(diagnostics) + diagnose(checked, initial, final, losses, data.broadcast)
+    return Report(
+        spec=program.filename, seed=seed, torch_version=torch.__version__,
+        model=ModelInfo(repr=repr(model), layers=checked.summary(), parameters=checked.parameter_count,
+                        input_width=checked.input_width, output_width=checked.output_width),
+        optimizer=OptimizerInfo(name=type(optimizer).__name__, settings=group_settings(optimizer)),
+        loss=LossInfo(name=type(criterion).__name__, settings=checked.loss.torch_kwargs()),
+        training=TrainingInfo(epochs=checked.epochs, examples=data.size,
+                              batches_per_epoch=data.batches_per_epoch(), steps=len(losses),
+                              target_broadcast=data.broadcast,
+                              classes=program.table.classes if program.table else ()),
+        losses=tuple(losses), final_loss=losses[-1] if losses else None,
+        accuracy=_accuracy(model, data) if checked.loss.class_targets else None,
+        parameters=Parameters(initial=initial, final=final),
+        eval=_evaluate(model, checked, device), diagnostics=tuple(diagnostics), stopped=stopped,
+        trace=tuple(trace))
