@@ -21,7 +21,17 @@ def write_atomic(path: str | os.PathLike, data: str | bytes) -> None:
             handle.write(payload)
             handle.flush()
             os.fsync(handle.fileno())
+        os.chmod(temp, _default_mode(target))
         os.replace(temp, target)
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise
+
+
+def _default_mode(target: Path) -> int:
+    """The mode the file keeps if it exists, else what a plain `open` would give it."""
+    if target.exists():
+        return target.stat().st_mode & 0o777
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
