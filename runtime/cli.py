@@ -98,7 +98,6 @@ def _record(diagnostic, filename: str) -> dict:
 
 def _compile(args) -> int:
     from compiler import compile_spec
-    from compiler.limits import BYTES_PER_PARAMETER, human_bytes
 
     from .text_report import model_table
 
@@ -106,8 +105,6 @@ def _compile(args) -> int:
     print(compile_spec(program))
     print()
     print(model_table(program.spec.summary(), program.spec.parameter_count))
-    size = program.spec.parameter_count * BYTES_PER_PARAMETER
-    print(f"\n{program.spec.parameter_count:,} parameters, {human_bytes(size)} as float32")
     return EXIT_OK
 
 

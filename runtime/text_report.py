@@ -8,6 +8,8 @@ named initial and final parameters, the eval outputs and any diagnostics.
 
 from __future__ import annotations
 
+from compiler.limits import BYTES_PER_PARAMETER, human_bytes
+
 from .report import Report
 
 LOSS_LINES = 10
@@ -50,6 +52,7 @@ def model_table(rows, total: int) -> str:
     for row in rows:
         lines.append(f"  {row.index:>2}  {row.name:<{width}}  {row.output_width:>6}  {row.parameters:>8,}")
     lines.append(f"  {'':>2}  {'total':<{width}}  {'':>6}  {total:>8,}")
+    lines.append(f"  {total:,} parameters, {human_bytes(total * BYTES_PER_PARAMETER)} as float32")
     return "\n".join(lines)
 
 

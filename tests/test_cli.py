@@ -37,7 +37,7 @@ def test_compile_prints_the_network_and_its_summary(capsys, monkeypatch):
     out = capsys.readouterr().out
     assert out.startswith("Sequential(\n  (0): Linear(in_features=2, out_features=3, bias=True)")
     assert "  0  Linear(2, 3)" in out and "total" in out
-    assert out.rstrip().endswith("13 parameters, 52 bytes as float32")
+    assert out.rstrip().endswith("  13 parameters, 52 bytes as float32")
 
 
 def test_ctrl_c_stops_cleanly_writes_the_partial_report_and_exits_130(tmp_path):

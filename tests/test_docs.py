@@ -1,0 +1,48 @@
+"""The docs tell the truth: each output block in docs/running.md is what its
+command prints now, and the pictures in docs/img are what `nqa run --draw`
+draws now. `pytest --update-goldens` rewrites both."""
+
+from __future__ import annotations
+
+import re
+import shlex
+
+import pytest
+
+from runtime.cli import main
+
+from conftest import ROOT
+
+RUNNING = ROOT / "docs/running.md"
+BLOCK = re.compile(r"<!-- command: (.*?) -->\n```text\n(.*?)```", re.S)
+PICTURES = ["neuron", "two_inputs", "mlp"]
+
+
+def _output(command: str, capsys) -> str:
+    code = main(shlex.split(command))
+    captured = capsys.readouterr()
+    return captured.out if code == 0 else captured.err
+
+
+def test_every_command_block_shows_the_current_output(capsys, monkeypatch, request):
+    monkeypatch.chdir(ROOT)
+    text = RUNNING.read_text(encoding="utf-8")
+    blocks = BLOCK.findall(text)
+    assert len(blocks) >= 4
+    if request.config.getoption("--update-goldens"):
+        text = BLOCK.sub(lambda m: f"<!-- command: {m[1]} -->\n```text\n{_output(m[1], capsys)}```", text)
+        RUNNING.write_text(text, encoding="utf-8")
+        return
+    for command, shown in blocks:
+        assert _output(command, capsys) == shown, f"docs/running.md is out of date for `nqa {command}`"
+
+
+@pytest.mark.parametrize("name", PICTURES)
+def test_the_pictures_are_the_current_drawings(name, tmp_path, monkeypatch, request):
+    monkeypatch.chdir(ROOT)
+    drawn = tmp_path / f"{name}.svg"
+    assert main(["run", f"specs/{name}.nqa", "--draw", str(drawn), "--quiet"]) == 0
+    picture = ROOT / "docs/img" / f"{name}.svg"
+    if request.config.getoption("--update-goldens"):
+        picture.write_text(drawn.read_text())
+    assert drawn.read_text() == picture.read_text()
