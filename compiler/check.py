@@ -19,7 +19,7 @@ from spec_lang.errors import Diagnostic, SpecError
 from .bind_all import Collected, collect
 from .limits import Limits
 from .model import CheckedSpec, Program
-from .data_checks import check_examples, check_table, read_table, table_source
+from .data_checks import check_examples, check_table, check_validate, read_table, table_source
 from .shapes import Source, first_stated_width, infer_widths, statement_text
 
 @dataclass(frozen=True)
@@ -78,6 +78,7 @@ def _check_tree(tree: ast.Spec, source: str, filename: str, options: Options) ->
     checked = _assemble(found, start.width, shapes.layers)
     problems += check_examples(found, checked, start, shapes)
     problems += check_table(found, table, checked, start, shapes, options.limits)
+    problems += check_validate(found, table, checked)
     problems += _limit_problems(found, options.limits)
     if options.require_data and not checked.examples and table is None and not (
             found.failed & {"example", "data"}) and not table_problems:
@@ -113,6 +114,7 @@ def _assemble(found: Collected, input_width: int, layers: tuple) -> CheckedSpec:
         input_width=input_width, layers=layers,
         epochs=value("epochs", "count", 100), seed=value("seed", "value", 0),
         batch=value("batch", "size", None), shuffle=found.one("shuffle") is not None,
+        held_out=value("validate", "fraction", None),
         examples=tuple(b.model for b in found.all("example")),
         evals=tuple(b.model.input for b in found.all("eval")),
         data=found.one("data").model if found.one("data") else None,

@@ -129,3 +129,14 @@ def _table_targets(table: Table, spec: CheckedSpec, span, produces: Label) -> li
             return [Diagnostic(f"`{table.path}` row {row + 1}: {trouble}", span, f"row {row + 1} of the data",
                                (produces,), hint=f"class indices run from 0 to {outputs - 1}")]
     return []
+
+
+def check_validate(found: Collected, table: Table | None, spec: CheckedSpec) -> list[Diagnostic]:
+    """`validate` needs a row to hold out and a row to train on."""
+    bound = found.one("validate")
+    rows = len(spec.examples) + (table.rows if table else 0)
+    if bound is None or rows >= 2 or (rows == 0 and found.failed & {"example", "data"}):
+        return []
+    return [Diagnostic(f"`validate` needs at least 2 training rows, but there {'is' if rows == 1 else 'are'} {rows}",
+                       bound.statement.span, "nothing left to train on",
+                       hint="add examples or a data file, or remove `validate`")]

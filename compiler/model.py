@@ -55,6 +55,7 @@ class CheckedSpec(BaseModel):
     seed: int = 0
     batch: int | None = None
     shuffle: bool = False
+    held_out: float | None = None  # `validate`: share of the rows held out to measure validation loss
     data: Data | None = None
 
     def summary(self) -> tuple[LayerInfo, ...]:

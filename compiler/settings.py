@@ -62,6 +62,15 @@ class Shuffle(StatementModel):
 
 
 @register
+class Validate(StatementModel):
+    fraction: float = Field(gt=0, lt=1, title="held-out fraction")
+    keyword = "validate"
+    positional = ("fraction",)
+    example = "validate 0.2"
+    hints = {"fraction": "the share of rows held out for validation, between 0 and 1, e.g. `validate 0.2`"}
+
+
+@register
 class Example(StatementModel):
     input: Vector = Field(min_length=1, title="example input")
     target: Vector = Field(min_length=1, title="example target")

@@ -26,10 +26,14 @@ class Dataset:
     shuffle: bool
     generator: torch.Generator
     broadcast: bool
+    held_inputs: torch.Tensor | None = None  # the rows held out by `validate`
+    held_targets: torch.Tensor | None = None
 
     def to(self, device) -> Dataset:
         """The same data on `device` (the shuffling generator stays on the CPU)."""
         self.inputs, self.targets = self.inputs.to(device), self.targets.to(device)
+        if self.held_inputs is not None:
+            self.held_inputs, self.held_targets = self.held_inputs.to(device), self.held_targets.to(device)
         return self
 
     @property
@@ -69,7 +73,21 @@ def dataset(spec: CheckedSpec, seed: int, table: Table | None = None) -> Dataset
     else:
         targets = torch.tensor([r if len(r) == outputs else r * outputs for r in rows], dtype=torch.float32)
         broadcast = any(len(r) != outputs for r in rows)
-    if len(rows) == 1:
+    held = (None, None)
+    if spec.held_out:
+        inputs, targets, held = _hold_out(inputs, targets, spec.held_out, seed)
+    if len(inputs) == 1:
         inputs, targets = inputs[0], targets[0]
     generator = torch.Generator().manual_seed(seed)
-    return Dataset(inputs, targets, spec.batch, spec.shuffle, generator, broadcast)
+    return Dataset(inputs, targets, spec.batch, spec.shuffle, generator, broadcast, *held)
+
+
+def _hold_out(inputs: torch.Tensor, targets: torch.Tensor, fraction: float, seed: int):
+    """Split off round(fraction * rows) rows, chosen with a generator seeded by `seed`;
+    the rest keep their order."""
+    count = len(inputs)
+    held = max(1, min(count - 1, round(fraction * count)))
+    order = torch.randperm(count, generator=torch.Generator().manual_seed(seed))
+    keep = order[held:].sort().values
+    out = order[:held].sort().values
+    return inputs[keep], targets[keep], (inputs[out], targets[out])

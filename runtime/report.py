@@ -69,6 +69,12 @@ class TraceRecord(_Frozen):
     values: dict[str, Any] = Field(description="parameter name -> nested lists of floats")
 
 
+class Validation(_Frozen):
+    rows: int = Field(description="rows held out by `validate`, never trained on")
+    losses: tuple[float, ...] = Field(description="the held-out loss after each epoch, in eval mode")
+    accuracy: float | None = Field(None, description="share of held-out rows classified right (cross_entropy)")
+
+
 class Report(_Frozen):
     spec: str = Field(description="the spec file as given")
     seed: int
@@ -80,6 +86,7 @@ class Report(_Frozen):
     losses: tuple[float, ...] = Field(description="the loss at every optimizer step")
     final_loss: float | None
     accuracy: float | None = Field(None, description="share of training rows classified right (cross_entropy)")
+    validation: Validation | None = None
     parameters: Parameters
     eval: tuple[EvalResult, ...]
     diagnostics: tuple[DiagnosticEntry, ...] = ()

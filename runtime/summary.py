@@ -18,7 +18,7 @@ from .data import Dataset
 from .diagnose import diagnose
 from .optim import group_settings
 from .report import (EvalResult, LossInfo, ModelInfo, OptimizerInfo, Parameters, Report, TraceRecord,
-                     TrainingInfo)
+                     TrainingInfo, Validation)
 
 
 @dataclass
@@ -45,16 +45,16 @@ def _evaluate(model: nn.Module, checked: CheckedSpec, device: torch.device) -> t
     return tuple(results)
 
 
-def _accuracy(model: nn.Module, data: Dataset) -> float:
-    """The share of training rows whose highest output is the target class, in eval mode."""
+def _accuracy(model: nn.Module, inputs: torch.Tensor, targets: torch.Tensor) -> float:
+    """The share of rows whose highest output is the target class, in eval mode."""
     model.eval()
     with torch.no_grad():
-        predicted = model(data.inputs).argmax(dim=-1)
-    return (predicted == data.targets).float().mean().item()
+        predicted = model(inputs).argmax(dim=-1)
+    return (predicted == targets).float().mean().item()
 
 
 def build_report(program, checked, seed, model, optimizer, criterion, data, initial, losses, stopped,
-                 diagnostics, trace: list[TraceRecord]) -> Report:
+                 diagnostics, trace: list[TraceRecord], validation: list[float]) -> Report:
     final = snapshot(model)
     device = next(model.parameters()).device if any(True for _ in model.parameters()) else torch.device("cpu")
     diagnostics = list(diagnostics) + diagnose(checked, initial, final, losses, data.broadcast)
@@ -69,7 +69,10 @@ def build_report(program, checked, seed, model, optimizer, criterion, data, init
                               target_broadcast=data.broadcast,
                               classes=program.table.classes if program.table else ()),
         losses=tuple(losses), final_loss=losses[-1] if losses else None,
-        accuracy=_accuracy(model, data) if checked.loss.class_targets else None,
+        accuracy=_accuracy(model, data.inputs, data.targets) if checked.loss.class_targets else None,
+        validation=Validation(rows=len(data.held_inputs), losses=tuple(validation),
+                              accuracy=_accuracy(model, data.held_inputs, data.held_targets)
+                              if checked.loss.class_targets else None) if data.held_inputs is not None else None,
         parameters=Parameters(initial=initial, final=final),
         eval=_evaluate(model, checked, device), diagnostics=tuple(diagnostics), stopped=stopped,
         trace=tuple(trace))

@@ -92,9 +92,24 @@ def _losses(r: Report) -> str:
     lines.append(f"final loss {num(r.losses[-1])} after {steps} steps")
     if r.accuracy is not None:
         lines.append(f"accuracy {100 * r.accuracy:.1f}% on the training data")
+    lines += _validation(r)
     if r.stopped:
         lines.append(f"stopped: {r.stopped}")
     return "\n".join(lines)
+
+
+def _validation(r: Report) -> list[str]:
+    v = r.validation
+    if v is None or not v.losses:
+        return []
+    epochs = len(v.losses)
+    every = max(1, epochs // LOSS_LINES)
+    shown = sorted({1, epochs, *range(every, epochs + 1, every)})
+    lines = [f"validation on {v.rows} held-out rows", f"  {'epoch':>5}  loss"]
+    lines += [f"  {e:>5}  {num(v.losses[e - 1])}" for e in shown]
+    if v.accuracy is not None:
+        lines.append(f"accuracy {100 * v.accuracy:.1f}% on the held-out rows")
+    return lines
 
 
 def _parameters(r: Report) -> str:

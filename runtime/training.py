@@ -67,6 +67,7 @@ class _Session:
     criterion: nn.Module
     tracer: Tracer
     losses: list[float] = field(default_factory=list)
+    validation: list[float] = field(default_factory=list)  # held-out loss after each epoch
 
 
 def train(spec, *, seed: int | None = None, epochs: int | None = None, filename: str | None = None,
@@ -142,7 +143,18 @@ def _loop(session: _Session):
             optimizer.step()
             if watching:
                 tracer.after_step(len(losses), model)
+        if session.data.held_inputs is not None:
+            session.validation.append(_held_out_loss(session))
     return None, []
+
+
+def _held_out_loss(session: _Session) -> float:
+    model = session.model
+    model.eval()
+    with torch.no_grad():
+        value = session.criterion(model(session.data.held_inputs), session.data.held_targets).item()
+    model.train()
+    return value
 
 
 def _diverged(losses: list[float], value: float):
@@ -156,5 +168,5 @@ def _diverged(losses: list[float], value: float):
 def _finish(session: _Session, stopped: str | None, diagnostics: list) -> Run:
     report = build_report(session.program, session.checked, session.seed, session.model, session.optimizer,
                           session.criterion, session.data, session.initial, session.losses, stopped,
-                          diagnostics, session.tracer.records)
+                          diagnostics, session.tracer.records, session.validation)
     return Run(session.model, report, session.program)

@@ -13,7 +13,7 @@ from runtime.cli import main, main_run
 
 from conftest import ROOT
 
-SPECS = sorted(p.name for p in (ROOT / "specs").glob("*.nqa"))
+SPECS = sorted(str(p.relative_to(ROOT / "specs")) for p in (ROOT / "specs").rglob("*.nqa"))
 
 
 @pytest.mark.parametrize("name", SPECS)
@@ -22,6 +22,19 @@ def test_text_report_matches_golden(name, golden, capsys, monkeypatch):
     assert main_run([f"specs/{name}"]) == 0
     out = capsys.readouterr().out
     golden.check(f"reports/{name.removesuffix('.nqa')}.txt", out)
+
+
+def test_the_examples_learn_what_they_say():
+    from runtime import train
+
+    xor = train(ROOT / "specs/examples/xor.nqa").report
+    assert xor.final_loss < 1e-3
+    assert [round(e.output[0]) for e in xor.eval] == [0, 1, 1, 0]
+    iris = train(ROOT / "specs/examples/iris.nqa").report
+    assert iris.accuracy >= 0.9 and iris.validation.accuracy >= 0.9 and iris.validation.rows == 30
+    assert iris.training.classes == ("setosa", "versicolor", "virginica")
+    temps = train(ROOT / "specs/examples/temperatures.nqa").report
+    assert [round(e.output[0], 1) for e in temps.eval] == [32.0, 212.0, 98.6]
 
 
 def test_json_report_has_the_documented_fields(tmp_path, capsys, monkeypatch):
