@@ -83,6 +83,12 @@ def parser() -> argparse.ArgumentParser:
     draw.add_argument("-o", "--output", default="-", metavar="SVG", help="where to write it (default: stdout)")
     draw.add_argument("--weights", metavar="PATH", help="colour the connections by weights saved with --save")
     _limits(draw)
+    fmt = sub.add_parser("fmt", help="rewrite specs in the canonical layout, keeping comments",
+                         description="Rewrite specs in one canonical layout (spacing, separators, argument "
+                                     "order, number spelling), keeping every comment.")
+    fmt.add_argument("specs", nargs="+", metavar="spec")
+    fmt.add_argument("--check", action="store_true", help="change nothing; exit 1 if a file would change")
+    fmt.add_argument("--diff", action="store_true", help="change nothing; print how each file would change")
     schema = sub.add_parser("schema", help="print the JSON Schema of the checked spec and of the report",
                             description="Print JSON Schemas: the checked spec model and the JSON report.")
     schema.add_argument("which", nargs="?", choices=["all", "spec", "report"], default="all")

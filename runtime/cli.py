@@ -127,6 +127,32 @@ def _draw(args) -> int:
     return EXIT_OK
 
 
+def _fmt(args) -> int:
+    import difflib
+
+    from compiler.format import format_spec
+    from spec_lang import read_source
+
+    from .files import write_atomic
+
+    changed = 0
+    for name in args.specs:
+        before = read_source(Path(name))
+        after = format_spec(before, name)
+        if after == before:
+            continue
+        changed += 1
+        if args.diff:
+            sys.stdout.writelines(difflib.unified_diff(before.splitlines(True), after.splitlines(True),
+                                                       f"{name} (before)", f"{name} (formatted)"))
+        elif args.check:
+            print(f"{name}: would be reformatted", file=sys.stderr)
+        else:
+            write_atomic(name, after)
+            print(f"{name}: reformatted", file=sys.stderr)
+    return 1 if changed and (args.check or args.diff) else EXIT_OK
+
+
 def _schema(args) -> int:
     from compiler import CheckedSpec
 
@@ -144,4 +170,5 @@ def _run(args) -> int:
     return run_command(args, _limits(args))
 
 
-_COMMANDS = {"run": _run, "check": _check, "compile": _compile, "draw": _draw, "schema": _schema}
+_COMMANDS = {"run": _run, "check": _check, "compile": _compile, "draw": _draw, "fmt": _fmt,
+             "schema": _schema}

@@ -39,10 +39,13 @@ def _span() -> Span:
 
 @dataclass(frozen=True, slots=True)
 class Number:
-    """A numeric literal; `value` is an int when written without a point or exponent."""
+    """A numeric literal; `value` is an int when written without a point or exponent.
+
+    `text` is the spelling used in messages; like the span, equality ignores it,
+    so `1e-2` and `0.01` are the same number."""
 
     value: int | float
-    text: str
+    text: str = field(default="", compare=False)
     span: Span = _span()
 
 

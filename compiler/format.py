@@ -1,0 +1,119 @@
+"""`nqa fmt`: a spec in one canonical layout, comments kept.
+
+In: spec text. Out: the same spec with its statements on the lines they were
+written on (several on a line joined by `; `, as in `linear 2->3; relu`),
+single spaces, arguments in a fixed order (values, then words, then options in
+the order the statement's model declares them), numbers spelt one way (`1e-2`
+-> `0.01`, `+2` -> `2`), at most one blank line in a row, no trailing spaces,
+and every comment kept at the end of its line.
+The formatted text parses to the same statements; formatting is idempotent.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+
+from spec_lang import SpecError, ast, parse
+
+from .registry import lookup
+
+
+def format_spec(text: str, filename: str = "<spec>") -> str:
+    tree = parse(text, filename)
+    lines = text.removeprefix("\ufeff").split("\n")
+    by_line: dict[int, list[ast.Statement]] = {}
+    for stmt in tree.statements:
+        by_line.setdefault(stmt.span.line, []).append(stmt)
+    out: list[str] = []
+    for number, line in enumerate(lines, start=1):
+        comment = _comment(line)
+        statements = by_line.get(number, [])
+        if not statements:
+            out.append(comment)
+            continue
+        rendered = "; ".join(render_statement(s) for s in statements)
+        out.append(rendered + ("  " + comment if comment else ""))
+    return _tidy(out)
+
+
+def _tidy(lines: list[str]) -> str:
+    kept: list[str] = []
+    for line in lines:
+        if line or (kept and kept[-1]):
+            kept.append(line)
+    while kept and not kept[-1]:
+        kept.pop()
+    return "\n".join(kept) + "\n" if kept else ""
+
+
+def _comment(line: str) -> str:
+    """The comment on a line (from `#` outside a string to the end), without trailing spaces."""
+    inside = False
+    for i, char in enumerate(line):
+        if char == '"':
+            inside = not inside
+        elif char == "#" and not inside:
+            return line[i:].rstrip()
+    return ""
+
+
+def render_statement(stmt: ast.Statement) -> str:
+    """The statement in canonical order, or in its written order where moving an
+    argument would change how it reads (`[1] nan -> [5]` must not become `[1] -> [5] nan`)."""
+    ordered = " ".join([stmt.name] + [render_arg(a) for a in _ordered(stmt)])
+    if _reads_as(ordered, stmt):
+        return ordered
+    return " ".join([stmt.name] + [render_arg(a) for a in stmt.args])
+
+
+def _reads_as(text: str, stmt: ast.Statement) -> bool:
+    try:
+        (again,) = parse(text).statements
+    except (SpecError, ValueError):
+        return False
+    return Counter(again.args) == Counter(stmt.args)
+
+
+def _ordered(stmt: ast.Statement) -> list[ast.Arg]:
+    args = list(stmt.args)
+    entry = lookup(stmt.name)
+    lead = []
+    if isinstance(entry, dict) and args and isinstance(args[0], ast.Word):
+        lead, args = [args[0]], args[1:]
+        entry = entry.get(lead[0].name)
+    fields = list(entry.model_fields) if isinstance(entry, type) else []
+    values = [a for a in args if not isinstance(a, (ast.Word, ast.Option))]
+    words = [a for a in args if isinstance(a, ast.Word)]
+    options = [a for a in args if isinstance(a, ast.Option)]
+    options.sort(key=lambda o: fields.index(o.key) if o.key in fields else len(fields))
+    return lead + values + words + options
+
+
+def render_arg(arg) -> str:
+    if isinstance(arg, tuple):
+        return ",".join(render_arg(a) for a in arg)
+    if isinstance(arg, ast.Number):
+        return render_number(arg)
+    if isinstance(arg, ast.Word):
+        return arg.name
+    if isinstance(arg, ast.String):
+        return f'"{arg.value}"'
+    if isinstance(arg, ast.Vector):
+        return "[" + ", ".join(render_number(n) for n in arg.items) + "]"
+    if isinstance(arg, ast.Arrow):
+        left = render_arg(arg.left) if arg.left is not None else ""
+        joint = " -> " if isinstance(arg.right, ast.Vector) else "->"
+        return f"{left}{joint}{render_arg(arg.right)}".strip()
+    if isinstance(arg, ast.Option):
+        return f"{arg.key}={render_arg(arg.value)}"
+    raise TypeError(f"not an argument: {arg!r}")
+
+
+def render_number(number: ast.Number) -> str:
+    value = number.value
+    if isinstance(value, int):
+        return str(value)
+    if not math.isfinite(value):
+        return number.text
+    return repr(value)

@@ -1,0 +1,195 @@
+"""`--save` and `--load` as users meet them: what a checkpoint holds, starting
+from one, and every way a weights file can be wrong (other widths, not
+safetensors, a pickle that must never be unpickled, missing), plus atomic saving."""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import random
+
+import pytest
+import torch
+from safetensors.torch import load_file
+
+import runtime
+from runtime.checkpoint import read_metadata
+from runtime.cli import main
+
+from conftest import ROOT
+
+WIDER = "linear 2->4 bias\nlinear 4->1 bias\nleaky_relu\nexample [1, 1] -> [10]\n"
+
+
+@pytest.fixture
+def saved(tmp_path, monkeypatch, capsys):
+    """specs/mlp.nqa trained at seed 3, saved to m.safetensors, its JSON report in first.json."""
+    monkeypatch.chdir(ROOT)
+    weights, report = tmp_path / "m.safetensors", tmp_path / "first.json"
+    assert main(["run", "specs/mlp.nqa", "--seed", "3", "--save", str(weights), "--json", str(report), "-q"]) == 0
+    assert capsys.readouterr() == ("", "")
+    return weights, json.loads(report.read_text())
+
+
+def test_save_writes_safetensors_with_the_spec_seed_and_versions(saved):
+    weights, report = saved
+    meta = read_metadata(weights)
+    assert meta["nqa_spec"] == (ROOT / "specs/mlp.nqa").read_text(encoding="utf-8")
+    assert meta["nqa_spec_file"] == "specs/mlp.nqa"
+    assert meta["nqa_seed"] == "3"
+    assert meta["nqa_version"] == runtime.version() != "unknown"
+    assert meta["torch_version"] == torch.__version__
+    tensors = load_file(str(weights))
+    final = report["parameters"]["final"]
+    assert sorted(tensors) == sorted(final) == ["0.bias", "0.weight", "1.bias", "1.weight"]
+    for name, tensor in tensors.items():
+        assert tensor.dtype == torch.float32
+        assert tensor.tolist() == final[name], name
+
+
+def test_load_starts_from_the_saved_weights_exactly(saved, tmp_path, capsys):
+    weights, first = saved
+    second = tmp_path / "second.json"
+    assert main(["run", "specs/mlp.nqa", "--load", str(weights), "--json", str(second), "-q"]) == 0
+    report = json.loads(second.read_text())
+    assert report["parameters"]["initial"] == first["parameters"]["final"]
+    assert report["losses"][0] < first["losses"][0] / 100  # it goes on from a trained network
+
+
+def test_weights_of_other_widths_are_refused_at_each_layer(saved, tmp_path, monkeypatch, capsys):
+    weights, _ = saved
+    (tmp_path / "wide.nqa").write_text(WIDER)
+    monkeypatch.chdir(tmp_path)
+    assert main(["run", "wide.nqa", "--load", "m.safetensors"]) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.startswith(
+        "error: `m.safetensors` has `0.weight` of shape [3, 2], but this layer needs [4, 2]\n"
+        " --> wide.nqa:1:1\n"
+        "  |\n"
+        "1 | linear 2->4 bias\n"
+        "  | ^^^^^^^^^^^^^^^^ needs 0.weight of shape [4, 2]\n"
+        "  = hint: load weights saved from the same network\n")
+    assert "`0.bias` of shape [3], but this layer needs [4]\n --> wide.nqa:1:1" in err
+    assert "`1.weight` of shape [1, 3], but this layer needs [1, 4]\n --> wide.nqa:2:1" in err
+    assert "1.bias" not in err  # [1] fits: only mismatched tensors are reported
+    assert err.rstrip().endswith("error: 3 problems found in wide.nqa")
+    assert "Traceback" not in err
+
+
+def _torch_zip(path):
+    torch.save(torch.zeros(3, 2), path)
+
+
+def _torch_pickle(path):
+    torch.save(torch.zeros(3, 2), path, _use_new_zipfile_serialization=False)
+
+
+def _plain_pickle(path):
+    path.write_bytes(pickle.dumps(torch.zeros(3, 2)))
+
+
+def _random_bytes(path):
+    path.write_bytes(random.Random(0).randbytes(512))
+
+
+def _empty(path):
+    path.write_bytes(b"")
+
+
+@pytest.mark.parametrize("make", [_random_bytes, _empty, _torch_zip, _torch_pickle, _plain_pickle],
+                         ids=lambda f: f.__name__.strip("_"))
+def test_a_file_that_is_not_safetensors_gets_one_clear_error(make, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(ROOT)
+    bad = tmp_path / "weights.safetensors"
+    make(bad)
+    assert main(["run", "specs/mlp.nqa", "--load", str(bad)]) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.startswith(f"error: `{bad}` is not a safetensors file")
+    assert err.count("error:") == 1 and "Traceback" not in err
+    assert "hint: pass a file written by `nqa run --save`" in err
+
+
+class _Planted:
+    """Unpickling this creates the file `path`: the proof that a pickle was run."""
+
+    def __init__(self, path):
+        self.path = str(path)
+
+    def __reduce__(self):
+        return (open, (self.path, "w"))
+
+
+def test_a_malicious_pickle_is_never_unpickled(tmp_path, monkeypatch, capsys):
+    control = tmp_path / "control-marker"
+    pickle.loads(pickle.dumps(_Planted(control))).close()
+    assert control.exists()  # the payload works when unpickled
+    marker = tmp_path / "marker"
+    bad = tmp_path / "evil.safetensors"
+    bad.write_bytes(pickle.dumps(_Planted(marker)))
+    monkeypatch.chdir(ROOT)
+    assert main(["run", "specs/mlp.nqa", "--load", str(bad)]) == 2
+    assert main(["draw", "specs/mlp.nqa", "--weights", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert err.count(f"error: `{bad}` is not a safetensors file") == 2
+    assert not marker.exists()
+
+
+def test_a_missing_weights_file_is_refused(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(ROOT)
+    missing = tmp_path / "nothere.safetensors"
+    assert main(["run", "specs/mlp.nqa", "--load", str(missing)]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.startswith(f"error: cannot read `{missing}`: no such file\n")
+    assert "hint: check the path given to --load" in err
+
+
+@pytest.mark.xfail(strict=True, reason="`nqa draw --weights MISSING` hints at `--load`, an option draw does not "
+                                       "have (runtime/checkpoint.py:_read hard-codes --load)")
+def test_a_missing_weights_file_for_draw_names_the_weights_option(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(ROOT)
+    assert main(["draw", "specs/mlp.nqa", "--weights", str(tmp_path / "nothere.safetensors")]) == 2
+    err = capsys.readouterr().err
+    assert "--weights" in err and "--load" not in err
+
+
+def _fail_fsync(_fd):
+    raise OSError(28, "No space left on device")
+
+
+def test_a_failed_save_leaves_the_existing_file_untouched(saved, tmp_path, monkeypatch, capsys):
+    weights, _ = saved
+    before = weights.read_bytes()
+    listing = sorted(p.name for p in tmp_path.iterdir())
+    monkeypatch.setattr(os, "fsync", _fail_fsync)
+    assert main(["run", "specs/mlp.nqa", "--seed", "4", "--save", str(weights), "-q"]) != 0
+    capsys.readouterr()
+    assert weights.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == listing  # no temporary file left behind
+
+
+@pytest.mark.xfail(strict=True, reason="a full disk while saving is reported as an nqa bug: 'internal error "
+                                       "(please report it...)', a traceback and exit 1 (runtime/cli.py:_dispatch)")
+def test_a_failed_save_says_what_could_not_be_written(saved, monkeypatch, capsys):
+    weights, _ = saved
+    monkeypatch.setattr(os, "fsync", _fail_fsync)
+    assert main(["run", "specs/mlp.nqa", "--save", str(weights), "-q"]) != 0
+    err = capsys.readouterr().err
+    assert "internal error" not in err and "Traceback" not in err
+    assert str(weights) in err and "No space left on device" in err
+
+
+@pytest.mark.xfail(strict=True, reason="--save/--json/--draw/-o into a folder that does not exist end in 'internal "
+                                       "error' with a traceback naming a temporary file (runtime/files.py:18), "
+                                       "after training, and nothing is written")
+@pytest.mark.parametrize("argv", [["run", "specs/mlp.nqa", "-q", "--save"], ["run", "specs/mlp.nqa", "-q", "--json"],
+                                  ["draw", "specs/mlp.nqa", "-o"]], ids=["save", "json", "draw"])
+def test_writing_into_a_missing_folder_is_a_clear_error(argv, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(ROOT)
+    target = tmp_path / "no" / "such" / "out.file"
+    assert main(argv + [str(target)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error:") and str(target.parent) in err
+    assert "Traceback" not in err and ".tmp" not in err
