@@ -65,7 +65,7 @@ def parser() -> argparse.ArgumentParser:
     sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
     check = sub.add_parser("check", help="parse and check specs without running them (no torch)",
                            description="Parse and check specs; report every problem with its place.")
-    check.add_argument("specs", nargs="+", metavar="spec")
+    check.add_argument("specs", nargs="+", metavar="spec", help="the .nqa files to check")
     check.add_argument("--quiet", "-q", action="store_true", help="print only errors")
     check.add_argument("--format", choices=["text", "json"], default="text",
                        help="json: print every error as an object on stdout, for editors and CI")
@@ -75,21 +75,25 @@ def parser() -> argparse.ArgumentParser:
     _run_arguments(run)
     comp = sub.add_parser("compile", help="print the network a spec builds, with its summary",
                           description="Print the nn.Sequential a spec builds and its summary table.")
-    comp.add_argument("spec")
+    comp.add_argument("spec", help="the .nqa file to compile")
+    comp.add_argument("--emit", choices=["summary", "python"], default="summary",
+                      help="summary: the network and its table; python: a standalone PyTorch script")
+    comp.add_argument("-o", "--output", default="-", metavar="PATH", help="where to write (default: stdout)")
     _limits(comp)
     draw = sub.add_parser("draw", help="draw the network as SVG",
                           description="Draw the network as SVG: inputs, neurons, bias units, connections.")
-    draw.add_argument("spec")
+    draw.add_argument("spec", help="the .nqa file to draw")
     draw.add_argument("-o", "--output", default="-", metavar="SVG", help="where to write it (default: stdout)")
     draw.add_argument("--weights", metavar="PATH", help="colour the connections by weights saved with --save")
     _limits(draw)
     fmt = sub.add_parser("fmt", help="rewrite specs in the canonical layout, keeping comments",
                          description="Rewrite specs in one canonical layout (spacing, separators, argument "
                                      "order, number spelling), keeping every comment.")
-    fmt.add_argument("specs", nargs="+", metavar="spec")
+    fmt.add_argument("specs", nargs="+", metavar="spec", help="the .nqa files to format")
     fmt.add_argument("--check", action="store_true", help="change nothing; exit 1 if a file would change")
     fmt.add_argument("--diff", action="store_true", help="change nothing; print how each file would change")
     schema = sub.add_parser("schema", help="print the JSON Schema of the checked spec and of the report",
                             description="Print JSON Schemas: the checked spec model and the JSON report.")
-    schema.add_argument("which", nargs="?", choices=["all", "spec", "report"], default="all")
+    schema.add_argument("which", nargs="?", choices=["all", "spec", "report"], default="all",
+                        help="which schema to print (default: all, as one object)")
     return top

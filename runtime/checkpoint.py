@@ -74,7 +74,7 @@ def _read(path: Path, program: Program) -> dict[str, torch.Tensor]:
     try:
         return load(Path(path).read_bytes())
     except FileNotFoundError:
-        message, hint = f"cannot read `{path}`: no such file", "check the path given to --load"
+        message, hint = f"cannot read `{path}`: no such file", "check the path to the weights file"
     except (SafetensorError, ValueError, OSError) as err:
         message, hint = f"`{path}` is not a safetensors file ({err})", "pass a file written by `nqa run --save`"
     raise SpecError(Diagnostic(message, hint=hint), program.source, program.filename)

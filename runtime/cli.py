@@ -19,6 +19,7 @@ from pathlib import Path
 from spec_lang import SpecError
 
 from .arguments import parser, run_parser
+from .files import OutputError
 
 EXIT_OK, EXIT_BUG, EXIT_USAGE, EXIT_DIVERGED, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
@@ -44,6 +45,9 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _COMMANDS[args.command](args)
     except SpecError as err:
         print(err.render(colour=colour_wanted(sys.stderr)), file=sys.stderr)
+        return EXIT_USAGE
+    except OutputError as err:
+        print(f"error: {err}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("nqa: interrupted", file=sys.stderr)
@@ -102,9 +106,18 @@ def _compile(args) -> int:
     from .text_report import model_table
 
     program = _checked(args, args.spec)
-    print(compile_spec(program))
-    print()
-    print(model_table(program.spec.summary(), program.spec.parameter_count))
+    if args.emit == "python":
+        from compiler.emit_python import emit_python
+
+        text = emit_python(program)
+    else:
+        text = f"{compile_spec(program)}\n\n{model_table(program.spec.summary(), program.spec.parameter_count)}\n"
+    if args.output == "-":
+        sys.stdout.write(text)
+    else:
+        from .files import write_atomic
+
+        write_atomic(args.output, text)
     return EXIT_OK
 
 

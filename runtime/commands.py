@@ -15,7 +15,7 @@ from pathlib import Path
 
 from spec_lang import Diagnostic, SpecError
 
-from .files import write_atomic
+from .files import check_writable, write_atomic
 from .progress import Bar, plain_lines
 from .text_report import render_text
 from .training import Run, TrainingInterrupted, TrainOptions, train
@@ -23,6 +23,9 @@ from .training import Run, TrainingInterrupted, TrainOptions, train
 
 def run_command(args, limits) -> int:
     _needs_matplotlib(args)
+    for path in (args.save, args.plot, args.draw, None if args.json == "-" else args.json):
+        if path:
+            check_writable(path)
     progress, every = _progress(args)
     options = TrainOptions(seed=args.seed, epochs=args.epochs, limits=limits,
                            allow_outside_data=args.allow_outside_data, progress=progress, every=every,

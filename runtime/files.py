@@ -12,8 +12,29 @@ import tempfile
 from pathlib import Path
 
 
-def write_atomic(path: str | os.PathLike, data: str | bytes) -> None:
+class OutputError(OSError):
+    """An output file that cannot be written; the message says which and why."""
+
+
+def check_writable(path: str | os.PathLike) -> None:
+    """Raise `OutputError` now if `path` cannot be written later (a missing folder, a folder in its place)."""
     target = Path(path)
+    folder = target.parent if str(target.parent) else Path(".")
+    if not folder.is_dir():
+        raise OutputError(f"cannot write `{path}`: the folder `{folder}` does not exist")
+    if target.is_dir():
+        raise OutputError(f"cannot write `{path}`: it is a folder")
+
+
+def write_atomic(path: str | os.PathLike, data: str | bytes) -> None:
+    """Write `data` to `path` atomically; raise `OutputError` naming the file if that fails."""
+    try:
+        _write(Path(path), data)
+    except OSError as err:
+        raise OutputError(f"cannot write `{path}`: {err.strerror or err}") from None
+
+
+def _write(target: Path, data: str | bytes) -> None:
     payload = data.encode("utf-8") if isinstance(data, str) else data
     fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent or ".")
     try:

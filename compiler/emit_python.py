@@ -1,0 +1,149 @@
+"""`nqa compile FILE --emit python`: the plain PyTorch program a spec stands for.
+
+In: a checked `Program`. Out: the text of a standalone script in the
+tutorial's style — a module class wrapping the `nn.Sequential`, the optimizer,
+the loss, the training loop, the prints — that, run with the same seed,
+prints the same loss at every step and the same final weights as `nqa run`
+(as `repr` of Python floats, so they can be compared exactly). The training
+rows, from `example` statements and any data file, are written into the script.
+"""
+
+from __future__ import annotations
+
+from .model import Program
+
+HEADER = '''\
+# {name}: the plain PyTorch program this spec stands for, written by `nqa compile --emit python`.
+# Run with the same seed, it prints the same losses and final weights as `nqa run {name}`.
+import torch
+import torch.nn as nn
+
+SEED = {seed}
+'''
+
+MODEL = '''
+
+class SimpleNN(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.stack = nn.Sequential(
+{modules}
+        )
+
+    def forward(self, x):
+        return self.stack(x)
+
+
+torch.manual_seed(SEED)
+net = SimpleNN()
+print(net)
+optimiser = torch.optim.{optimizer}(net.parameters(){optimizer_args})
+loss_criterion = nn.{loss}({loss_args})
+'''
+
+LOOP = '''
+net.train()
+step = 0
+for epoch in range({epochs}):
+    for x, target in batches():
+        optimiser.zero_grad()
+        output = net(x)
+        loss = loss_criterion(output, target)
+        step += 1
+        print(f"step {{step}}: loss = {{loss.item()!r}}")
+        loss.backward()
+        optimiser.step()
+{validation}
+net.eval()
+for name, tensor in net.stack.state_dict().items():
+    print(f"final {{name}} = {{tensor.tolist()!r}}")
+with torch.no_grad():
+{evals}'''
+
+
+def emit_python(program: Program, seed: int | None = None) -> str:
+    spec = program.spec
+    parts = [HEADER.format(name=program.filename, seed=spec.seed if seed is None else seed), _data(program)]
+    modules = "\n".join(f"            nn.{_module(layer)}," for layer in spec.layers)
+    parts.append(MODEL.format(modules=modules, optimizer=spec.optimizer.torch_name,
+                              optimizer_args="".join(f", {k}={v!r}" for k, v in spec.optimizer.torch_kwargs().items()),
+                              loss=spec.loss.torch_name,
+                              loss_args=", ".join(f"{k}={v!r}" for k, v in spec.loss.torch_kwargs().items())))
+    parts.append(_batches(program))
+    evals = "".join(f"    print(f\"eval {list(v)!r} -> {{net(torch.tensor({list(v)!r})).tolist()!r}}\")\n"
+                    for v in spec.evals) or "    pass\n"
+    parts.append(LOOP.format(epochs=spec.epochs, evals=evals, validation=_validation(program)))
+    return "".join(parts)
+
+
+def _module(layer) -> str:
+    if layer.kind == "linear":
+        return f"Linear({layer.in_features}, {layer.out_features}, bias={layer.bias})"
+    return layer.describe()
+
+
+def _rows(program: Program) -> tuple[list[list[float]], list[list[float]]]:
+    spec, table = program.spec, program.table
+    inputs = [list(e.input) for e in spec.examples]
+    targets = [list(e.target) for e in spec.examples]
+    if table is not None:
+        w, t = table.input_width, table.target_width
+        inputs += [list(table.inputs[i:i + w]) for i in range(0, len(table.inputs), w)]
+        targets += [list(table.targets[i:i + t]) for i in range(0, len(table.targets), t)]
+    outputs = spec.output_width
+    if not spec.loss.class_targets:
+        targets = [row if len(row) == outputs else row * outputs for row in targets]
+    return inputs, targets
+
+
+def _data(program: Program) -> str:
+    spec = program.spec
+    inputs, targets = _rows(program)
+    if spec.loss.class_targets:
+        target_text = "torch.tensor(" + repr([int(r[0]) for r in targets]) + ", dtype=torch.long)"
+    else:
+        target_text = "torch.tensor([\n" + "".join(f"    {r!r},\n" for r in targets) + "])"
+    lines = ["\n# the training rows: inputs, and the target of each",
+             "inputs = torch.tensor([\n" + "".join(f"    {r!r},\n" for r in inputs) + "])",
+             f"targets = {target_text}"]
+    if program.table is not None and program.table.classes:
+        lines.append(f"# classes: {dict(enumerate(program.table.classes))}")
+    if spec.held_out:
+        count = len(inputs)
+        held = _held(program)
+        lines += ["# `validate`: rows held out, chosen with a generator seeded like the run",
+                  f"order = torch.randperm({count}, generator=torch.Generator().manual_seed(SEED))",
+                  f"keep, out = order[{held}:].sort().values, order[:{held}].sort().values",
+                  "held_inputs, held_targets = inputs[out], targets[out]",
+                  "inputs, targets = inputs[keep], targets[keep]"]
+    return "\n".join(lines) + "\n"
+
+
+def _held(program: Program) -> int:
+    """How many rows `validate` holds out (as the runtime computes it)."""
+    count = len(_rows(program)[0])
+    return max(1, min(count - 1, round(program.spec.held_out * count))) if program.spec.held_out else 0
+
+
+def _batches(program: Program) -> str:
+    spec = program.spec
+    rows = len(_rows(program)[0]) - _held(program)
+    if rows == 1:
+        return ("\n\n# one example: fed as a plain vector, as in the tutorial\n"
+                "def batches():\n    yield inputs[0], targets[0]\n\n")
+    if spec.batch is None and not spec.shuffle:
+        return "\n\n# the whole set in one batch\ndef batches():\n    yield inputs, targets\n\n"
+    order = "torch.randperm(len(inputs), generator=shuffler)" if spec.shuffle else "torch.arange(len(inputs))"
+    return (f"\nshuffler = torch.Generator().manual_seed(SEED)\n\n\ndef batches():\n"
+            f"    order = {order}\n"
+            f"    for start in range(0, len(inputs), {spec.batch or rows}):\n"
+            f"        index = order[start:start + {spec.batch or rows}]\n"
+            f"        yield inputs[index], targets[index]\n\n")
+
+
+def _validation(program: Program) -> str:
+    if not program.spec.held_out:
+        return ""
+    return ("    net.eval()\n    with torch.no_grad():\n"
+            "        print(f\"epoch {epoch + 1}: validation loss = "
+            "{loss_criterion(net(held_inputs), held_targets).item()!r}\")\n    net.train()\n")
