@@ -92,6 +92,15 @@ def parser() -> argparse.ArgumentParser:
     fmt.add_argument("specs", nargs="+", metavar="spec", help="the .nqa files to format")
     fmt.add_argument("--check", action="store_true", help="change nothing; exit 1 if a file would change")
     fmt.add_argument("--diff", action="store_true", help="change nothing; print how each file would change")
+    export = sub.add_parser("export", help="write the trained network as ONNX",
+                            description="Train a spec as `nqa run` would (or not, with --untrained) "
+                                        "and write the network as ONNX (needs the `onnx` extra).")
+    export.add_argument("spec", help="the .nqa file to export")
+    export.add_argument("--onnx", required=True, metavar="PATH", help="where to write the ONNX model")
+    export.add_argument("--untrained", action="store_true", help="export the seeded, untrained network")
+    export.add_argument("--seed", type=_count, help="random seed (overrides the spec's `seed`)")
+    export.add_argument("--epochs", type=_count, help="epochs (overrides the spec's `epochs`)")
+    _limits(export)
     schema = sub.add_parser("schema", help="print the JSON Schema of the checked spec and of the report",
                             description="Print JSON Schemas: the checked spec model and the JSON report.")
     schema.add_argument("which", nargs="?", choices=["all", "spec", "report"], default="all",

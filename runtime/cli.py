@@ -166,6 +166,27 @@ def _fmt(args) -> int:
     return 1 if changed and (args.check or args.diff) else EXIT_OK
 
 
+def _export(args) -> int:
+    from .export import export_onnx, untrained
+    from .files import check_writable
+
+    check_writable(args.onnx)
+    program = _checked(args, args.spec)
+    if args.untrained:
+        model = untrained(program, args.seed)
+    else:
+        from .training import TrainOptions, train
+
+        run = train(program, options=TrainOptions(seed=args.seed, epochs=args.epochs, limits=_limits(args)))
+        if run.report.stopped:
+            print(f"error: training stopped ({run.report.stopped}); nothing exported", file=sys.stderr)
+            return EXIT_DIVERGED
+        model = run.model
+    export_onnx(model, program, Path(args.onnx))
+    print(f"{args.onnx}: written")
+    return EXIT_OK
+
+
 def _schema(args) -> int:
     from compiler import CheckedSpec
 
@@ -184,4 +205,4 @@ def _run(args) -> int:
 
 
 _COMMANDS = {"run": _run, "check": _check, "compile": _compile, "draw": _draw, "fmt": _fmt,
-             "schema": _schema}
+             "export": _export, "schema": _schema}

@@ -143,53 +143,51 @@ def test_a_missing_weights_file_is_refused(tmp_path, monkeypatch, capsys):
     assert main(["run", "specs/mlp.nqa", "--load", str(missing)]) == 2
     out, err = capsys.readouterr()
     assert out == "" and err.startswith(f"error: cannot read `{missing}`: no such file\n")
-    assert "hint: check the path given to --load" in err
+    assert "hint: " in err and "Traceback" not in err
 
 
-@pytest.mark.xfail(strict=True, reason="`nqa draw --weights MISSING` hints at `--load`, an option draw does not "
-                                       "have (runtime/checkpoint.py:_read hard-codes --load)")
-def test_a_missing_weights_file_for_draw_names_the_weights_option(tmp_path, monkeypatch, capsys):
+def test_a_missing_weights_file_for_draw_does_not_hint_at_an_option_draw_lacks(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(ROOT)
-    assert main(["draw", "specs/mlp.nqa", "--weights", str(tmp_path / "nothere.safetensors")]) == 2
-    err = capsys.readouterr().err
-    assert "--weights" in err and "--load" not in err
+    missing = tmp_path / "nothere.safetensors"
+    assert main(["draw", "specs/mlp.nqa", "--weights", str(missing)]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.startswith(f"error: cannot read `{missing}`: no such file\n")
+    assert "--load" not in err
 
 
 def _fail_fsync(_fd):
     raise OSError(28, "No space left on device")
 
 
-def test_a_failed_save_leaves_the_existing_file_untouched(saved, tmp_path, monkeypatch, capsys):
+def test_a_failed_save_leaves_the_existing_file_untouched_and_says_why(saved, tmp_path, monkeypatch, capsys):
     weights, _ = saved
     before = weights.read_bytes()
     listing = sorted(p.name for p in tmp_path.iterdir())
     monkeypatch.setattr(os, "fsync", _fail_fsync)
-    assert main(["run", "specs/mlp.nqa", "--seed", "4", "--save", str(weights), "-q"]) != 0
-    capsys.readouterr()
+    assert main(["run", "specs/mlp.nqa", "--seed", "4", "--save", str(weights), "-q"]) == 2
+    assert capsys.readouterr().err == f"error: cannot write `{weights}`: No space left on device\n"
     assert weights.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == listing  # no temporary file left behind
 
 
-@pytest.mark.xfail(strict=True, reason="a full disk while saving is reported as an nqa bug: 'internal error "
-                                       "(please report it...)', a traceback and exit 1 (runtime/cli.py:_dispatch)")
-def test_a_failed_save_says_what_could_not_be_written(saved, monkeypatch, capsys):
-    weights, _ = saved
-    monkeypatch.setattr(os, "fsync", _fail_fsync)
-    assert main(["run", "specs/mlp.nqa", "--save", str(weights), "-q"]) != 0
-    err = capsys.readouterr().err
-    assert "internal error" not in err and "Traceback" not in err
-    assert str(weights) in err and "No space left on device" in err
+def _never_train(*args, **kwargs):
+    pytest.fail("trained although the output could not be written")
 
 
-@pytest.mark.xfail(strict=True, reason="--save/--json/--draw/-o into a folder that does not exist end in 'internal "
-                                       "error' with a traceback naming a temporary file (runtime/files.py:18), "
-                                       "after training, and nothing is written")
-@pytest.mark.parametrize("argv", [["run", "specs/mlp.nqa", "-q", "--save"], ["run", "specs/mlp.nqa", "-q", "--json"],
-                                  ["draw", "specs/mlp.nqa", "-o"]], ids=["save", "json", "draw"])
-def test_writing_into_a_missing_folder_is_a_clear_error(argv, tmp_path, monkeypatch, capsys):
+@pytest.mark.parametrize("argv", [
+    ["run", "specs/mlp.nqa", "-q", "--save"], ["run", "specs/mlp.nqa", "-q", "--json"],
+    ["run", "specs/mlp.nqa", "-q", "--draw"], ["run", "specs/mlp.nqa", "-q", "--plot"],
+    pytest.param(["draw", "specs/mlp.nqa", "-o"], marks=pytest.mark.xfail(strict=True, reason=(
+        "`nqa draw -o MISSING/net.svg` says only 'No such file or directory' for the file it is about to "
+        "create; `nqa run` names the missing folder (runtime/cli.py _draw skips check_writable)")))],
+    ids=["save", "json", "draw", "plot", "draw-o"])
+def test_writing_into_a_missing_folder_is_refused_before_training(argv, tmp_path, monkeypatch, capsys):
+    import runtime.commands
+
+    monkeypatch.setattr(runtime.commands, "train", _never_train)
     monkeypatch.chdir(ROOT)
-    target = tmp_path / "no" / "such" / "out.file"
+    target = tmp_path / "no" / "such" / "out.png"
     assert main(argv + [str(target)]) == 2
-    err = capsys.readouterr().err
-    assert err.startswith("error:") and str(target.parent) in err
-    assert "Traceback" not in err and ".tmp" not in err
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err == f"error: cannot write `{target}`: the folder `{target.parent}` does not exist\n"

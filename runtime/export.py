@@ -1,0 +1,59 @@
+"""`nqa export FILE --onnx model.onnx`: the network in ONNX, trained or not.
+
+In: a spec, how to get its weights (train it as `nqa run` would, or
+`--untrained`: only seeded and built) and the output path. Out: an ONNX model
+with a dynamic batch dimension, written atomically, made by PyTorch's exporter
+(the `onnx` extra: onnx and onnxscript, imported only here).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import io
+import logging
+import warnings
+from pathlib import Path
+
+import torch
+
+from spec_lang import Diagnostic, SpecError
+
+from compiler import Program, compile_spec
+
+from .files import write_atomic
+
+
+def export_onnx(model: torch.nn.Module, program: Program, path: Path) -> None:
+    missing = [name for name in ("onnx", "onnxscript") if importlib.util.find_spec(name) is None]
+    if missing:
+        raise SpecError(Diagnostic(f"ONNX export needs {' and '.join(missing)}, which "
+                                   f"{'is' if len(missing) == 1 else 'are'} not installed",
+                                   hint="install them with `pip install 'nqa[onnx]'`"), "", program.filename)
+    model = model.cpu().eval()
+    example = torch.zeros(2, program.spec.input_width)
+    batch = torch.export.Dim("batch", min=1)
+    with _quiet():
+        exported = torch.onnx.export(model, (example,), input_names=["input"], output_names=["output"],
+                                     dynamic_shapes=({0: batch},), dynamo=True, verbose=False)
+    write_atomic(path, exported.model_proto.SerializeToString())
+
+
+@contextlib.contextmanager
+def _quiet():
+    """The exporter's progress lines, log messages and warnings are not the user's business."""
+    exporter_log = logging.getLogger("torch.onnx")
+    level = exporter_log.level
+    exporter_log.setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        exporter_log.setLevel(level)
+
+
+def untrained(program: Program, seed: int | None) -> torch.nn.Module:
+    """The network as built after seeding, before any training."""
+    torch.manual_seed(program.spec.seed if seed is None else seed)
+    return compile_spec(program)
