@@ -22,6 +22,7 @@ class Limits(BaseModel):
     max_epochs: int = Field(1_000_000, ge=1)
     max_examples: int = Field(1_000_000, ge=1)
     max_data_bytes: int = Field(100_000_000, ge=1)
+    max_runs: int = Field(100_000, ge=1)
 
 
 def human_bytes(count: int) -> str:

@@ -48,6 +48,10 @@ def _run_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--load", metavar="PATH", help="start from weights saved with --save")
     p.add_argument("--plot", metavar="PNG", help="draw the loss curve (needs matplotlib: the `plot` extra)")
     p.add_argument("--draw", metavar="SVG", help="draw the network with its trained weights")
+    p.add_argument("--runs", type=_count, default=0, metavar="N",
+                   help="train N copies at once, seeds SEED to SEED+N-1, and report the distribution")
+    p.add_argument("--tolerance", type=float, default=1e-3, metavar="LOSS",
+                   help="with --runs: a run has reached the target when its final loss is below this (default 0.001)")
     p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="cpu",
                    help="where to train; auto uses a GPU when there is one (default: cpu)")
     _limits(p)

@@ -76,7 +76,10 @@ def _read(path: Path, program: Program) -> dict[str, torch.Tensor]:
     except FileNotFoundError:
         message, hint = f"cannot read `{path}`: no such file", "check the path to the weights file"
     except (SafetensorError, ValueError, OSError) as err:
-        message, hint = f"`{path}` is not a safetensors file ({err})", "pass a file written by `nqa run --save`"
+        head = Path(path).read_bytes()[:4] if Path(path).is_file() else b""
+        why = ("it looks like a PyTorch or pickle file, and nqa never unpickles"
+               if head[:2] == b"PK" or head[:1] == b"\x80" else str(err))
+        message, hint = f"`{path}` is not a safetensors file ({why})", "pass a file written by `nqa run --save`"
     raise SpecError(Diagnostic(message, hint=hint), program.source, program.filename)
 
 

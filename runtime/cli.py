@@ -124,8 +124,10 @@ def _compile(args) -> int:
 def _draw(args) -> int:
     from compiler.draw import draw_network
 
-    from .files import write_atomic
+    from .files import check_writable, write_atomic
 
+    if args.output != "-":
+        check_writable(args.output)
     program = _checked(args, args.spec)
     weights = None
     if args.weights:

@@ -22,6 +22,8 @@ from .training import Run, TrainingInterrupted, TrainOptions, train
 
 
 def run_command(args, limits) -> int:
+    if args.runs:
+        return _many(args, limits)
     _needs_matplotlib(args)
     for path in (args.save, args.plot, args.draw, None if args.json == "-" else args.json):
         if path:
@@ -48,6 +50,38 @@ def run_command(args, limits) -> int:
     return 0
 
 
+def _many(args, limits) -> int:
+    import time
+
+    from compiler import check
+
+    from .runs import train_runs
+    from .runs_report import render_runs, runs_report
+
+    if args.runs > limits.max_runs:
+        raise SpecError(Diagnostic(f"--runs {args.runs:,} is over the limit of {limits.max_runs:,}",
+                                   hint="raise it with --max-runs"), "", args.spec)
+    if args.json and args.json != "-":
+        check_writable(args.json)
+    program = check(Path(args.spec), filename=args.spec, limits=limits, require_data=True,
+                    allow_outside=args.allow_outside_data)
+    if args.epochs:
+        program = type(program)(program.spec.model_copy(update={"epochs": args.epochs}), program.source,
+                                program.filename, program.layer_spans, program.data_span, program.table)
+    start = time.perf_counter()
+    result = train_runs(program, program.spec.seed if args.seed is None else args.seed, args.runs)
+    timing = {"train_seconds": time.perf_counter() - start}
+    report = runs_report(program, result, args.tolerance, timing)
+    if args.json == "-":
+        sys.stdout.write(report.model_dump_json(indent=2) + "\n")
+        return 0
+    if args.json:
+        write_atomic(args.json, report.model_dump_json(indent=2) + "\n")
+    if not args.quiet:
+        sys.stdout.write(render_runs(report))
+    return 0
+
+
 def _progress(args):
     if args.log_every:
         return plain_lines(sys.stderr), args.log_every
@@ -56,7 +90,16 @@ def _progress(args):
     return None, 0
 
 
+PLOT_FORMATS = ("png", "svg", "pdf", "jpg", "jpeg", "webp", "tif", "tiff", "eps", "ps")
+
+
 def _needs_matplotlib(args) -> None:
+    suffix = Path(args.plot).suffix.lstrip(".").lower() if args.plot else ""
+    if args.plot and suffix not in PLOT_FORMATS:
+        raise SpecError(Diagnostic(f"--plot cannot write a `.{suffix}` file" if suffix else
+                                   "--plot needs a file name ending in the picture format",
+                                   hint="end the name with " + ", ".join(f".{f}" for f in PLOT_FORMATS[:4])),
+                        "", args.spec)
     if args.plot and importlib.util.find_spec("matplotlib") is None:
         raise SpecError(Diagnostic("--plot needs matplotlib, which is not installed",
                                    hint="install it with `pip install 'nqa[plot]'`"), "", args.spec)

@@ -177,9 +177,7 @@ def _never_train(*args, **kwargs):
 @pytest.mark.parametrize("argv", [
     ["run", "specs/mlp.nqa", "-q", "--save"], ["run", "specs/mlp.nqa", "-q", "--json"],
     ["run", "specs/mlp.nqa", "-q", "--draw"], ["run", "specs/mlp.nqa", "-q", "--plot"],
-    pytest.param(["draw", "specs/mlp.nqa", "-o"], marks=pytest.mark.xfail(strict=True, reason=(
-        "`nqa draw -o MISSING/net.svg` says only 'No such file or directory' for the file it is about to "
-        "create; `nqa run` names the missing folder (runtime/cli.py _draw skips check_writable)")))],
+    ["draw", "specs/mlp.nqa", "-o"]],
     ids=["save", "json", "draw", "plot", "draw-o"])
 def test_writing_into_a_missing_folder_is_refused_before_training(argv, tmp_path, monkeypatch, capsys):
     import runtime.commands

@@ -190,8 +190,6 @@ def test_plot_writes_a_png(tmp_path, monkeypatch, capsys):
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10_000
 
 
-@pytest.mark.xfail(strict=True, reason="`--plot loss.txt` trains, then fails inside matplotlib: 'internal error', "
-                                       "a traceback and exit 1 (runtime/plot.py plot_losses, savefig format from suffix)")
 def test_plot_to_an_unknown_format_is_a_clear_error(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(ROOT)
     assert main(["run", "specs/mlp.nqa", "-q", "--plot", str(tmp_path / "loss.txt")]) == 2

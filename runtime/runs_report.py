@@ -1,0 +1,83 @@
+"""What `--runs N` reports: the distribution over runs, and every run.
+
+In: a `RunsResult` and the tolerance. Out: `RunsReport` (pydantic; JSON with
+`--json`) — final loss min / median / max, the share of runs whose parameters
+never moved (for the tutorial's stage 2: the dead-ReLU rate), the share whose
+final loss is below the tolerance, and each run's seed, final loss and final
+parameters — and its text form.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+
+import torch
+from pydantic import BaseModel, ConfigDict, Field
+
+from compiler import Program
+
+from .runs import RunsResult
+from .text_report import num
+
+
+class OneRun(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    seed: int
+    final_loss: float | None
+    never_moved: bool = Field(description="no parameter of this run changed in training")
+    parameters: dict[str, list] = Field(description="final parameters by state_dict name")
+
+
+class RunsReport(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    spec: str
+    torch_version: str
+    runs: int
+    first_seed: int
+    steps: int
+    tolerance: float
+    final_loss_min: float
+    final_loss_median: float
+    final_loss_max: float
+    never_moved_share: float = Field(description="share of runs whose parameters never moved (dead ReLU)")
+    reached_share: float = Field(description="share of runs whose final loss is below `tolerance`")
+    diverged: int = Field(description="runs whose loss stopped being finite")
+    timing: dict[str, float] = Field(default_factory=dict, description="seconds: init and training")
+    each: tuple[OneRun, ...]
+
+
+def runs_report(program: Program, result: RunsResult, tolerance: float, timing: dict[str, float]) -> RunsReport:
+    finals = result.losses[-1].tolist() if len(result.losses) else [math.nan] * len(result.seeds)
+    still = (result.final == result.initial).all(dim=1).tolist()
+    finite = [x for x in finals if math.isfinite(x)]
+    each = tuple(OneRun(seed=seed, final_loss=loss if math.isfinite(loss) else None, never_moved=moved,
+                        parameters=_named(result, n))
+                 for n, (seed, loss, moved) in enumerate(zip(result.seeds, finals, still)))
+    return RunsReport(
+        spec=program.filename, torch_version=torch.__version__, runs=len(result.seeds),
+        first_seed=result.seeds[0], steps=len(result.losses), tolerance=tolerance,
+        final_loss_min=min(finite, default=math.nan), final_loss_median=statistics.median(finite) if finite else math.nan,
+        final_loss_max=max(finite, default=math.nan), never_moved_share=sum(still) / len(still),
+        reached_share=sum(x < tolerance for x in finite) / len(finals), diverged=len(finals) - len(finite),
+        timing=timing, each=each)
+
+
+def _named(result: RunsResult, n: int) -> dict[str, list]:
+    row = result.final[n]
+    return {slot.name: row[slot.start:slot.end].view(slot.shape).tolist() for slot in result.slots}
+
+
+def render_runs(report: RunsReport) -> str:
+    last = report.first_seed + report.runs - 1
+    lines = [f"nqa run {report.spec}  (seeds {report.first_seed} to {last}: {report.runs} runs at once)", "",
+             f"steps per run     {report.steps}",
+             f"final loss        min {num(report.final_loss_min)}  median {num(report.final_loss_median)}  "
+             f"max {num(report.final_loss_max)}",
+             f"never moved       {report.never_moved_share:.1%} of runs (parameters unchanged: a dead ReLU)",
+             f"reached           {report.reached_share:.1%} of runs (final loss below {num(report.tolerance)})"]
+    if report.diverged:
+        lines.append(f"diverged          {report.diverged} runs (loss not finite)")
+    return "\n".join(lines) + "\n"
