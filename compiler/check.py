@@ -15,6 +15,7 @@ from pathlib import Path
 
 from spec_lang import ast, parse, read_source
 from spec_lang.errors import Diagnostic, SpecError
+from spec_lang.gcpause import paused_gc
 
 from .bind_all import Collected, collect
 from .limits import Limits
@@ -51,7 +52,8 @@ def check(spec: str | os.PathLike | ast.Spec, *, filename: str | None = None,
         source, filename, tree = "", filename or "<spec>", spec
     options = Options(limits or Limits(), require_data, folder or Path.cwd(), allow_outside)
     try:
-        return _check_tree(tree, source, filename, options)
+        with paused_gc():
+            return _check_tree(tree, source, filename, options)
     except SpecError as err:
         raise err.with_source(source, filename) from None
 
@@ -122,7 +124,7 @@ def _assemble(found: Collected, input_width: int, layers: tuple) -> CheckedSpec:
     for family in ("optimizer", "loss"):
         if found.one(family):
             fields[family] = found.one(family).model
-    return CheckedSpec(**fields)
+    return CheckedSpec.model_construct(**fields)
 
 
 def _limit_problems(found: Collected, limits: Limits) -> list[Diagnostic]:

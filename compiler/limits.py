@@ -14,7 +14,7 @@ BYTES_PER_PARAMETER = 4  # float32
 
 
 class Limits(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     max_width: int = Field(100_000, ge=1)
     max_params: int = Field(100_000_000, ge=1)

@@ -33,7 +33,7 @@ LossModel = _union(list(FAMILIES["loss"].values()))
 class LayerInfo(BaseModel):
     """One row of the model summary."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     index: int
     name: str
@@ -43,7 +43,11 @@ class LayerInfo(BaseModel):
 
 
 class CheckedSpec(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    """Built by `check` from parts validated one statement at a time (so the check
+    path never builds this model's own validator); validate it yourself with
+    `CheckedSpec.model_validate(...)`."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     input_width: int
     layers: tuple[LayerModel, ...]

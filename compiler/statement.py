@@ -28,7 +28,7 @@ from .suggest import did_you_mean
 class StatementModel(BaseModel):
     """A statement's validated content. Subclasses are frozen and forbid extra fields."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False, defer_build=True)
 
     keyword: ClassVar[str] = ""
     positional: ClassVar[tuple[str, ...]] = ()

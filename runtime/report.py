@@ -75,6 +75,11 @@ class Validation(_Frozen):
     accuracy: float | None = Field(None, description="share of held-out rows classified right (cross_entropy)")
 
 
+class Timing(_Frozen):
+    compile_seconds: float = Field(description="checking the spec and building the network, in this process")
+    train_seconds: float = Field(description="the training loop alone")
+
+
 class Report(_Frozen):
     spec: str = Field(description="the spec file as given")
     seed: int
@@ -92,3 +97,4 @@ class Report(_Frozen):
     diagnostics: tuple[DiagnosticEntry, ...] = ()
     stopped: str | None = Field(None, description="why training stopped early, if it did")
     trace: tuple[TraceRecord, ...] = Field((), description="per-step gradients or parameters, with --trace")
+    timing: Timing | None = Field(None, description="seconds measured inside the process (not in the text report)")

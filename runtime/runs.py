@@ -25,6 +25,7 @@ from spec_lang import Diagnostic, SpecError
 from compiler import CheckedSpec, Program
 
 from .data import dataset
+from .lean import step_of
 from .optim import build_optimizer
 
 _ACTIVATIONS = {
@@ -142,16 +143,16 @@ def train_runs(program: Program, first_seed: int, count: int) -> RunsResult:
     slots = layout(spec)
     initial = initial_rows(slots, seeds)
     flat = initial.clone().requires_grad_(True)
-    optimizer = build_optimizer(spec.optimizer, [flat])
+    step = step_of(spec.optimizer, build_optimizer(spec.optimizer, [flat]), [flat])
     feeds = _Feeds(spec, program, seeds)
     losses = []
     for _ in range(spec.epochs):
         for x, target in feeds.epoch():
-            optimizer.zero_grad()
+            flat.grad = None
             loss = per_run_loss(spec, forward(spec, slots, flat, x), target)
             losses.append(loss.detach())
             loss.sum().backward()
-            optimizer.step()
+            step()
     return RunsResult(seeds, slots, initial, flat.detach(), torch.stack(losses) if losses else torch.empty(0, count))
 
 

@@ -18,7 +18,7 @@ from .data import Dataset
 from .diagnose import diagnose
 from .optim import group_settings
 from .report import (EvalResult, LossInfo, ModelInfo, OptimizerInfo, Parameters, Report, TraceRecord,
-                     TrainingInfo, Validation)
+                     Timing, TrainingInfo, Validation)
 
 
 @dataclass
@@ -54,7 +54,8 @@ def _accuracy(model: nn.Module, inputs: torch.Tensor, targets: torch.Tensor) -> 
 
 
 def build_report(program, checked, seed, model, optimizer, criterion, data, initial, losses, stopped,
-                 diagnostics, trace: list[TraceRecord], validation: list[float]) -> Report:
+                 diagnostics, trace: list[TraceRecord], validation: list[float],
+                 timing: dict[str, float]) -> Report:
     final = snapshot(model)
     device = next(model.parameters()).device if any(True for _ in model.parameters()) else torch.device("cpu")
     diagnostics = list(diagnostics) + diagnose(checked, initial, final, losses, data.broadcast)
@@ -75,4 +76,4 @@ def build_report(program, checked, seed, model, optimizer, criterion, data, init
                               if checked.loss.class_targets else None) if data.held_inputs is not None else None,
         parameters=Parameters(initial=initial, final=final),
         eval=_evaluate(model, checked, device), diagnostics=tuple(diagnostics), stopped=stopped,
-        trace=tuple(trace))
+        trace=tuple(trace), timing=Timing(**timing) if len(timing) == 2 else None)

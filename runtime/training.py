@@ -12,6 +12,7 @@ loss stops being finite; Ctrl-C raises `TrainingInterrupted` carrying the run so
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -24,6 +25,7 @@ from spec_lang import Diagnostic, SpecError
 from compiler import CheckedSpec, Limits, Program, as_program, compile_spec
 
 from .data import Dataset, dataset
+from .lean import clear_of, forward_of, step_of
 from .optim import build_loss, build_optimizer
 from .report import DiagnosticEntry
 from .summary import Run, build_report, snapshot
@@ -68,6 +70,7 @@ class _Session:
     tracer: Tracer
     losses: list[float] = field(default_factory=list)
     validation: list[float] = field(default_factory=list)  # held-out loss after each epoch
+    timing: dict[str, float] = field(default_factory=dict)
 
 
 def train(spec, *, seed: int | None = None, epochs: int | None = None, filename: str | None = None,
@@ -75,17 +78,27 @@ def train(spec, *, seed: int | None = None, epochs: int | None = None, filename:
     """Train a spec; `seed`, `epochs` and `limits` are shortcuts for the same `TrainOptions`."""
     options = options or TrainOptions()
     limits = limits or options.limits
+    started = time.perf_counter()
     program = as_program(spec, filename=filename, limits=limits, require_data=True,
                          allow_outside=options.allow_outside_data)
     checked = _with_epochs(program, epochs if epochs is not None else options.epochs, limits)
     seed = seed if seed is not None else options.seed if options.seed is not None else checked.seed
     session = _start(program, checked, seed, options)
+    session.timing["compile_seconds"] = time.perf_counter() - started
     try:
-        stopped, diagnostics = _loop(session)
+        stopped, diagnostics = _timed_loop(session)
     except KeyboardInterrupt:
         stopped = f"interrupted after {len(session.losses)} steps"
         raise TrainingInterrupted(_finish(session, stopped, [])) from None
     return _finish(session, stopped, diagnostics)
+
+
+def _timed_loop(session: _Session):
+    started = time.perf_counter()
+    try:
+        return _loop(session)
+    finally:
+        session.timing["train_seconds"] = time.perf_counter() - started
 
 
 def _start(program: Program, checked: CheckedSpec, seed: int, options: TrainOptions) -> _Session:
@@ -125,14 +138,18 @@ def _with_epochs(program: Program, epochs: int | None, limits: Limits) -> Checke
 
 
 def _loop(session: _Session):
-    model, optimizer, criterion = session.model, session.optimizer, session.criterion
-    losses, tracer = session.losses, session.tracer
+    """The tutorial's loop: zero_grad, forward, loss, backward, step, once per batch."""
+    model, losses, tracer = session.model, session.losses, session.tracer
+    params = list(model.parameters())
+    forward, clear = forward_of(model), clear_of(params)
+    criterion = session.criterion.forward
+    step = step_of(session.checked.optimizer, session.optimizer, params)
     watching = tracer.active
     model.train()
     for _ in range(session.checked.epochs):
         for inputs, targets in session.data.batches():
-            optimizer.zero_grad()
-            loss = criterion(model(inputs), targets)
+            clear()
+            loss = criterion(forward(inputs), targets)
             value = loss.item()
             if not math.isfinite(value):
                 return _diverged(losses, value)
@@ -140,7 +157,7 @@ def _loop(session: _Session):
             loss.backward()
             if watching:
                 tracer.after_backward(len(losses), value, model)
-            optimizer.step()
+            step()
             if watching:
                 tracer.after_step(len(losses), model)
         if session.data.held_inputs is not None:
@@ -168,5 +185,5 @@ def _diverged(losses: list[float], value: float):
 def _finish(session: _Session, stopped: str | None, diagnostics: list) -> Run:
     report = build_report(session.program, session.checked, session.seed, session.model, session.optimizer,
                           session.criterion, session.data, session.initial, session.losses, stopped,
-                          diagnostics, session.tracer.records, session.validation)
+                          diagnostics, session.tracer.records, session.validation, session.timing)
     return Run(session.model, report, session.program)

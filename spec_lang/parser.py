@@ -11,12 +11,14 @@ from __future__ import annotations
 import functools
 from pathlib import Path
 
-from lark import Lark, Token, Transformer, v_args
+from lark import Lark, Token, Transformer
 from lark.exceptions import UnexpectedInput, UnexpectedCharacters, UnexpectedToken
 
 from . import ast
 from .errors import Diagnostic, SpecError
+from .gcpause import paused_gc
 from .syntax_errors import describe_syntax_error
+from .vectors import number_value, read_vector
 
 GRAMMAR = Path(__file__).with_name("grammar.lark")
 MAX_SYNTAX_ERRORS = 20
@@ -36,59 +38,59 @@ def _meta_span(meta) -> ast.Span:
     return ast.Span(meta.line, meta.column, meta.end_line, meta.end_column, meta.start_pos, meta.end_pos)
 
 
-MAX_DIGITS = 100
-
-
-def _number(text: str) -> int | float:
-    """The value of a NUMBER token; integers too long to matter become infinite."""
-    if any(c in text for c in ".eE"):
-        return float(text)
-    if len(text) > MAX_DIGITS:
-        return float("-inf") if text.startswith("-") else float("inf")
-    return int(text)
-
-
-@v_args(meta=True)
 class SpecTransformer(Transformer):
-    """Builds AST nodes, with spans, from Lark's parse tree."""
+    """Builds AST nodes, with spans, from Lark's parse tree. Plain values arrive as
+    tokens (NUMBER, VECTOR, STRING, NAME) and become nodes here."""
+
+    def __init__(self) -> None:
+        super().__init__(visit_tokens=False)  # tokens are read by the rule methods
+        self.problems: list[Diagnostic] = []  # vector items that are not numbers
+
+    def _call_userfunc(self, tree, new_children=None):
+        # every rule method takes (meta, children); calling it directly skips the
+        # wrapper `v_args(meta=True)` would build for each node
+        children = new_children if new_children is not None else tree.children
+        return getattr(self, tree.data)(tree.meta, children)
 
     def start(self, meta, statements):
         return ast.Spec(tuple(statements))
 
     def statement(self, meta, children):
         name, *args = children
-        return ast.Statement(str(name), tuple(args), token_span(name), _meta_span(meta))
+        return ast.Statement(str(name), tuple(map(self.value, args)), token_span(name), _meta_span(meta))
 
     def arrow(self, meta, children):
         *left, _arrow, right = children
-        return ast.Arrow(left[0] if left else None, right, _meta_span(meta))
+        return ast.Arrow(self.value(left[0]) if left else None, self.value(right), _meta_span(meta))
 
     def option(self, meta, children):
         key, *values = children
-        value = values[0] if len(values) == 1 else tuple(values)
+        value = self.value(values[0]) if len(values) == 1 else tuple(map(self.value, values))
         return ast.Option(str(key), value, token_span(key), _meta_span(meta))
 
-    def vector(self, meta, children):
-        return ast.Vector(tuple(children), _meta_span(meta))
-
-    def number(self, meta, children):
-        (tok,) = children
-        return ast.Number(_number(str(tok)), str(tok), token_span(tok))
-
-    def word(self, meta, children):
-        (tok,) = children
-        return ast.Word(str(tok), token_span(tok))
-
-    def string(self, meta, children):
-        (tok,) = children
-        return ast.String(str(tok)[1:-1], token_span(tok))
-
-
-_TRANSFORMER = SpecTransformer()
+    def value(self, item):
+        """A value token as its node; nodes built by a rule pass through."""
+        if not isinstance(item, Token):
+            return item
+        kind, text, span = item.type, str(item), token_span(item)
+        if kind == "NUMBER":
+            return ast.Number(number_value(text), text, span)
+        if kind == "VECTOR":
+            items, problems = read_vector(item)
+            self.problems.extend(problems)
+            return ast.Vector(items, span)
+        if kind == "STRING":
+            return ast.String(text[1:-1], span)
+        return ast.Word(text, span)
 
 
 def parse(text: str, filename: str = "<spec>") -> ast.Spec:
     """Parse a spec; raise `SpecError` with every syntax error found, in order."""
+    with paused_gc():
+        return _parse(text, filename)
+
+
+def _parse(text: str, filename: str) -> ast.Spec:
     text = text.removeprefix("\ufeff")
     diagnostics: list[Diagnostic] = []
     work = text
@@ -107,7 +109,11 @@ def parse(text: str, filename: str = "<spec>") -> ast.Spec:
             work = blanked
     if diagnostics:
         raise SpecError(diagnostics, text, filename)
-    return _TRANSFORMER.transform(tree)
+    transformer = SpecTransformer()
+    spec = transformer.transform(tree)
+    if transformer.problems:
+        raise SpecError(transformer.problems, text, filename)
+    return spec
 
 
 def _error_offset(err: UnexpectedInput, text: str) -> int:

@@ -52,6 +52,9 @@ def _unexpected_character(err: UnexpectedCharacters, text: str) -> Diagnostic:
     hint = _CHAR_HINTS.get(char, "remove it, or start a comment with `#`")
     if char == "-" and text[offset + 1: offset + 4].lower() == "inf":
         hint = "numbers must be finite"
+    if char == "[":
+        return Diagnostic("unclosed vector: this `[` has no `]` on its line", _span_at(text, offset),
+                          "opened here", hint="close the vector with `]` on the same line, e.g. `example [1, 1] -> [5]`")
     return Diagnostic(f"unexpected character `{shown}`", _span_at(text, offset), "not allowed here",
                       hint=hint)
 

@@ -1,0 +1,136 @@
+"""Every benchmark, each against its baseline measured in the same run.
+
+In: nothing (`python bench/run.py [--quick]`). Out: a table of medians and
+ratios, with the date, the machine (cores) and the torch version, as the README
+carries it. Targets: training loop <= 0.7x the tutorial's; `--runs 1000` >= 300x
+faster than 1000 hand-written runs; parse + check + compile <= 30 us/line for a
+10-line spec and <= 50 us/line for 10,000 lines; `nqa check` cold start <= 0.15x
+`python -c "import torch"`.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
+
+import torch  # noqa: E402
+
+from compiler import check, compile_spec  # noqa: E402
+from spec_lang import parse  # noqa: E402
+from guide_loops import guide_run  # noqa: E402
+from runtime import train  # noqa: E402
+from runtime.runs import train_runs  # noqa: E402
+
+QUICK = "--quick" in sys.argv
+REPEATS = 3 if QUICK else 7
+
+
+def median_of(measure, repeats: int = REPEATS) -> float:
+    return statistics.median(measure() for _ in range(repeats))
+
+
+def training_loop(stage: int, spec: str, steps: int) -> tuple[float, float, float]:
+    """(nqa loop seconds, tutorial loop seconds as written, tutorial loop without its prints)."""
+    program = check(ROOT / "specs" / spec)
+
+    def ours() -> float:
+        return train(program, seed=1, epochs=steps).report.timing.train_seconds
+
+    theirs = median_of(lambda: guide_run(stage, 1, steps)[0])
+    quiet = median_of(lambda: guide_run(stage, 1, steps, printing=False)[0])
+    return median_of(ours), theirs, quiet
+
+
+def many_runs(count: int) -> tuple[float, float, float]:
+    """(--runs seconds, sequential hand-written seconds, largest final-parameter difference)."""
+    program = check(ROOT / "specs/mlp.nqa")
+    start = time.perf_counter()
+    nets = [guide_run(7, seed, printing=False)[2] for seed in range(count)]
+    sequential = time.perf_counter() - start
+    vectorised = median_of(lambda: _timed(lambda: train_runs(program, 0, count)), 3)
+    result = train_runs(program, 0, count)
+    worst = max((torch.cat([p.detach().flatten() for p in net.parameters()]) - result.final[n]).abs().max().item()
+                for n, net in enumerate(nets))
+    return vectorised, sequential, worst
+
+
+def _timed(work) -> float:
+    start = time.perf_counter()
+    work()
+    return time.perf_counter() - start
+
+
+def front_end(lines: int) -> float:
+    """Seconds per statement to parse, check and compile specs/mlp.nqa (`lines` 10:
+    its nine statements and comments) or a generated spec of `lines` lines."""
+    text = (ROOT / "specs/mlp.nqa").read_text() if lines == 10 else generated_spec(lines)
+    check(text)  # the grammar and models are built once per process
+    statements = len(parse(text).statements)
+    return median_of(lambda: _timed(lambda: compile_spec(check(text)))) / statements
+
+
+def generated_spec(lines: int) -> str:
+    """A tenth layers (up to 900), then settings, then rows like the tutorial's:
+    `example [x1, x2] -> [y]`."""
+    layers = min(lines // 10, 900)
+    body = ["input 2"] + ["linear ->2" if i % 2 == 0 else "relu" for i in range(layers)]
+    body += ["optimizer sgd lr=0.01 momentum=0.9", "loss mse", "epochs 10"]
+    while len(body) < lines:
+        body.append(f"example [{len(body) % 7}, -1.25] -> [{len(body) % 3 / 2}]")
+    return "\n".join(body[:lines]) + "\n"
+
+
+def cold_start() -> tuple[float, float]:
+    """Whole processes. nqa's modules are byte-compiled first, as an installed package's are."""
+    subprocess.run([sys.executable, "-m", "compileall", "-q", *(str(ROOT / p) for p in ("spec_lang", "compiler", "runtime"))],
+                   check=True)
+    nqa = str(Path(sys.executable).with_name("nqa"))
+    specs = sorted(str(p) for p in (ROOT / "specs").glob("*.nqa"))
+
+    def process(argv) -> float:
+        return _timed(lambda: subprocess.run(argv, check=True, capture_output=True))
+
+    ours = median_of(lambda: process([nqa, "check", *specs]))
+    theirs = median_of(lambda: process([sys.executable, "-c", "import torch"]))
+    return ours, theirs
+
+
+def main() -> None:
+    rows = []
+    for stage, spec, steps in ((1, "neuron.nqa", 100), (7, "mlp.nqa", 100), (7, "mlp.nqa", 10_000 if not QUICK else 2_000)):
+        ours, theirs, quiet = training_loop(stage, spec, steps)
+        rows.append((f"training loop, stage {stage}, {steps:,} steps", f"{ours * 1e3:.2f} ms",
+                     f"{theirs * 1e3:.2f} ms", f"{ours / theirs:.2f}x", "<= 0.7x",
+                     f"{ours / quiet:.2f}x vs the loop without its prints"))
+    count = 1000 if not QUICK else 200
+    ours, theirs, worst = many_runs(count)
+    rows.append((f"--runs {count}, stage 7, 100 steps, init included", f"{ours * 1e3:.0f} ms",
+                 f"{theirs * 1e3:.0f} ms", f"{theirs / ours:.0f}x faster", ">= 300x",
+                 f"largest final-parameter difference {worst:.1e}"))
+    for lines, target, what in ((10, "<= 30 us/line", "specs/mlp.nqa (9 statements)"),
+                                (10_000, "<= 50 us/line", "generated: 900 layers, then rows")):
+        per_line = front_end(lines)
+        rows.append((f"parse + check + compile, {lines:,} lines", f"{per_line * 1e6:.1f} us/statement", "", "",
+                     target, what))
+    ours, theirs = cold_start()
+    rows.append(("cold start: nqa check specs/*.nqa", f"{ours * 1e3:.0f} ms", f"{theirs * 1e3:.0f} ms",
+                 f"{ours / theirs:.2f}x", "<= 0.15x", "baseline: python -c 'import torch'"))
+    print(f"{datetime.date.today()}, {os.cpu_count()} cores, torch {torch.__version__}, "
+          f"medians of {REPEATS} repeats")
+    header = ("benchmark", "nqa", "baseline", "ratio", "target", "note")
+    print("| " + " | ".join(header) + " |")
+    print("|" + " --- |" * len(header))
+    for row in rows:
+        print("| " + " | ".join(row) + " |")
+
+
+if __name__ == "__main__":
+    main()
