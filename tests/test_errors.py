@@ -22,7 +22,7 @@ from spec_lang import SpecError
 ROOT = Path(__file__).resolve().parent.parent
 BAD = ROOT / "tests" / "bad_specs"
 BAD_NAMES = sorted(p.stem for p in BAD.glob("*.nqa"))
-GOOD_SPECS = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "specs").glob("*.nqa"))
+GOOD_SPECS = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "specs").rglob("*.nqa"))
 
 
 def _errors(name: str) -> SpecError:

@@ -111,3 +111,13 @@ def test_usage_error_exits_2(capsys):
     with pytest.raises(SystemExit) as stop:
         main_run(["specs/mlp.nqa", "--seed", "minus"])
     assert stop.value.code == 2
+
+
+def test_timing_is_in_the_json_report_and_not_in_the_text(capsys, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    assert main_run(["specs/mlp.nqa", "--json", "-"]) == 0
+    timing = json.loads(capsys.readouterr().out)["timing"]
+    assert set(timing) == {"compile_seconds", "train_seconds"}
+    assert 0 < timing["train_seconds"] < 60 and 0 < timing["compile_seconds"] < 60
+    assert main_run(["specs/mlp.nqa"]) == 0
+    assert "second" not in capsys.readouterr().out
