@@ -13,6 +13,14 @@ from compiler.limits import Limits
 from . import version
 
 
+class _Version(argparse.Action):
+    """`--version`, looking the version up only when asked (it costs a metadata scan)."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        print(f"{parser.prog} {version()}")
+        parser.exit()
+
+
 def _count(text: str) -> int:
     try:
         value = int(text)
@@ -65,7 +73,7 @@ def run_parser() -> argparse.ArgumentParser:
 
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="nqa", description="Check, compile, train and draw .nqa network specs.")
-    top.add_argument("--version", action="version", version=f"%(prog)s {version()}")
+    top.add_argument("--version", action=_Version, nargs=0, help="show program's version number and exit")
     sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
     check = sub.add_parser("check", help="parse and check specs without running them (no torch)",
                            description="Parse and check specs; report every problem with its place.")

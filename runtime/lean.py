@@ -3,11 +3,12 @@ does but this one does not need.
 
 In: the model, its loss module and its optimizer settings. Out: `forward(x)`
 (each module's `forward` called directly: nqa registers no hooks, so the
-result is the same as `model(x)`), `loss(output, target)`, `clear()` (gradients
-set to None, as `zero_grad()` does), and `step()`: for SGD, the update of
-`torch.optim.SGD`'s single-tensor path (the one it picks on the CPU) written
-out, so that no per-step dispatch happens, with bit-identical results; for
-every other optimizer, its own `step`.
+result is the same as `model(x)`), `loss(output, target)` (for MSE, the kernel
+`F.mse_loss` ends in), `clear()` (gradients set to None, as `zero_grad()`
+does), and `step()`: for SGD, the update of `torch.optim.SGD` written out with
+`_foreach` ops, which on the CPU run the same per-tensor kernels as its
+single-tensor path (so results are bit-identical) in one call per operation;
+for every other optimizer, its own `step`.
 """
 
 from __future__ import annotations
@@ -42,23 +43,36 @@ def step_of(settings, optimizer: torch.optim.Optimizer, params: list[torch.Tenso
         return optimizer.step
     lr, momentum, dampening = settings.lr, settings.momentum, settings.dampening
     weight_decay, nesterov = settings.weight_decay, settings.nesterov
-    buffers: list[torch.Tensor | None] = [None] * len(params)
+    buffers: list[torch.Tensor] = []
 
     @torch.no_grad()
     def step() -> None:
-        for i, param in enumerate(params):
-            grad = param.grad
-            if grad is None:
-                continue
-            if weight_decay != 0:
-                grad = grad.add(param, alpha=weight_decay)
-            if momentum != 0:
-                buf = buffers[i]
-                if buf is None:
-                    buf = buffers[i] = grad.detach().clone()
-                else:
-                    buf.mul_(momentum).add_(grad, alpha=1 - dampening)
-                grad = grad.add(buf, alpha=momentum) if nesterov else buf
-            param.add_(grad, alpha=-lr)
+        # the `_foreach` ops run the same per-tensor kernels on the CPU, in one call each
+        grads = [p.grad for p in params]
+        if weight_decay != 0:
+            grads = torch._foreach_add(grads, params, alpha=weight_decay)
+        if momentum != 0:
+            if not buffers:
+                buffers.extend(g.detach().clone() for g in grads)
+            else:
+                torch._foreach_mul_(buffers, momentum)
+                torch._foreach_add_(buffers, grads, alpha=1 - dampening)
+            grads = torch._foreach_add(grads, buffers, alpha=momentum) if nesterov else buffers
+        torch._foreach_add_(params, grads, alpha=-lr)
 
     return step
+
+
+def loss_of(criterion: nn.Module) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
+    """`MSELoss` called as `F.mse_loss` calls it once shapes agree (the runtime makes
+    them agree); any other loss through its own `forward`."""
+    if isinstance(criterion, nn.MSELoss) and criterion.reduction == "mean":
+        mse = torch._C._nn.mse_loss
+
+        def loss(output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+            if output.shape != target.shape:
+                return criterion.forward(output, target)
+            return mse(output, target, 1)  # 1: the "mean" reduction
+
+        return loss
+    return criterion.forward

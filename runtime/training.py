@@ -25,7 +25,7 @@ from spec_lang import Diagnostic, SpecError
 from compiler import CheckedSpec, Limits, Program, as_program, compile_spec
 
 from .data import Dataset, dataset
-from .lean import clear_of, forward_of, step_of
+from .lean import clear_of, forward_of, loss_of, step_of
 from .optim import build_loss, build_optimizer
 from .report import DiagnosticEntry
 from .summary import Run, build_report, snapshot
@@ -142,7 +142,7 @@ def _loop(session: _Session):
     model, losses, tracer = session.model, session.losses, session.tracer
     params = list(model.parameters())
     forward, clear = forward_of(model), clear_of(params)
-    criterion = session.criterion.forward
+    criterion = loss_of(session.criterion)
     step = step_of(session.checked.optimizer, session.optimizer, params)
     watching = tracer.active
     model.train()
