@@ -69,7 +69,7 @@ def infer_widths(layers: list[Bound], start: Source, limits: Limits) -> Shapes:
         layer: Layer = bound.model  # type: ignore[assignment]
         expected = layer.expects()
         width = flow.width
-        too_wide = _width_limits(bound, layer, limits)
+        too_wide = _width_limits(bound, layer.resolve(width if expected is None else expected), limits)
         problems += too_wide
         if expected is not None and expected != width and not too_wide:
             problems.append(_mismatch(bound, expected, flow, index))
@@ -107,14 +107,19 @@ def _mismatch(bound: Bound, expected: int, flow: Source, index: int) -> Diagnost
 
 
 def _width_limits(bound: Bound, layer: Layer, limits: Limits) -> list[Diagnostic]:
-    problems = []
-    for field in ("in_features", "out_features"):
-        value = getattr(layer, field, None)
-        if field in bound.spans and value is not None and value > limits.max_width:
-            problems.append(Diagnostic(
-                f"width {value:,} is over the limit of {limits.max_width:,}", bound.spans[field],
-                "too wide", hint="use a smaller width, or raise the limit with --max-width"))
-    return problems
+    """One diagnostic for a layer with a width over the limit, saying what it would cost."""
+    wide = [(field, getattr(layer, field)) for field in ("in_features", "out_features")
+            if field in bound.spans and (getattr(layer, field, None) or 0) > limits.max_width]
+    if not wide:
+        return []
+    (field, value), *others = wide
+    width = layer.expects() or 0
+    params = layer.parameter_count(width)
+    cost = (f": `{statement_text(bound.statement)}` alone would have {params:,} parameters "
+            f"({human_bytes(params * BYTES_PER_PARAMETER)})" if params else "")
+    return [Diagnostic(f"width {value:,} is over the limit of {limits.max_width:,}{cost}", bound.spans[field],
+                       "too wide", tuple(Label(bound.spans[f], "too wide") for f, _ in others),
+                       hint="use a smaller width, or raise the limit with --max-width")]
 
 
 def _too_many(bound: Bound, total: int, limits: Limits) -> Diagnostic:

@@ -124,3 +124,13 @@ def test_a_million_separators_and_a_long_line_are_handled(tmp_path, capsys):
     big.write_text("x" * 2_000_000)
     assert main(["check", str(big)]) == 2
     assert "is 2,000,000 bytes, over the limit of 1,000,000" in capsys.readouterr().err
+
+
+def test_a_huge_layer_says_what_it_would_cost_with_the_default_limits(tmp_path, capsys):
+    spec = tmp_path / "huge.nqa"
+    spec.write_text("linear 100000000->100000000\n")
+    assert main(["check", str(spec)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: width 100,000,000 is over the limit of 100,000: `linear 100000000->100000000` "
+                          "alone would have 10,000,000,100,000,000 parameters (40.0 PB)\n")
+    assert err.count("error:") == 1
