@@ -75,46 +75,68 @@ def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="nqa", description="Check, compile, train and draw .nqa network specs.")
     top.add_argument("--version", action=_Version, nargs=0, help="show program's version number and exit")
     sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    check = sub.add_parser("check", help="parse and check specs without running them (no torch)",
-                           description="Parse and check specs; report every problem with its place.")
-    check.add_argument("specs", nargs="+", metavar="spec", help="the .nqa files to check")
-    check.add_argument("--quiet", "-q", action="store_true", help="print only errors")
-    check.add_argument("--format", choices=["text", "json"], default="text",
-                       help="json: print every error as an object on stdout, for editors and CI")
-    _limits(check)
-    run = sub.add_parser("run", help="train a spec and print its report",
-                         description="Train a spec and print its report (the same as python -m runtime).")
-    _run_arguments(run)
-    comp = sub.add_parser("compile", help="print the network a spec builds, with its summary",
-                          description="Print the nn.Sequential a spec builds and its summary table.")
-    comp.add_argument("spec", help="the .nqa file to compile")
-    comp.add_argument("--emit", choices=["summary", "python"], default="summary",
-                      help="summary: the network and its table; python: a standalone PyTorch script")
-    comp.add_argument("-o", "--output", default="-", metavar="PATH", help="where to write (default: stdout)")
-    _limits(comp)
-    draw = sub.add_parser("draw", help="draw the network as SVG",
-                          description="Draw the network as SVG: inputs, neurons, bias units, connections.")
-    draw.add_argument("spec", help="the .nqa file to draw")
-    draw.add_argument("-o", "--output", default="-", metavar="SVG", help="where to write it (default: stdout)")
-    draw.add_argument("--weights", metavar="PATH", help="colour the connections by weights saved with --save")
-    _limits(draw)
-    fmt = sub.add_parser("fmt", help="rewrite specs in the canonical layout, keeping comments",
-                         description="Rewrite specs in one canonical layout (spacing, separators, argument "
-                                     "order, number spelling), keeping every comment.")
-    fmt.add_argument("specs", nargs="+", metavar="spec", help="the .nqa files to format")
-    fmt.add_argument("--check", action="store_true", help="change nothing; exit 1 if a file would change")
-    fmt.add_argument("--diff", action="store_true", help="change nothing; print how each file would change")
-    export = sub.add_parser("export", help="write the trained network as ONNX",
-                            description="Train a spec as `nqa run` would (or not, with --untrained) "
-                                        "and write the network as ONNX (needs the `onnx` extra).")
-    export.add_argument("spec", help="the .nqa file to export")
-    export.add_argument("--onnx", required=True, metavar="PATH", help="where to write the ONNX model")
-    export.add_argument("--untrained", action="store_true", help="export the seeded, untrained network")
-    export.add_argument("--seed", type=_count, help="random seed (overrides the spec's `seed`)")
-    export.add_argument("--epochs", type=_count, help="epochs (overrides the spec's `epochs`)")
-    _limits(export)
-    schema = sub.add_parser("schema", help="print the JSON Schema of the checked spec and of the report",
-                            description="Print JSON Schemas: the checked spec model and the JSON report.")
-    schema.add_argument("which", nargs="?", choices=["all", "spec", "report"], default="all",
-                        help="which schema to print (default: all, as one object)")
+    for add in (_check, _run, _compile, _draw, _fmt, _export, _schema):
+        add(sub)
     return top
+
+
+def _check(sub) -> None:
+    p = sub.add_parser("check", help="parse and check specs without running them (no torch)",
+                       description="Parse and check specs; report every problem with its place.")
+    p.add_argument("specs", nargs="+", metavar="spec", help="the .nqa files to check")
+    p.add_argument("--quiet", "-q", action="store_true", help="print only errors")
+    p.add_argument("--format", choices=["text", "json"], default="text",
+                   help="json: print every error as an object on stdout, for editors and CI")
+    _limits(p)
+
+
+def _run(sub) -> None:
+    _run_arguments(sub.add_parser("run", help="train a spec and print its report",
+                                  description="Train a spec and print its report (the same as python -m runtime)."))
+
+
+def _compile(sub) -> None:
+    p = sub.add_parser("compile", help="print the network a spec builds, with its summary",
+                       description="Print the nn.Sequential a spec builds and its summary table.")
+    p.add_argument("spec", help="the .nqa file to compile")
+    p.add_argument("--emit", choices=["summary", "python"], default="summary",
+                   help="summary: the network and its table; python: a standalone PyTorch script")
+    p.add_argument("-o", "--output", default="-", metavar="PATH", help="where to write (default: stdout)")
+    _limits(p)
+
+
+def _draw(sub) -> None:
+    p = sub.add_parser("draw", help="draw the network as SVG",
+                       description="Draw the network as SVG: inputs, neurons, bias units, connections.")
+    p.add_argument("spec", help="the .nqa file to draw")
+    p.add_argument("-o", "--output", default="-", metavar="SVG", help="where to write it (default: stdout)")
+    p.add_argument("--weights", metavar="PATH", help="colour the connections by weights saved with --save")
+    _limits(p)
+
+
+def _fmt(sub) -> None:
+    p = sub.add_parser("fmt", help="rewrite specs in the canonical layout, keeping comments",
+                       description="Rewrite specs in one canonical layout (spacing, separators, argument "
+                                   "order, number spelling), keeping every comment.")
+    p.add_argument("specs", nargs="+", metavar="spec", help="the .nqa files to format")
+    p.add_argument("--check", action="store_true", help="change nothing; exit 1 if a file would change")
+    p.add_argument("--diff", action="store_true", help="change nothing; print how each file would change")
+
+
+def _export(sub) -> None:
+    p = sub.add_parser("export", help="write the trained network as ONNX",
+                       description="Train a spec as `nqa run` would (or not, with --untrained) "
+                                   "and write the network as ONNX (needs the `onnx` extra).")
+    p.add_argument("spec", help="the .nqa file to export")
+    p.add_argument("--onnx", required=True, metavar="PATH", help="where to write the ONNX model")
+    p.add_argument("--untrained", action="store_true", help="export the seeded, untrained network")
+    p.add_argument("--seed", type=_count, help="random seed (overrides the spec's `seed`)")
+    p.add_argument("--epochs", type=_count, help="epochs (overrides the spec's `epochs`)")
+    _limits(p)
+
+
+def _schema(sub) -> None:
+    p = sub.add_parser("schema", help="print the JSON Schema of the checked spec and of the report",
+                       description="Print JSON Schemas: the checked spec model and the JSON report.")
+    p.add_argument("which", nargs="?", choices=["all", "spec", "report"], default="all",
+                   help="which schema to print (default: all, as one object)")
