@@ -1,13 +1,14 @@
 """A finished run, summed up as a `Report`.
 
-In: the trained model and what the loop recorded. Out: `Run` (model, report,
-program) with the report's parameters, eval outputs, accuracy and diagnostics
-filled in. Evaluation runs in eval mode without gradients.
+In: a `Session` — everything one run holds while it trains: the model, its
+optimizer and loss, the data, what the loop recorded. Out: `Run` (model,
+report, program) with the report's parameters, eval outputs, accuracy and
+diagnostics filled in. Evaluation runs in eval mode without gradients.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 from torch import nn
@@ -17,8 +18,9 @@ from compiler import CheckedSpec, Program
 from .data import Dataset
 from .diagnose import diagnose
 from .optim import group_settings
-from .report import (EvalResult, LossInfo, ModelInfo, OptimizerInfo, Parameters, Report, TraceRecord,
-                     Timing, TrainingInfo, Validation)
+from .report import (EvalResult, LossInfo, ModelInfo, OptimizerInfo, Parameters, Report, Timing,
+                     TrainingInfo, Validation)
+from .trace import Tracer
 
 
 @dataclass
@@ -28,6 +30,24 @@ class Run:
     model: nn.Sequential
     report: Report
     program: Program
+
+
+@dataclass
+class Session:
+    """Everything one run holds while it trains."""
+
+    program: Program
+    checked: CheckedSpec
+    seed: int
+    model: nn.Sequential
+    initial: dict[str, list]
+    data: Dataset
+    optimizer: torch.optim.Optimizer
+    criterion: nn.Module
+    tracer: Tracer
+    losses: list[float] = field(default_factory=list)
+    validation: list[float] = field(default_factory=list)  # held-out loss after each epoch
+    timing: dict[str, float] = field(default_factory=dict)
 
 
 def snapshot(model: nn.Module) -> dict[str, list]:
@@ -53,9 +73,10 @@ def _accuracy(model: nn.Module, inputs: torch.Tensor, targets: torch.Tensor) -> 
     return (predicted == targets).float().mean().item()
 
 
-def build_report(program, checked, seed, model, optimizer, criterion, data, initial, losses, stopped,
-                 diagnostics, trace: list[TraceRecord], validation: list[float],
-                 timing: dict[str, float]) -> Report:
+def build_report(session: Session, stopped: str | None, diagnostics: list) -> Report:
+    program, checked, seed, model = session.program, session.checked, session.seed, session.model
+    optimizer, criterion, data, losses = session.optimizer, session.criterion, session.data, session.losses
+    initial, validation, timing = session.initial, session.validation, session.timing
     final = snapshot(model)
     device = next(model.parameters()).device if any(True for _ in model.parameters()) else torch.device("cpu")
     diagnostics = list(diagnostics) + diagnose(checked, initial, final, losses, data.broadcast)
@@ -76,4 +97,4 @@ def build_report(program, checked, seed, model, optimizer, criterion, data, init
                               if checked.loss.class_targets else None) if data.held_inputs is not None else None,
         parameters=Parameters(initial=initial, final=final),
         eval=_evaluate(model, checked, device), diagnostics=tuple(diagnostics), stopped=stopped,
-        trace=tuple(trace), timing=Timing(**timing) if len(timing) == 2 else None)
+        trace=tuple(session.tracer.records), timing=Timing(**timing) if len(timing) == 2 else None)

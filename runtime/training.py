@@ -18,17 +18,16 @@ from pathlib import Path
 from typing import Callable
 
 import torch
-from torch import nn
 
 from spec_lang import Diagnostic, SpecError
 
 from compiler import CheckedSpec, Limits, Program, as_program, compile_spec
 
-from .data import Dataset, dataset
+from .data import dataset
 from .lean import clear_of, forward_of, loss_of, step_of
 from .optim import build_loss, build_optimizer
 from .report import DiagnosticEntry
-from .summary import Run, build_report, snapshot
+from .summary import Run, Session, build_report, snapshot
 from .trace import Tick, Tracer
 
 
@@ -55,24 +54,6 @@ class TrainOptions:
     load: Path | None = None  # start from these weights (safetensors)
 
 
-@dataclass
-class _Session:
-    """Everything one run holds while it trains."""
-
-    program: Program
-    checked: CheckedSpec
-    seed: int
-    model: nn.Sequential
-    initial: dict[str, list]
-    data: Dataset
-    optimizer: torch.optim.Optimizer
-    criterion: nn.Module
-    tracer: Tracer
-    losses: list[float] = field(default_factory=list)
-    validation: list[float] = field(default_factory=list)  # held-out loss after each epoch
-    timing: dict[str, float] = field(default_factory=dict)
-
-
 def train(spec, *, seed: int | None = None, epochs: int | None = None, filename: str | None = None,
           limits: Limits | None = None, options: TrainOptions | None = None) -> Run:
     """Train a spec; `seed`, `epochs` and `limits` are shortcuts for the same `TrainOptions`."""
@@ -93,7 +74,7 @@ def train(spec, *, seed: int | None = None, epochs: int | None = None, filename:
     return _finish(session, stopped, diagnostics)
 
 
-def _timed_loop(session: _Session):
+def _timed_loop(session: Session):
     started = time.perf_counter()
     try:
         return _loop(session)
@@ -101,7 +82,7 @@ def _timed_loop(session: _Session):
         session.timing["train_seconds"] = time.perf_counter() - started
 
 
-def _start(program: Program, checked: CheckedSpec, seed: int, options: TrainOptions) -> _Session:
+def _start(program: Program, checked: CheckedSpec, seed: int, options: TrainOptions) -> Session:
     device = _device(options.device, program)
     torch.manual_seed(seed)
     model = compile_spec(checked)
@@ -114,7 +95,7 @@ def _start(program: Program, checked: CheckedSpec, seed: int, options: TrainOpti
     steps = checked.epochs * data.batches_per_epoch()
     every = options.every if options.every is not None else max(1, steps // 200)
     tracer = Tracer(options.trace, options.progress, every, steps, data.batches_per_epoch())
-    return _Session(program, checked, seed, model, snapshot(model), data,
+    return Session(program, checked, seed, model, snapshot(model), data,
                     build_optimizer(checked.optimizer, model.parameters()), build_loss(checked.loss), tracer)
 
 
@@ -137,7 +118,7 @@ def _with_epochs(program: Program, epochs: int | None, limits: Limits) -> Checke
     return program.spec.model_copy(update={"epochs": epochs})
 
 
-def _loop(session: _Session):
+def _loop(session: Session):
     """The tutorial's loop: zero_grad, forward, loss, backward, step, once per batch."""
     model, losses, tracer = session.model, session.losses, session.tracer
     params = list(model.parameters())
@@ -165,7 +146,7 @@ def _loop(session: _Session):
     return None, []
 
 
-def _held_out_loss(session: _Session) -> float:
+def _held_out_loss(session: Session) -> float:
     model = session.model
     model.eval()
     with torch.no_grad():
@@ -182,8 +163,5 @@ def _diverged(losses: list[float], value: float):
     return f"loss not finite at step {step}", [DiagnosticEntry(kind="diverged", message=message, step=step)]
 
 
-def _finish(session: _Session, stopped: str | None, diagnostics: list) -> Run:
-    report = build_report(session.program, session.checked, session.seed, session.model, session.optimizer,
-                          session.criterion, session.data, session.initial, session.losses, stopped,
-                          diagnostics, session.tracer.records, session.validation, session.timing)
-    return Run(session.model, report, session.program)
+def _finish(session: Session, stopped: str | None, diagnostics: list) -> Run:
+    return Run(session.model, build_report(session, stopped, diagnostics), session.program)

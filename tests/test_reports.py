@@ -4,7 +4,6 @@ report's fields, `--json -`, and the CLI's exit codes."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 import torch
