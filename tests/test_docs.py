@@ -19,9 +19,10 @@ PICTURES = ["neuron", "two_inputs", "mlp"]
 
 
 def _output(command: str, capsys) -> str:
-    code = main(shlex.split(command))
+    """What the command prints: stdout, then stderr (progress lines and errors)."""
+    main(shlex.split(command))
     captured = capsys.readouterr()
-    return captured.out if code == 0 else captured.err
+    return captured.out + captured.err
 
 
 def test_every_command_block_shows_the_current_output(capsys, monkeypatch, request):
