@@ -21,6 +21,8 @@ def as_program(spec, *, filename: str | None = None, limits: Limits | None = Non
                require_data: bool = False, allow_outside: bool = False) -> Program:
     """Any accepted spec form, checked."""
     if isinstance(spec, Program):
+        if require_data and not spec.spec.examples and spec.table is None:
+            return check(spec.source, filename=spec.filename, limits=limits, require_data=True)
         return spec
     if isinstance(spec, CheckedSpec):
         return Program(spec, "", filename or "<spec>", ())

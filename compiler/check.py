@@ -20,7 +20,7 @@ from spec_lang.gcpause import paused_gc
 from .bind_all import Collected, collect
 from .limits import Limits
 from .model import CheckedSpec, Program
-from .data_checks import check_examples, check_table, check_validate, read_table, table_source
+from .data_checks import check_examples, check_loss, check_table, check_validate, read_table, table_source
 from .shapes import Source, first_stated_width, infer_widths, statement_text
 
 @dataclass(frozen=True)
@@ -78,6 +78,7 @@ def _check_tree(tree: ast.Spec, source: str, filename: str, options: Options) ->
     shapes = infer_widths(found.layers, start, options.limits)
     problems += shapes.problems
     checked = _assemble(found, start.width, shapes.layers)
+    problems += check_loss(found, checked, shapes)
     problems += check_examples(found, checked, start, shapes)
     problems += check_table(found, table, checked, start, shapes, options.limits)
     problems += check_validate(found, table, checked)

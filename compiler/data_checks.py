@@ -47,6 +47,19 @@ def table_source(found: Collected, table: Table | None) -> Source | None:
     return Source(table.input_width, bound.span_of("inputs"), "data file", bound.statement)
 
 
+def check_loss(found: Collected, spec: CheckedSpec, shapes: Shapes) -> list[Diagnostic]:
+    """The loss against the end of the network (`bce` needs a sigmoid, classes need outputs)."""
+    bound = found.one("loss")
+    if bound is None or shapes.output_in_doubt:
+        return []
+    trouble = spec.loss.network_problem(spec.layers[-1].kind if spec.layers else None, spec.output_width)
+    if trouble is None:
+        return []
+    message, hint = trouble
+    return [Diagnostic(message, bound.statement.span, "this loss",
+                       (Label(shapes.output.span, _plural(spec.output_width, "output")),), hint=hint)]
+
+
 def check_examples(found: Collected, spec: CheckedSpec, start: Source, shapes: Shapes) -> list[Diagnostic]:
     """Examples and evals against the network's input and output widths."""
     problems: list[Diagnostic] = []
@@ -84,8 +97,12 @@ def _width_problem(bound, got: int, want: int, takes: Label) -> Diagnostic:
 
 
 def _target_hint(spec: CheckedSpec, outputs: int) -> str:
+    if spec.loss.kind == "bce":
+        return "`bce` compares probabilities: write targets from 0 to 1, e.g. `-> [1]`"
     if spec.loss.class_targets:
         return f"give the index of the right class, from 0 to {outputs - 1}, e.g. `-> [0]`"
+    if outputs == 1:
+        return "give 1 target value"
     return f"give {outputs} target values, or one value to use for every output"
 
 

@@ -111,6 +111,7 @@ def choose_columns(data: Data, written: str, header: tuple[str, ...] | None, cou
                               "add a header row, or leave out `inputs=` and `target=` to pick columns by width")
         named = [_index(name, header, written, "inputs") for name in (data.inputs or ())]
         target = [_index(name, header, written, "target") for name in (data.target or ())]
+        _distinct(data, header, written)
         rest = [i for i in range(count) if i not in named and i not in target]
         return (named or rest), (target or rest)
     if input_width is None:
@@ -121,6 +122,19 @@ def choose_columns(data: Data, written: str, header: tuple[str, ...] | None, cou
                           f"{input_width} inputs and needs a target column after them",
                           f"give each row {input_width} inputs and then the target")
     return list(range(input_width)), list(range(input_width, count))
+
+
+def _distinct(data: Data, header: tuple[str, ...], written: str) -> None:
+    """No column named twice, nor as both an input and a target."""
+    for field, names in (("inputs", data.inputs or ()), ("target", data.target or ())):
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise DataProblem(f"column `{twice[0]}` is named twice in `{field}=`", "name each column once",
+                              "named twice", field)
+    both = [n for n in (data.target or ()) if n in (data.inputs or ())]
+    if both:
+        raise DataProblem(f"column `{both[0]}` of `{written}` is named both as an input and as the target",
+                          "a column is either an input or a target", "both", "target")
 
 
 def _index(name: str, header: tuple[str, ...], written: str, field: str) -> int:
@@ -149,17 +163,21 @@ def to_table(written: str, rows: list[Row], header: tuple[str, ...] | None, inpu
 
 
 def _labels(written: str, rows: list[Row], names, targets: list[int], class_targets: bool) -> dict[str, int]:
-    """Text class labels -> indices (sorted), when the single target column holds text."""
+    """Text class labels -> indices (sorted), when the single target column holds only text.
+    A column with any number in it is a column of numbers: its other cells are errors."""
     if len(targets) != 1:
         return {}
     column = targets[0]
     cells = [row[column].strip() for _, row in rows if column < len(row)]
-    if all(_number(cell) is not None for cell in cells):
+    if any(not cell or cell.lstrip("+-").lower() in _NOT_LABELS or _number(cell) is not None for cell in cells):
         return {}
     if not class_targets:
-        raise DataProblem(f"column `{names[column]}` of `{written}` holds text labels such as `{next(c for c in cells if _number(c) is None)}`",
+        raise DataProblem(f"column `{names[column]}` of `{written}` holds text labels such as `{cells[0][:40]}`",
                           "train on classes with `loss cross_entropy`", "text labels")
     return {label: index for index, label in enumerate(sorted(set(cells)))}
+
+
+_NOT_LABELS = ("nan", "inf", "infinity")
 
 
 def _cell(written: str, line: int, row: list[str], index: int, names, header, role: str) -> float:

@@ -26,7 +26,15 @@ class Loss(StatementModel):
     def target_problem(self, target: tuple[float, ...], outputs: int) -> str | None:
         if len(target) in (1, outputs):
             return None
-        return f"the target has {len(target)} values, but the network has {outputs} outputs"
+        return f"the target has {len(target)} values, but the network has {_plural(outputs, 'output')}"
+
+    def network_problem(self, last_layer: str | None, outputs: int) -> tuple[str, str] | None:
+        """(message, hint) when the network cannot feed this loss, else None."""
+        return None
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'s' * (count != 1)}"
 
 
 @member("loss")
@@ -62,6 +70,17 @@ class BCE(Loss):
     aliases = ("binary_cross_entropy",)
     torch_name = "BCELoss"
 
+    def target_problem(self, target: tuple[float, ...], outputs: int) -> str | None:
+        if any(not 0 <= value <= 1 for value in target):
+            return "`bce` targets must lie between 0 and 1"
+        return super().target_problem(target, outputs)
+
+    def network_problem(self, last_layer: str | None, outputs: int) -> tuple[str, str] | None:
+        if last_layer in ("sigmoid", "softmax"):
+            return None
+        return ("`loss bce` needs outputs between 0 and 1, but the network does not end with `sigmoid`",
+                "end the network with `sigmoid`, or use `loss bce_logits`, which applies it for you")
+
 
 @member("loss")
 class BCEWithLogits(Loss):
@@ -78,6 +97,12 @@ class CrossEntropy(Loss):
     aliases = ("ce", "crossentropy", "nll", "categorical_cross_entropy", "softmax_cross_entropy")
     torch_name = "CrossEntropyLoss"
     class_targets = True
+
+    def network_problem(self, last_layer: str | None, outputs: int) -> tuple[str, str] | None:
+        if outputs >= 2:
+            return None
+        return (f"`loss cross_entropy` needs one output per class, at least 2, but the network has {outputs}",
+                "give the last layer one output per class, e.g. `linear ->3` for three classes")
 
     def target_problem(self, target: tuple[float, ...], outputs: int) -> str | None:
         if len(target) != 1:

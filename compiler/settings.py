@@ -16,9 +16,20 @@ from .statement import StatementModel
 Vector = tuple[float, ...]
 
 
+FLOAT32_MAX = 3.4028234663852886e38
+
+
 def _as_vector(value: Any) -> Any:
     """A bare number where a vector is expected is a vector of one."""
     return (value,) if isinstance(value, (int, float)) else value
+
+
+def _fits_float32(vector: tuple[float, ...]) -> tuple[float, ...]:
+    """Networks compute in float32: a value beyond its range would become infinite."""
+    for value in vector:
+        if abs(value) > FLOAT32_MAX:
+            raise ValueError(f"{value:g} is too large for float32 (at most about 3.4e38)")
+    return vector
 
 
 @register
@@ -82,6 +93,7 @@ class Example(StatementModel):
     missing = {"target": ("`example` needs a target", "write the target after an arrow: `example [1, 1] -> [10]`")}
 
     _vectors = field_validator("input", "target", mode="before")(_as_vector)
+    _finite = field_validator("input", "target")(_fits_float32)
 
 
 @register
@@ -93,6 +105,7 @@ class Eval(StatementModel):
     example = "eval [1, 1]"
 
     _vectors = field_validator("input", mode="before")(_as_vector)
+    _finite = field_validator("input")(_fits_float32)
 
 
 @register

@@ -66,10 +66,11 @@ def _limits(args):
     return Limits(**{name: getattr(args, name) for name in Limits.model_fields})
 
 
-def _checked(args, name: str):
+def _checked(args, name: str, require_data: bool = False):
     from compiler import check
 
-    return check(Path(name), filename=name, limits=_limits(args), allow_outside=args.allow_outside_data)
+    return check(Path(name), filename=name, limits=_limits(args), allow_outside=args.allow_outside_data,
+                 require_data=require_data)
 
 
 def _check(args) -> int:
@@ -105,7 +106,7 @@ def _compile(args) -> int:
 
     from .text_report import model_table
 
-    program = _checked(args, args.spec)
+    program = _checked(args, args.spec, require_data=args.emit == "python")
     if args.emit == "python":
         from compiler.emit_python import emit_python
 
@@ -173,7 +174,7 @@ def _export(args) -> int:
     from .files import check_writable
 
     check_writable(args.onnx)
-    program = _checked(args, args.spec)
+    program = _checked(args, args.spec, require_data=not args.untrained)
     if args.untrained:
         model = untrained(program, args.seed)
     else:

@@ -38,8 +38,13 @@ def clear_of(params: list[torch.Tensor]) -> Callable[[], None]:
     return clear
 
 
-def step_of(settings, optimizer: torch.optim.Optimizer, params: list[torch.Tensor]) -> Callable[[], None]:
-    if settings.kind != "sgd" or any(p.device.type != "cpu" for p in params):
+def lean_sgd(settings, params: list[torch.Tensor]) -> bool:
+    """Whether `step_of` writes the update out (and no torch optimizer needs building)."""
+    return settings.kind == "sgd" and all(p.device.type == "cpu" for p in params)
+
+
+def step_of(settings, optimizer: torch.optim.Optimizer | None, params: list[torch.Tensor]) -> Callable[[], None]:
+    if not lean_sgd(settings, params):
         return optimizer.step
     lr, momentum, dampening = settings.lr, settings.momentum, settings.dampening
     weight_decay, nesterov = settings.weight_decay, settings.nesterov

@@ -17,7 +17,7 @@ from compiler import CheckedSpec, Program
 
 from .data import Dataset
 from .diagnose import diagnose
-from .optim import group_settings
+from .optim import declared_settings, group_settings
 from .report import (EvalResult, LossInfo, ModelInfo, OptimizerInfo, Parameters, Report, Timing,
                      TrainingInfo, Validation)
 from .trace import Tracer
@@ -42,7 +42,7 @@ class Session:
     model: nn.Sequential
     initial: dict[str, list]
     data: Dataset
-    optimizer: torch.optim.Optimizer
+    optimizer: torch.optim.Optimizer | None  # None when the loop writes SGD's update out
     criterion: nn.Module
     tracer: Tracer
     losses: list[float] = field(default_factory=list)
@@ -84,7 +84,8 @@ def build_report(session: Session, stopped: str | None, diagnostics: list) -> Re
         spec=program.filename, seed=seed, torch_version=torch.__version__,
         model=ModelInfo(repr=repr(model), layers=checked.summary(), parameters=checked.parameter_count,
                         input_width=checked.input_width, output_width=checked.output_width),
-        optimizer=OptimizerInfo(name=type(optimizer).__name__, settings=group_settings(optimizer)),
+        optimizer=OptimizerInfo(name=checked.optimizer.torch_name,
+                                settings=group_settings(optimizer) if optimizer else declared_settings(checked.optimizer)),
         loss=LossInfo(name=type(criterion).__name__, settings=checked.loss.torch_kwargs()),
         training=TrainingInfo(epochs=checked.epochs, examples=data.size,
                               batches_per_epoch=data.batches_per_epoch(), steps=len(losses),

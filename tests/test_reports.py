@@ -120,3 +120,14 @@ def test_timing_is_in_the_json_report_and_not_in_the_text(capsys, monkeypatch):
     assert 0 < timing["train_seconds"] < 60 and 0 < timing["compile_seconds"] < 60
     assert main_run(["specs/mlp.nqa"]) == 0
     assert "second" not in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("line", ["optimizer sgd lr=0.1 momentum=0.9", "optimizer sgd nesterov lr=0.5 momentum=0.5",
+                                  "optimizer sgd weight_decay=0.01 dampening=0.1"])
+def test_sgd_settings_are_reported_as_torch_holds_them_without_building_it(line):
+    from compiler import check
+    from runtime.optim import declared_settings, group_settings
+
+    settings = check(f"linear 1->1\n{line}").spec.optimizer
+    built = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], **settings.torch_kwargs())
+    assert list(declared_settings(settings).items()) == list(group_settings(built).items())
