@@ -76,7 +76,7 @@ def _bind_member(stmt: ast.Statement, members: dict[str, type]) -> Bound | list[
     if not isinstance(first, ast.Word):
         span = first.span if first is not None else stmt.name_span
         return [Diagnostic(f"`{stmt.name}` needs a name: one of {choices}", span,
-                           f"expected a {stmt.name} name", hint=f"e.g. `{_example(stmt.name, members)}`")]
+                           f"expected {_article(stmt.name)} name", hint=f"e.g. `{_example(stmt.name, members)}`")]
     cls = members.get(first.name)
     if cls is None:
         hint = did_you_mean(first.name, members) or f"choose one of {choices}"

@@ -16,7 +16,7 @@ from spec_lang.errors import Diagnostic, Label
 from .bind_all import Collected
 from .data_file import DataProblem, Table, load_table
 from .limits import Limits
-from .messages import shown
+from .messages import plural, shown
 from .model import CheckedSpec
 from .shapes import Shapes, Source
 
@@ -57,14 +57,14 @@ def check_loss(found: Collected, spec: CheckedSpec, shapes: Shapes) -> list[Diag
         return []
     message, hint = trouble
     return [Diagnostic(message, bound.statement.span, "this loss",
-                       (Label(shapes.output.span, _plural(spec.output_width, "output")),), hint=hint)]
+                       (Label(shapes.output.span, plural(spec.output_width, "output")),), hint=hint)]
 
 
 def check_examples(found: Collected, spec: CheckedSpec, start: Source, shapes: Shapes) -> list[Diagnostic]:
     """Examples and evals against the network's input and output widths."""
     problems: list[Diagnostic] = []
     takes = Label(start.span, f"takes {spec.input_width}" if start.what != "example" else
-                  f"{spec.input_width} inputs here")
+                  f"{plural(spec.input_width, 'input')} here")
     outputs = spec.output_width
     produces = Label(shapes.output.span, f"{outputs} output{'s' * (outputs != 1)}")
     for bound in found.all("example") + found.all("eval"):
@@ -106,10 +106,6 @@ def _target_hint(spec: CheckedSpec, outputs: int) -> str:
     return f"give {outputs} target values, or one value to use for every output"
 
 
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}{'s' * (count != 1)}"
-
-
 def check_table(found: Collected, table: Table | None, spec: CheckedSpec, start: Source,
                 shapes: Shapes, limits: Limits) -> list[Diagnostic]:
     if table is None:
@@ -119,26 +115,26 @@ def check_table(found: Collected, table: Table | None, spec: CheckedSpec, start:
     rows = table.rows + len(spec.examples)
     if rows > limits.max_examples:
         return [Diagnostic(f"{rows:,} rows of training data (examples and `{table.path}`) is over the limit of {limits.max_examples:,}", span,
-                           f"{_plural(table.rows, 'row')}", hint="use fewer rows, or raise the limit with --max-examples")]
+                           f"{plural(table.rows, 'row')}", hint="use fewer rows, or raise the limit with --max-examples")]
     if table.input_width != spec.input_width and not shapes.input_in_doubt:
         return [Diagnostic(
-            f"`{table.path}` has {_plural(table.input_width, 'input column')}, but the network takes {spec.input_width}",
-            span, _plural(table.input_width, "input"), (Label(start.span, f"takes {spec.input_width}"),),
+            f"`{table.path}` has {plural(table.input_width, 'input column')}, but the network takes {spec.input_width}",
+            span, plural(table.input_width, "input"), (Label(start.span, f"takes {spec.input_width}"),),
             hint="name the input columns with `inputs=`, or change the network's input width")]
     if shapes.output_in_doubt:
         return []
-    return _table_targets(table, spec, span, Label(shapes.output.span, _plural(spec.output_width, "output")))
+    return _table_targets(table, spec, span, Label(shapes.output.span, plural(spec.output_width, "output")))
 
 
 def _table_targets(table: Table, spec: CheckedSpec, span, produces: Label) -> list[Diagnostic]:
     outputs, width = spec.output_width, table.target_width
     if table.classes and len(table.classes) > outputs:
         return [Diagnostic(f"`{table.path}` has {len(table.classes)} classes, but the network has "
-                           f"{_plural(outputs, 'output')}", span, _plural(len(table.classes), "class"), (produces,),
+                           f"{plural(outputs, 'output')}", span, plural(len(table.classes), "class"), (produces,),
                            hint=f"give the last layer one output per class, e.g. `linear ->{len(table.classes)}`")]
     if not spec.loss.class_targets and width not in (1, outputs):
-        return [Diagnostic(f"`{table.path}` has {_plural(width, 'target column')}, but the network has "
-                           f"{_plural(outputs, 'output')}", span, _plural(width, "target"), (produces,),
+        return [Diagnostic(f"`{table.path}` has {plural(width, 'target column')}, but the network has "
+                           f"{plural(outputs, 'output')}", span, plural(width, "target"), (produces,),
                            hint=f"name the target columns with `target=`, or give the network {width} outputs")]
     for row in range(table.rows):
         trouble = spec.loss.target_problem(tuple(table.targets[row * width:(row + 1) * width]), outputs)

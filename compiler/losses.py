@@ -11,6 +11,7 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import Field
 
+from .messages import plural
 from .registry import member
 from .statement import StatementModel
 
@@ -26,15 +27,13 @@ class Loss(StatementModel):
     def target_problem(self, target: tuple[float, ...], outputs: int) -> str | None:
         if len(target) in (1, outputs):
             return None
-        return f"the target has {len(target)} values, but the network has {_plural(outputs, 'output')}"
+        return f"the target has {len(target)} values, but the network has {plural(outputs, 'output')}"
 
     def network_problem(self, last_layer: str | None, outputs: int) -> tuple[str, str] | None:
         """(message, hint) when the network cannot feed this loss, else None."""
         return None
 
 
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}{'s' * (count != 1)}"
 
 
 @member("loss")

@@ -16,6 +16,13 @@ from spec_lang.errors import Diagnostic
 from .suggest import did_you_mean
 
 
+def plural(count: int, word: str, many: str | None = None) -> str:
+    """`1 output`, `3 outputs`, `2 classes`; `many` for other plurals (`batches`)."""
+    if count == 1:
+        return f"{count:,} {word}"
+    return f"{count:,} {many or (word + 'es' if word.endswith(('s', 'x')) else word + 's')}"
+
+
 def shown(node: Any) -> str:
     """An argument as the user wrote it, in backquotes (shortened when very long)."""
     return f"`{shorten(_text(node))}`"

@@ -17,7 +17,7 @@ from spec_lang.errors import Diagnostic, Label
 
 from .layers import Layer
 from .limits import BYTES_PER_PARAMETER, Limits, human_bytes
-from .messages import shown
+from .messages import plural, shown
 from .statement import Bound
 
 
@@ -101,7 +101,7 @@ def _mismatch(bound: Bound, expected: int, flow: Source, index: int) -> Diagnost
     label = "produces" if flow.what == "layer" else "gives"
     out = bound.model.output_width(expected)  # type: ignore[attr-defined]
     return Diagnostic(
-        f"`{name}` expects {expected} inputs, but {why}", bound.span_of("in_features"),
+        f"`{name}` expects {plural(expected, 'input')}, but {why}", bound.span_of("in_features"),
         f"expects {expected}", (Label(flow.span, f"{label} {flow.width}"),),
         hint=f"write `linear {flow.width}->{out}`, or `linear ->{out}` to infer the width")
 

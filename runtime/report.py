@@ -40,6 +40,7 @@ class TrainingInfo(_Frozen):
     epochs: int
     examples: int
     batches_per_epoch: int
+    batch_size: int = Field(description="examples per optimizer step (the last batch of an epoch may be smaller)")
     steps: int = Field(description="optimizer steps taken")
     target_broadcast: bool = Field(description="a width-1 target was copied to every output")
     classes: tuple[str, ...] = Field((), description="class label of each target index, from a data file's text labels")

@@ -9,6 +9,7 @@ named initial and final parameters, the eval outputs and any diagnostics.
 from __future__ import annotations
 
 from compiler.limits import BYTES_PER_PARAMETER, human_bytes
+from compiler.messages import plural
 
 from .report import Report
 
@@ -52,7 +53,7 @@ def model_table(rows, total: int) -> str:
     for row in rows:
         lines.append(f"  {row.index:>2}  {row.name:<{width}}  {row.output_width:>6}  {row.parameters:>8,}")
     lines.append(f"  {'':>2}  {'total':<{width}}  {'':>6}  {total:>8,}")
-    lines.append(f"  {total:,} parameters, {human_bytes(total * BYTES_PER_PARAMETER)} as float32")
+    lines.append(f"  {plural(total, 'parameter')}, {human_bytes(total * BYTES_PER_PARAMETER)} as float32")
     return "\n".join(lines)
 
 
@@ -60,11 +61,14 @@ def _settings(r: Report) -> str:
     opt = " ".join(f"{k}={_setting(v)}" for k, v in r.optimizer.settings.items())
     loss = " ".join(f"{k}={_setting(v)}" for k, v in r.loss.settings.items())
     t = r.training
-    plural = "s" if t.examples != 1 else ""
+    if t.batches_per_epoch > 1:
+        batches = (f"{plural(t.batches_per_epoch, 'batch', 'batches')} of up to {plural(t.batch_size, 'example')} "
+                   f"({t.examples:,} in all)")
+    else:
+        batches = f"1 batch of {plural(t.examples, 'example')}"
     lines = [f"optimizer  {r.optimizer.name}  {opt}",
              f"loss       {r.loss.name}" + (f"  {loss}" if loss else ""),
-             f"training   {t.epochs} epochs x {t.batches_per_epoch} batch{'es' if t.batches_per_epoch != 1 else ''}"
-             f" of {t.examples} example{plural} = {t.epochs * t.batches_per_epoch} steps"]
+             f"training   {plural(t.epochs, 'epoch')} x {batches} = {plural(t.epochs * t.batches_per_epoch, 'step')}"]
     if t.classes:
         lines.append("classes    " + " ".join(f"{i}={name}" for i, name in enumerate(t.classes)))
     if t.target_broadcast:
@@ -105,7 +109,7 @@ def _validation(r: Report) -> list[str]:
     epochs = len(v.losses)
     every = max(1, epochs // LOSS_LINES)
     shown = sorted({1, epochs, *range(every, epochs + 1, every)})
-    lines = [f"validation on {v.rows} held-out rows", f"  {'epoch':>5}  loss"]
+    lines = [f"validation on {plural(v.rows, 'held-out row')}", f"  {'epoch':>5}  loss"]
     lines += [f"  {e:>5}  {num(v.losses[e - 1])}" for e in shown]
     if v.accuracy is not None:
         lines.append(f"accuracy {100 * v.accuracy:.1f}% on the held-out rows")
