@@ -116,4 +116,8 @@ def render_number(number: ast.Number) -> str:
         return str(value)
     if not math.isfinite(value):
         return number.text
-    return repr(value)
+    text = repr(value)  # the shortest spelling that reads back as the same float
+    if "e" in text:
+        mantissa, exponent = text.split("e")
+        text = f"{mantissa}e{int(exponent)}"  # 1e-08 -> 1e-8, 1e+20 -> 1e20
+    return text

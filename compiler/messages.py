@@ -57,7 +57,8 @@ def _bound(value: Any) -> str:
 
 _FINITE = "numbers must be finite: `nan`, `inf` and values beyond 1e308 are not allowed"
 _WHOLE = "write a whole number"
-_KIND_HINTS = {"finite_number": _FINITE, "int_from_float": _WHOLE, "int_parsing_size": _WHOLE}
+_KIND_HINTS = {"finite_number": _FINITE, "int_from_float": _WHOLE, "int_parsing_size": _WHOLE,
+               "bool_parsing": "write `true` or `false`", "bool_type": "write `true` or `false`"}
 
 
 def _problem(kind: str, what: str, given: str, ctx: dict, err: dict) -> tuple[str, str]:

@@ -40,7 +40,9 @@ class SGD(Optimizer):
     flags = {"nesterov": ("nesterov", True)}
     example = "optimizer sgd lr=0.01 momentum=0.9"
     hints = {"lr": _LR, "momentum": "momentum runs from 0 up to (not including) 1, e.g. `momentum=0.9`",
-             "nesterov": "add a momentum, e.g. `momentum=0.9`, or remove `nesterov`"}
+             "nesterov": "use a momentum above 0 (e.g. `momentum=0.9`) and no `dampening`, or remove `nesterov`",
+             "dampening": "dampening runs from 0 to 1; 0 (the default) keeps every gradient",
+             "weight_decay": "weight decay is at least 0, e.g. `weight_decay=0.0001`"}
 
     @field_validator("nesterov")
     @classmethod
@@ -61,7 +63,8 @@ class _AdamLike(Optimizer):
     amsgrad: bool = Field(False, title="`amsgrad`")
 
     flags = {"amsgrad": ("amsgrad", True)}
-    hints = {"lr": _LR, "beta1": _BETA, "beta2": _BETA}
+    hints = {"lr": _LR, "beta1": _BETA, "beta2": _BETA, "eps": "a small positive number, e.g. `eps=1e-8`",
+             "weight_decay": "weight decay is at least 0, e.g. `weight_decay=0.01`"}
 
     def torch_kwargs(self) -> dict[str, Any]:
         kwargs = self.model_dump(exclude={"kind", "beta1", "beta2"})

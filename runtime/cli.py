@@ -151,10 +151,15 @@ def _fmt(args) -> int:
 
     from .files import write_atomic
 
-    changed = 0
+    changed = failed = 0
     for name in args.specs:
-        before = read_source(Path(name))
-        after = format_spec(before, name)
+        try:
+            before = read_source(Path(name))
+            after = format_spec(before, name)
+        except SpecError as err:  # report it and go on with the other files
+            failed += 1
+            print(err.render(colour=colour_wanted(sys.stderr)), file=sys.stderr)
+            continue
         if after == before:
             continue
         changed += 1
@@ -166,6 +171,8 @@ def _fmt(args) -> int:
         else:
             write_atomic(name, after)
             print(f"{name}: reformatted", file=sys.stderr)
+    if failed:
+        return EXIT_USAGE
     return 1 if changed and (args.check or args.diff) else EXIT_OK
 
 

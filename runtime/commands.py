@@ -45,7 +45,8 @@ def run_command(args, limits) -> int:
     _emit(run, args)
     if run.report.stopped:
         for diagnostic in run.report.diagnostics:
-            print(f"error: {diagnostic.message}", file=sys.stderr)
+            if diagnostic.kind == "diverged":
+                print(f"error: {diagnostic.message}", file=sys.stderr)
         return 3
     return 0
 
@@ -58,6 +59,17 @@ def _many(args, limits) -> int:
     from .runs import train_runs
     from .runs_report import render_runs, runs_report
 
+    ignored = [flag for flag, value in (("--save", args.save), ("--load", args.load), ("--plot", args.plot),
+                                        ("--draw", args.draw), ("--trace", args.trace),
+                                        ("--log-every", args.log_every), ("--device", args.device != "cpu"))
+               if value]
+    if ignored:
+        raise SpecError(Diagnostic(f"{', '.join(ignored)} cannot be used with --runs",
+                                   hint="train one seed with `nqa run SPEC --seed N` to save, load, plot, draw or trace it"),
+                        "", args.spec)
+    if not args.tolerance >= 0:
+        raise SpecError(Diagnostic(f"--tolerance must be a loss of at least 0, not {args.tolerance}",
+                                   hint="e.g. --tolerance 0.001"), "", args.spec)
     if args.runs > limits.max_runs:
         raise SpecError(Diagnostic(f"--runs {args.runs:,} is over the limit of {limits.max_runs:,}",
                                    hint="raise it with --max-runs"), "", args.spec)
@@ -78,7 +90,7 @@ def _many(args, limits) -> int:
     if args.json:
         write_atomic(args.json, report.model_dump_json(indent=2) + "\n")
     if not args.quiet:
-        sys.stdout.write(render_runs(report))
+        sys.stdout.write(render_runs(report, relu=any(layer.kind == "relu" for layer in program.spec.layers)))
     return 0
 
 

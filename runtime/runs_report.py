@@ -70,14 +70,15 @@ def _named(result: RunsResult, n: int) -> dict[str, list]:
     return {slot.name: row[slot.start:slot.end].view(slot.shape).tolist() for slot in result.slots}
 
 
-def render_runs(report: RunsReport) -> str:
+def render_runs(report: RunsReport, relu: bool = False) -> str:
     last = report.first_seed + report.runs - 1
+    dead = ": a dead ReLU" if relu else ""
     lines = [f"nqa run {report.spec}  (seeds {report.first_seed} to {last}: {report.runs} runs at once)", "",
              f"steps per run     {report.steps}",
              f"final loss        min {num(report.final_loss_min)}  median {num(report.final_loss_median)}  "
              f"max {num(report.final_loss_max)}",
-             f"never moved       {report.never_moved_share:.1%} of runs (parameters unchanged: a dead ReLU)",
-             f"reached           {report.reached_share:.1%} of runs (final loss below {num(report.tolerance)})"]
+             f"never moved       {report.never_moved_share:.1%} of runs (no parameter changed{dead})",
+             f"reached           {report.reached_share:.1%} of runs (loss at the last step below {num(report.tolerance)})"]
     if report.diverged:
         lines.append(f"diverged          {report.diverged} runs (loss not finite)")
     return "\n".join(lines) + "\n"

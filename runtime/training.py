@@ -114,8 +114,9 @@ def _with_epochs(program: Program, epochs: int | None, limits: Limits) -> Checke
     if epochs is None:
         return program.spec
     if not 1 <= epochs <= limits.max_epochs:
-        raise SpecError(Diagnostic(f"--epochs must be from 1 to {limits.max_epochs:,}, not {epochs}",
-                                   hint="raise the limit with --max-epochs"), "", program.filename)
+        hint = "raise the limit with --max-epochs" if epochs > 1 else "train for at least 1 epoch"
+        raise SpecError(Diagnostic(f"--epochs must be from 1 to {limits.max_epochs:,}, not {epochs}", hint=hint),
+                        "", program.filename)
     return program.spec.model_copy(update={"epochs": epochs})
 
 

@@ -26,6 +26,8 @@ _CHAR_HINTS = {
     "\u2192": "write the arrow as `->`",
     ":": "options are written `name=value`, e.g. `lr=0.01`",
     '"': "a string must end on the line it starts: \"data.csv\"",
+    "\u201c": 'write straight double quotes: "data.csv"', "\u201d": 'write straight double quotes: "data.csv"',
+    "\u2018": 'write straight double quotes: "data.csv"', "\u2019": 'write straight double quotes: "data.csv"',
 }
 
 
@@ -52,6 +54,8 @@ def _unexpected_character(err: UnexpectedCharacters, text: str) -> Diagnostic:
     hint = _CHAR_HINTS.get(char, "remove it, or start a comment with `#`")
     if char == "-" and text[offset + 1: offset + 4].lower() == "inf":
         hint = "numbers must be finite"
+    if char in "./\\" and offset and (text[offset - 1].isalnum() or text[offset - 1] == "_"):
+        hint = 'file names are written in double quotes, e.g. `data "table.csv"`'
     if char == "[":
         return Diagnostic("unclosed vector: this `[` has no `]` on its line", _span_at(text, offset),
                           "opened here", hint="close the vector with `]` on the same line, e.g. `example [1, 1] -> [5]`")
