@@ -58,7 +58,8 @@ def _bound(value: Any) -> str:
 _FINITE = "numbers must be finite: `nan`, `inf` and values beyond 1e308 are not allowed"
 _WHOLE = "write a whole number"
 _KIND_HINTS = {"finite_number": _FINITE, "int_from_float": _WHOLE, "int_parsing_size": _WHOLE,
-               "bool_parsing": "write `true` or `false`", "bool_type": "write `true` or `false`"}
+               "bool_parsing": "write `true` or `false`", "bool_type": "write `true` or `false`",
+               "float32": "networks compute in float32, which holds values up to about 3.4e38"}
 
 
 def _problem(kind: str, what: str, given: str, ctx: dict, err: dict) -> tuple[str, str]:
@@ -82,6 +83,8 @@ def _problem(kind: str, what: str, given: str, ctx: dict, err: dict) -> tuple[st
         return f"{what} needs at least one value", "empty"
     if kind == "literal_error":
         return f"unknown {what} {given}", "unknown"
+    if kind == "float32":
+        return f"{what}: {err['msg']}", "too large"
     bounds = {"greater_than": ("greater than", "gt", "too small"),
               "greater_than_equal": ("at least", "ge", "too small"),
               "less_than": ("less than", "lt", "too large"),
@@ -111,7 +114,7 @@ def pydantic_diagnostic(err: dict, cls, stmt: ast.Statement, name: str,
     hint = _KIND_HINTS.get(err["type"]) or cls.hints.get(field, "") or usage
     if label == "not finite":
         hint = _FINITE
-    elif label == "too large" and err["type"] in _KIND_HINTS:
+    elif label == "too large" and err["type"] in ("finite_number", "int_parsing_size"):
         hint = "use a smaller number"
     elif hint == _WHOLE and cls.example:
         hint = f"{_WHOLE}, e.g. `{cls.example}`"

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from pydantic import Field, field_validator
+from pydantic_core import PydanticCustomError
 
 from .registry import register
 from .statement import StatementModel
@@ -28,7 +29,7 @@ def _fits_float32(vector: tuple[float, ...]) -> tuple[float, ...]:
     """Networks compute in float32: a value beyond its range would become infinite."""
     for value in vector:
         if abs(value) > FLOAT32_MAX:
-            raise ValueError(f"{value:g} is too large for float32 (at most about 3.4e38)")
+            raise PydanticCustomError("float32", "{value} is too large for float32", {"value": f"{value:g}"})
     return vector
 
 

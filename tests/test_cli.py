@@ -134,3 +134,18 @@ def test_a_huge_layer_says_what_it_would_cost_with_the_default_limits(tmp_path, 
     assert err.startswith("error: width 100,000,000 is over the limit of 100,000: `linear 100000000->100000000` "
                           "alone would have 10,000,000,100,000,000 parameters (40.0 PB)\n")
     assert err.count("error:") == 1
+
+
+def test_runs_refuses_options_it_cannot_honour(capsys):
+    assert main(["run", str(ROOT / "specs/mlp.nqa"), "--runs", "3", "--save", "x.safetensors", "--trace", "grads"]) == 2
+    assert capsys.readouterr().err.startswith("error: --save, --trace cannot be used with --runs")
+    assert main(["run", str(ROOT / "specs/mlp.nqa"), "--runs", "3", "--tolerance", "-1"]) == 2
+    assert "--tolerance must be a loss of at least 0" in capsys.readouterr().err
+
+
+def test_export_and_emit_python_need_training_data(tmp_path, capsys):
+    spec = tmp_path / "v.nqa"
+    spec.write_text("input 4\nlinear ->8\nrelu\nlinear 3\n")
+    for argv in (["export", str(spec), "--onnx", str(tmp_path / "m.onnx")], ["compile", str(spec), "--emit", "python"]):
+        assert main(argv) == 2
+        assert capsys.readouterr().err.startswith("error: nothing to train on")

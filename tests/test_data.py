@@ -240,3 +240,23 @@ def test_max_examples_counts_every_training_row(folder, capsys, statements, csv)
     assert main(["check", "--max-examples", "2", str(write(folder, NET + statements + "\n", csv))]) == 2
     err = capsys.readouterr().err
     assert "3 rows" in err or "3 examples" in err
+
+
+def test_a_column_cannot_be_both_input_and_target_nor_named_twice(tmp_path):
+    (tmp_path / "abc.csv").write_text("a,b,c\n1,2,3\n")
+    for options, message in (("inputs=a,b target=b", "column `b` of `abc.csv` is named both as an input and as the target"),
+                             ("inputs=a,a target=c", "column `a` is named twice in `inputs=`")):
+        spec = tmp_path / "s.nqa"
+        spec.write_text(f'linear 2->1\ndata "abc.csv" {options}\n')
+        with pytest.raises(SpecError) as caught:
+            check(spec)
+        assert caught.value.message == message
+
+
+def test_a_stray_word_in_a_column_of_numbers_is_an_error_at_its_line(tmp_path):
+    (tmp_path / "a.csv").write_text("a,b\n1,2\n3,4e\n")
+    spec = tmp_path / "s.nqa"
+    spec.write_text('linear 1->1\ndata "a.csv"\n')
+    with pytest.raises(SpecError) as caught:
+        check(spec)
+    assert caught.value.message == "`a.csv` line 3, column `b`: `4e` is not a finite number"
