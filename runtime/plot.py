@@ -1,7 +1,8 @@
 """`--plot loss.png`: the loss at every step, as a picture.
 
-In: a `Report` and a path. Out: a PNG of the loss curve (log scale when the
-loss spans several orders of magnitude), written atomically. Needs matplotlib
+In: a `Report` and a path. Out: a PNG of the loss curve, with the held-out
+loss when the spec has `validate` (log scale when the loss spans several
+orders of magnitude), written atomically. Needs matplotlib
 (the `plot` extra), imported only here.
 """
 
@@ -22,7 +23,13 @@ def plot_losses(report: Report, path: Path) -> None:
 
     steps = range(1, len(report.losses) + 1)
     figure, axes = plt.subplots(figsize=(6, 3.5), dpi=120)
-    axes.plot(steps, report.losses, color="#1f5fa8", linewidth=1.5)
+    axes.plot(steps, report.losses, color="#1f5fa8", linewidth=1.5, label="training (each step)")
+    if report.validation is not None and report.validation.losses:
+        per_epoch = report.training.batches_per_epoch
+        epochs = [per_epoch * (e + 1) for e in range(len(report.validation.losses))]
+        axes.plot(epochs, report.validation.losses, color="#c0392b", linewidth=1.5,
+                  label=f"validation ({report.validation.rows} held-out rows, each epoch)")
+        axes.legend(fontsize=8)
     positive = [x for x in report.losses if x > 0]
     if positive and max(positive) / min(positive) > 1000:
         axes.set_yscale("log")

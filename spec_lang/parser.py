@@ -92,6 +92,8 @@ def parse(text: str, filename: str = "<spec>") -> ast.Spec:
 
 def _parse(text: str, filename: str) -> ast.Spec:
     text = text.removeprefix("\ufeff")
+    if "\r" in text and "\n" not in text:
+        text = text.replace("\r", "\n")  # old Mac line endings; every position stays the same
     diagnostics: list[Diagnostic] = []
     work = text
     while True:

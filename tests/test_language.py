@@ -41,6 +41,7 @@ def test_statements_and_arguments_parse_into_typed_nodes():
 @pytest.mark.parametrize("text", [
     "linear 2->3\nrelu\n", "linear 2->3;relu", "linear 2->3 ; relu ;", "\n\n linear 2->3 # c\n\nrelu",
     "\ufefflinear 2->3\r\nrelu\r\n", "linear\t2->3\nrelu", "# ünïcode comment\nlinear 2->3;relu",
+    "linear 2->3\rrelu\r",
 ])
 def test_separators_comments_and_layout_do_not_change_the_tree(text):
     assert parse(text) == parse("linear 2->3\nrelu")
