@@ -84,7 +84,7 @@ def _problem(kind: str, what: str, given: str, ctx: dict, err: dict) -> tuple[st
     if kind == "literal_error":
         return f"unknown {what} {given}", "unknown"
     if kind == "float32":
-        return f"{what}: {err['msg']}", "too large"
+        return f"{what} {given} is too large for float32", "too large"
     bounds = {"greater_than": ("greater than", "gt", "too small"),
               "greater_than_equal": ("at least", "ge", "too small"),
               "less_than": ("less than", "lt", "too large"),
@@ -108,6 +108,9 @@ def pydantic_diagnostic(err: dict, cls, stmt: ast.Statement, name: str,
     node, span = nodes.get(field), spans.get(field, stmt.span) if field else stmt.span
     if isinstance(node, ast.Vector) and len(loc) > 1 and isinstance(loc[1], int) and loc[1] < len(node.items):
         node = node.items[loc[1]]
+        span = node.span
+    elif isinstance(node, ast.Vector) and err["type"] == "float32":  # point at the value itself
+        node = next((n for n in node.items if abs(n.value) > 3.4028234663852886e38), node)
         span = node.span
     given = shown(node) if node is not None else f"`{err.get('input')}`"
     message, label = _problem(err["type"], what, given, err.get("ctx") or {}, err)
