@@ -1,6 +1,6 @@
 """Reading a vector token, `[1, -2.5, 3e2]`, into numbers.
 
-In: the VECTOR token (brackets included, on one line). Out: the `Number`
+In: the VECTOR token's text (brackets included, on one line) and its span. Out: the `Number`
 nodes, each with its own span, and a diagnostic for every item that is not a
 finite number (a missing comma, `nan`, a word, an empty item).
 """
@@ -8,8 +8,6 @@ finite number (a missing comma, `nan`, a word, an empty item).
 from __future__ import annotations
 
 import re
-
-from lark import Token
 
 from . import ast
 from .errors import Diagnostic
@@ -30,28 +28,26 @@ def number_value(text: str) -> int | float:
     return int(text)
 
 
-def _span(tok: Token, start: int, end: int) -> ast.Span:
-    return ast.Span(tok.line, tok.column + start, tok.line, tok.column + end,
-                    tok.start_pos + start, tok.start_pos + end)
+def _span(where: ast.Span, start: int, end: int) -> ast.Span:
+    return ast.Span(where.line, where.column + start, where.line, where.column + end, where.start + start, where.start + end)
 
 
-def read_vector(tok: Token) -> tuple[tuple[ast.Number, ...], list[Diagnostic]]:
-    text = str(tok)
+def read_vector(text: str, span: ast.Span) -> tuple[tuple[ast.Number, ...], list[Diagnostic]]:
     if WELL_FORMED.fullmatch(text):
-        line, column, start = tok.line, tok.column, tok.start_pos
-        Number, Span = ast.Number, ast.Span
+        line, column, start = span.line, span.column, span.start
+        Number, new_span, Span = ast.Number, tuple.__new__, ast.Span
         items = []
         for m in EACH.finditer(text):
             first, last, written = m.start(), m.end(), m[0]
             items.append(Number(number_value(written), written,
-                                Span(line, column + first, line, column + last, start + first, start + last)))
+                                new_span(Span, (line, column + first, line, column + last, start + first, start + last))))
         return tuple(items), []
-    return _read_slowly(tok)
+    return _read_slowly(text, span)
 
 
-def _read_slowly(tok: Token) -> tuple[tuple[ast.Number, ...], list[Diagnostic]]:
+def _read_slowly(text: str, where: ast.Span) -> tuple[tuple[ast.Number, ...], list[Diagnostic]]:
     """Item by item, with a diagnostic for each item that is not a number."""
-    inner = str(tok)[1:-1]
+    inner = text[1:-1]
     items, problems = [], []
     if not inner.strip():
         return (), []
@@ -64,35 +60,35 @@ def _read_slowly(tok: Token) -> tuple[tuple[ast.Number, ...], list[Diagnostic]]:
         if not text:
             if index == len(parts) - 1 and index > 0:
                 continue  # a trailing comma
-            problems.append(Diagnostic("expected a number before `,` in a vector", _span(tok, start, start + 1),
+            problems.append(Diagnostic("expected a number before `,` in a vector", _span(where, start, start + 1),
                                        "missing number", hint="a vector holds numbers, e.g. `[1, 2.5, -3]`"))
             continue
-        problem = _item_problem(text, tok, start)
+        problem = _item_problem(text, where, start)
         if problem:
             problems.append(problem)
         else:
-            items.append(ast.Number(number_value(text), text, _span(tok, start, start + len(text))))
+            items.append(ast.Number(number_value(text), text, _span(where, start, start + len(text))))
     return tuple(items), problems
 
 
-def _item_problem(text: str, tok: Token, start: int) -> Diagnostic | None:
+def _item_problem(text: str, where: ast.Span, start: int) -> Diagnostic | None:
     if NUMBER.fullmatch(text):
         return None
-    span = _span(tok, start, start + len(text))
+    span = _span(where, start, start + len(text))
     if text.lstrip("+-").lower() in ("nan", "inf", "infinity"):
         return Diagnostic(f"numbers must be finite, not `{text}`", span, "not a finite number",
                           hint="`nan` and `inf` are not allowed; write a number like `1` or `-0.5`")
     for mark in ("->", "["):
         if mark in text:
             at = start + text.index(mark)
-            return Diagnostic(f"unclosed vector: expected `]`, found `{mark}`", _span(tok, at, at + len(mark)),
+            return Diagnostic(f"unclosed vector: expected `]`, found `{mark}`", _span(where, at, at + len(mark)),
                               "expected `]` here",
                               hint="close the vector with `]` on the same line, e.g. `example [1, 1] -> [5]`")
     first = text.split()[0]
     if NUMBER.fullmatch(first) and len(text.split()) > 1:
         gap = text.index(text.split()[1], len(first))
         return Diagnostic(f"expected `,` or `]` in a vector, found `{text.split()[1]}`",
-                          _span(tok, start + gap, start + gap + len(text.split()[1])), "missing `,` before this",
+                          _span(where, start + gap, start + gap + len(text.split()[1])), "missing `,` before this",
                           hint="separate the values with commas, e.g. `[1, 1]`")
     return Diagnostic(f"expected a number in a vector, found `{text[:40]}`", span, "not a number",
                       hint="a vector holds numbers, e.g. `[1, 2.5, -3]`")

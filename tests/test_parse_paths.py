@@ -1,0 +1,81 @@
+"""The two ways through a spec agree: the lean loop over Lark's tables
+(`spec_lang.lalr`) and Lark's own parser give the same tree, spans and
+spellings included, and the loop gives up exactly where Lark finds a syntax error."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+from spec_lang import SpecError, ast, lalr, parse
+from spec_lang.parser import _parse_with_lark, _tables
+
+from conftest import ROOT
+from spec_strategies import hostile_specs, mutated_specs
+
+REPO_SPECS = sorted((ROOT / "specs").rglob("*.nqa")) + sorted((ROOT / "tests/bad_specs").glob("*.nqa"))
+
+
+def dump(node):
+    """Every field of every node, spans and number spellings too (equality leaves them out)."""
+    if isinstance(node, (list, tuple)) and not isinstance(node, ast.Span):
+        return tuple(dump(item) for item in node)
+    if dataclasses.is_dataclass(node):
+        return (type(node).__name__,) + tuple(dump(getattr(node, f.name)) for f in dataclasses.fields(node))
+    return node
+
+
+def both(text: str):
+    fast = lalr.run(_tables(), text + "\n")
+    try:
+        spec, problems = _parse_with_lark(text, "x.nqa")
+    except SpecError:
+        return fast, None
+    return fast, (dump(spec), problems)
+
+
+def agree(text: str) -> None:
+    fast, slow = both(text)
+    if slow is None:
+        assert fast is None, "the loop took a text Lark's parser refuses"
+    else:
+        assert fast is not None, "the loop refused a text Lark's parser takes"
+        assert (dump(fast[0]), fast[1]) == slow
+
+
+@pytest.mark.parametrize("path", REPO_SPECS, ids=lambda p: p.name)
+def test_both_ways_agree_on_every_spec_in_the_repository(path):
+    agree(path.read_text(encoding="utf-8", errors="replace").removeprefix("\ufeff"))
+
+
+def test_spans_are_exact():
+    text = "linear 2->3 bias  # a comment\n\n  example [1, -2.5e1] -> [10]; loss mse lr=1,2\n"
+    spec, _ = lalr.run(_tables(), text + "\n")
+    linear, example, loss = spec.statements
+    where = lambda span: text[span.start:span.end]  # noqa: E731
+    assert [where(s.span) for s in spec.statements] == ["linear 2->3 bias", "example [1, -2.5e1] -> [10]",
+                                                       "loss mse lr=1,2"]
+    assert example.span[:4] == (3, 3, 3, 30)
+    arrow = example.args[0]
+    assert where(arrow.span) == "[1, -2.5e1] -> [10]"
+    assert [where(n.span) for n in arrow.left.items] == ["1", "-2.5e1"]
+    assert arrow.left.items[1].span[:4] == (3, 15, 3, 21)
+    option = loss.args[1]
+    assert (where(option.key_span), where(option.span)) == ("lr", "lr=1,2")
+    assert where(linear.args[0].span) == "2->3" and linear.args[0].left.value == 2
+
+
+def test_a_syntax_error_is_left_to_lark_and_reported_there():
+    assert lalr.run(_tables(), "linear 2->3 ->\n\n") is None
+    assert lalr.run(_tables(), "linear 2->3 $\n\n") is None
+    with pytest.raises(SpecError) as err:
+        parse("linear 2->3 $\nrelu = 3\n")
+    assert [d.span.line for d in err.value.diagnostics] == [1, 2]
+
+
+@settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.one_of(mutated_specs(), hostile_specs))
+def test_both_ways_agree_on_generated_text(text):
+    agree(text.removeprefix("\ufeff"))
