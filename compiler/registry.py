@@ -35,8 +35,14 @@ def member(family: str):
     return add
 
 
+_loaded = False
+
+
 def _load() -> None:
-    from . import layers, losses, optimizers, settings  # noqa: F401  (registration)
+    global _loaded
+    if not _loaded:  # an import statement costs microseconds even when done: skip it after the first
+        from . import layers, losses, optimizers, settings  # noqa: F401  (registration)
+        _loaded = True
 
 
 def statement_names() -> list[str]:

@@ -25,6 +25,9 @@ from .messages import first_per_field, pydantic_diagnostic, shown
 from .suggest import did_you_mean
 
 
+_OPTION_NAMES: dict[type, tuple[str, ...]] = {}
+
+
 class StatementModel(BaseModel):
     """A statement's validated content. Subclasses are frozen and forbid extra fields."""
 
@@ -42,8 +45,11 @@ class StatementModel(BaseModel):
 
     @classmethod
     def option_names(cls) -> tuple[str, ...]:
-        fixed = set(cls.arrow or ()) | {"kind"}
-        return tuple(name for name in cls.model_fields if name not in fixed)
+        names = _OPTION_NAMES.get(cls)
+        if names is None:  # worked out once per class: binding asks for every statement
+            fixed = set(cls.arrow or ()) | {"kind"}
+            names = _OPTION_NAMES[cls] = tuple(name for name in cls.model_fields if name not in fixed)
+        return names
 
     @classmethod
     def title_of(cls, name: str) -> str:
@@ -63,19 +69,21 @@ class Bound:
         return self.spans.get(name, self.statement.span)
 
 
+_VALUE_OF = {
+    ast.Number: lambda node: node.value,
+    ast.Word: lambda node: node.name,
+    ast.String: lambda node: node.value,
+    ast.Vector: lambda node: tuple([item.value for item in node.items]),
+    tuple: lambda node: tuple([value_of(n) for n in node]),
+}
+
+
 def value_of(node: ast.Value | tuple) -> Any:
     """The plain Python value of an argument node."""
-    if isinstance(node, tuple):
-        return tuple(value_of(n) for n in node)
-    if isinstance(node, ast.Number):
-        return node.value
-    if isinstance(node, ast.Word):
-        return node.name
-    if isinstance(node, ast.String):
-        return node.value
-    if isinstance(node, ast.Vector):
-        return tuple(item.value for item in node.items)
-    raise TypeError(f"not a value: {node!r}")
+    reader = _VALUE_OF.get(type(node))
+    if reader is None:
+        raise TypeError(f"not a value: {node!r}")
+    return reader(node)
 
 
 def bind(cls: type[StatementModel], stmt: ast.Statement, args: tuple[ast.Arg, ...],
@@ -85,14 +93,14 @@ def bind(cls: type[StatementModel], stmt: ast.Statement, args: tuple[ast.Arg, ..
     spans: dict[str, ast.Span] = {}
     nodes: dict[str, Any] = {}
     problems: list[Diagnostic] = []
-    free = list(cls.positional)
+    free = list(cls.positional) if cls.positional else []
     for arg in args:
         problem = _bind_one(cls, arg, name, free, values, spans, nodes)
         if problem:
             problems.append(problem)
     if problems:
         return problems
-    if "kind" in cls.model_fields:
+    if "kind" in cls.__pydantic_fields__:
         values["kind"] = cls.keyword
     try:
         model = cls(**values)

@@ -1,65 +1,114 @@
 """The fast way through a spec: Lark's LALR tables, run by a lean loop.
 
-In: the `Lark` parser built from `grammar.lark`, and a spec's text. Out: the
-`Spec`, with the vector problems found, or None for any text this loop does
-not take (a character no terminal matches, a token the table does not expect):
-the caller then hands that text to Lark's own parser, whose errors it reports.
+In: `Tables`, worked out once from the `Lark` parser built from `grammar.lark`
+(`Tables.from_lark`) or read back from plain data (`Tables.from_data`), and a
+spec's text. Out: the `Spec`, with the vector problems found, or None for any
+text this loop does not take (a character no terminal matches, a token the
+table does not expect): the caller then hands that text to Lark's own parser,
+whose errors it reports.
 
 Nothing here knows the grammar. The scanner is one regular expression made of
 Lark's terminals, in the order Lark's basic lexer tries them; the table, the
 rules and which children each rule keeps or splices in are Lark's. The loop
 does what Lark's parser does for a valid text, without building a token object
 for every piece of text or calling a method per token, which is most of
-Lark's time on a long file.
+Lark's time on a long file. Lark itself is imported only to work the tables out.
 """
 
 from __future__ import annotations
 
+import itertools
 import re
-
-from lark import Lark
-from lark.parsers.lalr_analysis import Shift
 
 from . import ast
 from .nodes import Nodes
 
 _new = tuple.__new__
 _Span = ast.Span
+FORMAT = 1  # the layout of `Tables.to_data`; change it when that changes
 
 
 class Tables:
-    """What the loop needs from a Lark parser, worked out once."""
+    """What the loop needs: the scanner, and the table with each reduction's plan
+    in place of Lark's rule. Plain data (`to_data`) apart from the compiled scanner
+    and the `Nodes` methods."""
 
-    def __init__(self, lark: Lark) -> None:
+    def __init__(self, terminals: list, ignored: list, multiline: list, table: dict, plans: list,
+                 start_state: int, end_state: int) -> None:
+        self.terminals, self.plans = terminals, plans
+        self.scanner = re.compile("|".join(f"(?P<{name}>{regexp})" for name, regexp in terminals))
+        self.ignored, self.multiline = frozenset(ignored), frozenset(multiline)
+        # a terminal the rules keep becomes a node at once; the others are dropped
+        self.makers = {name: getattr(Nodes, name, None) for name, _ in terminals}
+        bound = [(size, name, getattr(Nodes, method) if method else None,
+                  tuple(map(tuple, keep)) if keep is not None else None)
+                 for size, name, method, keep in plans]
+        self.raw_table = table
+        self.table = {state: {symbol: (True, arg) if shift else (False, bound[arg])
+                              for symbol, (shift, arg) in row.items()}
+                      for state, row in table.items()}
+        self.start_state, self.end_state = start_state, end_state
+
+    @classmethod
+    def from_lark(cls, lark) -> Tables:
+        from lark.parsers.lalr_analysis import Shift
+
         conf = lark.parse_interactive("").parser_state.parse_conf
-        self.states, self.start_state, self.end_state = conf.states, conf.start_state, conf.end_state
         terminals = sorted(lark.terminals, key=lambda t: (-t.priority, -t.pattern.max_width,
                                                            -len(t.pattern.value), t.name))
-        self.scanner = re.compile("|".join(f"(?P<{t.name}>{t.pattern.to_regexp()})" for t in terminals))
-        self.ignored = frozenset(lark.lexer_conf.ignore)
-        # a terminal the rules keep becomes a node at once; the others are dropped
-        self.makers = {t.name: getattr(Nodes, t.name, None) for t in terminals}
-        self.rules = {rule: _plan(rule) for actions in self.states.values()
-                      for action, rule in actions.values() if action is not Shift}
-        unmade = {symbol.name for rule in self.rules for symbol in rule.expansion
-                  if symbol.is_term and not symbol.filter_out and not symbol.name.startswith("_")
-                  and self.makers.get(symbol.name) is None}
-        if unmade:
-            raise TypeError(f"grammar.lark keeps terminals that `Nodes` cannot make: {sorted(unmade)}")
+        pairs = [(t.name, t.pattern.to_regexp()) for t in terminals]
+        numbers = {state: n for n, state in enumerate(conf.states)}
+        plans: list = []
+        planned: dict = {}
+
+        def plan_of(rule) -> int:
+            if rule not in planned:
+                planned[rule] = len(plans)
+                plans.append(_plan(rule))
+            return planned[rule]
+
+        table = {numbers[state]: {symbol: (True, numbers[arg]) if action is Shift else (False, plan_of(arg))
+                                  for symbol, (action, arg) in row.items()}
+                 for state, row in conf.states.items()}
+        multiline = [name for name, regexp in pairs if _may_hold_newline(regexp)]
+        return cls(pairs, sorted(lark.lexer_conf.ignore), multiline, table, plans,
+                   numbers[conf.start_state], numbers[conf.end_state])
+
+    def to_data(self) -> dict:
+        return {"format": FORMAT, "terminals": self.terminals, "ignored": sorted(self.ignored),
+                "multiline": sorted(self.multiline), "plans": self.plans, "start": self.start_state,
+                "end": self.end_state, "table": [[state, sorted(row.items())] for state, row in self.raw_table.items()]}
+
+    @classmethod
+    def from_data(cls, data: dict) -> Tables:
+        if data.get("format") != FORMAT:
+            raise ValueError("tables of another format")
+        table = {state: {symbol: (bool(shift), arg) for symbol, (shift, arg) in row} for state, row in data["table"]}
+        return cls([tuple(t) for t in data["terminals"]], data["ignored"], data["multiline"], table,
+                   [tuple(p) for p in data["plans"]], data["start"], data["end"])
+
+
+def _may_hold_newline(regexp: str) -> bool:
+    """As Lark's lexer judges it: only such tokens are searched for line breaks."""
+    return "\n" in regexp or "\\n" in regexp or "\\s" in regexp or "[^" in regexp or (
+        "(?s" in regexp and "." in regexp)
 
 
 def _plan(rule) -> tuple:
-    """(length, the rule's name, its `Nodes` method or None when it is inlined,
-    the kept children as (position, splice it in?) pairs or None when all are kept as they are)."""
+    """(length, the rule's name, the name of its `Nodes` method or None when it is
+    inlined, the kept children as (position, splice it in?) pairs, or None when
+    all are kept as they are)."""
     keep = []
     for index, symbol in enumerate(rule.expansion):
         if symbol.is_term:
             if not symbol.filter_out and not symbol.name.startswith("_"):
+                if getattr(Nodes, symbol.name, None) is None:
+                    raise TypeError(f"grammar.lark keeps {symbol.name}, which `Nodes` cannot make")
                 keep.append((index, False))
         else:
             keep.append((index, symbol.name.startswith("_")))
     name = rule.origin.name
-    method = None if name.startswith("_") else getattr(Nodes, name)
+    method = None if name.startswith("_") else name
     plain = len(keep) == len(rule.expansion) and not any(splice for _, splice in keep)
     return len(rule.expansion), name, method, None if plain else tuple(keep)
 
@@ -77,64 +126,78 @@ def _kept(children: list, keep: tuple) -> list:
     return [] if kept is None else kept
 
 
+class _End:
+    """The match the scanner never gives: the end of the text."""
+
+    lastgroup = "$END"
+
+    def __init__(self, at: int) -> None:
+        self.at = at
+
+    def span(self) -> tuple[int, int]:
+        return self.at, self.at
+
+    def group(self) -> str:
+        return ""
+
+
 def run(tables: Tables, text: str) -> tuple[ast.Spec, list] | None:
     """Parse `text` (which ends with a newline) into a `Spec` and the vector
     problems; None when it is not a valid spec."""
     nodes = Nodes()
-    states, ignored, makers, rules = tables.states, tables.ignored, tables.makers, tables.rules
+    table, ignored, multiline, makers = tables.table, tables.ignored, tables.multiline, tables.makers
+    end_state = tables.end_state
     state_stack = [tables.start_state]
     value_stack: list = []
-
-    def reduce(rule) -> None:
-        size, name, method, keep = rules[rule]
-        if size:
-            children = value_stack[-size:]
-            del value_stack[-size:]
-            del state_stack[-size:]
-        else:
-            children = []
-        if keep is not None:
-            children = _kept(children, keep)
-        state_stack.append(states[state_stack[-1]][name][1])
-        value_stack.append(method(nodes, children) if method else children)
-
     line, line_start, pos = 1, 0, 0
-    try:
-        for match in iter(tables.scanner.scanner(text).match, None):
-            start, end = match.span()
-            if start != pos:
-                return None
-            pos = end
-            kind, piece = match.lastgroup, match.group()
-            if kind not in ignored:
-                maker = makers[kind]
-                if maker is None:
-                    value = None
-                else:
-                    column = start - line_start + 1
-                    if "\n" in piece:
-                        span = _Span(line, column, line + piece.count("\n"), end - start - piece.rindex("\n"),
-                                     start, end)
-                    else:
-                        span = _new(_Span, (line, column, line, column + end - start, start, end))
-                    value = maker(nodes, piece, span)
-                while True:
-                    action, arg = states[state_stack[-1]][kind]
-                    if action is Shift:
-                        state_stack.append(arg)
-                        value_stack.append(value)
-                        break
-                    reduce(arg)
-            if "\n" in piece:
-                line += piece.count("\n")
-                line_start = start + piece.rindex("\n") + 1
-        if pos != len(text):
+    matches = iter(tables.scanner.scanner(text).match, None)
+    for match in itertools.chain(matches, (_End(len(text)),)):
+        kind = match.lastgroup
+        if kind in ignored:
+            if kind in multiline and "\n" in match.group():
+                piece, start = match.group(), match.start()
+                line, line_start = line + piece.count("\n"), start + piece.rindex("\n") + 1
+            pos = match.end()
+            continue
+        start, end = match.span()
+        if start != pos:  # the scanner stopped before the end: a character no terminal matches
             return None
-        while state_stack[-1] != tables.end_state:
-            action, arg = states[state_stack[-1]]["$END"]
-            if action is Shift:
+        pos = end
+        maker = makers.get(kind)
+        if maker is None:
+            value = None
+        else:
+            piece = match.group()
+            column = start - line_start + 1
+            if kind in multiline and "\n" in piece:
+                span = _Span(line, column, line + piece.count("\n"), end - start - piece.rindex("\n"), start, end)
+            else:
+                span = _new(_Span, (line, column, line, column + end - start, start, end))
+            value = maker(nodes, piece, span)
+        while True:
+            action = table[state_stack[-1]].get(kind)
+            if action is None:  # a token the table has no action for: a syntax error
                 return None
-            reduce(arg)
-    except KeyError:  # a token the table has no action for: a syntax error
-        return None
-    return value_stack[-1], nodes.problems
+            shift, arg = action
+            if shift:
+                state_stack.append(arg)
+                value_stack.append(value)
+                break
+            size, name, method, keep = arg
+            if size:
+                children = value_stack[-size:]
+                del value_stack[-size:]
+                del state_stack[-size:]
+            else:
+                children = []
+            if keep is not None:
+                children = _kept(children, keep)
+            state_stack.append(table[state_stack[-1]][name][1])
+            value_stack.append(method(nodes, children) if method else children)
+            if state_stack[-1] == end_state:
+                return value_stack[-1], nodes.problems
+        if kind in multiline:
+            piece = match.group()
+            if "\n" in piece:
+                line, line_start = line + piece.count("\n"), start + piece.rindex("\n") + 1
+    return None

@@ -1,111 +1,85 @@
 """Text to syntax tree.
 
 In: the text of a .nqa file (and a file name for messages). Out: a frozen
-`Spec`, or a `SpecError` listing every syntax error in the file. The LALR parser
-is built once per process from `grammar.lark` (and cached on disk by Lark).
-A valid text goes through `lalr.run`, a lean loop over Lark's own tables; a text
-it does not take goes through Lark's parser, which finds each syntax error (the
-statement at fault is blanked and parsing goes on). Both make their nodes with
-`nodes.Nodes`, so both give the same tree.
+`Spec`, or a `SpecError` listing every syntax error in the file.
+
+A valid text goes through `lalr.run`, a lean loop over the LALR tables Lark
+works out from `grammar.lark`; a text it does not take goes through Lark's own
+parser (`lark_path`), which finds each syntax error. Both make their nodes with
+`nodes.Nodes`, so both give the same tree. The tables are kept in the user's
+cache folder, keyed by the grammar's text, so a process that parses only valid
+specs never imports Lark; without a usable cache they are worked out again.
 """
 
 from __future__ import annotations
 
 import functools
+import hashlib
+import json
+import os
+import re
 from pathlib import Path
 
-from lark import Lark, Token, Transformer
-from lark.exceptions import UnexpectedInput, UnexpectedCharacters, UnexpectedToken
-
 from . import ast, lalr
-from .errors import Diagnostic, SpecError
+from .errors import SpecError
 from .gcpause import paused_gc
-from .nodes import Nodes
-from .syntax_errors import describe_syntax_error
 
 GRAMMAR = Path(__file__).with_name("grammar.lark")
-MAX_SYNTAX_ERRORS = 20
-
-
-@functools.cache
-def _parser() -> Lark:
-    return Lark(GRAMMAR.read_text(encoding="utf-8"), parser="lalr", maybe_placeholders=False, cache=True)
-
-
-@functools.cache
-def _tables() -> lalr.Tables:
-    return lalr.Tables(_parser())
-
-
-def token_span(tok: Token) -> ast.Span:
-    return ast.Span(tok.line, tok.column, tok.end_line, tok.end_column, tok.start_pos, tok.end_pos)
-
-
-class _FromTree(Transformer):
-    """Lark's parse tree to AST nodes, through the same `Nodes` as the fast loop."""
-
-    def __init__(self) -> None:
-        super().__init__(visit_tokens=True)
-        self.nodes = Nodes()
-
-    def __default_token__(self, tok: Token):
-        return getattr(Nodes, tok.type)(self.nodes, str(tok), token_span(tok))
-
-    def __default__(self, data, children, meta):
-        return getattr(Nodes, data)(self.nodes, children)
 
 
 def parse(text: str, filename: str = "<spec>") -> ast.Spec:
     """Parse a spec; raise `SpecError` with every syntax error found, in order."""
     with paused_gc():
-        return _parse(text, filename)
+        text = text.removeprefix("\ufeff")
+        if "\r" in text and "\n" not in text:
+            text = text.replace("\r", "\n")  # old Mac line endings; every position stays the same
+        found = lalr.run(tables(), text + "\n")
+        if found is None:
+            from .lark_path import parse_with_lark
+
+            found = parse_with_lark(text, filename)
+        spec, problems = found
+        if problems:
+            raise SpecError(problems, text, filename)
+        return spec
 
 
-def _parse(text: str, filename: str) -> ast.Spec:
-    text = text.removeprefix("\ufeff")
-    if "\r" in text and "\n" not in text:
-        text = text.replace("\r", "\n")  # old Mac line endings; every position stays the same
-    found = lalr.run(_tables(), text + "\n") or _parse_with_lark(text, filename)
-    spec, problems = found
-    if problems:
-        raise SpecError(problems, text, filename)
-    return spec
+@functools.cache
+def tables() -> lalr.Tables:
+    """The fast loop's tables: from the cache when it holds this grammar's, else from Lark."""
+    path = _cache_path()
+    found = _load(path) if path else None
+    if found is None:
+        from .lark_path import lark_parser
+
+        found = lalr.Tables.from_lark(lark_parser())
+        if path:
+            _store(path, json.dumps(found.to_data()))
+    return found
 
 
-def _parse_with_lark(text: str, filename: str) -> tuple[ast.Spec, list[Diagnostic]]:
-    diagnostics: list[Diagnostic] = []
-    work = text
-    while True:
-        try:
-            tree = _parser().parse(work + "\n")
-            break
-        except UnexpectedInput as err:
-            diagnostics.append(describe_syntax_error(err, work + "\n"))
-            if len(diagnostics) >= MAX_SYNTAX_ERRORS or not isinstance(
-                    err, (UnexpectedCharacters, UnexpectedToken)):
-                break
-            blanked = _blank_statement(work, _error_offset(err, work))
-            if blanked == work:
-                break
-            work = blanked
-    if diagnostics:
-        raise SpecError(diagnostics, text, filename)
-    builder = _FromTree()
-    return builder.transform(tree), builder.nodes.problems
+def _cache_path() -> Path | None:
+    try:
+        base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    except RuntimeError:  # no home folder
+        return None
+    key = hashlib.sha256(GRAMMAR.read_bytes()).hexdigest()[:20]
+    return Path(base) / "nqa" / f"tables-{lalr.FORMAT}-{key}.json"
 
 
-def _error_offset(err: UnexpectedInput, text: str) -> int:
-    if isinstance(err, UnexpectedToken) and err.token.start_pos is not None:
-        return min(err.token.start_pos, len(text))
-    return min(getattr(err, "pos_in_stream", 0) or 0, len(text))
+def _load(path: Path) -> lalr.Tables | None:
+    try:
+        return lalr.Tables.from_data(json.loads(path.read_bytes()))
+    except (OSError, ValueError, TypeError, KeyError, IndexError, AttributeError, re.error):
+        return None  # no cache yet, or one that cannot be read: the tables are worked out again
 
 
-def _blank_statement(text: str, offset: int) -> str:
-    """Replace the statement around `offset` with spaces, keeping every position."""
-    start = max(text.rfind("\n", 0, offset), text.rfind(";", 0, offset)) + 1
-    ends = [i for i in (text.find("\n", offset), text.find(";", offset)) if i >= 0]
-    end = min(ends) if ends else len(text)
-    if end == offset and offset < len(text) and start == offset:
-        end = offset + 1
-    blank = "".join(c if c in "\r" else " " for c in text[start:end])
-    return text[:start] + blank + text[end:]
+def _store(path: Path, text: str) -> None:
+    """Write the cache atomically; a folder that cannot be written only costs the next start its speed."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        temporary.write_text(text, encoding="utf-8")
+        os.replace(temporary, path)
+    except OSError:
+        pass

@@ -5,12 +5,14 @@ spellings included, and the loop gives up exactly where Lark finds a syntax erro
 from __future__ import annotations
 
 import dataclasses
+import json
 
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from spec_lang import SpecError, ast, lalr, parse
-from spec_lang.parser import _parse_with_lark, _tables
+from spec_lang.lark_path import parse_with_lark
+from spec_lang.parser import tables as _tables
 
 from conftest import ROOT
 from spec_strategies import hostile_specs, mutated_specs
@@ -30,7 +32,7 @@ def dump(node):
 def both(text: str):
     fast = lalr.run(_tables(), text + "\n")
     try:
-        spec, problems = _parse_with_lark(text, "x.nqa")
+        spec, problems = parse_with_lark(text, "x.nqa")
     except SpecError:
         return fast, None
     return fast, (dump(spec), problems)
@@ -79,3 +81,33 @@ def test_a_syntax_error_is_left_to_lark_and_reported_there():
 @given(st.one_of(mutated_specs(), hostile_specs))
 def test_both_ways_agree_on_generated_text(text):
     agree(text.removeprefix("\ufeff"))
+
+
+def test_the_tables_read_back_from_their_cache_are_the_same(tmp_path, monkeypatch):
+    from spec_lang import parser
+    from spec_lang.lark_path import lark_parser
+
+    def plain(tables):  # as JSON has it: lists for tuples
+        return json.loads(json.dumps(tables.to_data()))
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    worked_out = plain(lalr.Tables.from_lark(lark_parser()))
+    built = parser.tables.__wrapped__()  # no cache yet: worked out, then stored
+    [stored] = (tmp_path / "nqa").glob("tables-*.json")
+    assert plain(built) == worked_out == json.loads(stored.read_text())
+    assert plain(parser.tables.__wrapped__()) == worked_out  # read back
+    stored.write_text('{"format": 1, "terminals": [["NAME", "("]]}')  # damaged
+    assert plain(parser.tables.__wrapped__()) == worked_out
+
+
+def test_checking_valid_specs_does_not_import_lark_once_the_tables_are_cached(tmp_path):
+    import subprocess
+    import sys
+
+    program = ("import sys; from pathlib import Path; from compiler import check\n"
+               "[check(p) for p in sorted(Path('specs').glob('*.nqa'))]\n"
+               "print('lark' in sys.modules)")
+    env = {**__import__("os").environ, "XDG_CACHE_HOME": str(tmp_path)}
+    runs = [subprocess.run([sys.executable, "-c", program], cwd=ROOT, env=env, capture_output=True,
+                           text=True, check=True).stdout.strip() for _ in range(2)]
+    assert runs == ["True", "False"]  # the first works the tables out with Lark and stores them

@@ -1,0 +1,87 @@
+"""The slow way through a spec: Lark's own parser, which finds syntax errors.
+
+In: a spec's text that the fast loop (`lalr.run`) did not take, and a file
+name. Out: the `Spec` and its vector problems, or a `SpecError` with every
+syntax error in the file: after each one the statement at fault is blanked
+(positions kept) and parsing goes on. Also `lark_parser()`, the LALR parser
+built from `grammar.lark` (cached on disk by Lark), from which the fast loop's
+tables are worked out.
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+from lark import Lark, Token, Transformer
+from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
+
+from . import ast
+from .errors import Diagnostic, SpecError
+from .nodes import Nodes
+from .syntax_errors import describe_syntax_error
+
+GRAMMAR = Path(__file__).with_name("grammar.lark")
+MAX_SYNTAX_ERRORS = 20
+
+
+@functools.cache
+def lark_parser() -> Lark:
+    return Lark(GRAMMAR.read_text(encoding="utf-8"), parser="lalr", maybe_placeholders=False, cache=True)
+
+
+def token_span(tok: Token) -> ast.Span:
+    return ast.Span(tok.line, tok.column, tok.end_line, tok.end_column, tok.start_pos, tok.end_pos)
+
+
+class _FromTree(Transformer):
+    """Lark's parse tree to AST nodes, through the same `Nodes` as the fast loop."""
+
+    def __init__(self) -> None:
+        super().__init__(visit_tokens=True)
+        self.nodes = Nodes()
+
+    def __default_token__(self, tok: Token):
+        return getattr(Nodes, tok.type)(self.nodes, str(tok), token_span(tok))
+
+    def __default__(self, data, children, meta):
+        return getattr(Nodes, data)(self.nodes, children)
+
+
+def parse_with_lark(text: str, filename: str) -> tuple[ast.Spec, list[Diagnostic]]:
+    diagnostics: list[Diagnostic] = []
+    work = text
+    while True:
+        try:
+            tree = lark_parser().parse(work + "\n")
+            break
+        except UnexpectedInput as err:
+            diagnostics.append(describe_syntax_error(err, work + "\n"))
+            if len(diagnostics) >= MAX_SYNTAX_ERRORS or not isinstance(
+                    err, (UnexpectedCharacters, UnexpectedToken)):
+                break
+            blanked = _blank_statement(work, _error_offset(err, work))
+            if blanked == work:
+                break
+            work = blanked
+    if diagnostics:
+        raise SpecError(diagnostics, text, filename)
+    builder = _FromTree()
+    return builder.transform(tree), builder.nodes.problems
+
+
+def _error_offset(err: UnexpectedInput, text: str) -> int:
+    if isinstance(err, UnexpectedToken) and err.token.start_pos is not None:
+        return min(err.token.start_pos, len(text))
+    return min(getattr(err, "pos_in_stream", 0) or 0, len(text))
+
+
+def _blank_statement(text: str, offset: int) -> str:
+    """Replace the statement around `offset` with spaces, keeping every position."""
+    start = max(text.rfind("\n", 0, offset), text.rfind(";", 0, offset)) + 1
+    ends = [i for i in (text.find("\n", offset), text.find(";", offset)) if i >= 0]
+    end = min(ends) if ends else len(text)
+    if end == offset and offset < len(text) and start == offset:
+        end = offset + 1
+    blank = "".join(c if c in "\r" else " " for c in text[start:end])
+    return text[:start] + blank + text[end:]
