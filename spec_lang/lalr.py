@@ -17,7 +17,6 @@ Lark's time on a long file. Lark itself is imported only to work the tables out.
 
 from __future__ import annotations
 
-import itertools
 import re
 
 from . import ast
@@ -36,8 +35,13 @@ class Tables:
     def __init__(self, terminals: list, ignored: list, multiline: list, table: dict, plans: list,
                  start_state: int, end_state: int) -> None:
         self.terminals, self.plans = terminals, plans
-        self.scanner = re.compile("|".join(f"(?P<{name}>{regexp})" for name, regexp in terminals))
         self.ignored, self.multiline = frozenset(ignored), frozenset(multiline)
+        tokens = "|".join(f"(?P<{name}>{regexp})" for name, regexp in terminals if name not in self.ignored)
+        if self.ignored & self.multiline:  # ignored text that may hold a line break is a match of its own
+            self.scanner = re.compile("|".join(f"(?P<{name}>{regexp})" for name, regexp in terminals))
+        else:  # else it is skipped before each token, in the same match: half as many matches
+            skipped = "|".join(regexp for name, regexp in terminals if name in self.ignored)
+            self.scanner = re.compile(f"(?:{skipped})*(?:{tokens}|\\Z)" if skipped else tokens)
         # a terminal the rules keep becomes a node at once; the others are dropped
         self.makers = {name: getattr(Nodes, name, None) for name, _ in terminals}
         bound = [(size, name, getattr(Nodes, method) if method else None,
@@ -126,78 +130,77 @@ def _kept(children: list, keep: tuple) -> list:
     return [] if kept is None else kept
 
 
-class _End:
-    """The match the scanner never gives: the end of the text."""
-
-    lastgroup = "$END"
-
-    def __init__(self, at: int) -> None:
-        self.at = at
-
-    def span(self) -> tuple[int, int]:
-        return self.at, self.at
-
-    def group(self) -> str:
-        return ""
-
-
 def run(tables: Tables, text: str) -> tuple[ast.Spec, list] | None:
     """Parse `text` (which ends with a newline) into a `Spec` and the vector
     problems; None when it is not a valid spec."""
     nodes = Nodes()
     table, ignored, multiline, makers = tables.table, tables.ignored, tables.multiline, tables.makers
-    end_state = tables.end_state
-    state_stack = [tables.start_state]
+    end_state, size_of_text = tables.end_state, len(text)
+    state = tables.start_state
+    state_stack = [state]
     value_stack: list = []
     line, line_start, pos = 1, 0, 0
-    matches = iter(tables.scanner.scanner(text).match, None)
-    for match in itertools.chain(matches, (_End(len(text)),)):
+    for match in iter(tables.scanner.scanner(text).match, None):
+        if match.start() != pos:  # the scanner stopped early: a character no terminal matches
+            return None
         kind = match.lastgroup
+        pos = match.end()
+        if kind is None:  # ignored text up to the end
+            break
         if kind in ignored:
             if kind in multiline and "\n" in match.group():
                 piece, start = match.group(), match.start()
                 line, line_start = line + piece.count("\n"), start + piece.rindex("\n") + 1
-            pos = match.end()
             continue
-        start, end = match.span()
-        if start != pos:  # the scanner stopped before the end: a character no terminal matches
-            return None
-        pos = end
-        maker = makers.get(kind)
+        maker = makers[kind]
         if maker is None:
             value = None
         else:
-            piece = match.group()
+            piece = match.group(kind)
+            start = match.start(kind)
             column = start - line_start + 1
             if kind in multiline and "\n" in piece:
-                span = _Span(line, column, line + piece.count("\n"), end - start - piece.rindex("\n"), start, end)
+                span = _Span(line, column, line + piece.count("\n"), pos - start - piece.rindex("\n"), start, pos)
             else:
-                span = _new(_Span, (line, column, line, column + end - start, start, end))
+                span = _new(_Span, (line, column, line, column + pos - start, start, pos))
             value = maker(nodes, piece, span)
         while True:
-            action = table[state_stack[-1]].get(kind)
+            action = table[state].get(kind)
             if action is None:  # a token the table has no action for: a syntax error
                 return None
-            shift, arg = action
-            if shift:
-                state_stack.append(arg)
+            if action[0]:
+                state = action[1]
+                state_stack.append(state)
                 value_stack.append(value)
                 break
-            size, name, method, keep = arg
-            if size:
-                children = value_stack[-size:]
-                del value_stack[-size:]
-                del state_stack[-size:]
-            else:
-                children = []
-            if keep is not None:
-                children = _kept(children, keep)
-            state_stack.append(table[state_stack[-1]][name][1])
-            value_stack.append(method(nodes, children) if method else children)
-            if state_stack[-1] == end_state:
-                return value_stack[-1], nodes.problems
+            state = _reduce(action[1], state_stack, value_stack, table, nodes)
         if kind in multiline:
-            piece = match.group()
+            piece = match.group(kind)
             if "\n" in piece:
-                line, line_start = line + piece.count("\n"), start + piece.rindex("\n") + 1
-    return None
+                line, line_start = line + piece.count("\n"), match.end() - len(piece) + piece.rindex("\n") + 1
+    if pos != size_of_text:
+        return None
+    while state != end_state:  # the end of the text: what is left to reduce
+        action = table[state].get("$END")
+        if action is None or action[0]:
+            return None
+        state = _reduce(action[1], state_stack, value_stack, table, nodes)
+    return value_stack[-1], nodes.problems
+
+
+def _reduce(plan: tuple, state_stack: list, value_stack: list, table: dict, nodes: Nodes) -> int:
+    """Replace a rule's symbols on the stacks with the rule's node (or, for an
+    inlined rule, the list of its kept children); the new state."""
+    size, name, method, keep = plan
+    if size:
+        children = value_stack[-size:]
+        del value_stack[-size:]
+        del state_stack[-size:]
+    else:
+        children = []
+    if keep is not None:
+        children = _kept(children, keep)
+    state = table[state_stack[-1]][name][1]
+    state_stack.append(state)
+    value_stack.append(method(nodes, children) if method else children)
+    return state
