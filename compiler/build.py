@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 
 from spec_lang import ast
+from spec_lang.gcpause import paused_gc
 
 from .check import check
 from .limits import Limits
@@ -36,8 +37,9 @@ def compile_spec(spec: str | os.PathLike | ast.Spec | Program | CheckedSpec, *,
     from torch import nn
 
     checked = as_program(spec, filename=filename, limits=limits).spec
-    modules, width = [], checked.input_width
-    for layer in checked.layers:
-        modules.append(layer.build(width))
-        width = layer.output_width(width)
-    return nn.Sequential(*modules)
+    with paused_gc():  # torch modules make no reference cycles; see spec_lang.gcpause
+        modules, width = [], checked.input_width
+        for layer in checked.layers:
+            modules.append(layer.build(width))
+            width = layer.output_width(width)
+        return nn.Sequential(*modules)

@@ -23,13 +23,16 @@ from .model import CheckedSpec, Program
 from .data_checks import check_examples, check_loss, check_table, check_validate, read_table, table_source
 from .shapes import Source, first_stated_width, infer_widths, statement_text
 
+_DEFAULT_LIMITS = Limits()
+
+
 @dataclass(frozen=True)
 class Options:
     """How to check: the limits, whether training data is required, and where data files may be read."""
 
     limits: Limits = field(default_factory=Limits)
     require_data: bool = False
-    folder: Path | None = None  # the spec's folder; data paths are relative to it
+    folder: Path | None = None  # the spec's folder; data paths are relative to it (None: the working folder)
     allow_outside: bool = False  # let `data` read files outside `folder`
 
 
@@ -50,7 +53,7 @@ def check(spec: str | os.PathLike | ast.Spec, *, filename: str | None = None,
         tree = parse(source, filename)
     else:
         source, filename, tree = "", filename or "<spec>", spec
-    options = Options(limits or Limits(), require_data, folder or Path.cwd(), allow_outside)
+    options = Options(limits or _DEFAULT_LIMITS, require_data, folder, allow_outside)
     try:
         with paused_gc():
             return _check_tree(tree, source, filename, options)

@@ -8,6 +8,7 @@ with a data file (read here, without torch, as a `Table`).
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from spec_lang import ast
@@ -31,7 +32,7 @@ def read_table(found: Collected, start: Source | None, options: Options) -> tupl
     loss = found.one("loss")
     class_targets = bool(loss and loss.model.class_targets)
     try:
-        table = load_table(bound.model, options.folder, options.allow_outside,
+        table = load_table(bound.model, options.folder or Path.cwd(), options.allow_outside,
                            start.width if start else None, class_targets, options.limits)
     except DataProblem as problem:
         return None, [Diagnostic(problem.message, bound.span_of(problem.field), problem.label,

@@ -85,6 +85,7 @@ class Report(_Frozen):
     spec: str = Field(description="the spec file as given")
     seed: int
     torch_version: str
+    device: str = Field("cpu", description="where it trained: `cpu`, or `cuda` and the GPU's name")
     model: ModelInfo
     optimizer: OptimizerInfo
     loss: LossInfo

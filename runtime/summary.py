@@ -73,6 +73,12 @@ def _accuracy(model: nn.Module, inputs: torch.Tensor, targets: torch.Tensor) -> 
     return (predicted == targets).float().mean().item()
 
 
+def _device_name(device: torch.device) -> str:
+    if device.type == "cuda":
+        return f"cuda ({torch.cuda.get_device_name(device)})"
+    return device.type
+
+
 def build_report(session: Session, stopped: str | None, diagnostics: list) -> Report:
     program, checked, seed, model = session.program, session.checked, session.seed, session.model
     optimizer, criterion, data, losses = session.optimizer, session.criterion, session.data, session.losses
@@ -81,7 +87,7 @@ def build_report(session: Session, stopped: str | None, diagnostics: list) -> Re
     device = next(model.parameters()).device if any(True for _ in model.parameters()) else torch.device("cpu")
     diagnostics = list(diagnostics) + diagnose(checked, initial, final, losses, data.broadcast)
     return Report(
-        spec=program.filename, seed=seed, torch_version=torch.__version__,
+        spec=program.filename, seed=seed, torch_version=torch.__version__, device=_device_name(device),
         model=ModelInfo(repr=repr(model), layers=checked.summary(), parameters=checked.parameter_count,
                         input_width=checked.input_width, output_width=checked.output_width),
         optimizer=OptimizerInfo(name=checked.optimizer.torch_name,

@@ -39,7 +39,8 @@ def render_text(report: Report) -> str:
 
 
 def _header(r: Report) -> str:
-    return f"nqa run {r.spec}  (seed {r.seed})"
+    on = "" if r.device == "cpu" else f", on {r.device}"  # the CPU goes unsaid, as in every earlier report
+    return f"nqa run {r.spec}  (seed {r.seed}{on})"
 
 
 def _model(r: Report) -> str:

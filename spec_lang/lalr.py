@@ -44,8 +44,7 @@ class Tables:
             self.scanner = re.compile(f"(?:{skipped})*(?:{tokens}|\\Z)" if skipped else tokens)
         # a terminal the rules keep becomes a node at once; the others are dropped
         self.makers = {name: getattr(Nodes, name, None) for name, _ in terminals}
-        bound = [(size, name, getattr(Nodes, method) if method else None,
-                  tuple(map(tuple, keep)) if keep is not None else None)
+        bound = [(size, name, getattr(Nodes, method) if method else None, _compact(keep))
                  for size, name, method, keep in plans]
         self.raw_table = table
         self.table = {state: {symbol: (True, arg) if shift else (False, bound[arg])
@@ -115,6 +114,17 @@ def _plan(rule) -> tuple:
     method = None if name.startswith("_") else name
     plain = len(keep) == len(rule.expansion) and not any(splice for _, splice in keep)
     return len(rule.expansion), name, method, None if plain else tuple(keep)
+
+
+def _compact(keep) -> tuple | int | None:
+    """A list rule's usual shape, `__x_star: __x_star item`, as the item's
+    position alone; other kept-children lists as tuples of pairs."""
+    if keep is None:
+        return None
+    keep = tuple(map(tuple, keep))
+    if len(keep) == 2 and keep[0] == (0, True) and not keep[1][1]:
+        return keep[1][0]
+    return keep
 
 
 def _kept(children: list, keep: tuple) -> list:
@@ -199,7 +209,12 @@ def _reduce(plan: tuple, state_stack: list, value_stack: list, table: dict, node
     else:
         children = []
     if keep is not None:
-        children = _kept(children, keep)
+        if keep.__class__ is int:  # the list so far, grown by one item in place
+            grown = children[0]
+            grown.append(children[keep])
+            children = grown
+        else:
+            children = _kept(children, keep)
     state = table[state_stack[-1]][name][1]
     state_stack.append(state)
     value_stack.append(method(nodes, children) if method else children)
