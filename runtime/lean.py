@@ -5,10 +5,8 @@ In: the model, its loss module and its optimizer settings. Out: `forward(x)`
 (each module's `forward` called directly: nqa registers no hooks, so the
 result is the same as `model(x)`), `loss(output, target)` (for MSE, the kernel
 `F.mse_loss` ends in), `clear()` (gradients set to None, as `zero_grad()`
-does), and `step()`: for SGD, the update of `torch.optim.SGD` written out with
-`_foreach` ops, which on the CPU run the same per-tensor kernels as its
-single-tensor path (so results are bit-identical) in one call per operation;
-for every other optimizer, its own `step`.
+does), and `step()`: on the CPU, the optimizer's update written out
+(`lean_optim`, bit-identical to torch's); elsewhere, the torch optimizer's own.
 """
 
 from __future__ import annotations
@@ -17,6 +15,8 @@ from typing import Callable
 
 import torch
 from torch import nn
+
+from .lean_optim import lean_step, written_out
 
 
 def forward_of(model: nn.Sequential) -> Callable[[torch.Tensor], torch.Tensor]:
@@ -38,34 +38,16 @@ def clear_of(params: list[torch.Tensor]) -> Callable[[], None]:
     return clear
 
 
-def lean_sgd(settings, params: list[torch.Tensor]) -> bool:
+def lean_optimizer(settings, params: list[torch.Tensor]) -> bool:
     """Whether `step_of` writes the update out (and no torch optimizer needs building)."""
-    return settings.kind == "sgd" and all(p.device.type == "cpu" for p in params)
+    return written_out(settings, params)
 
 
 def step_of(settings, optimizer: torch.optim.Optimizer | None, params: list[torch.Tensor]) -> Callable[[], None]:
-    if not lean_sgd(settings, params):
+    """The optimizer's own `step`, or the update written out (`lean_optim`) when there is no optimizer."""
+    if optimizer is not None:
         return optimizer.step
-    lr, momentum, dampening = settings.lr, settings.momentum, settings.dampening
-    weight_decay, nesterov = settings.weight_decay, settings.nesterov
-    buffers: list[torch.Tensor] = []
-
-    @torch.no_grad()
-    def step() -> None:
-        # the `_foreach` ops run the same per-tensor kernels on the CPU, in one call each
-        grads = [p.grad for p in params]
-        if weight_decay != 0:
-            grads = torch._foreach_add(grads, params, alpha=weight_decay)
-        if momentum != 0:
-            if not buffers:
-                buffers.extend(g.detach().clone() for g in grads)
-            else:
-                torch._foreach_mul_(buffers, momentum)
-                torch._foreach_add_(buffers, grads, alpha=1 - dampening)
-            grads = torch._foreach_add(grads, buffers, alpha=momentum) if nesterov else buffers
-        torch._foreach_add_(params, grads, alpha=-lr)
-
-    return step
+    return lean_step(settings, params)
 
 
 def loss_of(criterion: nn.Module) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:

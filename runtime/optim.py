@@ -8,7 +8,7 @@ equals the tutorial's `SGD(net.parameters(), lr=0.1, momentum=0.9)`).
 
 from __future__ import annotations
 
-import inspect
+import functools
 from typing import Any, Iterable
 
 import torch
@@ -30,15 +30,19 @@ def group_settings(optimizer: torch.optim.Optimizer) -> dict[str, Any]:
 
 
 def declared_settings(settings) -> dict[str, Any]:
-    """The param group a torch optimizer would hold, read from its signature, without
-    building one: the first optimizer built in a process imports `torch._dynamo`,
-    which takes over a second. The keys come in the signature's order, which for
-    SGD is the order of its param group."""
-    cls = getattr(torch.optim, settings.torch_name)
-    group = {name: p.default for name, p in inspect.signature(cls.__init__).parameters.items()
-             if name not in ("self", "params") and p.default is not inspect.Parameter.empty}
-    group.update(settings.torch_kwargs())
-    return {key: _plain(value) for key, value in group.items()}
+    """The param group torch's optimizer would hold, without the parameters, read
+    without building a working optimizer: the first one built in a process
+    imports `torch._dynamo` (over a second), through `add_param_group`. A
+    subclass that keeps `add_param_group` from running is built instead, on a
+    stand-in parameter; its `defaults` are the group's settings, in the group's
+    order, as the installed torch makes them."""
+    probe = _probe(settings.torch_name)([torch.zeros(1)], **settings.torch_kwargs())
+    return {key: _plain(value) for key, value in probe.defaults.items()}
+
+
+@functools.cache
+def _probe(name: str) -> type:
+    return type(f"_{name}Settings", (getattr(torch.optim, name),), {"add_param_group": lambda self, group: None})
 
 
 def _plain(value: Any) -> Any:

@@ -25,7 +25,7 @@ from spec_lang import Diagnostic, SpecError
 from compiler import CheckedSpec, Program
 
 from .data import dataset
-from .lean import lean_sgd, step_of
+from .lean import lean_optimizer, step_of
 from .optim import build_optimizer
 
 _ACTIVATIONS = {
@@ -143,7 +143,7 @@ def train_runs(program: Program, first_seed: int, count: int) -> RunsResult:
     slots = layout(spec)
     initial = initial_rows(slots, seeds)
     flat = initial.clone().requires_grad_(True)
-    optimizer = None if lean_sgd(spec.optimizer, [flat]) else build_optimizer(spec.optimizer, [flat])
+    optimizer = None if lean_optimizer(spec.optimizer, [flat]) else build_optimizer(spec.optimizer, [flat])
     step = step_of(spec.optimizer, optimizer, [flat])
     feeds = _Feeds(spec, program, seeds)
     losses = []

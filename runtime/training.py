@@ -24,7 +24,7 @@ from spec_lang import Diagnostic, SpecError
 from compiler import CheckedSpec, Limits, Program, as_program, compile_spec
 
 from .data import dataset
-from .lean import clear_of, forward_of, lean_sgd, loss_of, step_of
+from .lean import clear_of, forward_of, lean_optimizer, loss_of, step_of
 from .optim import build_loss, build_optimizer
 from .report import DiagnosticEntry
 from .summary import Run, Session, build_report, snapshot
@@ -96,7 +96,7 @@ def _start(program: Program, checked: CheckedSpec, seed: int, options: TrainOpti
     every = options.every if options.every is not None else max(1, steps // 200)
     tracer = Tracer(options.trace, options.progress, every, steps, data.batches_per_epoch())
     params = list(model.parameters())
-    optimizer = None if lean_sgd(checked.optimizer, params) else build_optimizer(checked.optimizer, params)
+    optimizer = None if lean_optimizer(checked.optimizer, params) else build_optimizer(checked.optimizer, params)
     return Session(program, checked, seed, model, snapshot(model), data, optimizer, build_loss(checked.loss), tracer)
 
 

@@ -123,11 +123,13 @@ def test_timing_is_in_the_json_report_and_not_in_the_text(capsys, monkeypatch):
 
 
 @pytest.mark.parametrize("line", ["optimizer sgd lr=0.1 momentum=0.9", "optimizer sgd nesterov lr=0.5 momentum=0.5",
-                                  "optimizer sgd weight_decay=0.01 dampening=0.1"])
-def test_sgd_settings_are_reported_as_torch_holds_them_without_building_it(line):
+                                  "optimizer sgd weight_decay=0.01 dampening=0.1", "optimizer adam",
+                                  "optimizer adam lr=0.01 beta1=0.8 amsgrad weight_decay=0.1", "optimizer adamw",
+                                  "optimizer rmsprop momentum=0.5 centered alpha=0.9"])
+def test_optimizer_settings_are_reported_as_torch_holds_them_without_building_it(line):
     from compiler import check
     from runtime.optim import declared_settings, group_settings
 
     settings = check(f"linear 1->1\n{line}").spec.optimizer
-    built = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], **settings.torch_kwargs())
+    built = getattr(torch.optim, settings.torch_name)([torch.nn.Parameter(torch.zeros(1))], **settings.torch_kwargs())
     assert list(declared_settings(settings).items()) == list(group_settings(built).items())

@@ -1,0 +1,134 @@
+"""Optimizer updates written out for the CPU, bit-identical to `torch.optim`'s.
+
+In: a spec's optimizer settings (`optimizer sgd|adam|adamw|rmsprop ...`) and
+the network's parameters. Out: `lean_step(settings, params)`, a `step()` that
+updates the parameters from their gradients, or None where there is none
+written out (parameters off the CPU): the caller then builds torch's optimizer.
+
+Why: the first torch optimizer built in a process imports `torch._dynamo`,
+which takes over a second, longer than most runs here. On the CPU torch runs
+SGD, Adam, AdamW and RMSprop through their single-tensor paths; each update
+below repeats that path's operations in the same order with the same scalars
+(SGD's through `_foreach` ops, which run the same per-tensor kernels on the
+CPU). tests/test_lean_optim.py compares every step with torch's, bit for bit.
+A parameter without a gradient is skipped and its step count kept, as torch does.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import torch
+
+Step = Callable[[], None]
+_FLOAT32_EXACT = 2 ** 24  # torch counts steps in a float32 tensor: past this, +1 changes nothing
+
+
+def written_out(settings, params: list[torch.Tensor]) -> bool:
+    """Whether `lean_step` has an update for these settings and parameters."""
+    return settings.kind in _BUILDERS and all(p.device.type == "cpu" for p in params)
+
+
+def lean_step(settings, params: list[torch.Tensor]) -> Step | None:
+    return _BUILDERS[settings.kind](settings, params) if written_out(settings, params) else None
+
+
+def _sgd(settings, params: list[torch.Tensor]) -> Step:
+    lr, momentum, dampening = settings.lr, settings.momentum, settings.dampening
+    weight_decay, nesterov = settings.weight_decay, settings.nesterov
+    buffers: list[torch.Tensor] = []
+
+    @torch.no_grad()
+    def step() -> None:
+        grads = [p.grad for p in params]
+        if weight_decay != 0:
+            grads = torch._foreach_add(grads, params, alpha=weight_decay)
+        if momentum != 0:
+            if not buffers:
+                buffers.extend(g.detach().clone() for g in grads)
+            else:
+                torch._foreach_mul_(buffers, momentum)
+                torch._foreach_add_(buffers, grads, alpha=1 - dampening)
+            grads = torch._foreach_add(grads, buffers, alpha=momentum) if nesterov else buffers
+        torch._foreach_add_(params, grads, alpha=-lr)
+
+    return step
+
+
+def _adam(settings, params: list[torch.Tensor]) -> Step:
+    """torch.optim.Adam's `_single_tensor_adam`; AdamW is the same with the weight decay decoupled."""
+    lr, beta1, beta2, eps = settings.lr, settings.beta1, settings.beta2, settings.eps
+    weight_decay, amsgrad, decoupled = settings.weight_decay, settings.amsgrad, settings.kind == "adamw"
+    counts = [0] * len(params)
+    exp_avgs = [torch.zeros_like(p, memory_format=torch.preserve_format) for p in params]
+    exp_avg_sqs = [torch.zeros_like(p, memory_format=torch.preserve_format) for p in params]
+    max_sqs = [torch.zeros_like(p, memory_format=torch.preserve_format) for p in params] if amsgrad else []
+
+    @torch.no_grad()
+    def step() -> None:
+        for i, param in enumerate(params):
+            grad = param.grad
+            if grad is None:
+                continue
+            counts[i] = _counted(counts[i])
+            if weight_decay != 0:
+                if decoupled:
+                    param.mul_(1 - lr * weight_decay)
+                else:
+                    grad = grad.add(param, alpha=weight_decay)
+            exp_avg, exp_avg_sq = exp_avgs[i], exp_avg_sqs[i]
+            exp_avg.lerp_(grad, 1 - beta1)
+            exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
+            n = float(counts[i])
+            step_size = lr / (1 - beta1 ** n)
+            bias_correction2_sqrt = (1 - beta2 ** n) ** 0.5
+            if amsgrad:
+                torch.maximum(max_sqs[i], exp_avg_sq, out=max_sqs[i])
+                denom = (max_sqs[i].sqrt() / bias_correction2_sqrt).add_(eps)
+            else:
+                denom = (exp_avg_sq.sqrt() / bias_correction2_sqrt).add_(eps)
+            param.addcdiv_(exp_avg, denom, value=-step_size)
+
+    return step
+
+
+def _rmsprop(settings, params: list[torch.Tensor]) -> Step:
+    """torch.optim.RMSprop's `_single_tensor_rmsprop`."""
+    lr, alpha, eps = settings.lr, settings.alpha, settings.eps
+    weight_decay, momentum, centered = settings.weight_decay, settings.momentum, settings.centered
+    square_avgs = [torch.zeros_like(p, memory_format=torch.preserve_format) for p in params]
+    buffers = [torch.zeros_like(p, memory_format=torch.preserve_format) for p in params] if momentum > 0 else []
+    grad_avgs = [torch.zeros_like(p, memory_format=torch.preserve_format) for p in params] if centered else []
+
+    @torch.no_grad()
+    def step() -> None:
+        for i, param in enumerate(params):
+            grad = param.grad
+            if grad is None:
+                continue
+            if weight_decay != 0:
+                grad = grad.add(param, alpha=weight_decay)
+            square_avg = square_avgs[i]
+            square_avg.mul_(alpha).addcmul_(grad, grad, value=1 - alpha)
+            if centered:
+                grad_avg = grad_avgs[i]
+                grad_avg.lerp_(grad, 1 - alpha)
+                avg = square_avg.addcmul(grad_avg, grad_avg, value=-1).sqrt_()
+            else:
+                avg = square_avg.sqrt()
+            avg = avg.add_(eps)
+            if momentum > 0:
+                buf = buffers[i]
+                buf.mul_(momentum).addcdiv_(grad, avg)
+                param.add_(buf, alpha=-lr)
+            else:
+                param.addcdiv_(grad, avg, value=-lr)
+
+    return step
+
+
+_BUILDERS = {"sgd": _sgd, "adam": _adam, "adamw": _adam, "rmsprop": _rmsprop}
+
+
+def _counted(count: int) -> int:
+    return count + 1 if count < _FLOAT32_EXACT else count
