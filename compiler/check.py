@@ -13,7 +13,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from spec_lang import ast, parse, read_source
+from spec_lang import ast, read_source
+from spec_lang.parser import normalized, parse_lenient
 from spec_lang.errors import Diagnostic, SpecError
 from spec_lang.gcpause import paused_gc
 
@@ -43,27 +44,33 @@ def check(spec: str | os.PathLike | ast.Spec, *, filename: str | None = None,
 
     Data files are read relative to `folder`: the spec's own folder when `spec` is
     a path, else the working folder."""
+    vectors: tuple[list[Diagnostic], list[ast.Statement]] = ([], [])
     if isinstance(spec, os.PathLike):
         filename = filename or str(spec)
         folder = folder or Path(spec).parent
         source = read_source(Path(spec))
-        tree = parse(source, filename)
+        tree, *vectors = parse_lenient(source, filename)
     elif isinstance(spec, str):
         source, filename = spec, filename or "<spec>"
-        tree = parse(source, filename)
+        tree, *vectors = parse_lenient(source, filename)
     else:
         source, filename, tree = "", filename or "<spec>", spec
     options = Options(limits or _DEFAULT_LIMITS, require_data, folder, allow_outside)
     try:
         with paused_gc():
-            return _check_tree(tree, source, filename, options)
+            return _check_tree(tree, source, filename, options, *vectors)
     except SpecError as err:
-        raise err.with_source(source, filename) from None
+        raise err.with_source(normalized(source), filename) from None
 
 
-def _check_tree(tree: ast.Spec, source: str, filename: str, options: Options) -> Program:
+def _check_tree(tree: ast.Spec, source: str, filename: str, options: Options,
+                vector_problems: list[Diagnostic], bad: list[ast.Statement]) -> Program:
+    if bad:  # a statement with a bad vector item is reported once, for that item, and left out
+        left_out = {id(stmt) for stmt in bad}
+        tree = ast.Spec(tuple(stmt for stmt in tree.statements if id(stmt) not in left_out))
     found = collect(tree)
-    problems = list(found.problems)
+    found.failed.update(stmt.name for stmt in bad)
+    problems = vector_problems + found.problems
     if not found.layers:
         if not problems:
             problems.append(Diagnostic("this spec has no layers", None, hint="add a layer, e.g. `linear 2->1`"))

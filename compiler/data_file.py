@@ -148,6 +148,12 @@ def to_table(written: str, rows: list[Row], header: tuple[str, ...] | None, inpu
              targets: list[int], class_targets: bool) -> Table:
     count = len(header) if header is not None else len(rows[0][1])
     names = header or tuple(f"column {i + 1}" for i in range(count))
+    if header is None and rows and all(_number(cell) is None for cell in rows[0][1]):
+        line = rows[0][0]
+        raise DataProblem(f"`{written}` line {line} holds names, not numbers: "
+                          + ", ".join(f"`{cell.strip()[:20]}`" for cell in rows[0][1][:6]),
+                          "it looks like a header row: remove `header=no`, or write `header=yes`",
+                          f"line {line} of this file")
     labels = _labels(written, rows, names, targets, class_targets)
     xs, ys = array("d"), array("d")
     for line, row in rows:

@@ -12,6 +12,7 @@ from typing import Any
 
 from spec_lang import ast
 from spec_lang.errors import Diagnostic
+from spec_lang.vectors import FINITE_HINT
 
 from .suggest import did_you_mean
 
@@ -55,7 +56,7 @@ def _bound(value: Any) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 
-_FINITE = "numbers must be finite: `nan`, `inf` and values beyond 1e308 are not allowed"
+_FINITE = FINITE_HINT
 _WHOLE = "write a whole number"
 _KIND_HINTS = {"finite_number": _FINITE, "int_from_float": _WHOLE, "int_parsing_size": _WHOLE,
                "bool_parsing": "write `true` or `false`", "bool_type": "write `true` or `false`",
@@ -68,7 +69,7 @@ def _problem(kind: str, what: str, given: str, ctx: dict, err: dict) -> tuple[st
     if kind in ("finite_number", "int_parsing_size") and bare.lstrip("-+").replace(".", "").replace("e", "").isdigit():
         return f"{what} {given} is too large", "too large"
     if kind == "finite_number" or bare.lstrip("-+").lower() in ("nan", "inf", "infinity"):
-        return f"{what} must be a finite number, not {given}", "not finite"
+        return f"{what} must be a finite number, not {given}", "not a finite number"
     if kind == "int_from_float":
         return f"{what} must be a whole number, not {given}", "not a whole number"
     if kind in ("int_parsing", "float_parsing", "int_type", "float_type"):
@@ -115,7 +116,7 @@ def pydantic_diagnostic(err: dict, cls, stmt: ast.Statement, name: str,
     given = shown(node) if node is not None else f"`{err.get('input')}`"
     message, label = _problem(err["type"], what, given, err.get("ctx") or {}, err)
     hint = _KIND_HINTS.get(err["type"]) or cls.hints.get(field, "") or usage
-    if label == "not finite":
+    if label == "not a finite number":
         hint = _FINITE
     elif label == "too large" and err["type"] in ("finite_number", "int_parsing_size"):
         hint = "use a smaller number"

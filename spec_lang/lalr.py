@@ -140,9 +140,9 @@ def _kept(children: list, keep: tuple) -> list:
     return [] if kept is None else kept
 
 
-def run(tables: Tables, text: str) -> tuple[ast.Spec, list] | None:
-    """Parse `text` (which ends with a newline) into a `Spec` and the vector
-    problems; None when it is not a valid spec."""
+def run(tables: Tables, text: str) -> tuple[ast.Spec, Nodes] | None:
+    """Parse `text` (which ends with a newline) into a `Spec` and the `Nodes` that
+    made it (with the vector problems); None when it is not a valid spec."""
     nodes = Nodes()
     table, ignored, multiline, makers = tables.table, tables.ignored, tables.multiline, tables.makers
     end_state, size_of_text = tables.end_state, len(text)
@@ -195,7 +195,7 @@ def run(tables: Tables, text: str) -> tuple[ast.Spec, list] | None:
         if action is None or action[0]:
             return None
         state = _reduce(action[1], state_stack, value_stack, table, nodes)
-    return value_stack[-1], nodes.problems
+    return value_stack[-1], nodes
 
 
 def _reduce(plan: tuple, state_stack: list, value_stack: list, table: dict, nodes: Nodes) -> int:

@@ -1,7 +1,7 @@
 """The slow way through a spec: Lark's own parser, which finds syntax errors.
 
 In: a spec's text that the fast loop (`lalr.run`) did not take, and a file
-name. Out: the `Spec` and its vector problems, or a `SpecError` with every
+name. Out: the `Spec` and the `Nodes` that made it, or a `SpecError` with every
 syntax error in the file: after each one the statement at fault is blanked
 (positions kept) and parsing goes on. Also `lark_parser()`, the LALR parser
 built from `grammar.lark` (cached on disk by Lark), from which the fast loop's
@@ -48,7 +48,7 @@ class _FromTree(Transformer):
         return getattr(Nodes, data)(self.nodes, children)
 
 
-def parse_with_lark(text: str, filename: str) -> tuple[ast.Spec, list[Diagnostic]]:
+def parse_with_lark(text: str, filename: str) -> tuple[ast.Spec, Nodes]:
     diagnostics: list[Diagnostic] = []
     work = text
     while True:
@@ -67,7 +67,7 @@ def parse_with_lark(text: str, filename: str) -> tuple[ast.Spec, list[Diagnostic
     if diagnostics:
         raise SpecError(diagnostics, text, filename)
     builder = _FromTree()
-    return builder.transform(tree), builder.nodes.problems
+    return builder.transform(tree), builder.nodes
 
 
 def _error_offset(err: UnexpectedInput, text: str) -> int:
@@ -76,12 +76,21 @@ def _error_offset(err: UnexpectedInput, text: str) -> int:
     return min(getattr(err, "pos_in_stream", 0) or 0, len(text))
 
 
+_VECTOR_TEXT = frozenset("0123456789.,+-eE \t\r\n")
+
+
 def _blank_statement(text: str, offset: int) -> str:
-    """Replace the statement around `offset` with spaces, keeping every position."""
+    """Replace the statement around `offset` with spaces, keeping every position.
+    A vector left open at `offset` whose numbers go on to a `]` on a later line
+    is blanked up to that line's end, so that its rest is not a second error."""
     start = max(text.rfind("\n", 0, offset), text.rfind(";", 0, offset)) + 1
     ends = [i for i in (text.find("\n", offset), text.find(";", offset)) if i >= 0]
     end = min(ends) if ends else len(text)
     if end == offset and offset < len(text) and start == offset:
         end = offset + 1
-    blank = "".join(c if c in "\r" else " " for c in text[start:end])
+    close = text.find("]", offset) if text[offset:offset + 1] == "[" else -1
+    if close > end and _VECTOR_TEXT.issuperset(text[offset + 1:close]):
+        after = text.find("\n", close)
+        end = after if after >= 0 else len(text)
+    blank = "".join(c if c in "\r\n" else " " for c in text[start:end])
     return text[:start] + blank + text[end:]

@@ -4,7 +4,8 @@ In: for a terminal, its text and span (`Nodes.NUMBER("2", span)`); for a rule of
 `grammar.lark`, the list of its kept children, already nodes
 (`Nodes.statement([Word, Arrow])`). Out: the frozen nodes of `ast`, with spans
 covering their children. Vector items that are not numbers are collected in
-`problems` rather than raised, so that every one in a file is reported.
+`problems` rather than raised, so that every one in a file is reported, and
+the statements holding them in `bad` (checking leaves those out).
 """
 
 from __future__ import annotations
@@ -27,10 +28,11 @@ class Nodes:
     most do not need `self`, but every one takes it, so a parser can hold them
     unbound and pass the parse's own `Nodes`."""
 
-    __slots__ = ("problems",)
+    __slots__ = ("problems", "bad")
 
     def __init__(self) -> None:
         self.problems: list[Diagnostic] = []
+        self.bad: list[ast.Statement] = []  # statements with a vector item that is not a number
 
     # terminals: (text, span) -> node
     def NAME(self, text: str, span: ast.Span) -> ast.Word:
@@ -58,7 +60,10 @@ class Nodes:
     def statement(self, children: list) -> ast.Statement:
         name = children[0]
         args = tuple(children[1:])
-        return ast.Statement(name.name, args, name.span, cover(name.span, args[-1].span) if args else name.span)
+        made = ast.Statement(name.name, args, name.span, cover(name.span, args[-1].span) if args else name.span)
+        if self.problems and self.problems[-1].span.start >= made.span.start:
+            self.bad.append(made)
+        return made
 
     def arrow(self, children: list) -> ast.Arrow:
         right = children[-1]

@@ -21,7 +21,7 @@ import re
 from pathlib import Path
 
 from . import ast, lalr
-from .errors import SpecError
+from .errors import Diagnostic, SpecError
 from .gcpause import paused_gc
 
 GRAMMAR = Path(__file__).with_name("grammar.lark")
@@ -29,19 +29,32 @@ GRAMMAR = Path(__file__).with_name("grammar.lark")
 
 def parse(text: str, filename: str = "<spec>") -> ast.Spec:
     """Parse a spec; raise `SpecError` with every syntax error found, in order."""
+    spec, problems, _ = parse_lenient(text, filename)
+    if problems:
+        raise SpecError(problems, normalized(text), filename)
+    return spec
+
+
+def parse_lenient(text: str, filename: str = "<spec>") -> tuple[ast.Spec, list[Diagnostic], list[ast.Statement]]:
+    """Parse a spec, raising `SpecError` for syntax errors only; a vector item that
+    is not a number is returned as a problem, with the statements holding such
+    items, so that checking can go on with the rest."""
     with paused_gc():
-        text = text.removeprefix("\ufeff")
-        if "\r" in text and "\n" not in text:
-            text = text.replace("\r", "\n")  # old Mac line endings; every position stays the same
+        text = normalized(text)
         found = lalr.run(tables(), text + "\n")
         if found is None:
             from .lark_path import parse_with_lark
 
             found = parse_with_lark(text, filename)
-        spec, problems = found
-        if problems:
-            raise SpecError(problems, text, filename)
-        return spec
+        spec, nodes = found
+        return spec, nodes.problems, nodes.bad
+
+
+def normalized(text: str) -> str:
+    """Without a byte-order mark; old Mac line endings (CR alone) read as newlines,
+    which keeps every position."""
+    text = text.removeprefix("\ufeff")
+    return text.replace("\r", "\n") if "\r" in text and "\n" not in text else text
 
 
 @functools.cache

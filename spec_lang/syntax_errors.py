@@ -12,6 +12,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedTok
 
 from .ast import Span
 from .errors import Diagnostic
+from .vectors import FINITE_HINT
 
 _WORDS = {
     "NAME": "a name", "NUMBER": "a number", "STRING": 'a "string"', "ARROW": "`->`",
@@ -108,8 +109,7 @@ _FINITE_WORDS = ("nan", "inf", "infinity")
 def _in_vector(tok: Token, found: str, span: Span) -> Diagnostic:
     """A mistake inside `[...]`: say what the vector needs at this point."""
     if tok.type == "NAME" and str(tok).lower() in _FINITE_WORDS:
-        return Diagnostic(f"numbers must be finite, not {found}", span, "not a finite number",
-                          hint="`nan` and `inf` are not allowed; write a number like `1` or `-0.5`")
+        return Diagnostic(f"numbers must be finite, not {found}", span, "not a finite number", hint=FINITE_HINT)
     if tok.type == "NUMBER":
         return Diagnostic(f"expected `,` or `]` in a vector, found {found}", span, "missing `,` before this",
                           hint="separate the values with commas, e.g. `[1, 1]`")

@@ -17,6 +17,7 @@ NUMBER = re.compile(_NUM)
 WELL_FORMED = re.compile(rf"\[\s*(?:{_NUM}\s*(?:,\s*{_NUM}\s*)*,?\s*)?\]")
 EACH = re.compile(_NUM)
 MAX_DIGITS = 100
+FINITE_HINT = "`nan`, `inf` and numbers beyond 1e308 are not allowed; write a number like `1` or `-0.5`"
 
 
 def number_value(text: str) -> int | float:
@@ -76,8 +77,7 @@ def _item_problem(text: str, where: ast.Span, start: int) -> Diagnostic | None:
         return None
     span = _span(where, start, start + len(text))
     if text.lstrip("+-").lower() in ("nan", "inf", "infinity"):
-        return Diagnostic(f"numbers must be finite, not `{text}`", span, "not a finite number",
-                          hint="`nan` and `inf` are not allowed; write a number like `1` or `-0.5`")
+        return Diagnostic(f"numbers must be finite, not `{text}`", span, "not a finite number", hint=FINITE_HINT)
     for mark in ("->", "["):
         if mark in text:
             at = start + text.index(mark)

@@ -260,3 +260,11 @@ def test_a_stray_word_in_a_column_of_numbers_is_an_error_at_its_line(tmp_path):
     with pytest.raises(SpecError) as caught:
         check(spec)
     assert caught.value.message == "`a.csv` line 3, column `b`: `4e` is not a finite number"
+
+
+@pytest.mark.parametrize("csv", ["a,b,y\n1,2,3\n", "a,b,y\n"], ids=["with rows", "header only"])
+def test_header_no_on_a_file_with_a_header_says_so(folder, csv):
+    d = error(folder, 'linear 2->1\ndata "x.csv" header=no\n', csv)
+    assert d.message == "`x.csv` line 1 holds names, not numbers: `a`, `b`, `y`"
+    assert d.hint == "it looks like a header row: remove `header=no`, or write `header=yes`"
+    assert d.label == "line 1 of this file" and (d.span.line, d.span.column) == (2, 6)

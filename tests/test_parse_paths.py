@@ -32,10 +32,10 @@ def dump(node):
 def both(text: str):
     fast = lalr.run(_tables(), text + "\n")
     try:
-        spec, problems = parse_with_lark(text, "x.nqa")
+        spec, nodes = parse_with_lark(text, "x.nqa")
     except SpecError:
         return fast, None
-    return fast, (dump(spec), problems)
+    return fast, (dump(spec), nodes.problems, dump(nodes.bad))
 
 
 def agree(text: str) -> None:
@@ -44,7 +44,7 @@ def agree(text: str) -> None:
         assert fast is None, "the loop took a text Lark's parser refuses"
     else:
         assert fast is not None, "the loop refused a text Lark's parser takes"
-        assert (dump(fast[0]), fast[1]) == slow
+        assert (dump(fast[0]), fast[1].problems, dump(fast[1].bad)) == slow
 
 
 @pytest.mark.parametrize("path", REPO_SPECS, ids=lambda p: p.name)
