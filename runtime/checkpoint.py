@@ -15,7 +15,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from spec_lang import Diagnostic, SpecError
+from spec_lang import Diagnostic, SpecError, usage_error
 
 from compiler import Program
 
@@ -80,7 +80,7 @@ def _read(path: Path, program: Program) -> dict[str, torch.Tensor]:
         why = ("it looks like a PyTorch or pickle file, and nqa never unpickles"
                if head[:2] == b"PK" or head[:1] == b"\x80" else str(err))
         message, hint = f"`{path}` is not a safetensors file ({why})", "pass a file written by `nqa run --save`"
-    raise SpecError(Diagnostic(message, hint=hint), program.source, program.filename)
+    raise usage_error(message, hint)
 
 
 def _mismatch(path: Path, name: str, saved: torch.Tensor | None, wanted: torch.Tensor,

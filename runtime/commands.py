@@ -13,7 +13,7 @@ import importlib.util
 import sys
 from pathlib import Path
 
-from spec_lang import Diagnostic, SpecError
+from spec_lang import usage_error
 
 from .files import check_writable, write_atomic
 from .progress import Bar, plain_lines
@@ -64,15 +64,12 @@ def _many(args, limits) -> int:
                                         ("--log-every", args.log_every), ("--device", args.device != "cpu"))
                if value]
     if ignored:
-        raise SpecError(Diagnostic(f"{', '.join(ignored)} cannot be used with --runs",
-                                   hint="train one seed with `nqa run SPEC --seed N` to save, load, plot, draw or trace it"),
-                        "", args.spec)
+        raise usage_error(f"{', '.join(ignored)} cannot be used with --runs",
+                          "train one seed with `nqa run SPEC --seed N` to save, load, plot, draw or trace it")
     if not args.tolerance >= 0:
-        raise SpecError(Diagnostic(f"--tolerance must be a loss of at least 0, not {args.tolerance}",
-                                   hint="e.g. --tolerance 0.001"), "", args.spec)
+        raise usage_error(f"--tolerance must be a loss of at least 0, not {args.tolerance}", "e.g. --tolerance 0.001")
     if args.runs > limits.max_runs:
-        raise SpecError(Diagnostic(f"--runs {args.runs:,} is over the limit of {limits.max_runs:,}",
-                                   hint="raise it with --max-runs"), "", args.spec)
+        raise usage_error(f"--runs {args.runs:,} is over the limit of {limits.max_runs:,}", "raise it with --max-runs")
     if args.json and args.json != "-":
         check_writable(args.json)
     program = check(Path(args.spec), filename=args.spec, limits=limits, require_data=True,
@@ -108,13 +105,11 @@ PLOT_FORMATS = ("png", "svg", "pdf", "jpg", "jpeg", "webp", "tif", "tiff", "eps"
 def _needs_matplotlib(args) -> None:
     suffix = Path(args.plot).suffix.lstrip(".").lower() if args.plot else ""
     if args.plot and suffix not in PLOT_FORMATS:
-        raise SpecError(Diagnostic(f"--plot cannot write a `.{suffix}` file" if suffix else
-                                   "--plot needs a file name ending in the picture format",
-                                   hint="end the name with " + ", ".join(f".{f}" for f in PLOT_FORMATS[:4])),
-                        "", args.spec)
+        raise usage_error(f"--plot cannot write a `.{suffix}` file" if suffix else
+                          "--plot needs a file name ending in the picture format",
+                          "end the name with " + ", ".join(f".{f}" for f in PLOT_FORMATS[:4]))
     if args.plot and importlib.util.find_spec("matplotlib") is None:
-        raise SpecError(Diagnostic("--plot needs matplotlib, which is not installed",
-                                   hint="install it with `pip install 'nqa[plot]'`"), "", args.spec)
+        raise usage_error("--plot needs matplotlib, which is not installed", "install it with `pip install 'nqa[plot]'`")
 
 
 def _emit(run: Run, args) -> None:

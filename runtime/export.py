@@ -17,7 +17,7 @@ from pathlib import Path
 
 import torch
 
-from spec_lang import Diagnostic, SpecError
+from spec_lang import usage_error
 
 from compiler import Program, compile_spec
 
@@ -27,9 +27,9 @@ from .files import write_atomic
 def export_onnx(model: torch.nn.Module, program: Program, path: Path) -> None:
     missing = [name for name in ("onnx", "onnxscript") if importlib.util.find_spec(name) is None]
     if missing:
-        raise SpecError(Diagnostic(f"ONNX export needs {' and '.join(missing)}, which "
-                                   f"{'is' if len(missing) == 1 else 'are'} not installed",
-                                   hint="install them with `pip install 'nqa[onnx]'`"), "", program.filename)
+        raise usage_error(f"ONNX export needs {' and '.join(missing)}, which "
+                          f"{'is' if len(missing) == 1 else 'are'} not installed",
+                          "install them with `pip install 'nqa[onnx]'`")
     model = model.cpu().eval()
     example = torch.zeros(2, program.spec.input_width)
     batch = torch.export.Dim("batch", min=1)

@@ -19,7 +19,7 @@ from typing import Callable
 
 import torch
 
-from spec_lang import Diagnostic, SpecError
+from spec_lang import usage_error
 
 from compiler import CheckedSpec, Limits, Program, as_program, compile_spec
 
@@ -104,9 +104,8 @@ def _device(name: str, program: Program) -> torch.device:
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if name == "cuda" and not torch.cuda.is_available():
-        raise SpecError(Diagnostic("--device cuda was asked for, but no CUDA device is available",
-                                   hint="use --device cpu, or --device auto to use a GPU when there is one"),
-                        "", program.filename)
+        raise usage_error("--device cuda was asked for, but no CUDA device is available",
+                          "use --device cpu, or --device auto to use a GPU when there is one")
     return torch.device(name)
 
 
@@ -115,8 +114,7 @@ def _with_epochs(program: Program, epochs: int | None, limits: Limits) -> Checke
         return program.spec
     if not 1 <= epochs <= limits.max_epochs:
         hint = "raise the limit with --max-epochs" if epochs > 1 else "train for at least 1 epoch"
-        raise SpecError(Diagnostic(f"--epochs must be from 1 to {limits.max_epochs:,}, not {epochs}", hint=hint),
-                        "", program.filename)
+        raise usage_error(f"--epochs must be from 1 to {limits.max_epochs:,}, not {epochs}", hint)
     return program.spec.model_copy(update={"epochs": epochs})
 
 

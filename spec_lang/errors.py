@@ -112,7 +112,8 @@ def render_diagnostic(diag: Diagnostic, source: str, filename: str, colour: bool
 
     out = [paint(f"{diag.code}:", "error") + paint(f" {diag.message}", "message")]
     if diag.span is None:
-        out.append(paint(" --> ", "frame") + filename)
+        if filename:  # none for a mistake on the command line (`usage_error`)
+            out.append(paint(" --> ", "frame") + filename)
         if diag.hint:
             out.append(f"  = {paint('hint:', 'hint')} {diag.hint}")
         return "\n".join(out)
@@ -159,3 +160,9 @@ def _underline(span: Span, line: str, mark: str, shift: int) -> str:
     end = span.end_column - 1 if span.end_line == span.line else len(line)
     width = max(1, min(end, start + SHOWN_WIDTH - 20, len(line) + 1) - start)
     return " " * (start - shift) + mark * width
+
+
+def usage_error(message: str, hint: str = "") -> SpecError:
+    """A mistake on the command line rather than in a spec (an option's value, a
+    missing file or package): the same exit and look, without a location."""
+    return SpecError(Diagnostic(message, hint=hint), "", "")

@@ -149,3 +149,18 @@ def test_export_and_emit_python_need_training_data(tmp_path, capsys):
     for argv in (["export", str(spec), "--onnx", str(tmp_path / "m.onnx")], ["compile", str(spec), "--emit", "python"]):
         assert main(argv) == 2
         assert capsys.readouterr().err.startswith("error: nothing to train on")
+
+
+def test_mistakes_on_the_command_line_are_not_placed_in_the_spec(monkeypatch, capsys, tmp_path):
+    monkeypatch.chdir(ROOT)
+    missing = tmp_path / "missing.safetensors"
+    cases = [(["--load", str(missing)], f"error: cannot read `{missing}`: no such file\n"
+                                        "  = hint: check the path to the weights file\n"),
+             (["--epochs", "0"], "error: --epochs must be from 1 to 1,000,000, not 0\n"
+                                 "  = hint: train for at least 1 epoch\n"),
+             (["--runs", "4", "--save", str(tmp_path / "w.safetensors")],
+              "error: --save cannot be used with --runs\n"
+              "  = hint: train one seed with `nqa run SPEC --seed N` to save, load, plot, draw or trace it\n")]
+    for options, expected in cases:
+        assert main(["run", "specs/mlp.nqa", *options]) == 2
+        assert capsys.readouterr().err == expected
