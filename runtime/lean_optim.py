@@ -60,9 +60,9 @@ def _adam(settings, params: list[torch.Tensor]) -> Step:
     lr, beta1, beta2, eps = settings.lr, settings.beta1, settings.beta2, settings.eps
     weight_decay, amsgrad, decoupled = settings.weight_decay, settings.amsgrad, settings.kind == "adamw"
     counts = [0] * len(params)
-    exp_avgs = [torch.zeros_like(p, memory_format=torch.preserve_format) for p in params]
-    exp_avg_sqs = [torch.zeros_like(p, memory_format=torch.preserve_format) for p in params]
-    max_sqs = [torch.zeros_like(p, memory_format=torch.preserve_format) for p in params] if amsgrad else []
+    exp_avgs = _zeros(params)
+    exp_avg_sqs = _zeros(params)
+    max_sqs = _zeros(params) if amsgrad else []
 
     @torch.no_grad()
     def step() -> None:
@@ -96,9 +96,9 @@ def _rmsprop(settings, params: list[torch.Tensor]) -> Step:
     """torch.optim.RMSprop's `_single_tensor_rmsprop`."""
     lr, alpha, eps = settings.lr, settings.alpha, settings.eps
     weight_decay, momentum, centered = settings.weight_decay, settings.momentum, settings.centered
-    square_avgs = [torch.zeros_like(p, memory_format=torch.preserve_format) for p in params]
-    buffers = [torch.zeros_like(p, memory_format=torch.preserve_format) for p in params] if momentum > 0 else []
-    grad_avgs = [torch.zeros_like(p, memory_format=torch.preserve_format) for p in params] if centered else []
+    square_avgs = _zeros(params)
+    buffers = _zeros(params) if momentum > 0 else []
+    grad_avgs = _zeros(params) if centered else []
 
     @torch.no_grad()
     def step() -> None:
@@ -128,6 +128,11 @@ def _rmsprop(settings, params: list[torch.Tensor]) -> Step:
 
 
 _BUILDERS = {"sgd": _sgd, "adam": _adam, "adamw": _adam, "rmsprop": _rmsprop}
+
+
+def _zeros(params: list[torch.Tensor]) -> list[torch.Tensor]:
+    """A state buffer per parameter, as torch's optimizers make them."""
+    return [torch.zeros_like(p, memory_format=torch.preserve_format) for p in params]
 
 
 def _counted(count: int) -> int:
