@@ -15,7 +15,7 @@ from pathlib import Path
 
 from spec_lang import ast, read_source
 from spec_lang.parser import normalized, parse_lenient
-from spec_lang.errors import Diagnostic, SpecError
+from spec_lang.errors import Diagnostic, SpecError, SyntaxErrors
 from spec_lang.gcpause import paused_gc
 
 from .bind_all import Collected, collect
@@ -49,10 +49,10 @@ def check(spec: str | os.PathLike | ast.Spec, *, filename: str | None = None,
         filename = filename or str(spec)
         folder = folder or Path(spec).parent
         source = read_source(Path(spec))
-        tree, *vectors = parse_lenient(source, filename)
+        tree, *vectors = _parse(source, filename)
     elif isinstance(spec, str):
         source, filename = spec, filename or "<spec>"
-        tree, *vectors = parse_lenient(source, filename)
+        tree, *vectors = _parse(source, filename)
     else:
         source, filename, tree = "", filename or "<spec>", spec
     options = Options(limits or _DEFAULT_LIMITS, require_data, folder, allow_outside)
@@ -61,6 +61,22 @@ def check(spec: str | os.PathLike | ast.Spec, *, filename: str | None = None,
             return _check_tree(tree, source, filename, options, *vectors)
     except SpecError as err:
         raise err.with_source(normalized(source), filename) from None
+
+
+def _parse(source: str, filename: str) -> tuple[ast.Spec, list[Diagnostic], list[ast.Statement]]:
+    """`parse_lenient`; after syntax errors, also what is wrong in each statement
+    of the rest of the file on its own (an unknown name or option, a bad value,
+    a setting given twice). Checks across statements (widths, data) wait for
+    the file to parse: with a statement missing they would be wrong."""
+    try:
+        return parse_lenient(source, filename)
+    except SyntaxErrors as err:
+        if err.rest is None:
+            raise
+        rest, nodes = err.rest
+        left_out = {id(stmt) for stmt in nodes.bad}
+        found = collect(ast.Spec(tuple(s for s in rest.statements if id(s) not in left_out)))
+        raise SpecError([*err.diagnostics, *nodes.problems, *found.problems], err.source, filename) from None
 
 
 def _check_tree(tree: ast.Spec, source: str, filename: str, options: Options,

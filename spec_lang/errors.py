@@ -166,3 +166,14 @@ def usage_error(message: str, hint: str = "") -> SpecError:
     """A mistake on the command line rather than in a spec (an option's value, a
     missing file or package): the same exit and look, without a location."""
     return SpecError(Diagnostic(message, hint=hint), "", "")
+
+
+class SyntaxErrors(SpecError):
+    """Every syntax error in a file, and the rest of it: `rest` is the tree of the
+    text with each statement at fault blanked, and the `Nodes` that made it
+    (None when parsing gave up before the end), so that checking can still
+    report what is wrong in the other statements."""
+
+    def __init__(self, diagnostics: list[Diagnostic], text: str, filename: str, rest=None) -> None:
+        super().__init__(diagnostics, text, filename)
+        self.rest = rest

@@ -17,7 +17,7 @@ from lark import Lark, Token, Transformer
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 
 from . import ast
-from .errors import Diagnostic, SpecError
+from .errors import Diagnostic, SyntaxErrors
 from .nodes import Nodes
 from .syntax_errors import describe_syntax_error
 
@@ -50,7 +50,7 @@ class _FromTree(Transformer):
 
 def parse_with_lark(text: str, filename: str) -> tuple[ast.Spec, Nodes]:
     diagnostics: list[Diagnostic] = []
-    work = text
+    work, tree = text, None
     while True:
         try:
             tree = lark_parser().parse(work + "\n")
@@ -64,10 +64,11 @@ def parse_with_lark(text: str, filename: str) -> tuple[ast.Spec, Nodes]:
             if blanked == work:
                 break
             work = blanked
-    if diagnostics:
-        raise SpecError(diagnostics, text, filename)
     builder = _FromTree()
-    return builder.transform(tree), builder.nodes
+    built = (builder.transform(tree), builder.nodes) if tree is not None else None
+    if diagnostics:
+        raise SyntaxErrors(diagnostics, text, filename, built)
+    return built
 
 
 def _error_offset(err: UnexpectedInput, text: str) -> int:
