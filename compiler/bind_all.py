@@ -26,6 +26,7 @@ class Collected:
     settings: dict[str, list[Bound]] = field(default_factory=dict)
     problems: list[Diagnostic] = field(default_factory=list)
     failed: set[str] = field(default_factory=set)  # names of statements that did not bind
+    failed_statements: list[ast.Statement] = field(default_factory=list)
 
     def one(self, name: str) -> Bound | None:
         found = self.settings.get(name)
@@ -42,6 +43,7 @@ def collect(spec: ast.Spec) -> Collected:
         if isinstance(result, list):
             out.problems += result
             out.failed.add(stmt.name)
+            out.failed_statements.append(stmt)
         elif isinstance(result.model, Layer):
             out.layers.append(result)
         else:

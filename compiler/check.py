@@ -19,6 +19,8 @@ from spec_lang.errors import Diagnostic, SpecError, SyntaxErrors
 from spec_lang.gcpause import paused_gc
 
 from .bind_all import Collected, collect
+from .layers import Layer
+from .registry import lookup
 from .limits import Limits
 from .model import CheckedSpec, Program
 from .data_checks import check_examples, check_loss, check_table, check_validate, read_table, table_source
@@ -96,12 +98,15 @@ def _check_tree(tree: ast.Spec, source: str, filename: str, options: Options,
     problems += table_problems
     start = start or table_source(found, table)
     if start is None:
+        if found.failed & _WIDTH_GIVERS:  # the width was given where the statement at fault is
+            raise SpecError(problems)
         first = found.layers[0].statement
         problems.append(Diagnostic(
             f"cannot tell how many inputs `{statement_text(first)}` takes", first.span,
             "input width unknown", hint="state it, e.g. `linear 2->3`, or add `input 2`"))
         raise SpecError(problems)
-    shapes = infer_widths(found.layers, start, options.limits)
+    gaps = [stmt.span.start for stmt in found.failed_statements + bad if _may_be_layer(stmt.name)]
+    shapes = infer_widths(found.layers, start, options.limits, gaps)
     problems += shapes.problems
     checked = _assemble(found, start.width, shapes.layers)
     problems += check_loss(found, checked, shapes)
@@ -117,8 +122,17 @@ def _check_tree(tree: ast.Spec, source: str, filename: str, options: Options,
     if problems:
         raise SpecError(problems)
     data = found.one("data")
-    return Program(checked, source, filename, tuple(b.statement.span for b in found.layers),
+    return Program(checked, normalized(source), filename, tuple(b.statement.span for b in found.layers),
                    data.statement.span if data else None, table)
+
+
+_WIDTH_GIVERS = frozenset({"input", "example", "eval", "data"})
+
+
+def _may_be_layer(name: str) -> bool:
+    """A statement that failed to bind and was (or, unknown, may have been) a layer."""
+    entry = lookup(name)
+    return entry is None or (isinstance(entry, type) and issubclass(entry, Layer))
 
 
 def _input_source(found: Collected) -> Source | None:

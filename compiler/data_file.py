@@ -148,7 +148,8 @@ def to_table(written: str, rows: list[Row], header: tuple[str, ...] | None, inpu
              targets: list[int], class_targets: bool) -> Table:
     count = len(header) if header is not None else len(rows[0][1])
     names = header or tuple(f"column {i + 1}" for i in range(count))
-    if header is None and rows and all(_number(cell) is None for cell in rows[0][1]):
+    if header is None and rows and all(_number(cell) is None and cell.strip().lstrip("+-").lower() not in _NOT_LABELS
+                                       for cell in rows[0][1]):
         line = rows[0][0]
         raise DataProblem(f"`{written}` line {line} holds names, not numbers: "
                           + ", ".join(f"`{cell.strip()[:20]}`" for cell in rows[0][1][:6]),

@@ -61,20 +61,29 @@ class Shapes:
     output_in_doubt: bool  # some width along the way is wrong
 
 
-def infer_widths(layers: list[Bound], start: Source, limits: Limits) -> Shapes:
+def infer_widths(layers: list[Bound], start: Source, limits: Limits, gaps: list[int] = ()) -> Shapes:
+    """`gaps`: where layer statements that failed to bind stand (offsets). Past a
+    gap the width flowing on is unknown until a layer states its own, so no
+    mismatch is reported there, and neither end of the network is trusted."""
     resolved: list[Layer] = []
     problems: list[Diagnostic] = []
     flow, total, over, first_doubt = start, 0, False, False
+    ahead, unsure = sorted(gaps), False
     for index, bound in enumerate(layers):
         layer: Layer = bound.model  # type: ignore[assignment]
+        while ahead and ahead[0] < bound.statement.span.start:
+            ahead.pop(0)
+            unsure = True
         expected = layer.expects()
         width = flow.width
         too_wide = _width_limits(bound, layer.resolve(width if expected is None else expected), limits)
         problems += too_wide
-        if expected is not None and expected != width and not too_wide:
+        if expected is not None and expected != width and not too_wide and not unsure:
             problems.append(_mismatch(bound, expected, flow, index))
         if expected is not None and flow is start:
-            first_doubt = bool(problems)
+            first_doubt = bool(problems) or (unsure and start.what == "layer")
+        if expected is not None:
+            unsure = False
         width = width if expected is None else expected
         layer = layer.resolve(width)
         resolved.append(layer)
@@ -85,7 +94,7 @@ def infer_widths(layers: list[Bound], start: Source, limits: Limits) -> Shapes:
         if layer.states_output():
             out_span = bound.spans.get("arrow") or bound.span_of("out_features")
             flow = Source(layer.output_width(width), out_span, "layer", bound.statement, index)
-    return Shapes(tuple(resolved), tuple(problems), flow, first_doubt, bool(problems))
+    return Shapes(tuple(resolved), tuple(problems), flow, first_doubt, bool(problems) or bool(gaps))
 
 
 def _mismatch(bound: Bound, expected: int, flow: Source, index: int) -> Diagnostic:

@@ -36,21 +36,40 @@ def lean_step(settings, params: list[torch.Tensor]) -> Step | None:
 def _sgd(settings, params: list[torch.Tensor]) -> Step:
     lr, momentum, dampening = settings.lr, settings.momentum, settings.dampening
     weight_decay, nesterov = settings.weight_decay, settings.nesterov
-    buffers: list[torch.Tensor] = []
+    buffers: list[torch.Tensor | None] = [None] * len(params)
 
     @torch.no_grad()
     def step() -> None:
         grads = [p.grad for p in params]
+        if any(g is None for g in grads) or (momentum != 0 and len({b is None for b in buffers}) > 1):
+            return one_by_one()
         if weight_decay != 0:
             grads = torch._foreach_add(grads, params, alpha=weight_decay)
         if momentum != 0:
-            if not buffers:
-                buffers.extend(g.detach().clone() for g in grads)
+            if buffers[0] is None:
+                buffers[:] = [g.detach().clone() for g in grads]
             else:
                 torch._foreach_mul_(buffers, momentum)
                 torch._foreach_add_(buffers, grads, alpha=1 - dampening)
             grads = torch._foreach_add(grads, buffers, alpha=momentum) if nesterov else buffers
         torch._foreach_add_(params, grads, alpha=-lr)
+
+    def one_by_one() -> None:
+        """torch's `_single_tensor_sgd`, for steps where some parameter has no gradient."""
+        for i, param in enumerate(params):
+            grad = param.grad
+            if grad is None:
+                continue
+            if weight_decay != 0:
+                grad = grad.add(param, alpha=weight_decay)
+            if momentum != 0:
+                buf = buffers[i]
+                if buf is None:
+                    buf = buffers[i] = torch.clone(grad).detach()
+                else:
+                    buf.mul_(momentum).add_(grad, alpha=1 - dampening)
+                grad = grad.add(buf, alpha=momentum) if nesterov else buf
+            param.add_(grad, alpha=-lr)
 
     return step
 

@@ -41,7 +41,9 @@ class Tables:
             self.scanner = re.compile("|".join(f"(?P<{name}>{regexp})" for name, regexp in terminals))
         else:  # else it is skipped before each token, in the same match: half as many matches
             skipped = "|".join(regexp for name, regexp in terminals if name in self.ignored)
-            self.scanner = re.compile(f"(?:{skipped})*(?:{tokens}|\\Z)" if skipped else tokens)
+            # the skipping is atomic (a lookahead, then what it took): were it not, a run of
+            # blanks before a character no terminal takes would be split every possible way
+            self.scanner = re.compile(f"(?=((?:{skipped})*))\\1(?:{tokens}|\\Z)" if skipped else tokens)
         # a terminal the rules keep becomes a node at once; the others are dropped
         self.makers = {name: getattr(Nodes, name, None) for name, _ in terminals}
         bound = [(size, name, getattr(Nodes, method) if method else None, _compact(keep))
@@ -84,11 +86,41 @@ class Tables:
 
     @classmethod
     def from_data(cls, data: dict) -> Tables:
-        if data.get("format") != FORMAT:
-            raise ValueError("tables of another format")
+        """From `to_data`'s dict as JSON gives it back; ValueError for anything else."""
+        if data.get("format") != FORMAT or not _well_formed(data):
+            raise ValueError("not tables of this format")
         table = {state: {symbol: (bool(shift), arg) for symbol, (shift, arg) in row} for state, row in data["table"]}
         return cls([tuple(t) for t in data["terminals"]], data["ignored"], data["multiline"], table,
                    [tuple(p) for p in data["plans"]], data["start"], data["end"])
+
+
+def _well_formed(data: dict) -> bool:
+    """The shapes and types `to_data` writes, and a table whose every state and plan is there."""
+    def strings(items, size=None) -> bool:
+        return isinstance(items, list) and all(isinstance(x, str) for x in items) and size in (None, len(items))
+
+    terminals, plans, table = data.get("terminals"), data.get("plans"), data.get("table")
+    if not (isinstance(terminals, list) and all(strings(t, 2) and t[0].isidentifier() for t in terminals)
+            and strings(data.get("ignored")) and strings(data.get("multiline"))
+            and isinstance(plans, list) and isinstance(table, list)):
+        return False
+    for plan in plans:
+        if not (isinstance(plan, list) and len(plan) == 4 and isinstance(plan[0], int) and isinstance(plan[1], str)
+                and (plan[2] is None or (isinstance(plan[2], str) and hasattr(Nodes, plan[2])))
+                and (plan[3] is None or isinstance(plan[3], list))):
+            return False
+    states = {row[0] for row in table if isinstance(row, list) and len(row) == 2 and isinstance(row[0], int)}
+    if len(states) != len(table) or not {data.get("start"), data.get("end")} <= states:
+        return False
+    for _, row in table:
+        for entry in row:
+            if not (isinstance(entry, list) and len(entry) == 2 and isinstance(entry[0], str)
+                    and isinstance(entry[1], list) and len(entry[1]) == 2 and isinstance(entry[1][1], int)):
+                return False
+            shift, arg = entry[1]
+            if arg not in states if shift else not 0 <= arg < len(plans):
+                return False
+    return True
 
 
 def _may_hold_newline(regexp: str) -> bool:

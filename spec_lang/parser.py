@@ -17,10 +17,9 @@ import functools
 import hashlib
 import json
 import os
-import re
 from pathlib import Path
 
-from . import ast, lalr
+from . import ast, lalr, nodes
 from .errors import Diagnostic, SpecError
 from .gcpause import paused_gc
 
@@ -72,27 +71,30 @@ def tables() -> lalr.Tables:
 
 
 def _cache_path() -> Path | None:
+    """Keyed by the grammar and by the code that writes and reads the tables, so
+    that another version of either never reads tables it did not write."""
+    base = os.environ.get("XDG_CACHE_HOME", "")
     try:
-        base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    except RuntimeError:  # no home folder
+        folder = Path(base) if os.path.isabs(base) else Path.home() / ".cache"  # a relative one is ignored
+        key = hashlib.sha256(b"".join(Path(f).read_bytes() for f in (GRAMMAR, lalr.__file__, nodes.__file__)))
+    except (RuntimeError, OSError):  # no home folder, or sources that cannot be read
         return None
-    key = hashlib.sha256(GRAMMAR.read_bytes()).hexdigest()[:20]
-    return Path(base) / "nqa" / f"tables-{lalr.FORMAT}-{key}.json"
+    return folder / "nqa" / f"tables-{key.hexdigest()[:20]}.json"
 
 
 def _load(path: Path) -> lalr.Tables | None:
     try:
         return lalr.Tables.from_data(json.loads(path.read_bytes()))
-    except (OSError, ValueError, TypeError, KeyError, IndexError, AttributeError, re.error):
-        return None  # no cache yet, or one that cannot be read: the tables are worked out again
+    except Exception:  # noqa: BLE001 (no cache yet, or one that cannot be used: the tables are worked out again)
+        return None
 
 
 def _store(path: Path, text: str) -> None:
     """Write the cache atomically; a folder that cannot be written only costs the next start its speed."""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
         temporary.write_text(text, encoding="utf-8")
         os.replace(temporary, path)
     except OSError:
-        pass
+        temporary.unlink(missing_ok=True)

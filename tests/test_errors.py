@@ -188,3 +188,17 @@ def test_check_accepts_every_spec_without_importing_torch() -> None:
     assert done.returncode == 0, done.stderr
     assert done.stderr == ""
     assert done.stdout.splitlines() == [f"{name}: ok" for name in GOOD_SPECS]
+
+
+@pytest.mark.parametrize("text, messages", [
+    ("linear ->3\nexample [nan, 1] -> [1, 1, 1]", ["numbers must be finite, not `nan`"]),
+    ("linear ->3\nexample [1, 1] -> [1] foo=1", ["`example` has no option `foo`"]),
+    ("linear 2->3 [nan]\nlinear 3->1\nexample [1, 1] -> [1]", ["numbers must be finite, not `nan`"]),
+    ("linear 2->3 foo=1\nlinear 3->1\nexample [1, 1] -> [1]", ["`linear` has no option `foo`"]),
+    ("linear 2->3\nlienar 3->1\nlinear 4->1\nexample [1, 1] -> [1, 1]", ["unknown statement `lienar`"]),
+    ("linear 2->3\nlinear 3->1 foo=2\nexample [1, 1, 1] -> [1]",
+     ["`linear` has no option `foo`", "`example` has 3 input values, but the network takes 2"]),
+], ids=["width only in a bad example", "width only in an example that fails", "first layer left out",
+        "first layer fails", "misspelt layer", "input side still checked"])
+def test_a_statement_left_out_causes_no_second_error(text, messages):
+    assert [d.message for d in _errors_in(text).diagnostics] == messages

@@ -47,21 +47,23 @@ def test_each_step_equals_torch_optimizer(line):
             assert torch.equal(mine, torchs), f"step {n + 1} differs"
 
 
-def test_a_parameter_without_a_gradient_is_skipped_as_torch_skips_it():
-    settings = check("linear 3->2\noptimizer adam lr=0.1").spec.optimizer
+@pytest.mark.parametrize("line", ["adam lr=0.1", "sgd lr=0.1 momentum=0.9", "sgd nesterov lr=0.1 momentum=0.5",
+                                  "rmsprop momentum=0.5"])
+def test_a_parameter_without_a_gradient_is_skipped_as_torch_skips_it(line):
+    settings = check(f"linear 3->2\noptimizer {line}").spec.optimizer
     ours, theirs = network(3), network(3)
     step = lean_step(settings, list(ours.parameters()))
-    optimizer = torch.optim.Adam(theirs.parameters(), lr=0.1)
-    for n in range(6):
+    optimizer = getattr(torch.optim, settings.torch_name)(theirs.parameters(), **settings.torch_kwargs())
+    for n in range(10):  # some gradients missing, then all present again
         for net in (ours, theirs):
             for p in net.parameters():
-                p.grad = None
-            net[0].weight.grad = torch.full_like(net[0].weight, 0.5)
+                p.grad = torch.full_like(p, 0.1 * n) if n >= 6 else None
+            net[0].weight.grad = torch.full_like(net[0].weight, 0.5 + n)
             if n % 2:
                 net[2].bias.grad = torch.ones_like(net[2].bias)
         step()
         optimizer.step()
-    assert all(torch.equal(a, b) for a, b in zip(ours.parameters(), theirs.parameters()))
+        assert all(torch.equal(a, b) for a, b in zip(ours.parameters(), theirs.parameters())), f"step {n + 1}"
 
 
 def test_training_with_adam_never_imports_dynamo():

@@ -96,8 +96,15 @@ def test_the_tables_read_back_from_their_cache_are_the_same(tmp_path, monkeypatc
     [stored] = (tmp_path / "nqa").glob("tables-*.json")
     assert plain(built) == worked_out == json.loads(stored.read_text())
     assert plain(parser.tables.__wrapped__()) == worked_out  # read back
-    stored.write_text('{"format": 1, "terminals": [["NAME", "("]]}')  # damaged
-    assert plain(parser.tables.__wrapped__()) == worked_out
+    good = stored.read_text()
+    damaged = ['{"format": 1, "terminals": [["NAME", "("]]}', "[" * 100_000, good[: len(good) // 2],
+               good.replace('"ignored": ["COMMENT", "WS"]', '"ignored": "WS"'),
+               '{"format": 1, "terminals": [["NAME", "[a-z]+"]], "ignored": [], "multiline": [], "plans": [],'
+               ' "start": 0, "end": 1, "table": []}']
+    for text in damaged:
+        stored.write_text(text)
+        assert plain(parser.tables.__wrapped__()) == worked_out  # worked out again, and stored again
+        assert json.loads(stored.read_text()) == worked_out
 
 
 def test_checking_valid_specs_does_not_import_lark_once_the_tables_are_cached(tmp_path):
@@ -111,3 +118,11 @@ def test_checking_valid_specs_does_not_import_lark_once_the_tables_are_cached(tm
     runs = [subprocess.run([sys.executable, "-c", program], cwd=ROOT, env=env, capture_output=True,
                            text=True, check=True).stdout.strip() for _ in range(2)]
     assert runs == ["True", "False"]  # the first works the tables out with Lark and stores them
+
+
+def test_a_long_run_of_blanks_before_a_bad_character_is_read_once():
+    """Skipping blanks is atomic: were it not, the scanner would try every way of
+    splitting the run before giving up, doubling its time with each blank."""
+    for text in ("linear 2->3" + " " * 3000 + "// a comment\nrelu", "linear" + "\t \f" * 1000 + "$"):
+        assert lalr.run(_tables(), text + "\n") is None
+        agree(text)
