@@ -53,6 +53,8 @@ def _unexpected_character(err: UnexpectedCharacters, text: str) -> Diagnostic:
     char = text[offset] if offset < len(text) else ""
     shown = char if char.isprintable() else f"U+{ord(char):04X}" if char else "end of file"
     hint = _CHAR_HINTS.get(char, "remove it, or start a comment with `#`")
+    if char.isdigit() and not char.isascii():
+        hint = "write numbers with the digits 0 to 9"
     if char == "-" and text[offset + 1: offset + 4].lower() == "inf":
         hint = "numbers must be finite"
     if char in "./\\" and offset and (text[offset - 1].isalnum() or text[offset - 1] == "_"):

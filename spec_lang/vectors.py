@@ -12,7 +12,7 @@ import re
 from . import ast
 from .errors import Diagnostic
 
-_NUM = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?"
+_NUM = r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"  # ASCII digits, as in the grammar
 NUMBER = re.compile(_NUM)
 WELL_FORMED = re.compile(rf"\[\s*(?:{_NUM}\s*(?:,\s*{_NUM}\s*)*,?\s*)?\]")
 EACH = re.compile(_NUM)
@@ -90,5 +90,6 @@ def _item_problem(text: str, where: ast.Span, start: int) -> Diagnostic | None:
         return Diagnostic(f"expected `,` or `]` in a vector, found `{text.split()[1]}`",
                           _span(where, start + gap, start + gap + len(text.split()[1])), "missing `,` before this",
                           hint="separate the values with commas, e.g. `[1, 1]`")
+    digits = any(c.isdigit() and not c.isascii() for c in text)
     return Diagnostic(f"expected a number in a vector, found `{text[:40]}`", span, "not a number",
-                      hint="a vector holds numbers, e.g. `[1, 2.5, -3]`")
+                      hint="write numbers with the digits 0 to 9" if digits else "a vector holds numbers, e.g. `[1, 2.5, -3]`")
