@@ -37,16 +37,20 @@ def median_of(measure, repeats: int = REPEATS) -> float:
     return statistics.median(measure() for _ in range(repeats))
 
 
-def training_loop(stage: int, spec: str, steps: int) -> tuple[float, float, float]:
-    """(nqa loop seconds, tutorial loop seconds as written, tutorial loop without its prints)."""
+def training_loop(stage: int, spec: str, steps: int) -> tuple[float, float, float, float]:
+    """(nqa loop seconds, tutorial loop seconds as written, ratio to it, ratio to the
+    tutorial loop without its prints). The three are timed in turn within each
+    repeat and the ratios are medians of each repeat's, so that a slow spell of
+    this machine slows both sides of a ratio; short runs get more repeats."""
     program = check(ROOT / "specs" / spec)
-
-    def ours() -> float:
-        return train(program, seed=1, epochs=steps).report.timing.train_seconds
-
-    theirs = median_of(lambda: guide_run(stage, 1, steps)[0])
-    quiet = median_of(lambda: guide_run(stage, 1, steps, printing=False)[0])
-    return median_of(ours), theirs, quiet
+    repeats = REPEATS if steps > 1000 else 3 * REPEATS
+    samples = []
+    for _ in range(repeats):
+        ours = train(program, seed=1, epochs=steps).report.timing.train_seconds
+        theirs = guide_run(stage, 1, steps)[0]
+        quiet = guide_run(stage, 1, steps, printing=False)[0]
+        samples.append((ours, theirs, ours / theirs, ours / quiet))
+    return tuple(statistics.median(column) for column in zip(*samples))  # type: ignore[return-value]
 
 
 def many_runs(count: int) -> tuple[float, float, float]:
@@ -95,8 +99,9 @@ def generated_spec(lines: int) -> str:
     return "\n".join(body[:lines]) + "\n"
 
 
-def cold_start() -> tuple[float, float]:
-    """Whole processes. nqa's modules are byte-compiled first, as an installed package's are."""
+def cold_start() -> tuple[float, float, float]:
+    """Whole processes, in turn within each repeat: (nqa seconds, torch seconds,
+    median ratio). nqa's modules are byte-compiled first, as an installed package's are."""
     subprocess.run([sys.executable, "-m", "compileall", "-q", *(str(ROOT / p) for p in ("spec_lang", "compiler", "runtime"))],
                    check=True)
     nqa = str(Path(sys.executable).with_name("nqa"))
@@ -106,18 +111,20 @@ def cold_start() -> tuple[float, float]:
         return _timed(lambda: subprocess.run(argv, check=True, capture_output=True))
 
     process([nqa, "check", *specs])  # the first start after a grammar change stores the parser's tables
-    ours = median_of(lambda: process([nqa, "check", *specs]))
-    theirs = median_of(lambda: process([sys.executable, "-c", "import torch"]))
-    return ours, theirs
+    samples = []
+    for _ in range(REPEATS):
+        ours, theirs = process([nqa, "check", *specs]), process([sys.executable, "-c", "import torch"])
+        samples.append((ours, theirs, ours / theirs))
+    return tuple(statistics.median(column) for column in zip(*samples))  # type: ignore[return-value]
 
 
 def main() -> None:
     rows = []
     for stage, spec, steps in ((1, "neuron.nqa", 100), (7, "mlp.nqa", 100), (7, "mlp.nqa", 10_000 if not QUICK else 2_000)):
-        ours, theirs, quiet = training_loop(stage, spec, steps)
+        ours, theirs, ratio, quiet_ratio = training_loop(stage, spec, steps)
         rows.append((f"training loop, stage {stage}, {steps:,} steps", f"{ours * 1e3:.2f} ms",
-                     f"{theirs * 1e3:.2f} ms", f"{ours / theirs:.2f}x", "<= 0.7x",
-                     f"{ours / quiet:.2f}x vs the loop without its prints"))
+                     f"{theirs * 1e3:.2f} ms", f"{ratio:.2f}x", "<= 0.7x",
+                     f"{quiet_ratio:.2f}x vs the loop without its prints"))
     count = 1000 if not QUICK else 200
     ours, theirs, worst = many_runs(count)
     rows.append((f"--runs {count}, stage 7, 100 steps, init included", f"{ours * 1e3:.0f} ms",
@@ -129,9 +136,9 @@ def main() -> None:
         rows.append((f"parse + check + compile, {lines:,} lines", f"{seconds / lines * 1e6:.1f} us/line", "", "",
                      target, f"{what}: {seconds * 1e3:.2f} ms, {seconds / statements * 1e6:.1f} us "
                              f"per statement ({statements:,})"))
-    ours, theirs = cold_start()
+    ours, theirs, ratio = cold_start()
     rows.append(("cold start: nqa check specs/*.nqa", f"{ours * 1e3:.0f} ms", f"{theirs * 1e3:.0f} ms",
-                 f"{ours / theirs:.2f}x", "<= 0.15x", "baseline: python -c 'import torch'"))
+                 f"{ratio:.2f}x", "<= 0.15x", "baseline: python -c 'import torch'"))
     print(f"{datetime.date.today()}, {os.cpu_count()} cores, torch {torch.__version__}, "
           f"medians of {REPEATS} repeats")
     header = ("benchmark", "nqa", "baseline", "ratio", "target", "note")
