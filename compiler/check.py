@@ -20,7 +20,8 @@ from spec_lang.gcpause import paused_gc
 
 from .bind_all import Collected, collect
 from .layers import Layer
-from .registry import lookup
+from .registry import lookup, statement_names
+from .suggest import closest
 from .limits import Limits
 from .model import CheckedSpec, Program
 from .data_checks import check_examples, check_loss, check_table, check_validate, read_table, table_source
@@ -97,15 +98,17 @@ def _check_tree(tree: ast.Spec, source: str, filename: str, options: Options,
     table, table_problems = read_table(found, start, options)
     problems += table_problems
     start = start or table_source(found, table)
+    failed = found.failed_statements + bad
+    meant = {_meant(stmt) for stmt in failed}
+    gaps = [stmt.span.start for stmt in failed if _may_change_width(stmt)]
     if start is None:
-        if found.failed & _WIDTH_GIVERS:  # the width was given where the statement at fault is
+        if meant & _WIDTH_GIVERS or gaps or table_problems:  # the width may be where a mistake is
             raise SpecError(problems)
         first = found.layers[0].statement
         problems.append(Diagnostic(
             f"cannot tell how many inputs `{statement_text(first)}` takes", first.span,
             "input width unknown", hint="state it, e.g. `linear 2->3`, or add `input 2`"))
         raise SpecError(problems)
-    gaps = [stmt.span.start for stmt in found.failed_statements + bad if _may_be_layer(stmt.name)]
     shapes = infer_widths(found.layers, start, options.limits, gaps)
     problems += shapes.problems
     checked = _assemble(found, start.width, shapes.layers)
@@ -114,8 +117,12 @@ def _check_tree(tree: ast.Spec, source: str, filename: str, options: Options,
     problems += check_table(found, table, checked, start, shapes, options.limits)
     problems += check_validate(found, table, checked)
     problems += _limit_problems(found, options.limits)
+    if options.require_data and checked.parameter_count == 0 and not (shapes.problems or gaps):
+        problems.append(Diagnostic(
+            "this network has no parameters to train", found.layers[0].statement.span, "no weights in any layer",
+            hint=f"add a layer with weights, e.g. `linear {checked.input_width}->1`"))
     if options.require_data and not checked.examples and table is None and not (
-            found.failed & {"example", "data"}) and not table_problems:
+            meant & {"example", "data"}) and not table_problems:
         problems.append(Diagnostic(
             "nothing to train on: this spec has no `example` and no `data`", None,
             hint="add a training example, e.g. `example [1, 1] -> [10]`"))
@@ -129,10 +136,23 @@ def _check_tree(tree: ast.Spec, source: str, filename: str, options: Options,
 _WIDTH_GIVERS = frozenset({"input", "example", "eval", "data"})
 
 
-def _may_be_layer(name: str) -> bool:
-    """A statement that failed to bind and was (or, unknown, may have been) a layer."""
-    entry = lookup(name)
-    return entry is None or (isinstance(entry, type) and issubclass(entry, Layer))
+def _meant(stmt: ast.Statement) -> str | None:
+    """The statement a failed one stands for: its own name, or for an unknown name
+    the known one it is most likely a misspelling of (None if there is none)."""
+    if lookup(stmt.name) is not None:
+        return stmt.name
+    return closest(stmt.name, statement_names()) if len(stmt.name) <= 40 else None
+
+
+def _may_change_width(stmt: ast.Statement) -> bool:
+    """A failed statement that may have been a layer setting a width (`linear`,
+    or an unknown name with a `->` and no likelier meaning): past it, the width
+    flowing through the network is not known."""
+    meant = _meant(stmt)
+    if meant is None:
+        return any(isinstance(arg, ast.Arrow) for arg in stmt.args)
+    entry = lookup(meant)
+    return isinstance(entry, type) and issubclass(entry, Layer) and "out_features" in entry.model_fields
 
 
 def _input_source(found: Collected) -> Source | None:

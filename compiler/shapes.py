@@ -62,9 +62,10 @@ class Shapes:
 
 
 def infer_widths(layers: list[Bound], start: Source, limits: Limits, gaps: list[int] = ()) -> Shapes:
-    """`gaps`: where layer statements that failed to bind stand (offsets). Past a
-    gap the width flowing on is unknown until a layer states its own, so no
-    mismatch is reported there, and neither end of the network is trusted."""
+    """`gaps`: where statements that failed and may have been width-setting layers
+    stand (offsets). Past a gap the width flowing on is unknown until a layer
+    states one, so no mismatch is reported there; a gap before the first stated
+    width puts the input in doubt, one after the last puts the output in doubt."""
     resolved: list[Layer] = []
     problems: list[Diagnostic] = []
     flow, total, over, first_doubt = start, 0, False, False
@@ -83,7 +84,7 @@ def infer_widths(layers: list[Bound], start: Source, limits: Limits, gaps: list[
         if expected is not None and flow is start:
             first_doubt = bool(problems) or (unsure and start.what == "layer")
         if expected is not None:
-            unsure = False
+            unsure = False  # the layer states the width it takes
         width = width if expected is None else expected
         layer = layer.resolve(width)
         resolved.append(layer)
@@ -94,7 +95,8 @@ def infer_widths(layers: list[Bound], start: Source, limits: Limits, gaps: list[
         if layer.states_output():
             out_span = bound.spans.get("arrow") or bound.span_of("out_features")
             flow = Source(layer.output_width(width), out_span, "layer", bound.statement, index)
-    return Shapes(tuple(resolved), tuple(problems), flow, first_doubt, bool(problems) or bool(gaps))
+            unsure = False  # and what follows gets the width it states
+    return Shapes(tuple(resolved), tuple(problems), flow, first_doubt, bool(problems) or unsure or bool(ahead))
 
 
 def _mismatch(bound: Bound, expected: int, flow: Source, index: int) -> Diagnostic:

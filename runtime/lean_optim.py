@@ -46,7 +46,7 @@ def _sgd(settings, params: list[torch.Tensor]) -> Step:
         if weight_decay != 0:
             grads = torch._foreach_add(grads, params, alpha=weight_decay)
         if momentum != 0:
-            if buffers[0] is None:
+            if buffers and buffers[0] is None:
                 buffers[:] = [g.detach().clone() for g in grads]
             else:
                 torch._foreach_mul_(buffers, momentum)

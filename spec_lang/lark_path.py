@@ -84,9 +84,7 @@ def _blank_statement(text: str, offset: int) -> str:
     """Replace the statement around `offset` with spaces, keeping every position.
     A vector left open at `offset` whose numbers go on to a `]` on a later line
     is blanked up to that line's end, so that its rest is not a second error."""
-    start = max(text.rfind("\n", 0, offset), text.rfind(";", 0, offset)) + 1
-    ends = [i for i in (text.find("\n", offset), text.find(";", offset)) if i >= 0]
-    end = min(ends) if ends else len(text)
+    start, end = _statement_bounds(text, offset)
     if end == offset and offset < len(text) and start == offset:
         end = offset + 1
     close = text.find("]", offset) if text[offset:offset + 1] == "[" else -1
@@ -95,3 +93,26 @@ def _blank_statement(text: str, offset: int) -> str:
         end = after if after >= 0 else len(text)
     blank = "".join(c if c in "\r\n" else " " for c in text[start:end])
     return text[:start] + blank + text[end:]
+
+
+def _statement_bounds(text: str, offset: int) -> tuple[int, int]:
+    """Where the statement holding `offset` starts and ends on its line: at `;`
+    or the line's ends, not counting a `;` inside a string or a comment."""
+    start = text.rfind("\n", 0, offset) + 1
+    end = text.find("\n", offset)
+    end = len(text) if end < 0 else end
+    quoted = False
+    for i in range(start, end):
+        char = text[i]
+        if quoted:
+            quoted = char != '"'
+        elif char == '"':
+            quoted = True
+        elif char == "#":
+            return start, max(i, offset)
+        elif char == ";":
+            if i < offset:
+                start = i + 1
+            else:
+                return start, i
+    return start, end

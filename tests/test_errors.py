@@ -195,10 +195,34 @@ def test_check_accepts_every_spec_without_importing_torch() -> None:
     ("linear ->3\nexample [1, 1] -> [1] foo=1", ["`example` has no option `foo`"]),
     ("linear 2->3 [nan]\nlinear 3->1\nexample [1, 1] -> [1]", ["numbers must be finite, not `nan`"]),
     ("linear 2->3 foo=1\nlinear 3->1\nexample [1, 1] -> [1]", ["`linear` has no option `foo`"]),
-    ("linear 2->3\nlienar 3->1\nlinear 4->1\nexample [1, 1] -> [1, 1]", ["unknown statement `lienar`"]),
+    ("linear 2->3\nlienar 3->1\nlinear 4->1\nexample [1, 1] -> [1, 1]",
+     ["unknown statement `lienar`", "the target has 2 values, but the network has 1 output"]),
+    ("linear 2->3\nrelu x=1\nlinear 4->1", ["`relu` has no option `x`",
+                                           "`linear 4->1` expects 4 inputs, but the layer before it produces 3"]),
+    ("linear 2->3\nlienar 3->4\nlinear ->5\nlinear 4->1",
+     ["unknown statement `lienar`", "`linear 4->1` expects 4 inputs, but the layer before it produces 5"]),
+    ("epoch 100\nlinear 2->1\nexample [1, 1, 1] -> [1]",
+     ["unknown statement `epoch`", "`example` has 3 input values, but the network takes 2"]),
+    ("linear 2->3 bais\nlinear ->1", ["unknown word `bais` in `linear`"]),
     ("linear 2->3\nlinear 3->1 foo=2\nexample [1, 1, 1] -> [1]",
      ["`linear` has no option `foo`", "`example` has 3 input values, but the network takes 2"]),
 ], ids=["width only in a bad example", "width only in an example that fails", "first layer left out",
-        "first layer fails", "misspelt layer", "input side still checked"])
+        "first layer fails", "misspelt layer", "a layer that keeps the width", "a width stated after the gap",
+        "misspelt setting", "width only in a failed layer", "input side still checked"])
 def test_a_statement_left_out_causes_no_second_error(text, messages):
     assert [d.message for d in _errors_in(text).diagnostics] == messages
+
+
+@pytest.mark.parametrize("text, messages", [
+    ("linear 2->3 @ # see a;b\nlinear 3->1", ["unexpected character `@`"]),
+    ('linear 2->1\ndata "a;b.csv" @', ["unexpected character `@`"]),
+    ("linear 2->3 @ # x; epochs 5\nepochs 6\nlinear 3->1", ["unexpected character `@`"]),
+], ids=["`;` in a comment", "`;` in a string", "a setting in a comment"])
+def test_a_statement_with_a_syntax_error_ends_at_a_real_separator(text, messages):
+    assert [d.message for d in _errors_in(text).diagnostics] == messages
+
+
+def test_a_misspelt_example_is_not_also_nothing_to_train_on():
+    with pytest.raises(SpecError) as caught:
+        check("linear 1->1\nexmaple [1] -> [1]", require_data=True)
+    assert [d.message for d in caught.value.diagnostics] == ["unknown statement `exmaple`"]
