@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import math
+import re
 from array import array
 from dataclasses import dataclass
 from pathlib import Path
@@ -88,11 +89,15 @@ def read_rows(written: str, path: Path, limits: Limits) -> list[Row]:
     return rows
 
 
+_NUMBER = re.compile(r"\s*[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?\s*")
+
+
 def _number(cell: str) -> float | None:
-    try:
-        value = float(cell)
-    except ValueError:
+    """A cell's number, written as in a spec (digits 0 to 9, a point, an exponent),
+    finite; else None. `float` alone would take `1_000` and other scripts' digits."""
+    if not _NUMBER.fullmatch(cell):
         return None
+    value = float(cell)
     return value if math.isfinite(value) else None
 
 

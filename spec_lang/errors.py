@@ -63,6 +63,7 @@ class SpecError(Exception):
         self.diagnostics: tuple[Diagnostic, ...] = tuple(sorted(items, key=lambda d: d.position_key))
         self.source = source
         self.filename = filename
+        self.more = ""  # said after the count when more problems may lie beyond those found
         super().__init__(self.diagnostics[0].message if self.diagnostics else "error")
 
     @property
@@ -79,7 +80,9 @@ class SpecError(Exception):
 
     def with_source(self, source: str, filename: str) -> SpecError:
         """The same diagnostics, attached to the text they point into."""
-        return SpecError(self.diagnostics, source, filename)
+        moved = SpecError(self.diagnostics, source, filename)
+        moved.more = self.more
+        return moved
 
     def render(self, source: str | None = None, filename: str | None = None, colour: bool = False) -> str:
         """All diagnostics as text; `colour` adds ANSI colours for a terminal."""
@@ -90,7 +93,7 @@ class SpecError(Exception):
         if len(self.diagnostics) > len(shown):
             blocks.append(f"... and {len(self.diagnostics) - len(shown)} more")
         if len(self.diagnostics) > 1:
-            blocks.append(f"error: {len(self.diagnostics)} problems found in {name}")
+            blocks.append(f"error: {len(self.diagnostics)} problems found in {name}{self.more}")
         return "\n\n".join(blocks)
 
     def __str__(self) -> str:
@@ -174,6 +177,9 @@ class SyntaxErrors(SpecError):
     (None when parsing gave up before the end), so that checking can still
     report what is wrong in the other statements."""
 
-    def __init__(self, diagnostics: list[Diagnostic], text: str, filename: str, rest=None) -> None:
+    def __init__(self, diagnostics: list[Diagnostic], text: str, filename: str, rest=None,
+                 limit: int | None = None) -> None:
         super().__init__(diagnostics, text, filename)
         self.rest = rest
+        if limit is not None and len(diagnostics) >= limit:
+            self.more = f" (reading stopped after {limit} syntax errors; there may be more)"

@@ -67,7 +67,7 @@ def parse_with_lark(text: str, filename: str) -> tuple[ast.Spec, Nodes]:
     builder = _FromTree()
     built = (builder.transform(tree), builder.nodes) if tree is not None else None
     if diagnostics:
-        raise SyntaxErrors(diagnostics, text, filename, built)
+        raise SyntaxErrors(diagnostics, text, filename, built, MAX_SYNTAX_ERRORS)
     return built
 
 

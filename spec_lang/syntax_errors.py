@@ -77,6 +77,8 @@ def _describe_token(tok: Token) -> str:
 def _unexpected_token(err: UnexpectedToken, text: str) -> Diagnostic:
     tok = err.token
     offset = tok.start_pos if tok.start_pos is not None else max(0, len(text) - 1)
+    if tok.type in ("_SEP", "$END"):  # at a line's end: before a Windows line end's `\r`, as without one
+        offset = len(text[:offset].rstrip("\r"))
     length = 1 if tok.type in ("_SEP", "$END") else len(str(tok))
     span = _span_at(text, min(offset, max(0, len(text) - 1)), length)
     before = text[:offset].rstrip(" \t\r")

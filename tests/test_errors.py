@@ -226,3 +226,8 @@ def test_a_misspelt_example_is_not_also_nothing_to_train_on():
     with pytest.raises(SpecError) as caught:
         check("linear 1->1\nexmaple [1] -> [1]", require_data=True)
     assert [d.message for d in caught.value.diagnostics] == ["unknown statement `exmaple`"]
+
+
+def test_an_error_at_a_line_end_is_in_the_same_column_with_windows_line_ends():
+    spans = [_errors_in(f"linear 2->1{end}example [1,1] ->{end}").diagnostics[0].span for end in ("\n", "\r\n")]
+    assert [(s.line, s.column) for s in spans] == [(2, 17), (2, 17)]
