@@ -49,8 +49,8 @@ class Tables:
         bound = [(size, name, getattr(Nodes, method) if method else None, _compact(keep))
                  for size, name, method, keep in plans]
         self.raw_table = table
-        self.table = {state: {symbol: (True, arg) if shift else (False, bound[arg])
-                              for symbol, (shift, arg) in row.items()}
+        # a shift is the next state (an int), a reduction its plan (a tuple)
+        self.table = {state: {symbol: arg if shift else bound[arg] for symbol, (shift, arg) in row.items()}
                       for state, row in table.items()}
         self.start_state, self.end_state = start_state, end_state
 
@@ -182,9 +182,9 @@ def run(tables: Tables, text: str) -> tuple[ast.Spec, Nodes] | None:
     state_stack = [state]
     value_stack: list = []
     line, line_start, pos = 1, 0, 0
+    # `scanner().match` goes on from where the last match ended and stops at the
+    # first character no terminal takes: the text is all read if it ends at its end
     for match in iter(tables.scanner.scanner(text).match, None):
-        if match.start() != pos:  # the scanner stopped early: a character no terminal matches
-            return None
         kind = match.lastgroup
         pos = match.end()
         if kind is None:  # ignored text up to the end
@@ -198,8 +198,8 @@ def run(tables: Tables, text: str) -> tuple[ast.Spec, Nodes] | None:
         if maker is None:
             value = None
         else:
-            piece = match.group(kind)
             start = match.start(kind)
+            piece = text[start:pos]
             column = start - line_start + 1
             if kind in multiline and "\n" in piece:
                 span = _Span(line, column, line + piece.count("\n"), pos - start - piece.rindex("\n"), start, pos)
@@ -210,23 +210,24 @@ def run(tables: Tables, text: str) -> tuple[ast.Spec, Nodes] | None:
             action = table[state].get(kind)
             if action is None:  # a token the table has no action for: a syntax error
                 return None
-            if action[0]:
-                state = action[1]
+            if action.__class__ is int:
+                state = action
                 state_stack.append(state)
                 value_stack.append(value)
                 break
-            state = _reduce(action[1], state_stack, value_stack, table, nodes)
+            state = _reduce(action, state_stack, value_stack, table, nodes)
         if kind in multiline:
-            piece = match.group(kind)
+            start = match.start(kind)
+            piece = text[start:pos]
             if "\n" in piece:
-                line, line_start = line + piece.count("\n"), match.end() - len(piece) + piece.rindex("\n") + 1
+                line, line_start = line + piece.count("\n"), start + piece.rindex("\n") + 1
     if pos != size_of_text:
         return None
     while state != end_state:  # the end of the text: what is left to reduce
         action = table[state].get("$END")
-        if action is None or action[0]:
+        if action is None or action.__class__ is int:
             return None
-        state = _reduce(action[1], state_stack, value_stack, table, nodes)
+        state = _reduce(action, state_stack, value_stack, table, nodes)
     return value_stack[-1], nodes
 
 
@@ -247,7 +248,7 @@ def _reduce(plan: tuple, state_stack: list, value_stack: list, table: dict, node
             children = grown
         else:
             children = _kept(children, keep)
-    state = table[state_stack[-1]][name][1]
+    state = table[state_stack[-1]][name]
     state_stack.append(state)
     value_stack.append(method(nodes, children) if method else children)
     return state
