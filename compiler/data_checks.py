@@ -77,9 +77,10 @@ def check_examples(found: Collected, spec: CheckedSpec, start: Source, shapes: S
         target = bound.model.target
         trouble = spec.loss.target_problem(target, outputs)
         if trouble:
-            problems.append(Diagnostic(
-                trouble, bound.span_of("target"), f"{len(target)} value{'s' * (len(target) != 1)}",
-                (produces,), hint=_target_hint(spec, outputs)))
+            miscounted = len(target) != 1 if spec.loss.class_targets else len(target) not in (1, outputs)
+            label = f"{len(target)} value{'s' * (len(target) != 1)}" if miscounted else "out of range"
+            problems.append(Diagnostic(trouble, bound.span_of("target"), label, (produces,),
+                                       hint=_target_hint(spec, outputs)))
     return problems
 
 
