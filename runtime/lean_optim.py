@@ -56,10 +56,7 @@ def _sgd(settings, params: list[torch.Tensor]) -> Step:
 
     def one_by_one() -> None:
         """torch's `_single_tensor_sgd`, for steps where some parameter has no gradient."""
-        for i, param in enumerate(params):
-            grad = param.grad
-            if grad is None:
-                continue
+        for i, param, grad in _with_gradients(params):
             if weight_decay != 0:
                 grad = grad.add(param, alpha=weight_decay)
             if momentum != 0:
@@ -85,10 +82,7 @@ def _adam(settings, params: list[torch.Tensor]) -> Step:
 
     @torch.no_grad()
     def step() -> None:
-        for i, param in enumerate(params):
-            grad = param.grad
-            if grad is None:
-                continue
+        for i, param, grad in _with_gradients(params):
             counts[i] = _counted(counts[i])
             if weight_decay != 0:
                 if decoupled:
@@ -121,10 +115,7 @@ def _rmsprop(settings, params: list[torch.Tensor]) -> Step:
 
     @torch.no_grad()
     def step() -> None:
-        for i, param in enumerate(params):
-            grad = param.grad
-            if grad is None:
-                continue
+        for i, param, grad in _with_gradients(params):
             if weight_decay != 0:
                 grad = grad.add(param, alpha=weight_decay)
             square_avg = square_avgs[i]
@@ -147,6 +138,11 @@ def _rmsprop(settings, params: list[torch.Tensor]) -> Step:
 
 
 _BUILDERS = {"sgd": _sgd, "adam": _adam, "adamw": _adam, "rmsprop": _rmsprop}
+
+
+def _with_gradients(params: list[torch.Tensor]):
+    """(position, parameter, gradient) for each parameter that has a gradient: torch skips the others."""
+    return ((i, p, p.grad) for i, p in enumerate(params) if p.grad is not None)
 
 
 def _zeros(params: list[torch.Tensor]) -> list[torch.Tensor]:
