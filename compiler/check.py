@@ -77,17 +77,21 @@ def _parse(source: str, filename: str) -> tuple[ast.Spec, list[Diagnostic], list
         if err.rest is None:
             raise
         rest, nodes = err.rest
-        left_out = {id(stmt) for stmt in nodes.bad}
-        found = collect(ast.Spec(tuple(s for s in rest.statements if id(s) not in left_out)))
+        found = collect(_without(rest, nodes.bad))
         raise SpecError([*err.diagnostics, *nodes.problems, *found.problems], err.source, filename) from None
+
+
+def _without(tree: ast.Spec, bad: list[ast.Statement]) -> ast.Spec:
+    """The spec without the statements holding a bad vector item."""
+    if not bad:
+        return tree
+    left_out = {id(stmt) for stmt in bad}
+    return ast.Spec(tuple(stmt for stmt in tree.statements if id(stmt) not in left_out))
 
 
 def _check_tree(tree: ast.Spec, source: str, filename: str, options: Options,
                 vector_problems: list[Diagnostic], bad: list[ast.Statement]) -> Program:
-    if bad:  # a statement with a bad vector item is reported once, for that item, and left out
-        left_out = {id(stmt) for stmt in bad}
-        tree = ast.Spec(tuple(stmt for stmt in tree.statements if id(stmt) not in left_out))
-    found = collect(tree)
+    found = collect(_without(tree, bad))  # a bad vector item is reported once, for itself
     found.failed.update(stmt.name for stmt in bad)
     problems = vector_problems + found.problems
     if not found.layers:

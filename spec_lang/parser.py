@@ -7,7 +7,7 @@ A valid text goes through `lalr.run`, a lean loop over the LALR tables Lark
 works out from `grammar.lark`; a text it does not take goes through Lark's own
 parser (`lark_path`), which finds each syntax error. Both make their nodes with
 `nodes.Nodes`, so both give the same tree. The tables are kept in the user's
-cache folder, keyed by the grammar's text, so a process that parses only valid
+cache folder, keyed by the grammar and the code that reads them, so a process that parses only valid
 specs never imports Lark; without a usable cache they are worked out again.
 """
 
