@@ -10,9 +10,15 @@ import torch
 
 from runtime.cli import main, main_run
 
-from conftest import ROOT
+from conftest import REPORT_TOLERANCE, ROOT
 
 SPECS = sorted(str(p.relative_to(ROOT / "specs")) for p in (ROOT / "specs").rglob("*.nqa"))
+
+
+# XOR trains 500 Adam steps to a loss near 1e-8, where another CPU's rounding
+# sends the last steps elsewhere: its report is held to 2% (its learning is
+# asserted below); every other report to REPORT_TOLERANCE.
+CHAOTIC = {"examples/xor.nqa": (2e-2, 2e-2)}
 
 
 @pytest.mark.parametrize("name", SPECS)
@@ -20,7 +26,8 @@ def test_text_report_matches_golden(name, golden, capsys, monkeypatch):
     monkeypatch.chdir(ROOT)
     assert main_run([f"specs/{name}"]) == 0
     out = capsys.readouterr().out
-    golden.check(f"reports/{name.removesuffix('.nqa')}.txt", out)
+    golden.check(f"reports/{name.removesuffix('.nqa')}.txt", out,
+                 numbers_within=CHAOTIC.get(name, (REPORT_TOLERANCE, 1e-6)))
 
 
 def test_the_examples_learn_what_they_say():
