@@ -15,7 +15,7 @@ from pathlib import Path
 
 from spec_lang import ast, read_source
 from spec_lang.parser import normalized, parse_lenient
-from spec_lang.errors import Diagnostic, SpecError, SyntaxErrors
+from spec_lang.errors import Diagnostic, SpecError, SyntaxErrors, usage_error
 from spec_lang.gcpause import paused_gc
 
 from .bind_all import Collected, collect
@@ -54,16 +54,29 @@ def check(spec: str | os.PathLike | ast.Spec, *, filename: str | None = None,
         source = read_source(Path(spec))
         tree, *vectors = _parse(source, filename)
     elif isinstance(spec, str):
+        _not_a_file_name(spec)
         source, filename = spec, filename or "<spec>"
         tree, *vectors = _parse(source, filename)
-    else:
+    elif isinstance(spec, ast.Spec):
         source, filename, tree = "", filename or "<spec>", spec
+    else:
+        raise usage_error(f"a spec is its text (str), a pathlib.Path or a parsed Spec, not {type(spec).__name__}",
+                          "e.g. `check(Path('specs/mlp.nqa'))` or `check('linear 2->1')`")
     options = Options(limits or _DEFAULT_LIMITS, require_data, folder, allow_outside)
     try:
         with paused_gc():
             return _check_tree(tree, source, filename, options, *vectors)
     except SpecError as err:
         raise err.with_source(normalized(source), filename) from None
+
+
+def _not_a_file_name(text: str) -> None:
+    """A str is spec text; one that is only the name of an existing .nqa file was
+    surely meant as the file (`check("specs/mlp.nqa")`): say how to pass it."""
+    name = text.strip()
+    if name.endswith(".nqa") and len(name.split()) == 1 and len(name) < 4096 and Path(name).is_file():
+        raise usage_error(f"`{name}` was given as spec text, but it names a spec file",
+                          f"pass a path to read the file: `Path({name!r})`")
 
 
 def _parse(source: str, filename: str) -> tuple[ast.Spec, list[Diagnostic], list[ast.Statement]]:

@@ -21,14 +21,44 @@ class _Version(argparse.Action):
         parser.exit()
 
 
-def _count(text: str) -> int:
+class _Once(argparse.Action):
+    """An option that takes one value and may be given once: a second `--seed` is a
+    mistake to point out, not a silent "the last one wins"."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        given = namespace.__dict__.setdefault("_given", set())
+        if self.dest in given:
+            parser.error(f"argument {'/'.join(self.option_strings)}: given twice; give it once")
+        given.add(self.dest)
+        setattr(namespace, self.dest, values)
+
+
+class _Parser(argparse.ArgumentParser):
+    """A parser (and, through `add_subparsers`, subparsers) whose options that store
+    a value take it once."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.register("action", None, _Once)
+        self.register("action", "store", _Once)
+
+
+def _integer(text: str) -> int:
     try:
-        value = int(text)
+        return int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a whole number, not {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a number of at least 0, not {value}")
+
+
+def _count(text: str, least: int = 0) -> int:
+    value = _integer(text)
+    if value < least:
+        raise argparse.ArgumentTypeError(f"expected a number of at least {least}, not {value}")
     return value
+
+
+def _positive(text: str) -> int:
+    return _count(text, 1)
 
 
 def _limits(p: argparse.ArgumentParser) -> None:
@@ -37,14 +67,14 @@ def _limits(p: argparse.ArgumentParser) -> None:
     defaults = Limits()
     group = p.add_argument_group("limits")
     for name in Limits.model_fields:
-        group.add_argument("--" + name.replace("_", "-"), type=_count, default=getattr(defaults, name),
+        group.add_argument("--" + name.replace("_", "-"), type=_positive, default=getattr(defaults, name),
                            metavar="N", help=f"(default {getattr(defaults, name):,})")
 
 
 def _run_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("spec", help="the .nqa file to train")
-    p.add_argument("--seed", type=_count, help="random seed (overrides the spec's `seed`)")
-    p.add_argument("--epochs", type=_count, help="epochs (overrides the spec's `epochs`)")
+    p.add_argument("--seed", type=_integer, help="random seed (overrides the spec's `seed`)")
+    p.add_argument("--epochs", type=_integer, help="epochs (overrides the spec's `epochs`)")
     p.add_argument("--json", metavar="PATH|-", help="also write the JSON report to PATH; `-` prints only JSON")
     p.add_argument("--quiet", "-q", action="store_true", help="print no text report and no progress bar")
     p.add_argument("--log-every", type=_count, default=0, metavar="N",
@@ -66,13 +96,13 @@ def _run_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m runtime", description="Train a .nqa spec and print its report.")
+    p = _Parser(prog="python -m runtime", description="Train a .nqa spec and print its report.")
     _run_arguments(p)
     return p
 
 
 def parser() -> argparse.ArgumentParser:
-    top = argparse.ArgumentParser(prog="nqa", description="Check, compile, train and draw .nqa network specs.")
+    top = _Parser(prog="nqa", description="Check, compile, train and draw .nqa network specs.")
     top.add_argument("--version", action=_Version, nargs=0, help="show program's version number and exit")
     sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for add in (_check, _run, _compile, _draw, _fmt, _export, _schema):
@@ -130,8 +160,8 @@ def _export(sub) -> None:
     p.add_argument("spec", help="the .nqa file to export")
     p.add_argument("--onnx", required=True, metavar="PATH", help="where to write the ONNX model")
     p.add_argument("--untrained", action="store_true", help="export the seeded, untrained network")
-    p.add_argument("--seed", type=_count, help="random seed (overrides the spec's `seed`)")
-    p.add_argument("--epochs", type=_count, help="epochs (overrides the spec's `epochs`)")
+    p.add_argument("--seed", type=_integer, help="random seed (overrides the spec's `seed`)")
+    p.add_argument("--epochs", type=_integer, help="epochs (overrides the spec's `epochs`)")
     _limits(p)
 
 

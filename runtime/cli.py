@@ -3,8 +3,8 @@
 In: argv. Out: results on stdout, errors on stderr (in colour only on a
 terminal, never with NO_COLOR), and the exit code: 0 success, 2 a mistake in
 the spec or the command line, 3 training stopped because the loss was not
-finite, 130 interrupted, 1 anything unexpected. `check`, `draw` (without
-weights) and `schema` never import torch.
+finite, 130 interrupted (Ctrl-C), 143 terminated (SIGTERM), 1 anything
+unexpected. `check`, `draw` (without weights) and `schema` never import torch.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from spec_lang import SpecError
 from .arguments import parser, run_parser
 from .files import OutputError
 
-EXIT_OK, EXIT_BUG, EXIT_USAGE, EXIT_DIVERGED, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+EXIT_OK, EXIT_BUG, EXIT_USAGE, EXIT_DIVERGED = 0, 1, 2, 3
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -41,17 +41,26 @@ def colour_wanted(stream) -> bool:
 
 
 def _dispatch(args: argparse.Namespace) -> int:
+    from .signals import exit_code, stop_word, terminate_as_interrupt
+
     try:
-        return _COMMANDS[args.command](args)
+        from .option_rules import command_line
+
+        command_line(args)
+        with terminate_as_interrupt():
+            return _COMMANDS[args.command](args)
     except SpecError as err:
         print(err.render(colour=colour_wanted(sys.stderr)), file=sys.stderr)
+        if getattr(args, "json", None) == "-":  # a program reading the report reads the errors too
+            errors = [_record(d, err.filename) for d in err.diagnostics]
+            print(json.dumps({"errors": errors}, indent=2, ensure_ascii=False))
         return EXIT_USAGE
     except OutputError as err:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_USAGE
-    except KeyboardInterrupt:
-        print("nqa: interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
+    except KeyboardInterrupt as stop:  # Ctrl-C, or SIGTERM (`Terminated`)
+        print(f"nqa: {stop_word(stop)}", file=sys.stderr)
+        return exit_code(stop)
     except BrokenPipeError:
         return EXIT_OK
     except Exception:  # a bug in nqa, not in the spec: say so, with the details

@@ -38,7 +38,7 @@ def run_command(args, limits) -> int:
     except TrainingInterrupted as stop:
         _emit(stop.run, args)
         print(f"nqa: {stop.run.report.stopped}; the report so far was written", file=sys.stderr)
-        return 130
+        return stop.exit_code
     finally:
         if isinstance(progress, Bar):
             progress.close()
@@ -56,7 +56,10 @@ def _many(args, limits) -> int:
 
     from compiler import check
 
-    from .runs import train_runs
+    from dataclasses import replace
+
+    from .option_rules import seed as seed_rule
+    from .runs import runs_fit, train_runs
     from .runs_report import render_runs, runs_report
 
     ignored = [flag for flag, value in (("--save", args.save), ("--load", args.load), ("--plot", args.plot),
@@ -74,11 +77,13 @@ def _many(args, limits) -> int:
         check_writable(args.json)
     program = check(Path(args.spec), filename=args.spec, limits=limits, require_data=True,
                     allow_outside=args.allow_outside_data)
-    if args.epochs:
-        program = type(program)(program.spec.model_copy(update={"epochs": args.epochs}), program.source,
-                                program.filename, program.layer_spans, program.data_span, program.table)
+    if args.epochs is not None:  # checked as a single run's `--epochs` is
+        program = replace(program, spec=program.spec.model_copy(update={"epochs": args.epochs}))
+    first = program.spec.seed if args.seed is None else args.seed
+    seed_rule(first, "--seed" if args.seed is not None else "the spec's `seed`", args.runs)
+    runs_fit(program, args.runs, limits)
     start = time.perf_counter()
-    result = train_runs(program, program.spec.seed if args.seed is None else args.seed, args.runs)
+    result = train_runs(program, first, args.runs)
     timing = {"train_seconds": time.perf_counter() - start}
     report = runs_report(program, result, args.tolerance, timing)
     if args.json == "-":

@@ -20,9 +20,9 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from spec_lang import Diagnostic, SpecError
+from spec_lang import Diagnostic, SpecError, usage_error
 
-from compiler import CheckedSpec, Program
+from compiler import CheckedSpec, Limits, Program
 
 from .data import dataset
 from .lean import lean_optimizer, step_of
@@ -134,6 +134,21 @@ def refuse_dropout(program: Program) -> None:
                                        "would not follow each single run's", span, "dropout",
                                        hint="train the seeds one by one, or remove `dropout`"),
                             program.source, program.filename)
+
+
+def runs_fit(program: Program, count: int, limits: Limits) -> None:
+    """Refuse, before anything is allocated, `count` runs whose stacked parameters
+    or batches would be larger than one network may be: every run holds its own
+    copy of the parameters (with gradients and optimizer state) and its own
+    outputs for every row."""
+    spec = program.spec
+    params, rows = spec.parameter_count, len(spec.examples) + (program.table.rows if program.table else 0)
+    for total, limit, what, flag in ((count * params, limits.max_params, "parameters", "--max-params"),
+                                     (count * rows, limits.max_examples, "rows", "--max-examples")):
+        if total > limit:
+            raise usage_error(
+                f"--runs {count:,} on this spec means {total:,} {what} at once ({count:,} x {total // count:,}), "
+                f"over the limit of {limit:,}", f"train fewer runs at once, or raise the limit with {flag}")
 
 
 def train_runs(program: Program, first_seed: int, count: int) -> RunsResult:

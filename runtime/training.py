@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
@@ -23,20 +23,23 @@ from spec_lang import usage_error
 
 from compiler import CheckedSpec, Limits, Program, as_program, compile_spec
 
+from . import option_rules as rules
 from .data import dataset
 from .lean import clear_of, forward_of, lean_optimizer, loss_of, step_of
 from .optim import build_loss, build_optimizer
 from .report import DiagnosticEntry
+from .signals import exit_code, stop_word
 from .summary import Run, Session, build_report, snapshot
 from .trace import Tick, Tracer
 
 
 class TrainingInterrupted(Exception):
-    """Ctrl-C during training; `run` holds the report up to the last finished step."""
+    """Ctrl-C (or SIGTERM) during training; `run` holds the report up to the last
+    finished step, `exit_code` what the command line exits with (130, or 143)."""
 
-    def __init__(self, run: Run) -> None:
+    def __init__(self, run: Run, exit_code: int = 130) -> None:
         super().__init__(run.report.stopped)
-        self.run = run
+        self.run, self.exit_code = run, exit_code
 
 
 @dataclass(frozen=True)
@@ -48,29 +51,49 @@ class TrainOptions:
     limits: Limits = field(default_factory=Limits)
     allow_outside_data: bool = False
     progress: Callable[[Tick], None] | None = None
-    every: int | None = None  # call `progress` every N steps; None: about 200 times a run
+    every: int | None = None  # call `progress` every N steps; None: about 200 times a run; 0: never
     trace: frozenset[str] = frozenset()  # "grads", "params"
     device: str = "cpu"
     load: Path | None = None  # start from these weights (safetensors)
+
+    def __post_init__(self) -> None:
+        """The same rules as the command line's, worded for Python (`seed=`, not `--seed`)."""
+        if not isinstance(self.limits, Limits):
+            raise usage_error(f"limits must be a compiler.Limits, not {type(self.limits).__name__}",
+                              "e.g. `limits=Limits(max_params=10_000)`")
+        if self.seed is not None:
+            rules.seed(self.seed, "seed")
+        if self.epochs is not None:
+            rules.epochs(self.epochs, "epochs", self.limits.max_epochs)
+        if self.every is not None:
+            rules.whole(self.every, "every")
+        object.__setattr__(self, "trace", rules.traces(self.trace, "trace"))
+        rules.device(self.device, "device")
+        if self.load is not None and not isinstance(self.load, (str, Path)):
+            raise usage_error(f"load must be a path, not {type(self.load).__name__}", "e.g. `load=Path('w.safetensors')`")
 
 
 def train(spec, *, seed: int | None = None, epochs: int | None = None, filename: str | None = None,
           limits: Limits | None = None, options: TrainOptions | None = None) -> Run:
     """Train a spec; `seed`, `epochs` and `limits` are shortcuts for the same `TrainOptions`."""
     options = options or TrainOptions()
-    limits = limits or options.limits
+    if limits is not None or seed is not None or epochs is not None:  # checked as TrainOptions checks them
+        options = replace(options, limits=limits or options.limits,
+                          seed=seed if seed is not None else options.seed,
+                          epochs=epochs if epochs is not None else options.epochs)
+    limits = options.limits
     started = time.perf_counter()
     program = as_program(spec, filename=filename, limits=limits, require_data=True,
                          allow_outside=options.allow_outside_data)
-    checked = _with_epochs(program, epochs if epochs is not None else options.epochs, limits)
-    seed = seed if seed is not None else options.seed if options.seed is not None else checked.seed
+    checked = _with_epochs(program, options.epochs)
+    seed = options.seed if options.seed is not None else checked.seed
     session = _start(program, checked, seed, options)
     session.timing["compile_seconds"] = time.perf_counter() - started
     try:
         stopped, diagnostics = _timed_loop(session)
-    except KeyboardInterrupt:
-        stopped = f"interrupted after {len(session.losses)} steps"
-        raise TrainingInterrupted(_finish(session, stopped, [])) from None
+    except KeyboardInterrupt as stop:  # Ctrl-C, or SIGTERM under the command line
+        stopped = f"{stop_word(stop)} after {len(session.losses)} steps"
+        raise TrainingInterrupted(_finish(session, stopped, []), exit_code(stop)) from None
     return _finish(session, stopped, diagnostics)
 
 
@@ -109,12 +132,10 @@ def _device(name: str, program: Program) -> torch.device:
     return torch.device(name)
 
 
-def _with_epochs(program: Program, epochs: int | None, limits: Limits) -> CheckedSpec:
+def _with_epochs(program: Program, epochs: int | None) -> CheckedSpec:
+    """The spec with the epochs that `TrainOptions` checked, if it sets them."""
     if epochs is None:
         return program.spec
-    if not 1 <= epochs <= limits.max_epochs:
-        hint = "raise the limit with --max-epochs" if epochs > 1 else "train for at least 1 epoch"
-        raise usage_error(f"--epochs must be from 1 to {limits.max_epochs:,}, not {epochs}", hint)
     return program.spec.model_copy(update={"epochs": epochs})
 
 

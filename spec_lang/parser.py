@@ -20,7 +20,7 @@ import os
 from pathlib import Path
 
 from . import ast, lalr, nodes
-from .errors import Diagnostic, SpecError
+from .errors import Diagnostic, SpecError, usage_error
 from .gcpause import paused_gc
 
 GRAMMAR = Path(__file__).with_name("grammar.lark")
@@ -28,6 +28,9 @@ GRAMMAR = Path(__file__).with_name("grammar.lark")
 
 def parse(text: str, filename: str = "<spec>") -> ast.Spec:
     """Parse a spec; raise `SpecError` with every syntax error found, in order."""
+    if not isinstance(text, str):
+        raise usage_error(f"parse() takes the text of a spec as a str, not {type(text).__name__}",
+                          "to read a file, pass `spec_lang.read_source(path)`, or a `pathlib.Path` to `check()`")
     spec, problems, _ = parse_lenient(text, filename)
     if problems:
         raise SpecError(problems, normalized(text), filename)
