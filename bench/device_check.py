@@ -36,6 +36,8 @@ GPU = os.environ.get("NQA_CHECK_DEVICE", "cuda")  # `cpu` runs the script here, 
 
 
 def flat(nested) -> list[float]:
+    if isinstance(nested, torch.Tensor):
+        return nested.flatten().tolist()
     if isinstance(nested, (int, float)):
         return [float(nested)]
     if isinstance(nested, dict):
@@ -64,7 +66,7 @@ def compare(path: Path) -> list[str]:
         problems.append(f"final loss {cpu.final_loss!r} on the CPU, {gpu.final_loss!r} on the GPU")
     params = largest_difference(cpu.parameters.final, gpu.parameters.final)
     outputs = largest_difference([e.output for e in cpu.eval], [e.output for e in gpu.eval])
-    if cpu.parameters.initial != gpu.parameters.initial:
+    if any(not torch.equal(t, gpu.parameters.initial[name]) for name, t in cpu.parameters.initial.items()):
         problems.append("the initial parameters differ")
     if not gpu.device.startswith(GPU):
         problems.append(f"the GPU run reports device {gpu.device!r}")

@@ -3,7 +3,7 @@
 In: nothing (defaults) or the user's overrides (`--max-params` ...). Out: a
 frozen `Limits`. The defaults fit a 24 GiB machine with a wide margin: the
 largest network allowed, with its gradients and an optimizer's two buffers,
-needs about 1.6 GB.
+needs about 1.6 GB; the largest trace (`--trace`), about 300 MB of JSON.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ class Limits(BaseModel):
     max_examples: int = Field(1_000_000, ge=1)
     max_data_bytes: int = Field(100_000_000, ge=1)
     max_runs: int = Field(100_000, ge=1)
+    max_trace_values: int = Field(10_000_000, ge=1)  # values recorded by --trace: parameters x steps x kinds
 
 
 def human_bytes(count: int) -> str:

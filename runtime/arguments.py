@@ -82,6 +82,9 @@ def _run_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--trace", action="append", choices=["grads", "params"],
                    help="record the gradients (after backward) or parameters (after each step) "
                         "of every step in the JSON report; printed with --log-every")
+    p.add_argument("--full-parameters", action="store_true",
+                   help="list every parameter value in the JSON report (above 100,000 values it gives each "
+                        "tensor's count, mean, min, max and sha256)")
     p.add_argument("--save", metavar="PATH", help="write the trained weights (safetensors) with the spec and seed")
     p.add_argument("--load", metavar="PATH", help="start from weights saved with --save")
     p.add_argument("--plot", metavar="PNG", help="draw the loss curve (needs matplotlib: the `plot` extra)")

@@ -32,7 +32,8 @@ def run_command(args, limits) -> int:
     options = TrainOptions(seed=args.seed, epochs=args.epochs, limits=limits,
                            allow_outside_data=args.allow_outside_data, progress=progress, every=every,
                            trace=frozenset(args.trace or ()), device=args.device,
-                           load=Path(args.load) if args.load else None)
+                           load=Path(args.load) if args.load else None,
+                           full_parameters=args.full_parameters)
     try:
         run = train(Path(args.spec), filename=args.spec, options=options)
     except TrainingInterrupted as stop:
@@ -129,12 +130,13 @@ def _emit(run: Run, args) -> None:
     if args.draw:
         from compiler.draw import draw_network
 
-        write_atomic(args.draw, draw_network(run.program.spec, run.report.parameters.final))
-    as_json = run.report.model_dump_json(indent=2) + "\n"
+        from .drawing import drawn_weights
+
+        write_atomic(args.draw, draw_network(run.program.spec, drawn_weights(run.report.parameters.final)))
     if args.json == "-":
-        sys.stdout.write(as_json)
+        sys.stdout.write(run.report.model_dump_json(indent=2) + "\n")
         return
     if args.json:
-        write_atomic(args.json, as_json)
+        write_atomic(args.json, run.report.model_dump_json(indent=2) + "\n")
     if not args.quiet:
         sys.stdout.write(render_text(run.report))

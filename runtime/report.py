@@ -3,15 +3,20 @@
 In: what a training run measured. Out: `Report`, a pydantic model written as
 JSON by `--json`; its JSON Schema comes from `Report.model_json_schema()`.
 Floats are kept at full precision (a float32 value is exact as a JSON double).
+Parameters and traced values are held as tensors and turned into JSON only
+when the report is written: nested lists, or for a network of more than
+100,000 values a summary of each tensor (`runtime.tensors`).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_serializer
 
 from compiler import LayerInfo
+
+from .tensors import LISTED_VALUES, Snapshot, TensorSummary, Values, summary
 
 
 class _Frozen(BaseModel):
@@ -47,8 +52,18 @@ class TrainingInfo(_Frozen):
 
 
 class Parameters(_Frozen):
-    initial: dict[str, Any] = Field(description="state_dict name -> nested lists of floats")
-    final: dict[str, Any]
+    """In Python, `initial` holds copies taken before training and `final` the
+    trained model's own tensors (detached), on the CPU."""
+
+    listed: bool = Field(description=f"true: `initial` and `final` hold every value as nested lists; false: the "
+                                     f"network holds more than {LISTED_VALUES:,} values, and each tensor is "
+                                     f"given as its summary (`--full-parameters` lists every value)")
+    initial: dict[str, Snapshot] = Field(description="state_dict name -> nested lists of floats, or a summary")
+    final: dict[str, Snapshot] = Field(description="the same after training")
+
+    @field_serializer("initial", "final", when_used="json")
+    def _written(self, tensors: dict) -> dict[str, list[Any] | TensorSummary]:
+        return {name: t.tolist() if self.listed else summary(t) for name, t in tensors.items()}
 
 
 class EvalResult(_Frozen):
@@ -62,12 +77,14 @@ class DiagnosticEntry(_Frozen):
     layer: int | None = Field(None, description="the layer it concerns, by index")
     parameter: str | None = Field(None, description="the state_dict name it concerns")
     step: int | None = Field(None, description="the step it concerns")
+    epoch: int | None = Field(None, description="the epoch it concerns")
 
 
 class TraceRecord(_Frozen):
     step: int
     kind: str = Field(description="grads (after backward) or params (after the optimizer step)")
-    values: dict[str, Any] = Field(description="parameter name -> nested lists of floats")
+    values: dict[str, Values | None] = Field(description="parameter name -> nested lists of floats "
+                                                         "(null: a parameter with no gradient)")
 
 
 class Validation(_Frozen):
@@ -90,8 +107,11 @@ class Report(_Frozen):
     optimizer: OptimizerInfo
     loss: LossInfo
     training: TrainingInfo
-    losses: tuple[float, ...] = Field(description="the loss at every optimizer step")
-    final_loss: float | None
+    losses: tuple[float, ...] = Field(description="the loss at every optimizer step (of its mini-batch)")
+    epoch_losses: tuple[float, ...] = Field(
+        (), description="the mean training loss of each epoch, over its steps weighted by their batch's rows; "
+                        "when training stopped within an epoch, the last is the mean over the steps that ran")
+    final_loss: float | None = Field(description="the last of `epoch_losses`")
     accuracy: float | None = Field(None, description="share of training rows classified right (cross_entropy)")
     validation: Validation | None = None
     parameters: Parameters

@@ -1,7 +1,8 @@
 """`--runs N`: N independent trainings of one spec, seeds `seed … seed+N-1`, at once.
 
 In: a checked program, the first seed, N, and the tolerance that counts as
-"reached". Out: `RunsResult` — every run's seed, losses, initial and final
+"reached". Out: `RunsResult` — every run's seed, losses (each step's, and the
+rows of each batch of an epoch, to weigh them by), initial and final
 parameters — computed on stacked parameters: each run's weights are a row of
 one `[N, P]` tensor, layers are batched matrix products over the runs, and
 one optimizer step updates all runs (the optimizers are element-wise, so each
@@ -25,6 +26,7 @@ from spec_lang import Diagnostic, SpecError, usage_error
 from compiler import CheckedSpec, Limits, Program
 
 from .data import dataset
+from .epochs import batch_rows
 from .lean import lean_optimizer, step_of
 from .optim import build_optimizer
 
@@ -54,7 +56,8 @@ class RunsResult:
     slots: list[Slot]
     initial: torch.Tensor  # [N, P]
     final: torch.Tensor  # [N, P]
-    losses: torch.Tensor  # [steps, N]
+    losses: torch.Tensor  # [steps, N]: each step's loss, the mean over its batch
+    rows: list[int]  # the rows of each batch of an epoch
 
 
 def layout(spec: CheckedSpec) -> list[Slot]:
@@ -169,7 +172,9 @@ def train_runs(program: Program, first_seed: int, count: int) -> RunsResult:
             losses.append(loss.detach())
             loss.sum().backward()
             step()
-    return RunsResult(seeds, slots, initial, flat.detach(), torch.stack(losses) if losses else torch.empty(0, count))
+    first = feeds.data[0]
+    return RunsResult(seeds, slots, initial, flat.detach(), torch.stack(losses) if losses else torch.empty(0, count),
+                      batch_rows(first.size, first.batch))
 
 
 class _Feeds:

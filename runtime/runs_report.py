@@ -4,7 +4,8 @@ In: a `RunsResult` and the tolerance. Out: `RunsReport` (pydantic; JSON with
 `--json`) — final loss min / median / max, the share of runs whose parameters
 never moved (for the tutorial's stage 2: the dead-ReLU rate), the share whose
 final loss is below the tolerance, and each run's seed, final loss and final
-parameters — and its text form.
+parameters — and its text form. A run's final loss is its last epoch's mean,
+each step weighted by its batch's rows, as in a single run's report.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from compiler import Program
 
+from .epochs import last_epoch_means
 from .runs import RunsResult
 from .text_report import num
 
@@ -25,7 +27,7 @@ class OneRun(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     seed: int
-    final_loss: float | None
+    final_loss: float | None = Field(description="the mean loss of the last epoch")
     never_moved: bool = Field(description="no parameter of this run changed in training")
     parameters: dict[str, list] = Field(description="final parameters by state_dict name")
 
@@ -43,14 +45,16 @@ class RunsReport(BaseModel):
     final_loss_median: float
     final_loss_max: float
     never_moved_share: float = Field(description="share of runs whose parameters never moved (dead ReLU)")
-    reached_share: float = Field(description="share of runs whose final loss is below `tolerance`")
+    reached_share: float = Field(description="share of runs whose final loss (the last epoch's mean) is below "
+                                             "`tolerance`")
     diverged: int = Field(description="runs whose loss stopped being finite")
     timing: dict[str, float] = Field(default_factory=dict, description="seconds: init and training")
     each: tuple[OneRun, ...]
 
 
 def runs_report(program: Program, result: RunsResult, tolerance: float, timing: dict[str, float]) -> RunsReport:
-    finals = result.losses[-1].tolist() if len(result.losses) else [math.nan] * len(result.seeds)
+    finals = (last_epoch_means(result.losses, result.rows).tolist() if len(result.losses)
+              else [math.nan] * len(result.seeds))
     still = (result.final == result.initial).all(dim=1).tolist()
     finite = [x for x in finals if math.isfinite(x)]
     each = tuple(OneRun(seed=seed, final_loss=loss if math.isfinite(loss) else None, never_moved=moved,
@@ -78,7 +82,7 @@ def render_runs(report: RunsReport, relu: bool = False) -> str:
              f"final loss        min {num(report.final_loss_min)}  median {num(report.final_loss_median)}  "
              f"max {num(report.final_loss_max)}",
              f"never moved       {report.never_moved_share:.1%} of runs (no parameter changed{dead})",
-             f"reached           {report.reached_share:.1%} of runs (loss at the last step below {num(report.tolerance)})"]
+             f"reached           {report.reached_share:.1%} of runs (final loss below {num(report.tolerance)})"]
     if report.diverged:
         lines.append(f"diverged          {report.diverged} runs (loss not finite)")
     return "\n".join(lines) + "\n"

@@ -4,6 +4,8 @@ In: a `Session` — everything one run holds while it trains: the model, its
 optimizer and loss, the data, what the loop recorded. Out: `Run` (model,
 report, program) with the report's parameters, eval outputs, accuracy and
 diagnostics filled in. Evaluation runs in eval mode without gradients.
+Parameters stay tensors: the initial snapshot is a copy taken before training,
+the final one the trained model's own tensors (detached; moved to the CPU).
 """
 
 from __future__ import annotations
@@ -17,9 +19,11 @@ from compiler import CheckedSpec, Program
 
 from .data import Dataset
 from .diagnose import diagnose
+from .epochs import batch_rows, epoch_means
 from .optim import declared_settings, group_settings
 from .report import (EvalResult, LossInfo, ModelInfo, OptimizerInfo, Parameters, Report, Timing,
                      TrainingInfo, Validation)
+from .tensors import listed
 from .trace import Tracer
 
 
@@ -40,7 +44,7 @@ class Session:
     checked: CheckedSpec
     seed: int
     model: nn.Sequential
-    initial: dict[str, list]
+    initial: dict[str, torch.Tensor]
     data: Dataset
     optimizer: torch.optim.Optimizer | None  # None when the loop writes SGD's update out
     criterion: nn.Module
@@ -48,11 +52,19 @@ class Session:
     losses: list[float] = field(default_factory=list)
     validation: list[float] = field(default_factory=list)  # held-out loss after each epoch
     timing: dict[str, float] = field(default_factory=dict)
+    full_parameters: bool = False  # the JSON report lists every value, however many
 
 
-def snapshot(model: nn.Module) -> dict[str, list]:
-    """Every parameter and buffer by its state_dict name, as nested lists."""
-    return {name: tensor.detach().cpu().tolist() for name, tensor in model.state_dict().items()}
+def snapshot(model: nn.Module, copy: bool = True) -> dict[str, torch.Tensor]:
+    """Every parameter and buffer by its state_dict name, on the CPU: copies, or
+    (`copy=False`) the model's own tensors where they already are on the CPU."""
+    return {name: _on_cpu(tensor.detach(), copy) for name, tensor in model.state_dict().items()}
+
+
+def _on_cpu(tensor: torch.Tensor, copy: bool) -> torch.Tensor:
+    if tensor.device.type != "cpu":
+        return tensor.cpu()  # a copy already
+    return tensor.clone() if copy else tensor
 
 
 def _evaluate(model: nn.Module, checked: CheckedSpec, device: torch.device) -> tuple[EvalResult, ...]:
@@ -83,9 +95,11 @@ def build_report(session: Session, stopped: str | None, diagnostics: list) -> Re
     program, checked, seed, model = session.program, session.checked, session.seed, session.model
     optimizer, criterion, data, losses = session.optimizer, session.criterion, session.data, session.losses
     initial, validation, timing = session.initial, session.validation, session.timing
-    final = snapshot(model)
+    final = snapshot(model, copy=False)
     device = next(model.parameters()).device if any(True for _ in model.parameters()) else torch.device("cpu")
-    diagnostics = list(diagnostics) + diagnose(checked, initial, final, losses, data.broadcast)
+    epochs = epoch_means(losses, batch_rows(data.size, data.batch))
+    diagnostics = list(diagnostics) + diagnose(checked, initial, final, epochs, data.batches_per_epoch(),
+                                               data.broadcast)
     return Report(
         spec=program.filename, seed=seed, torch_version=torch.__version__, device=_device_name(device),
         model=ModelInfo(repr=repr(model), layers=checked.summary(), parameters=checked.parameter_count,
@@ -98,11 +112,11 @@ def build_report(session: Session, stopped: str | None, diagnostics: list) -> Re
                               steps=len(losses),
                               target_broadcast=data.broadcast,
                               classes=program.table.classes if program.table else ()),
-        losses=tuple(losses), final_loss=losses[-1] if losses else None,
+        losses=tuple(losses), epoch_losses=tuple(epochs), final_loss=epochs[-1] if epochs else None,
         accuracy=_accuracy(model, data.inputs, data.targets) if checked.loss.class_targets else None,
         validation=Validation(rows=len(data.held_inputs), losses=tuple(validation),
                               accuracy=_accuracy(model, data.held_inputs, data.held_targets)
                               if checked.loss.class_targets else None) if data.held_inputs is not None else None,
-        parameters=Parameters(initial=initial, final=final),
+        parameters=Parameters(listed=listed(initial, session.full_parameters), initial=initial, final=final),
         eval=_evaluate(model, checked, device), diagnostics=tuple(diagnostics), stopped=stopped,
         trace=tuple(session.tracer.records), timing=Timing(**timing) if len(timing) == 2 else None)

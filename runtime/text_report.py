@@ -2,8 +2,10 @@
 
 In: a `Report`. Out: plain text with fixed float formatting and no timings,
 so that the same run always prints the same text (the golden files pin it):
-the model table, optimizer and loss settings, the loss as training went, the
-named initial and final parameters, the eval outputs and any diagnostics.
+the model table, optimizer and loss settings, the loss as training went (each
+step's when an epoch is one step, else each epoch's mean), the named initial
+and final parameters (every value up to 32 in a tensor, else its count, mean,
+min and max), the eval outputs and any diagnostics.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from compiler.limits import BYTES_PER_PARAMETER, human_bytes
 from compiler.messages import plural
 
 from .report import Report
+from .tensors import stats
 
 LOSS_LINES = 10
 SHOWN_VALUES = 32
@@ -26,10 +29,6 @@ def nested(value) -> str:
     if isinstance(value, list):
         return "[" + ", ".join(nested(v) for v in value) + "]"
     return num(value)
-
-
-def _count(value) -> int:
-    return sum(_count(v) for v in value) if isinstance(value, list) else 1
 
 
 def render_text(report: Report) -> str:
@@ -89,18 +88,33 @@ def _losses(r: Report) -> str:
     steps = len(r.losses)
     if not steps:
         return "loss\n  no steps taken"
-    every = max(1, steps // LOSS_LINES)
-    shown = sorted({1, steps, *range(every, steps + 1, every)})
-    width = len(str(steps))
-    lines = ["loss", f"  {'step':>{max(4, width)}}  loss"]
-    lines += [f"  {s:>{max(4, width)}}  {num(r.losses[s - 1])}" for s in shown]
-    lines.append(f"final loss {num(r.losses[-1])} after {steps} steps")
+    per_epoch = r.training.batches_per_epoch
+    if per_epoch == 1:
+        lines = _table("step", r.losses, "loss") + [f"final loss {num(r.losses[-1])} after {steps} steps"]
+    else:
+        lines = _table("epoch", r.epoch_losses, "mean loss") + [_final(r, steps, per_epoch)]
     if r.accuracy is not None:
         lines.append(f"accuracy {100 * r.accuracy:.1f}% on the training data")
     lines += _validation(r)
     if r.stopped:
         lines.append(f"stopped: {r.stopped}")
     return "\n".join(lines)
+
+
+def _table(unit: str, losses, heading: str) -> list[str]:
+    """About LOSS_LINES rows: the first, every n-th and the last."""
+    count = len(losses)
+    every = max(1, count // LOSS_LINES)
+    shown = sorted({1, count, *range(every, count + 1, every)})
+    width = max(len(unit), len(str(count)))
+    return ["loss", f"  {unit:>{width}}  {heading}"] + [f"  {n:>{width}}  {num(losses[n - 1])}" for n in shown]
+
+
+def _final(r: Report, steps: int, per_epoch: int) -> str:
+    epoch = len(r.epoch_losses)
+    ran = steps - (epoch - 1) * per_epoch
+    over = "the last epoch" if ran == per_epoch else f"the {plural(ran, 'step')} of epoch {epoch} that ran"
+    return f"final loss {num(r.final_loss)}, the mean over {over}, after {steps:,} steps"
 
 
 def _validation(r: Report) -> list[str]:
@@ -127,19 +141,11 @@ def _parameters(r: Report) -> str:
     return "\n".join(lines) if len(lines) > 1 else "parameters\n  none"
 
 
-def _tensor(value) -> str:
-    count = _count(value)
-    if count <= SHOWN_VALUES:
-        return nested(value)
-    flat = _flatten(value)
-    mean = sum(flat) / len(flat)
-    return f"{count} values, mean {num(mean)}, min {num(min(flat))}, max {num(max(flat))}"
-
-
-def _flatten(value) -> list[float]:
-    if isinstance(value, list):
-        return [x for v in value for x in _flatten(v)]
-    return [value]
+def _tensor(tensor) -> str:
+    if tensor.numel() <= SHOWN_VALUES:
+        return nested(tensor.tolist())
+    count, mean, low, high = stats(tensor)
+    return f"{count} values, mean {num(mean)}, min {num(low)}, max {num(high)}"
 
 
 def _eval(r: Report) -> str:

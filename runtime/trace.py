@@ -2,8 +2,10 @@
 
 In: which traces to record (`grads`, `params`), a progress callback and how
 often to call it. Out: `Tracer`, called by the loop after `backward` and after
-`step` only when it has something to do, collecting `TraceRecord`s and calling
-`progress(Tick)` every `every` steps.
+`step` only when it has something to do, collecting `TraceRecord`s (copies of
+the tensors) and calling `progress(Tick)` every `every` steps; and
+`check_trace_size`, which refuses, before training, a trace of more values
+than `--max-trace-values`.
 """
 
 from __future__ import annotations
@@ -13,7 +15,25 @@ from typing import Callable
 
 from torch import nn
 
+from spec_lang import usage_error
+
+from compiler.limits import human_bytes
+
 from .report import TraceRecord
+
+JSON_BYTES_PER_VALUE = 30  # a traced value in the indented JSON report, about
+
+
+def check_trace_size(kinds: frozenset[str], parameters: int, steps: int, limit: int) -> None:
+    """Refuse a trace that would record more than `limit` values, before anything is recorded."""
+    values = len(kinds) * parameters * steps
+    if values <= limit:
+        return
+    what = " and ".join(f"--trace {kind}" for kind in sorted(kinds))
+    per = f"{len(kinds)} x " if len(kinds) > 1 else ""
+    raise usage_error(f"{what} would record {values:,} values ({per}{parameters:,} parameters x {steps:,} steps, "
+                      f"about {human_bytes(values * JSON_BYTES_PER_VALUE)} of JSON), over the limit of {limit:,}",
+                      f"raise the limit with --max-trace-values {values}, or trace fewer steps with --epochs")
 
 
 @dataclass(frozen=True)
@@ -43,17 +63,22 @@ class Tracer:
 
     def after_backward(self, step: int, loss: float, model: nn.Module) -> None:
         if "grads" in self.kinds:
-            grads = {name: (p.grad.detach().cpu().tolist() if p.grad is not None else None)
-                     for name, p in model.named_parameters()}
+            grads = {name: (_copy(p.grad) if p.grad is not None else None) for name, p in model.named_parameters()}
             self.records.append(TraceRecord(step=step, kind="grads", values=grads))
         self._loss = loss
 
     def after_step(self, step: int, model: nn.Module) -> None:
         if "params" in self.kinds:
-            params = {name: p.detach().cpu().tolist() for name, p in model.named_parameters()}
+            params = {name: _copy(p) for name, p in model.named_parameters()}
             self.records.append(TraceRecord(step=step, kind="params", values=params))
         if self.progress is not None and self.every > 0 and (step % self.every == 0 or step == self.steps):
-            values = {r.kind: r.values for r in self.records[-len(self.kinds):]} if self.kinds else None
+            values = {r.kind: {name: None if t is None else t.tolist() for name, t in r.values.items()}
+                      for r in self.records[-len(self.kinds):]} if self.kinds else None
             epochs = self.steps // max(1, self.batches_per_epoch)
             epoch = (step - 1) // max(1, self.batches_per_epoch) + 1
             self.progress(Tick(step, self.steps, epoch, epochs, self._loss, values))
+
+
+def _copy(tensor):
+    tensor = tensor.detach()
+    return tensor.cpu() if tensor.device.type != "cpu" else tensor.clone()

@@ -30,7 +30,7 @@ from .optim import build_loss, build_optimizer
 from .report import DiagnosticEntry
 from .signals import exit_code, stop_word
 from .summary import Run, Session, build_report, snapshot
-from .trace import Tick, Tracer
+from .trace import Tick, Tracer, check_trace_size
 
 
 class TrainingInterrupted(Exception):
@@ -55,6 +55,7 @@ class TrainOptions:
     trace: frozenset[str] = frozenset()  # "grads", "params"
     device: str = "cpu"
     load: Path | None = None  # start from these weights (safetensors)
+    full_parameters: bool = False  # the JSON report lists every parameter value, however large the network
 
     def __post_init__(self) -> None:
         """The same rules as the command line's, worded for Python (`seed=`, not `--seed`)."""
@@ -87,7 +88,7 @@ def train(spec, *, seed: int | None = None, epochs: int | None = None, filename:
                          allow_outside=options.allow_outside_data)
     checked = _with_epochs(program, options.epochs)
     seed = options.seed if options.seed is not None else checked.seed
-    session = _start(program, checked, seed, options)
+    session = _start(program, checked, seed, options, limits)
     session.timing["compile_seconds"] = time.perf_counter() - started
     try:
         stopped, diagnostics = _timed_loop(session)
@@ -105,7 +106,7 @@ def _timed_loop(session: Session):
         session.timing["train_seconds"] = time.perf_counter() - started
 
 
-def _start(program: Program, checked: CheckedSpec, seed: int, options: TrainOptions) -> Session:
+def _start(program: Program, checked: CheckedSpec, seed: int, options: TrainOptions, limits: Limits) -> Session:
     device = _device(options.device, program)
     torch.manual_seed(seed)
     model = compile_spec(checked)
@@ -117,10 +118,12 @@ def _start(program: Program, checked: CheckedSpec, seed: int, options: TrainOpti
     data = dataset(checked, seed, program.table).to(device)
     steps = checked.epochs * data.batches_per_epoch()
     every = options.every if options.every is not None else max(1, steps // 200)
+    check_trace_size(options.trace, checked.parameter_count, steps, limits.max_trace_values)
     tracer = Tracer(options.trace, options.progress, every, steps, data.batches_per_epoch())
     params = list(model.parameters())
     optimizer = None if lean_optimizer(checked.optimizer, params) else build_optimizer(checked.optimizer, params)
-    return Session(program, checked, seed, model, snapshot(model), data, optimizer, build_loss(checked.loss), tracer)
+    return Session(program, checked, seed, model, snapshot(model), data, optimizer, build_loss(checked.loss), tracer,
+                   full_parameters=options.full_parameters)
 
 
 def _device(name: str, program: Program) -> torch.device:

@@ -44,7 +44,7 @@ def test_the_emitted_script_prints_what_nqa_run_reports(path, tmp_path):
     printed = _printed(done.stdout)
     report = train(path).report
     assert printed["losses"] == list(report.losses)
-    assert printed["final"] == report.parameters.final
+    assert printed["final"] == {name: t.tolist() for name, t in report.parameters.final.items()}
     assert printed["eval"] == [e.output for e in report.eval]
     if report.validation is not None:
         assert printed["validation"] == list(report.validation.losses)

@@ -24,16 +24,16 @@ def _run(name: str, seed: int):
     return train(SPECS / f"{name}.nqa", seed=seed)
 
 
-def _lists(tensors: list[torch.Tensor]) -> list:
+def _lists(tensors) -> list:
     return [t.tolist() for t in tensors]
 
 
 def _compare(name: str, seed: int, run, guide: GuideResult) -> None:
     where = f"{name}.nqa seed={seed}"
     report = run.report
-    assert list(report.parameters.initial.values()) == _lists(guide.initial), f"{where}: initial parameters"
+    assert _lists(report.parameters.initial.values()) == _lists(guide.initial), f"{where}: initial parameters"
     assert report.losses == tuple(guide.losses), f"{where}: losses"
-    assert list(report.parameters.final.values()) == _lists(guide.final), f"{where}: final parameters (report)"
+    assert _lists(report.parameters.final.values()) == _lists(guide.final), f"{where}: final parameters (report)"
     state = list(run.model.state_dict().values())
     assert len(state) == len(guide.final), f"{where}: parameter count"
     for index, (mine, theirs) in enumerate(zip(state, guide.final)):
@@ -55,7 +55,8 @@ def test_spec_matches_guide_bit_for_bit(name):
 
 def _facts(report) -> tuple:
     parameters = report.parameters
-    return report.losses, parameters.initial, parameters.final, [e.output for e in report.eval]
+    return (report.losses, _lists(parameters.initial.values()), _lists(parameters.final.values()),
+            [e.output for e in report.eval])
 
 
 @pytest.mark.parametrize("seed", [0, 1, 7, 42, 1234])
@@ -80,8 +81,8 @@ def test_relu_neuron_dies_for_some_seeds_in_guide_and_spec():
     for seed in SEEDS:
         report = _run("relu", seed).report
         parameters = report.parameters
-        assert _is_dead(report.losses, list(parameters.initial.values()),
-                        list(parameters.final.values())) == (seed in dead), f"relu.nqa seed={seed}"
+        assert _is_dead(report.losses, _lists(parameters.initial.values()),
+                        _lists(parameters.final.values())) == (seed in dead), f"relu.nqa seed={seed}"
     for seed in dead:
         report = _run("relu", seed).report
         assert report.losses[0] == 25.0 and report.eval[0].output == (0.0,), f"relu.nqa seed={seed}"
