@@ -7,13 +7,18 @@ STAMP := $(VENV)/.installed
 TORCH_PIN := torch==2.13.0
 SPEC ?= specs/mlp.nqa
 
-.PHONY: run test setup clean
+.PHONY: run test lint setup clean
 
 run: $(STAMP)
 	$(PY) -m runtime $(SPEC)
 
-test: $(STAMP)
+test: lint
 	$(PY) -m pytest -q
+
+# the files checked and the rules are set in pyproject.toml
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 
 setup: $(STAMP)
 

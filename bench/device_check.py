@@ -48,7 +48,7 @@ def flat(nested) -> list[float]:
 def largest_difference(a, b) -> float:
     left, right = flat(a), flat(b)
     assert len(left) == len(right)
-    return max((abs(x - y) for x, y in zip(left, right)), default=0.0)
+    return max((abs(x - y) for x, y in zip(left, right, strict=True)), default=0.0)
 
 
 def compare(path: Path) -> list[str]:

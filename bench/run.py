@@ -24,10 +24,10 @@ sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 import torch  # noqa: E402
 
 from compiler import check, compile_spec  # noqa: E402
-from spec_lang import parse  # noqa: E402
 from guide_loops import guide_run  # noqa: E402
 from runtime import train  # noqa: E402
 from runtime.runs import train_runs  # noqa: E402
+from spec_lang import parse  # noqa: E402
 
 QUICK = "--quick" in sys.argv
 REPEATS = 3 if QUICK else 7
@@ -50,7 +50,7 @@ def training_loop(stage: int, spec: str, steps: int) -> tuple[float, float, floa
         theirs = guide_run(stage, 1, steps)[0]
         quiet = guide_run(stage, 1, steps, printing=False)[0]
         samples.append((ours, theirs, ours / theirs, ours / quiet))
-    return tuple(statistics.median(column) for column in zip(*samples))  # type: ignore[return-value]
+    return tuple(statistics.median(column) for column in zip(*samples, strict=True))
 
 
 def many_runs(count: int) -> tuple[float, float, float]:
@@ -102,8 +102,8 @@ def generated_spec(lines: int) -> str:
 def cold_start() -> tuple[float, float, float]:
     """Whole processes, in turn within each repeat: (nqa seconds, torch seconds,
     median ratio). nqa's modules are byte-compiled first, as an installed package's are."""
-    subprocess.run([sys.executable, "-m", "compileall", "-q", *(str(ROOT / p) for p in ("spec_lang", "compiler", "runtime"))],
-                   check=True)
+    subprocess.run([sys.executable, "-m", "compileall", "-q",
+                    *(str(ROOT / p) for p in ("spec_lang", "compiler", "runtime"))], check=True)
     nqa = str(Path(sys.executable).with_name("nqa"))
     specs = sorted(str(p) for p in (ROOT / "specs").glob("*.nqa"))
 
@@ -115,12 +115,13 @@ def cold_start() -> tuple[float, float, float]:
     for _ in range(REPEATS):
         ours, theirs = process([nqa, "check", *specs]), process([sys.executable, "-c", "import torch"])
         samples.append((ours, theirs, ours / theirs))
-    return tuple(statistics.median(column) for column in zip(*samples))  # type: ignore[return-value]
+    return tuple(statistics.median(column) for column in zip(*samples, strict=True))
 
 
 def main() -> None:
     rows = []
-    for stage, spec, steps in ((1, "neuron.nqa", 100), (7, "mlp.nqa", 100), (7, "mlp.nqa", 10_000 if not QUICK else 2_000)):
+    for stage, spec, steps in ((1, "neuron.nqa", 100), (7, "mlp.nqa", 100),
+                               (7, "mlp.nqa", 10_000 if not QUICK else 2_000)):
         ours, theirs, ratio, quiet_ratio = training_loop(stage, spec, steps)
         rows.append((f"training loop, stage {stage}, {steps:,} steps", f"{ours * 1e3:.2f} ms",
                      f"{theirs * 1e3:.2f} ms", f"{ratio:.2f}x", "<= 0.7x",
@@ -134,8 +135,8 @@ def main() -> None:
                                (generated_spec(10_000), "<= 50 us/line", "generated: 900 layers, then rows")):
         seconds, lines, statements = front_end(text), text.count("\n"), len(parse(text).statements)
         rows.append((f"parse + check + compile, {lines:,} lines", f"{seconds / lines * 1e6:.1f} us/line", "", "",
-                     target, f"{what}: {seconds * 1e3:.2f} ms, {seconds / statements * 1e6:.1f} us "
-                             f"per statement ({statements:,})"))
+                     target, (f"{what}: {seconds * 1e3:.2f} ms, {seconds / statements * 1e6:.1f} us "
+                              f"per statement ({statements:,})")))
     ours, theirs, ratio = cold_start()
     rows.append(("cold start: nqa check specs/*.nqa", f"{ours * 1e3:.0f} ms", f"{theirs * 1e3:.0f} ms",
                  f"{ratio:.2f}x", "<= 0.15x", "baseline: python -c 'import torch'"))

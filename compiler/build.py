@@ -9,6 +9,7 @@ drawing from torch's random generator in between — so after the same
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 from spec_lang import ast
 from spec_lang.gcpause import paused_gc
@@ -17,8 +18,12 @@ from .check import check
 from .limits import Limits
 from .model import CheckedSpec, Program
 
+if TYPE_CHECKING:
+    from torch import nn
 
-def as_program(spec, *, filename: str | None = None, limits: Limits | None = None,
+
+def as_program(spec: str | os.PathLike[str] | ast.Spec | Program | CheckedSpec, *,
+               filename: str | None = None, limits: Limits | None = None,
                require_data: bool = False, allow_outside: bool = False) -> Program:
     """Any accepted spec form, checked."""
     if isinstance(spec, Program):
@@ -31,8 +36,8 @@ def as_program(spec, *, filename: str | None = None, limits: Limits | None = Non
                  allow_outside=allow_outside)
 
 
-def compile_spec(spec: str | os.PathLike | ast.Spec | Program | CheckedSpec, *,
-                 filename: str | None = None, limits: Limits | None = None):
+def compile_spec(spec: str | os.PathLike[str] | ast.Spec | Program | CheckedSpec, *,
+                 filename: str | None = None, limits: Limits | None = None) -> nn.Sequential:
     """Build the network a spec describes (untrained; seed torch first for fixed weights)."""
     from torch import nn
 

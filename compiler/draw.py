@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
+from typing import Any
 
 from .model import CheckedSpec
 
@@ -21,6 +22,8 @@ GLYPHS = {"ReLU": "ReLU", "LeakyReLU": "LReLU", "Sigmoid": "σ", "Tanh": "tanh",
           "Softmax": "soft", "Dropout": "drop"}
 MAX_SHOWN = 16
 POSITIVE, NEGATIVE, NEUTRAL = "#1f5fa8", "#c0392b", "#8a8f98"
+# attributes whose names are not identifiers are passed as `**{"stroke-width": ...}`, which
+# mypy also matches against ElementTree's `attrib` parameter: those calls carry an ignore
 
 
 @dataclass
@@ -50,20 +53,20 @@ def _shown(width: int) -> list[int | None]:
     return list(range(half)) + [None] + list(range(width - half + 1, width))
 
 
-def draw_network(spec: CheckedSpec, weights: dict | None = None) -> str:
+def draw_network(spec: CheckedSpec, weights: dict[str, Any] | None = None) -> str:
     columns = _columns(spec)
     tallest = max(len(_shown(c.width)) + (1 if c.bias else 0) for c in columns)
     height = 2 * MARGIN + 60 + tallest * GAP_Y
     width = 2 * MARGIN + (len(columns) - 1) * GAP_X + 110
     svg = ET.Element("svg", xmlns="http://www.w3.org/2000/svg", width=str(width), height=str(height),
-                     viewBox=f"0 0 {width} {height}", role="img", **{"font-family": "sans-serif"})
+                     viewBox=f"0 0 {width} {height}", role="img", **{"font-family": "sans-serif"})  # type: ignore[arg-type]
     ET.SubElement(svg, "title").text = "network: " + " → ".join(c.label for c in columns[1:])
     edges, nodes = ET.SubElement(svg, "g", id="connections"), ET.SubElement(svg, "g", id="units")
     scale = _largest(weights)
     places = [_place(i, c, height) for i, c in enumerate(columns)]
     for i, column in enumerate(columns[1:], start=1):
         before = places[i - 1]
-        sources = [(y, j) for j, y in before.items()]
+        sources: list[tuple[float, int | str]] = [(y, j) for j, y in before.items()]
         if column.bias:
             sources.append((_bias_y(before, height), "bias"))
         for k, y in places[i].items():
@@ -95,40 +98,44 @@ def _bias_y(place: dict[int, float], height: int) -> float:
     return min(max(place.values()) + GAP_Y, height - MARGIN)
 
 
-def _largest(weights: dict | None) -> float:
+def _largest(weights: dict[str, Any] | None) -> float:
     if not weights:
         return 0.0
     flat = [abs(v) for name, t in weights.items() for v in _flatten(t)]
     return max(flat, default=0.0)
 
 
-def _flatten(value) -> list[float]:
+def _flatten(value: Any) -> list[float]:
     return [x for v in value for x in _flatten(v)] if isinstance(value, list) else [value]
 
 
-def _weight(weights: dict | None, layer: int | None, k: int, j) -> float | None:
+def _weight(weights: dict[str, Any] | None, layer: int | None, k: int, j: int | str) -> float | None:
     if not weights or layer is None:
         return None
+    value: float | None  # the weights are the nested lists of a report
     if j == "bias":
-        return weights.get(f"{layer}.bias", [None] * (k + 1))[k]
-    return weights[f"{layer}.weight"][k][j]
+        value = weights.get(f"{layer}.bias", [None] * (k + 1))[k]
+        return value
+    value = weights[f"{layer}.weight"][k][j]
+    return value
 
 
-def _edge(group, x0, y0, x1, y1, value: float | None, scale: float) -> None:
+def _edge(group: ET.Element, x0: float, y0: float, x1: float, y1: float, value: float | None, scale: float) -> None:
     colour = NEUTRAL if value is None else POSITIVE if value >= 0 else NEGATIVE
     thickness = 1.2 if value is None or scale == 0 else 0.4 + 4.6 * abs(value) / scale
     line = ET.SubElement(group, "line", x1=f"{x0:.1f}", y1=f"{y0:.1f}", x2=f"{x1:.1f}", y2=f"{y1:.1f}",
-                         stroke=colour, **{"stroke-width": f"{thickness:.2f}", "stroke-opacity": "0.85"})
+                         stroke=colour, **{"stroke-width": f"{thickness:.2f}", "stroke-opacity": "0.85"})  # type: ignore[arg-type]
     if value is not None:
         ET.SubElement(line, "title").text = f"w = {value:.4g}"
 
 
-def _draw_column(group, i: int, column: Column, place: dict[int, float], inputs: bool, below: float) -> None:
+def _draw_column(group: ET.Element, i: int, column: Column, place: dict[int, float], inputs: bool,
+                 below: float) -> None:
     x = _x(i)
     glyph = next((GLYPHS[n] for n in column.notes if n != "Dropout" and n in GLYPHS), "")
     for k, y in place.items():
         ET.SubElement(group, "circle", cx=f"{x:.1f}", cy=f"{y:.1f}", r=str(RADIUS),
-                      fill="#eef2f7" if inputs else "#ffffff", stroke="#333", **{"stroke-width": "1.5"})
+                      fill="#eef2f7" if inputs else "#ffffff", stroke="#333", **{"stroke-width": "1.5"})  # type: ignore[arg-type]
         if inputs:
             _text(group, x, y + 4, f"x{k + 1}", 11)
         elif glyph:
@@ -141,20 +148,20 @@ def _draw_column(group, i: int, column: Column, place: dict[int, float], inputs:
         _text(group, x, ys[-1] + below + RADIUS + 16 + 14 * n, note, 11, colour="#6a3d9a")
 
 
-def _output(edges, nodes, x: float, y: float, k: int) -> None:
+def _output(edges: ET.Element, nodes: ET.Element, x: float, y: float, k: int) -> None:
     ET.SubElement(edges, "line", x1=f"{x + RADIUS:.1f}", y1=f"{y:.1f}", x2=f"{x + RADIUS + 28:.1f}",
-                  y2=f"{y:.1f}", stroke="#333", **{"stroke-width": "1.2"})
+                  y2=f"{y:.1f}", stroke="#333", **{"stroke-width": "1.2"})  # type: ignore[arg-type]
     ET.SubElement(nodes, "text", x=f"{x + RADIUS + 32:.1f}", y=f"{y + 4:.1f}", fill="#222",
-                  **{"font-size": "11"}).text = f"y{k + 1}"
+                  **{"font-size": "11"}).text = f"y{k + 1}"  # type: ignore[arg-type]
 
 
-def _bias(group, x: float, y: float) -> None:
+def _bias(group: ET.Element, x: float, y: float) -> None:
     ET.SubElement(group, "rect", x=f"{x - 11:.1f}", y=f"{y - 11:.1f}", width="22", height="22", rx="4",
-                  fill="#fff7e0", stroke="#333", **{"stroke-width": "1.2"})
+                  fill="#fff7e0", stroke="#333", **{"stroke-width": "1.2"})  # type: ignore[arg-type]
     _text(group, x, y + 4, "1", 11)
 
 
-def _text(group, x: float, y: float, text: str, size: int, weight: str = "normal",
+def _text(group: ET.Element, x: float, y: float, text: str, size: int, weight: str = "normal",
           colour: str = "#222") -> None:
     ET.SubElement(group, "text", x=f"{x:.1f}", y=f"{y:.1f}", fill=colour,
-                  **{"text-anchor": "middle", "font-size": str(size), "font-weight": weight}).text = text
+                  **{"text-anchor": "middle", "font-size": str(size), "font-weight": weight}).text = text  # type: ignore[arg-type]

@@ -10,6 +10,7 @@ rows, from `example` statements and any data file, are written into the script.
 
 from __future__ import annotations
 
+from .layers import Layer
 from .model import Program
 
 HEADER = '''\
@@ -76,9 +77,9 @@ def emit_python(program: Program, seed: int | None = None) -> str:
     return "".join(parts)
 
 
-def _module(layer) -> str:
-    if layer.kind == "linear":
-        return f"Linear({layer.in_features}, {layer.out_features}, bias={layer.bias})"
+def _module(layer: Layer) -> str:
+    if layer.kind == "linear":  # a Linear
+        return f"Linear({layer.in_features}, {layer.out_features}, bias={layer.bias})"  # type: ignore[attr-defined]
     return layer.describe()
 
 

@@ -90,7 +90,7 @@ def _ordered(stmt: ast.Statement) -> list[ast.Arg]:
     return lead + values + words + options
 
 
-def render_arg(arg) -> str:
+def render_arg(arg: ast.Arg | tuple[ast.Value, ...]) -> str:
     if isinstance(arg, tuple):
         return ",".join(render_arg(a) for a in arg)
     if isinstance(arg, ast.Number):

@@ -8,28 +8,30 @@ statements that take a given option.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, TypeVar
 
 if TYPE_CHECKING:
+    from .layers import Layer
     from .statement import StatementModel
 
-T = TypeVar("T")
+T = TypeVar("T", bound="type[StatementModel]")
 
-STATEMENTS: dict[str, type] = {}
-FAMILIES: dict[str, dict[str, type]] = {"optimizer": {}, "loss": {}}
+STATEMENTS: dict[str, type[StatementModel]] = {}
+FAMILIES: dict[str, dict[str, type[StatementModel]]] = {"optimizer": {}, "loss": {}}
 
 
 def register(cls: T) -> T:
     """Register a statement model under its `keyword`."""
-    STATEMENTS[cls.keyword] = cls  # type: ignore[attr-defined]
+    STATEMENTS[cls.keyword] = cls
     return cls
 
 
-def member(family: str):
+def member(family: str) -> Callable[[T], T]:
     """Register a model as `<family> <keyword>`, e.g. `optimizer sgd`."""
 
     def add(cls: T) -> T:
-        FAMILIES[family][cls.keyword] = cls  # type: ignore[attr-defined]
+        FAMILIES[family][cls.keyword] = cls
         return cls
 
     return add
@@ -50,7 +52,7 @@ def statement_names() -> list[str]:
     return sorted(list(STATEMENTS) + list(FAMILIES))
 
 
-def lookup(name: str) -> type[StatementModel] | dict[str, type] | None:
+def lookup(name: str) -> type[StatementModel] | dict[str, type[StatementModel]] | None:
     _load()
     return STATEMENTS.get(name) or FAMILIES.get(name)
 
@@ -64,7 +66,7 @@ def statements_taking(option: str) -> list[str]:
     return sorted(found)
 
 
-def layer_classes() -> list[type]:
+def layer_classes() -> list[type[Layer]]:
     _load()
     from .layers import Layer
 

@@ -10,6 +10,7 @@ layer's own stated width, so one mistake is reported once, at its cause.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from spec_lang import ast
@@ -44,7 +45,8 @@ def first_stated_width(layers: list[Bound]) -> Source | None:
     for bound in layers:
         layer: Layer = bound.model  # type: ignore[assignment]
         if layer.expects() is not None:
-            return Source(layer.expects(), bound.span_of("in_features"), "layer", bound.statement)
+            return Source(layer.expects(), bound.span_of("in_features"), "layer",  # type: ignore[arg-type]  # not None
+                          bound.statement)
         if layer.states_output():
             return None
     return None
@@ -61,7 +63,7 @@ class Shapes:
     output_in_doubt: bool  # some width along the way is wrong
 
 
-def infer_widths(layers: list[Bound], start: Source, limits: Limits, gaps: list[int] = ()) -> Shapes:
+def infer_widths(layers: list[Bound], start: Source, limits: Limits, gaps: Sequence[int] = ()) -> Shapes:
     """`gaps`: where statements that failed and may have been width-setting layers
     stand (offsets). Past a gap the width flowing on is unknown until a layer
     states one, so no mismatch is reported there; a gap before the first stated

@@ -13,8 +13,9 @@ option, written `name=value`.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar, Mapping
+from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -23,7 +24,6 @@ from spec_lang.errors import Diagnostic
 
 from .messages import first_per_field, pydantic_diagnostic, shown
 from .suggest import did_you_mean
-
 
 _OPTION_NAMES: dict[type, tuple[str, ...]] = {}
 
@@ -69,7 +69,7 @@ class Bound:
         return self.spans.get(name, self.statement.span)
 
 
-_VALUE_OF = {
+_VALUE_OF: dict[type, Callable[[Any], Any]] = {
     ast.Number: lambda node: node.value,
     ast.Word: lambda node: node.name,
     ast.String: lambda node: node.value,
@@ -78,7 +78,7 @@ _VALUE_OF = {
 }
 
 
-def value_of(node: ast.Value | tuple) -> Any:
+def value_of(node: ast.Value | tuple[ast.Value, ...]) -> Any:
     """The plain Python value of an argument node."""
     reader = _VALUE_OF.get(type(node))
     if reader is None:
@@ -110,13 +110,15 @@ def bind(cls: type[StatementModel], stmt: ast.Statement, args: tuple[ast.Arg, ..
     return Bound(model, stmt, spans)
 
 
-def _set(field: str, node: Any, values: dict, spans: dict, nodes: dict) -> None:
+def _set(field: str, node: ast.Value, values: dict[str, Any], spans: dict[str, ast.Span],
+         nodes: dict[str, Any]) -> None:
     values[field] = value_of(node)
     spans[field] = node.span
     nodes[field] = node
 
 
-def _bind_one(cls, arg, name, free, values, spans, nodes) -> Diagnostic | None:
+def _bind_one(cls: type[StatementModel], arg: ast.Arg, name: str, free: list[str], values: dict[str, Any],
+              spans: dict[str, ast.Span], nodes: dict[str, Any]) -> Diagnostic | None:
     if isinstance(arg, ast.Option):
         return _bind_option(cls, arg, name, values, spans, nodes)
     if isinstance(arg, ast.Arrow) and cls.arrow:
@@ -152,16 +154,17 @@ def _bind_one(cls, arg, name, free, values, spans, nodes) -> Diagnostic | None:
     return _extra(arg, name, cls)
 
 
-def _extra(arg, name: str, cls) -> Diagnostic:
+def _extra(arg: ast.Arg, name: str, cls: type[StatementModel]) -> Diagnostic:
     return Diagnostic(f"unexpected argument {shown(arg)} to `{name}`", arg.span, "not expected here",
                       hint=_usage(cls, name))
 
 
-def _usage(cls, name: str) -> str:
+def _usage(cls: type[StatementModel], name: str) -> str:
     return f"write it like `{cls.example}`" if cls.example else f"`{name}` takes no arguments"
 
 
-def _bind_option(cls, opt: ast.Option, name, values, spans, nodes) -> Diagnostic | None:
+def _bind_option(cls: type[StatementModel], opt: ast.Option, name: str, values: dict[str, Any],
+                 spans: dict[str, ast.Span], nodes: dict[str, Any]) -> Diagnostic | None:
     allowed = cls.option_names()
     if opt.key not in allowed:
         from .registry import statements_taking  # the registry imports this module

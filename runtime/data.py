@@ -10,6 +10,7 @@ for `cross_entropy` become integer indices.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import torch
@@ -29,11 +30,12 @@ class Dataset:
     held_inputs: torch.Tensor | None = None  # the rows held out by `validate`
     held_targets: torch.Tensor | None = None
 
-    def to(self, device) -> Dataset:
+    def to(self, device: torch.device | str) -> Dataset:
         """The same data on `device` (the shuffling generator stays on the CPU)."""
         self.inputs, self.targets = self.inputs.to(device), self.targets.to(device)
         if self.held_inputs is not None:
-            self.held_inputs, self.held_targets = self.held_inputs.to(device), self.held_targets.to(device)
+            self.held_inputs, self.held_targets = (
+                self.held_inputs.to(device), self.held_targets.to(device))  # type: ignore[union-attr]  # set together
         return self
 
     @property
@@ -44,7 +46,7 @@ class Dataset:
         size = self.batch or self.size
         return -(-self.size // size)
 
-    def batches(self):
+    def batches(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         """The (input, target) pairs of one epoch, shuffled if asked, with a seeded generator."""
         if self.inputs.dim() == 1 or (self.batch is None and not self.shuffle):
             yield self.inputs, self.targets
@@ -73,7 +75,7 @@ def dataset(spec: CheckedSpec, seed: int, table: Table | None = None) -> Dataset
     else:
         targets = torch.tensor([r if len(r) == outputs else r * outputs for r in rows], dtype=torch.float32)
         broadcast = any(len(r) != outputs for r in rows)
-    held = (None, None)
+    held: tuple[torch.Tensor, torch.Tensor] | tuple[None, None] = (None, None)
     if spec.held_out:
         inputs, targets, held = _hold_out(inputs, targets, spec.held_out, seed)
     if len(inputs) == 1:
@@ -82,7 +84,8 @@ def dataset(spec: CheckedSpec, seed: int, table: Table | None = None) -> Dataset
     return Dataset(inputs, targets, spec.batch, spec.shuffle, generator, broadcast, *held)
 
 
-def _hold_out(inputs: torch.Tensor, targets: torch.Tensor, fraction: float, seed: int):
+def _hold_out(inputs: torch.Tensor, targets: torch.Tensor, fraction: float,
+              seed: int) -> tuple[torch.Tensor, torch.Tensor, tuple[torch.Tensor, torch.Tensor]]:
     """Split off round(fraction * rows) rows, chosen with a generator seeded by `seed`;
     the rest keep their order."""
     count = len(inputs)

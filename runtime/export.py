@@ -13,13 +13,13 @@ import importlib.util
 import io
 import logging
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 
 import torch
 
-from spec_lang import usage_error
-
 from compiler import Program, compile_spec
+from spec_lang import usage_error
 
 from .files import write_atomic
 
@@ -36,11 +36,11 @@ def export_onnx(model: torch.nn.Module, program: Program, path: Path) -> None:
     with _quiet():
         exported = torch.onnx.export(model, (example,), input_names=["input"], output_names=["output"],
                                      dynamic_shapes=({0: batch},), dynamo=True, verbose=False)
-    write_atomic(path, exported.model_proto.SerializeToString())
+    write_atomic(path, exported.model_proto.SerializeToString())  # type: ignore[union-attr]  # dynamo: never None
 
 
 @contextlib.contextmanager
-def _quiet():
+def _quiet() -> Iterator[None]:
     """The exporter's progress lines, log messages and warnings are not the user's business."""
     exporter_log = logging.getLogger("torch.onnx")
     level = exporter_log.level

@@ -11,12 +11,16 @@ does), and `step()`: on the CPU, the optimizer's update written out
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import torch
 from torch import nn
 
 from .lean_optim import lean_step, written_out
+
+if TYPE_CHECKING:
+    from compiler.optimizers import Optimizer
 
 
 def forward_of(model: nn.Sequential) -> Callable[[torch.Tensor], torch.Tensor]:
@@ -38,16 +42,17 @@ def clear_of(params: list[torch.Tensor]) -> Callable[[], None]:
     return clear
 
 
-def lean_optimizer(settings, params: list[torch.Tensor]) -> bool:
+def lean_optimizer(settings: Optimizer, params: list[torch.Tensor]) -> bool:
     """Whether `step_of` writes the update out (and no torch optimizer needs building)."""
     return written_out(settings, params)
 
 
-def step_of(settings, optimizer: torch.optim.Optimizer | None, params: list[torch.Tensor]) -> Callable[[], None]:
+def step_of(settings: Optimizer, optimizer: torch.optim.Optimizer | None,
+            params: list[torch.Tensor]) -> Callable[[], None]:
     """The optimizer's own `step`, or the update written out (`lean_optim`) when there is no optimizer."""
     if optimizer is not None:
         return optimizer.step
-    return lean_step(settings, params)
+    return lean_step(settings, params)  # type: ignore[return-value]  # None only where an optimizer is built
 
 
 def loss_of(criterion: nn.Module) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
@@ -59,7 +64,7 @@ def loss_of(criterion: nn.Module) -> Callable[[torch.Tensor, torch.Tensor], torc
         def loss(output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
             if output.shape != target.shape:
                 return criterion.forward(output, target)
-            return mse(output, target, 1)  # 1: the "mean" reduction
+            return mse(output, target, 1)  # type: ignore[arg-type]  # 1: the "mean" reduction
 
         return loss
     return criterion.forward

@@ -16,42 +16,49 @@ A parameter without a gradient is skipped and its step count kept, as torch does
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
 
 import torch
+
+if TYPE_CHECKING:
+    from compiler.optimizers import SGD, Adam, AdamW, Optimizer, RMSprop
 
 Step = Callable[[], None]
 _FLOAT32_EXACT = 2 ** 24  # torch counts steps in a float32 tensor: past this, +1 changes nothing
 
 
-def written_out(settings, params: list[torch.Tensor]) -> bool:
+def written_out(settings: Optimizer, params: list[torch.Tensor]) -> bool:
     """Whether `lean_step` has an update for these settings and parameters."""
     return settings.kind in _BUILDERS and all(p.device.type == "cpu" for p in params)
 
 
-def lean_step(settings, params: list[torch.Tensor]) -> Step | None:
+def lean_step(settings: Optimizer, params: list[torch.Tensor]) -> Step | None:
     return _BUILDERS[settings.kind](settings, params) if written_out(settings, params) else None
 
 
-def _sgd(settings, params: list[torch.Tensor]) -> Step:
+def _sgd(settings: SGD, params: list[torch.Tensor]) -> Step:
     lr, momentum, dampening = settings.lr, settings.momentum, settings.dampening
     weight_decay, nesterov = settings.weight_decay, settings.nesterov
     buffers: list[torch.Tensor | None] = [None] * len(params)
 
+    # past its first test, `step` finds no gradient None, and the buffers all None (before the
+    # first step) or none: mypy cannot see it, hence the ignores
     @torch.no_grad()
     def step() -> None:
-        grads = [p.grad for p in params]
+        grads: list[torch.Tensor] | tuple[torch.Tensor, ...] = [p.grad for p in params]  # type: ignore[misc]
         if any(g is None for g in grads) or (momentum != 0 and len({b is None for b in buffers}) > 1):
-            return one_by_one()
+            one_by_one()
+            return
         if weight_decay != 0:
             grads = torch._foreach_add(grads, params, alpha=weight_decay)
         if momentum != 0:
             if buffers and buffers[0] is None:
                 buffers[:] = [g.detach().clone() for g in grads]
             else:
-                torch._foreach_mul_(buffers, momentum)
-                torch._foreach_add_(buffers, grads, alpha=1 - dampening)
-            grads = torch._foreach_add(grads, buffers, alpha=momentum) if nesterov else buffers
+                torch._foreach_mul_(buffers, momentum)  # type: ignore[arg-type]
+                torch._foreach_add_(buffers, grads, alpha=1 - dampening)  # type: ignore[arg-type]
+            grads = torch._foreach_add(grads, buffers, alpha=momentum) if nesterov else buffers  # type: ignore[arg-type, assignment]
         torch._foreach_add_(params, grads, alpha=-lr)
 
     def one_by_one() -> None:
@@ -71,7 +78,7 @@ def _sgd(settings, params: list[torch.Tensor]) -> Step:
     return step
 
 
-def _adam(settings, params: list[torch.Tensor]) -> Step:
+def _adam(settings: Adam | AdamW, params: list[torch.Tensor]) -> Step:
     """torch.optim.Adam's `_single_tensor_adam`; AdamW is the same with the weight decay decoupled."""
     lr, beta1, beta2, eps = settings.lr, settings.beta1, settings.beta2, settings.eps
     weight_decay, amsgrad, decoupled = settings.weight_decay, settings.amsgrad, settings.kind == "adamw"
@@ -105,7 +112,7 @@ def _adam(settings, params: list[torch.Tensor]) -> Step:
     return step
 
 
-def _rmsprop(settings, params: list[torch.Tensor]) -> Step:
+def _rmsprop(settings: RMSprop, params: list[torch.Tensor]) -> Step:
     """torch.optim.RMSprop's `_single_tensor_rmsprop`."""
     lr, alpha, eps = settings.lr, settings.alpha, settings.eps
     weight_decay, momentum, centered = settings.weight_decay, settings.momentum, settings.centered
@@ -137,10 +144,12 @@ def _rmsprop(settings, params: list[torch.Tensor]) -> Step:
     return step
 
 
-_BUILDERS = {"sgd": _sgd, "adam": _adam, "adamw": _adam, "rmsprop": _rmsprop}
+# by the settings' `kind`, which picks the settings' class
+_BUILDERS: dict[str, Callable[[Any, list[torch.Tensor]], Step]] = {
+    "sgd": _sgd, "adam": _adam, "adamw": _adam, "rmsprop": _rmsprop}
 
 
-def _with_gradients(params: list[torch.Tensor]):
+def _with_gradients(params: list[torch.Tensor]) -> Iterator[tuple[int, torch.Tensor, torch.Tensor]]:
     """(position, parameter, gradient) for each parameter that has a gradient: torch skips the others."""
     return ((i, p, p.grad) for i, p in enumerate(params) if p.grad is not None)
 

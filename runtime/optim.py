@@ -9,18 +9,25 @@ equals the tutorial's `SGD(net.parameters(), lr=0.1, momentum=0.9)`).
 from __future__ import annotations
 
 import functools
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import nn
 
+if TYPE_CHECKING:
+    from compiler.losses import Loss
+    from compiler.optimizers import Optimizer
 
-def build_optimizer(settings, parameters: Iterable[torch.nn.Parameter]) -> torch.optim.Optimizer:
-    return getattr(torch.optim, settings.torch_name)(parameters, **settings.torch_kwargs())
+
+def build_optimizer(settings: Optimizer, parameters: Iterable[torch.nn.Parameter]) -> torch.optim.Optimizer:
+    optimizer: torch.optim.Optimizer = getattr(torch.optim, settings.torch_name)(parameters, **settings.torch_kwargs())
+    return optimizer
 
 
-def build_loss(settings) -> nn.Module:
-    return getattr(nn, settings.torch_name)(**settings.torch_kwargs())
+def build_loss(settings: Loss) -> nn.Module:
+    loss: nn.Module = getattr(nn, settings.torch_name)(**settings.torch_kwargs())
+    return loss
 
 
 def group_settings(optimizer: torch.optim.Optimizer) -> dict[str, Any]:
@@ -29,7 +36,7 @@ def group_settings(optimizer: torch.optim.Optimizer) -> dict[str, Any]:
     return {key: _plain(value) for key, value in group.items() if key != "params"}
 
 
-def declared_settings(settings) -> dict[str, Any]:
+def declared_settings(settings: Optimizer) -> dict[str, Any]:
     """The param group torch's optimizer would hold, without the parameters, read
     without building a working optimizer: the first one built in a process
     imports `torch._dynamo` (over a second), through `add_param_group`. A

@@ -10,10 +10,14 @@ longer than half a second, so short runs do not flicker; with `--log-every N`
 from __future__ import annotations
 
 import sys
-from typing import Callable, TextIO
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TextIO
 
 from .text_report import nested, num
 from .trace import Tick
+
+if TYPE_CHECKING:
+    from tqdm import tqdm
 
 
 def plain_lines(stream: TextIO = sys.stderr) -> Callable[[Tick], None]:
@@ -29,6 +33,8 @@ def plain_lines(stream: TextIO = sys.stderr) -> Callable[[Tick], None]:
 
 class Bar:
     """A tqdm progress bar, created on the first tick and closed by `close()`."""
+
+    bar: tqdm | None
 
     def __init__(self, stream: TextIO = sys.stderr) -> None:
         self.stream, self.bar, self.done = stream, None, 0

@@ -8,7 +8,7 @@ of equality, so two specs that differ only in layout compare equal.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import NamedTuple, Union
+from typing import NamedTuple
 
 
 class Span(NamedTuple):
@@ -84,7 +84,7 @@ class Arrow:
     span: Span = _span()
 
 
-Value = Union[Number, Vector, String, Word]
+Value = Number | Vector | String | Word
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,7 +97,7 @@ class Option:
     span: Span = _span()
 
 
-Arg = Union[Arrow, Option, Vector, String, Number, Word]
+Arg = Arrow | Option | Vector | String | Number | Word
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,13 +10,13 @@ from __future__ import annotations
 import gc
 
 
-class paused_gc:  # noqa: N801  (used like a function: `with paused_gc():`)
+class paused_gc:  # lower case: used like a function, `with paused_gc():`
     __slots__ = ("was_enabled",)
 
     def __enter__(self) -> None:
         self.was_enabled = gc.isenabled()
         gc.disable()
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         if self.was_enabled:
             gc.enable()

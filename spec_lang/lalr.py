@@ -18,13 +18,27 @@ Lark's time on a long file. Lark itself is imported only to work the tables out.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 from . import ast
 from .nodes import Nodes
 
+if TYPE_CHECKING:
+    from lark import Lark
+    from lark.grammar import Rule
+
 _new = tuple.__new__
 _Span = ast.Span
 FORMAT = 1  # the layout of `Tables.to_data`; change it when that changes
+
+Keep = Sequence[Sequence[int]]  # the kept children as (position, splice it in?) pairs
+Plan = tuple[int, str, str | None, Keep | None]  # see `_plan`
+# a plan with its `Nodes` method, and its kept children as `_compact` gives them
+BoundPlan = tuple[int, str, Callable[[Nodes, list[Any]], Any] | None, Keep | int | None]
+# state -> symbol -> the next state (a shift) or the plan of a reduction; the loop tells them
+# apart by `__class__`, on which mypy narrows only the `int` side: the other side is marked
+Table = dict[int, dict[str, int | BoundPlan]]
 
 
 class Tables:
@@ -32,7 +46,8 @@ class Tables:
     in place of Lark's rule. Plain data (`to_data`) apart from the compiled scanner
     and the `Nodes` methods."""
 
-    def __init__(self, terminals: list, ignored: list, multiline: list, table: dict, plans: list,
+    def __init__(self, terminals: list[tuple[str, str]], ignored: list[str], multiline: list[str],
+                 table: dict[int, dict[str, tuple[bool, int]]], plans: list[Plan],
                  start_state: int, end_state: int) -> None:
         self.terminals, self.plans = terminals, plans
         self.ignored, self.multiline = frozenset(ignored), frozenset(multiline)
@@ -45,17 +60,18 @@ class Tables:
             # blanks before a character no terminal takes would be split every possible way
             self.scanner = re.compile(f"(?=((?:{skipped})*))\\1(?:{tokens}|\\Z)" if skipped else tokens)
         # a terminal the rules keep becomes a node at once; the others are dropped
-        self.makers = {name: getattr(Nodes, name, None) for name, _ in terminals}
+        self.makers: dict[str, Callable[[Nodes, str, ast.Span], Any] | None] = {
+            name: getattr(Nodes, name, None) for name, _ in terminals}
         bound = [(size, name, getattr(Nodes, method) if method else None, _compact(keep))
                  for size, name, method, keep in plans]
         self.raw_table = table
         # a shift is the next state (an int), a reduction its plan (a tuple)
-        self.table = {state: {symbol: arg if shift else bound[arg] for symbol, (shift, arg) in row.items()}
+        self.table: Table = {state: {symbol: arg if shift else bound[arg] for symbol, (shift, arg) in row.items()}
                       for state, row in table.items()}
         self.start_state, self.end_state = start_state, end_state
 
     @classmethod
-    def from_lark(cls, lark) -> Tables:
+    def from_lark(cls, lark: Lark) -> Tables:
         from lark.parsers.lalr_analysis import Shift
 
         conf = lark.parse_interactive("").parser_state.parse_conf
@@ -63,10 +79,10 @@ class Tables:
                                                            -len(t.pattern.value), t.name))
         pairs = [(t.name, t.pattern.to_regexp()) for t in terminals]
         numbers = {state: n for n, state in enumerate(conf.states)}
-        plans: list = []
-        planned: dict = {}
+        plans: list[Plan] = []
+        planned: dict[Rule, int] = {}
 
-        def plan_of(rule) -> int:
+        def plan_of(rule: Rule) -> int:
             if rule not in planned:
                 planned[rule] = len(plans)
                 plans.append(_plan(rule))
@@ -79,13 +95,13 @@ class Tables:
         return cls(pairs, sorted(lark.lexer_conf.ignore), multiline, table, plans,
                    numbers[conf.start_state], numbers[conf.end_state])
 
-    def to_data(self) -> dict:
+    def to_data(self) -> dict[str, Any]:
         return {"format": FORMAT, "terminals": self.terminals, "ignored": sorted(self.ignored),
                 "multiline": sorted(self.multiline), "plans": self.plans, "start": self.start_state,
                 "end": self.end_state, "table": [[state, sorted(row.items())] for state, row in self.raw_table.items()]}
 
     @classmethod
-    def from_data(cls, data: dict) -> Tables:
+    def from_data(cls, data: dict[str, Any]) -> Tables:
         """From `to_data`'s dict as JSON gives it back; ValueError for anything else."""
         if data.get("format") != FORMAT or not _well_formed(data):
             raise ValueError("not tables of this format")
@@ -94,9 +110,9 @@ class Tables:
                    [tuple(p) for p in data["plans"]], data["start"], data["end"])
 
 
-def _well_formed(data: dict) -> bool:
+def _well_formed(data: dict[str, Any]) -> bool:
     """The shapes and types `to_data` writes, and a table whose every state and plan is there."""
-    def strings(items, size=None) -> bool:
+    def strings(items: object, size: int | None = None) -> bool:
         return isinstance(items, list) and all(isinstance(x, str) for x in items) and size in (None, len(items))
 
     terminals, plans, table = data.get("terminals"), data.get("plans"), data.get("table")
@@ -129,14 +145,14 @@ def _may_hold_newline(regexp: str) -> bool:
         "(?s" in regexp and "." in regexp)
 
 
-def _plan(rule) -> tuple:
+def _plan(rule: Rule) -> Plan:
     """(length, the rule's name, the name of its `Nodes` method or None when it is
     inlined, the kept children as (position, splice it in?) pairs, or None when
     all are kept as they are)."""
-    keep = []
+    keep: list[tuple[int, bool]] = []
     for index, symbol in enumerate(rule.expansion):
         if symbol.is_term:
-            if not symbol.filter_out and not symbol.name.startswith("_"):
+            if not symbol.filter_out and not symbol.name.startswith("_"):  # type: ignore[attr-defined]  # a Terminal
                 if getattr(Nodes, symbol.name, None) is None:
                     raise TypeError(f"grammar.lark keeps {symbol.name}, which `Nodes` cannot make")
                 keep.append((index, False))
@@ -148,7 +164,7 @@ def _plan(rule) -> tuple:
     return len(rule.expansion), name, method, None if plain else tuple(keep)
 
 
-def _compact(keep) -> tuple | int | None:
+def _compact(keep: Keep | None) -> Keep | int | None:
     """A list rule's usual shape, `__x_star: __x_star item`, as the item's
     position alone; other kept-children lists as tuples of pairs."""
     if keep is None:
@@ -159,7 +175,7 @@ def _compact(keep) -> tuple | int | None:
     return keep
 
 
-def _kept(children: list, keep: tuple) -> list:
+def _kept(children: list[Any], keep: Keep) -> list[Any]:
     kept = None
     for index, splice in keep:
         child = children[index]
@@ -180,11 +196,12 @@ def run(tables: Tables, text: str) -> tuple[ast.Spec, Nodes] | None:
     end_state, size_of_text = tables.end_state, len(text)
     state = tables.start_state
     state_stack = [state]
-    value_stack: list = []
+    value_stack: list[Any] = []
     line, line_start, pos = 1, 0, 0
     # `scanner().match` goes on from where the last match ended and stops at the
     # first character no terminal takes: the text is all read if it ends at its end
-    for match in iter(tables.scanner.scanner(text).match, None):
+    match: re.Match[str]
+    for match in iter(tables.scanner.scanner(text).match, None):  # type: ignore[attr-defined]
         kind = match.lastgroup
         pos = match.end()
         if kind is None:  # ignored text up to the end
@@ -215,7 +232,7 @@ def run(tables: Tables, text: str) -> tuple[ast.Spec, Nodes] | None:
                 state_stack.append(state)
                 value_stack.append(value)
                 break
-            state = _reduce(action, state_stack, value_stack, table, nodes)
+            state = _reduce(action, state_stack, value_stack, table, nodes)  # type: ignore[arg-type]
         if kind in multiline:
             start = match.start(kind)
             piece = text[start:pos]
@@ -227,11 +244,11 @@ def run(tables: Tables, text: str) -> tuple[ast.Spec, Nodes] | None:
         action = table[state].get("$END")
         if action is None or action.__class__ is int:
             return None
-        state = _reduce(action, state_stack, value_stack, table, nodes)
+        state = _reduce(action, state_stack, value_stack, table, nodes)  # type: ignore[arg-type]
     return value_stack[-1], nodes
 
 
-def _reduce(plan: tuple, state_stack: list, value_stack: list, table: dict, nodes: Nodes) -> int:
+def _reduce(plan: BoundPlan, state_stack: list[int], value_stack: list[Any], table: Table, nodes: Nodes) -> int:
     """Replace a rule's symbols on the stacks with the rule's node (or, for an
     inlined rule, the list of its kept children); the new state."""
     size, name, method, keep = plan
@@ -247,8 +264,8 @@ def _reduce(plan: tuple, state_stack: list, value_stack: list, table: dict, node
             grown.append(children[keep])
             children = grown
         else:
-            children = _kept(children, keep)
-    state = table[state_stack[-1]][name]
+            children = _kept(children, keep)  # type: ignore[arg-type]
+    state: int = table[state_stack[-1]][name]  # type: ignore[assignment]  # a goto: always a state
     state_stack.append(state)
     value_stack.append(method(nodes, children) if method else children)
     return state

@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import functools
 from pathlib import Path
+from typing import Any
 
 from lark import Lark, Token, Transformer
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
+from lark.tree import Meta
 
 from . import ast
 from .errors import Diagnostic, SyntaxErrors
@@ -31,20 +33,21 @@ def lark_parser() -> Lark:
 
 
 def token_span(tok: Token) -> ast.Span:
-    return ast.Span(tok.line, tok.column, tok.end_line, tok.end_column, tok.start_pos, tok.end_pos)
+    # a token from the parser has all its positions
+    return ast.Span(tok.line, tok.column, tok.end_line, tok.end_column, tok.start_pos, tok.end_pos)  # type: ignore[arg-type]
 
 
-class _FromTree(Transformer):
+class _FromTree(Transformer[Token, ast.Spec]):
     """Lark's parse tree to AST nodes, through the same `Nodes` as the fast loop."""
 
     def __init__(self) -> None:
         super().__init__(visit_tokens=True)
         self.nodes = Nodes()
 
-    def __default_token__(self, tok: Token):
+    def __default_token__(self, tok: Token) -> Any:
         return getattr(Nodes, tok.type)(self.nodes, str(tok), token_span(tok))
 
-    def __default__(self, data, children, meta):
+    def __default__(self, data: str, children: list[Any], meta: Meta) -> Any:
         return getattr(Nodes, data)(self.nodes, children)
 
 
@@ -68,12 +71,13 @@ def parse_with_lark(text: str, filename: str) -> tuple[ast.Spec, Nodes]:
     built = (builder.transform(tree), builder.nodes) if tree is not None else None
     if diagnostics:
         raise SyntaxErrors(diagnostics, text, filename, built, MAX_SYNTAX_ERRORS)
-    return built
+    return built  # type: ignore[return-value]  # None only with syntax errors, raised above
 
 
 def _error_offset(err: UnexpectedInput, text: str) -> int:
     if isinstance(err, UnexpectedToken) and err.token.start_pos is not None:
-        return min(err.token.start_pos, len(text))
+        start: int = err.token.start_pos  # lark leaves `token` untyped
+        return min(start, len(text))
     return min(getattr(err, "pos_in_stream", 0) or 0, len(text))
 
 

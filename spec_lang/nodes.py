@@ -10,6 +10,8 @@ the statements holding them in `bad` (checking leaves those out).
 
 from __future__ import annotations
 
+from typing import Any
+
 from . import ast
 from .errors import Diagnostic
 from .vectors import number_value, read_vector
@@ -28,7 +30,7 @@ class Nodes:
     most do not need `self`, but every one takes it, so a parser can hold them
     unbound and pass the parse's own `Nodes`."""
 
-    __slots__ = ("problems", "bad")
+    __slots__ = ("bad", "problems")
 
     def __init__(self) -> None:
         self.problems: list[Diagnostic] = []
@@ -54,25 +56,25 @@ class Nodes:
         return ast.Vector(items, span)
 
     # rules: kept children -> node
-    def start(self, statements: list) -> ast.Spec:
+    def start(self, statements: list[ast.Statement]) -> ast.Spec:
         return ast.Spec(tuple(statements))
 
-    def statement(self, children: list) -> ast.Statement:
+    def statement(self, children: list[Any]) -> ast.Statement:
         name = children[0]
         args = tuple(children[1:])
         made = ast.Statement(name.name, args, name.span, cover(name.span, args[-1].span) if args else name.span)
-        if self.problems and self.problems[-1].span.start >= made.span.start:
+        if self.problems and self.problems[-1].span.start >= made.span.start:  # type: ignore[union-attr]  # has one
             self.bad.append(made)
         return made
 
-    def arrow(self, children: list) -> ast.Arrow:
+    def arrow(self, children: list[Any]) -> ast.Arrow:
         right = children[-1]
         if len(children) == 2:  # `->3`: the arrow and its right side
             return ast.Arrow(None, right, cover(children[0], right.span))
         left = children[0]
         return ast.Arrow(left, right, cover(left.span, right.span))
 
-    def option(self, children: list) -> ast.Option:
+    def option(self, children: list[Any]) -> ast.Option:
         key = children[0]
         value = children[1] if len(children) == 2 else tuple(children[1:])
         return ast.Option(key.name, value, key.span, cover(key.span, children[-1].span))

@@ -30,7 +30,8 @@ def number_value(text: str) -> int | float:
 
 
 def _span(where: ast.Span, start: int, end: int) -> ast.Span:
-    return ast.Span(where.line, where.column + start, where.line, where.column + end, where.start + start, where.start + end)
+    return ast.Span(where.line, where.column + start, where.line, where.column + end,
+                    where.start + start, where.start + end)
 
 
 def read_vector(text: str, span: ast.Span) -> tuple[tuple[ast.Number, ...], list[Diagnostic]]:
@@ -40,8 +41,8 @@ def read_vector(text: str, span: ast.Span) -> tuple[tuple[ast.Number, ...], list
         items = []
         for m in EACH.finditer(text):
             first, last, written = m.start(), m.end(), m[0]
-            items.append(Number(number_value(written), written,
-                                new_span(Span, (line, column + first, line, column + last, start + first, start + last))))
+            items.append(Number(number_value(written), written, new_span(
+                Span, (line, column + first, line, column + last, start + first, start + last))))
         return tuple(items), []
     return _read_slowly(text, span)
 
@@ -92,4 +93,5 @@ def _item_problem(text: str, where: ast.Span, start: int) -> Diagnostic | None:
                           hint="separate the values with commas, e.g. `[1, 1]`")
     digits = any(c.isdigit() and not c.isascii() for c in text)
     return Diagnostic(f"expected a number in a vector, found `{text[:40]}`", span, "not a number",
-                      hint="write numbers with the digits 0 to 9" if digits else "a vector holds numbers, e.g. `[1, 2.5, -3]`")
+                      hint="write numbers with the digits 0 to 9" if digits
+                      else "a vector holds numbers, e.g. `[1, 2.5, -3]`")

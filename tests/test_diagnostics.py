@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from runtime import train
-
 from conftest import ROOT
 from guide_programs import STAGES
+from runtime import train
 
 RELU = ROOT / "specs/relu.nqa"
 
@@ -19,7 +18,7 @@ def _kinds(run) -> list[str]:
 
 def _guide_dies(seed: int) -> bool:
     result = STAGES["relu"](seed)
-    return all(torch_equal(a, b) for a, b in zip(result.initial, result.final))
+    return all(torch_equal(a, b) for a, b in zip(result.initial, result.final, strict=True))
 
 
 def torch_equal(a, b) -> bool:

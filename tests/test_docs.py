@@ -9,9 +9,8 @@ import shlex
 
 import pytest
 
-from runtime.cli import main
-
 from conftest import ROOT, same_report
+from runtime.cli import main
 
 RUNNING = ROOT / "docs/running.md"
 BLOCK = re.compile(r"<!-- command: (.*?) -->\n```text\n(.*?)```", re.S)

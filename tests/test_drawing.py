@@ -15,9 +15,8 @@ import pytest
 from torch import nn
 
 from compiler import compile_spec
-from runtime.cli import main
-
 from conftest import ROOT
+from runtime.cli import main
 
 NS = "{http://www.w3.org/2000/svg}"
 POSITIVE, NEGATIVE = "#1f5fa8", "#c0392b"
@@ -56,14 +55,15 @@ def test_draw_has_a_unit_per_input_neuron_and_bias_and_a_line_per_parameter(spec
     assert not any(line.find(f"{NS}title") is not None for line in lines)  # no weights, no values
 
 
-def _weighted(lines: list[ET.Element]) -> list[tuple[float, str, float]]:
+def _weighted(lines: list[ET.Element]) -> list[tuple[float, str | None, float]]:
     """(w, colour, thickness) of every connection that carries a weight."""
     found = []
     for line in lines:
         title = line.find(f"{NS}title")
         if title is not None:
-            assert title.text.startswith("w = ")
-            found.append((float(title.text[4:]), line.get("stroke"), float(line.get("stroke-width"))))
+            assert title.text is not None and title.text.startswith("w = ")
+            found.append((float(title.text[4:]), line.get("stroke"),
+                          float(line.get("stroke-width"))))  # type: ignore[arg-type]  # every line has one
     return found
 
 
@@ -73,7 +73,7 @@ def test_run_draw_shows_every_trained_weight_by_colour_and_thickness(spec, tmp_p
     report = tmp_path / "report.json"
     svg = _draw(["run", spec, "-q", "--json", str(report), "--draw"], tmp_path)
     final = json.loads(report.read_text())["parameters"]["final"]
-    values = [v for t in final.values() for v in (t if isinstance(t[0], float) else sum(t, []))]
+    values = [v for t in final.values() for v in (t if isinstance(t[0], float) else [x for row in t for x in row])]
     weighted = _weighted(_connections(svg))
     assert Counter(f"{w:.4g}" for w, _, _ in weighted) == Counter(f"{v:.4g}" for v in values)
     for w, colour, _ in weighted:

@@ -7,20 +7,20 @@ from __future__ import annotations
 import ast as python_ast
 import subprocess
 import sys
+from typing import Any
 
 import pytest
 
 from compiler import check
 from compiler.emit_python import emit_python
-from runtime import train
-
 from conftest import ROOT
+from runtime import train
 
 SPECS = sorted((ROOT / "specs").rglob("*.nqa"))
 
 
-def _printed(output: str) -> dict:
-    seen = {"losses": [], "final": {}, "eval": [], "validation": []}
+def _printed(output: str) -> dict[str, Any]:
+    seen: dict[str, Any] = {"losses": [], "final": {}, "eval": [], "validation": []}
     for line in output.splitlines():
         if line.startswith("step "):
             seen["losses"].append(float(line.split(" = ")[1]))

@@ -7,9 +7,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from runtime.cli import main
-
 from conftest import ROOT
+from runtime.cli import main
 
 ort = pytest.importorskip("onnxruntime")  # installed with the test extra; optional for users
 

@@ -36,7 +36,7 @@ def _compare(name: str, seed: int, run, guide: GuideResult) -> None:
     assert _lists(report.parameters.final.values()) == _lists(guide.final), f"{where}: final parameters (report)"
     state = list(run.model.state_dict().values())
     assert len(state) == len(guide.final), f"{where}: parameter count"
-    for index, (mine, theirs) in enumerate(zip(state, guide.final)):
+    for index, (mine, theirs) in enumerate(zip(state, guide.final, strict=True)):
         assert torch.equal(mine, theirs), f"{where}: final parameter #{index} (model)"
     assert report.eval[0].output == tuple(guide.eval_output.tolist()), f"{where}: eval output"
 
@@ -64,7 +64,7 @@ def test_mlp_and_sequential_give_identical_reports(seed):
     assert _facts(_run("mlp", seed).report) == _facts(_run("sequential", seed).report)
     mlp, sequential = STAGES["mlp"](seed), STAGES["sequential"](seed)
     assert mlp.losses == sequential.losses
-    assert all(torch.equal(a, b) for a, b in zip(mlp.final, sequential.final))
+    assert all(torch.equal(a, b) for a, b in zip(mlp.final, sequential.final, strict=True))
 
 
 def _is_dead(losses: list[float] | tuple[float, ...], initial: list, final: list) -> bool:

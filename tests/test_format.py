@@ -10,10 +10,9 @@ from hypothesis import HealthCheck, given, settings
 
 from compiler import check
 from compiler.format import format_spec
+from conftest import ROOT
 from runtime.cli import main
 from spec_lang import SpecError, parse
-
-from conftest import ROOT
 from spec_strategies import mutated_specs
 
 REPO_SPECS = sorted((ROOT / "specs").rglob("*.nqa"))

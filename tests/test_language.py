@@ -7,13 +7,13 @@ import dataclasses
 import re
 import subprocess
 import sys
+from typing import cast
 
 import pytest
 
 from compiler import check, compile_spec
-from spec_lang import Arrow, Number, Option, Vector, Word, parse
-
 from conftest import ROOT
+from spec_lang import Arrow, Number, Option, Vector, Word, parse
 
 HEADLINE = "linear 2->3 bias; linear 3->1; leaky_relu"
 
@@ -34,8 +34,9 @@ def test_statements_and_arguments_parse_into_typed_nodes():
     assert inferred.args == (Arrow(None, Number(3, "3")),)
     assert bare.args == (Number(3, "3"),)
     assert opt.args[1] == Option("lr", Number(0.01, "1e-2"))
-    assert opt.args[2].value.value == 0.9
-    assert example.args[0].left == Vector((Number(1, "1"), Number(-1.5, "-1.5")))
+    momentum, arrow = opt.args[2], example.args[0]
+    assert isinstance(momentum, Option) and isinstance(momentum.value, Number) and momentum.value.value == 0.9
+    assert isinstance(arrow, Arrow) and arrow.left == Vector((Number(1, "1"), Number(-1.5, "-1.5")))
 
 
 @pytest.mark.parametrize("text", [
@@ -53,11 +54,11 @@ def test_nodes_carry_spans_that_equality_ignores():
     assert (stmt.span.line, stmt.span.column, stmt.span.end_column) == (2, 1, 12)
     assert (stmt.args[0].span.line, stmt.args[0].span.column) == (2, 8)
     with pytest.raises(dataclasses.FrozenInstanceError):
-        stmt.name = "relu"
+        stmt.name = "relu"  # type: ignore[misc]  # read-only: the point
 
 
 def test_numbers_negative_and_scientific():
-    args = parse("x -1 +2 3.5 -1.5e3 .25 7E-2").statements[0].args
+    args = cast("tuple[Number, ...]", parse("x -1 +2 3.5 -1.5e3 .25 7E-2").statements[0].args)
     assert [a.value for a in args] == [-1, 2, 3.5, -1500.0, 0.25, 0.07]
     assert isinstance(args[0].value, int) and isinstance(args[2].value, float)
 

@@ -8,13 +8,13 @@ import dataclasses
 import json
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+from conftest import ROOT
 from spec_lang import SpecError, ast, lalr, parse
 from spec_lang.lark_path import parse_with_lark
 from spec_lang.parser import tables as _tables
-
-from conftest import ROOT
 from spec_strategies import hostile_specs, mutated_specs
 
 REPO_SPECS = sorted((ROOT / "specs").rglob("*.nqa")) + sorted((ROOT / "tests/bad_specs").glob("*.nqa"))
@@ -54,19 +54,23 @@ def test_both_ways_agree_on_every_spec_in_the_repository(path):
 
 def test_spans_are_exact():
     text = "linear 2->3 bias  # a comment\n\n  example [1, -2.5e1] -> [10]; loss mse lr=1,2\n"
-    spec, _ = lalr.run(_tables(), text + "\n")
+    parsed = lalr.run(_tables(), text + "\n")
+    assert parsed is not None
+    spec, _ = parsed
     linear, example, loss = spec.statements
     where = lambda span: text[span.start:span.end]  # noqa: E731
     assert [where(s.span) for s in spec.statements] == ["linear 2->3 bias", "example [1, -2.5e1] -> [10]",
                                                        "loss mse lr=1,2"]
     assert example.span[:4] == (3, 3, 3, 30)
     arrow = example.args[0]
+    assert isinstance(arrow, ast.Arrow) and isinstance(arrow.left, ast.Vector)
     assert where(arrow.span) == "[1, -2.5e1] -> [10]"
     assert [where(n.span) for n in arrow.left.items] == ["1", "-2.5e1"]
     assert arrow.left.items[1].span[:4] == (3, 15, 3, 21)
-    option = loss.args[1]
+    option, width = loss.args[1], linear.args[0]
+    assert isinstance(option, ast.Option) and isinstance(width, ast.Arrow) and isinstance(width.left, ast.Number)
     assert (where(option.key_span), where(option.span)) == ("lr", "lr=1,2")
-    assert where(linear.args[0].span) == "2->3" and linear.args[0].left.value == 2
+    assert where(width.span) == "2->3" and width.left.value == 2
 
 
 def test_a_syntax_error_is_left_to_lark_and_reported_there():
@@ -74,7 +78,7 @@ def test_a_syntax_error_is_left_to_lark_and_reported_there():
     assert lalr.run(_tables(), "linear 2->3 $\n\n") is None
     with pytest.raises(SpecError) as err:
         parse("linear 2->3 $\nrelu = 3\n")
-    assert [d.span.line for d in err.value.diagnostics] == [1, 2]
+    assert [d.span.line for d in err.value.diagnostics] == [1, 2]  # type: ignore[union-attr]
 
 
 @settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -99,8 +103,8 @@ def test_the_tables_read_back_from_their_cache_are_the_same(tmp_path, monkeypatc
     good = stored.read_text()
     damaged = ['{"format": 1, "terminals": [["NAME", "("]]}', "[" * 100_000, good[: len(good) // 2],
                good.replace('"ignored": ["COMMENT", "WS"]', '"ignored": "WS"'),
-               '{"format": 1, "terminals": [["NAME", "[a-z]+"]], "ignored": [], "multiline": [], "plans": [],'
-               ' "start": 0, "end": 1, "table": []}']
+               ('{"format": 1, "terminals": [["NAME", "[a-z]+"]], "ignored": [], "multiline": [], "plans": [],'
+                ' "start": 0, "end": 1, "table": []}')]
     for text in damaged:
         stored.write_text(text)
         assert plain(parser.tables.__wrapped__()) == worked_out  # worked out again, and stored again

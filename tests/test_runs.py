@@ -9,11 +9,10 @@ import pytest
 import torch
 
 from compiler import check
+from conftest import ROOT
 from runtime import train
 from runtime.cli import main
 from runtime.runs import train_runs
-
-from conftest import ROOT
 
 STAGES = ["neuron", "relu", "leaky_relu", "bias", "two_inputs", "layer", "mlp", "sequential"]
 

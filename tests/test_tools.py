@@ -5,6 +5,7 @@ Checkpoints and drawing are in test_checkpoints.py and test_drawing.py."""
 from __future__ import annotations
 
 import fcntl
+import importlib.util
 import json
 import os
 import pty
@@ -22,11 +23,10 @@ import torch
 import runtime
 import runtime.commands
 from compiler import check
+from conftest import ROOT
 from runtime.arguments import parser, run_parser
 from runtime.cli import main
 from spec_lang import SpecError
-
-from conftest import ROOT
 
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
@@ -199,8 +199,8 @@ def test_plot_to_an_unknown_format_is_a_clear_error(tmp_path, monkeypatch, capsy
 
 
 def test_plot_without_matplotlib_is_refused_before_training(tmp_path, monkeypatch, capsys):
-    real = runtime.commands.importlib.util.find_spec
-    monkeypatch.setattr(runtime.commands.importlib.util, "find_spec",
+    real = importlib.util.find_spec  # as runtime.commands looks it up
+    monkeypatch.setattr(importlib.util, "find_spec",
                         lambda name, *rest: None if name == "matplotlib" else real(name, *rest))
     monkeypatch.setattr(runtime.commands, "train", lambda *a, **k: pytest.fail("trained without matplotlib"))
     monkeypatch.chdir(ROOT)

@@ -5,18 +5,22 @@ Each keeps the width it is given and has no parameters.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field
 
-from .base import Layer
 from ..registry import register
+from .base import Layer
 
-
-def _module(name: str, *args, **kwargs):
+if TYPE_CHECKING:
     from torch import nn
 
-    return getattr(nn, name)(*args, **kwargs)
+
+def _module(name: str, *args: Any, **kwargs: Any) -> nn.Module:
+    from torch import nn
+
+    module: nn.Module = getattr(nn, name)(*args, **kwargs)
+    return module
 
 
 @register
@@ -25,7 +29,7 @@ class ReLU(Layer):
     keyword = "relu"
     torch_name = "ReLU"
 
-    def build(self, width: int):
+    def build(self, width: int) -> nn.Module:
         return _module("ReLU")
 
 
@@ -35,7 +39,7 @@ class Sigmoid(Layer):
     keyword = "sigmoid"
     torch_name = "Sigmoid"
 
-    def build(self, width: int):
+    def build(self, width: int) -> nn.Module:
         return _module("Sigmoid")
 
 
@@ -45,7 +49,7 @@ class Tanh(Layer):
     keyword = "tanh"
     torch_name = "Tanh"
 
-    def build(self, width: int):
+    def build(self, width: int) -> nn.Module:
         return _module("Tanh")
 
 
@@ -60,7 +64,7 @@ class GELU(Layer):
     def describe(self) -> str:
         return "GELU()" if self.approximate == "none" else f"GELU(approximate='{self.approximate}')"
 
-    def build(self, width: int):
+    def build(self, width: int) -> nn.Module:
         return _module("GELU", approximate=self.approximate)
 
 
@@ -76,7 +80,7 @@ class LeakyReLU(Layer):
     def describe(self) -> str:
         return f"LeakyReLU(negative_slope={self.slope:g})"
 
-    def build(self, width: int):
+    def build(self, width: int) -> nn.Module:
         return _module("LeakyReLU", negative_slope=self.slope)
 
 
@@ -89,5 +93,5 @@ class Softmax(Layer):
     def describe(self) -> str:
         return "Softmax(dim=-1)"
 
-    def build(self, width: int):
+    def build(self, width: int) -> nn.Module:
         return _module("Softmax", dim=-1)

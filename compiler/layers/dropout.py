@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field
 
-from .base import Layer
 from ..registry import register
+from .base import Layer
+
+if TYPE_CHECKING:
+    from torch import nn
 
 
 @register
@@ -23,7 +26,7 @@ class Dropout(Layer):
     def describe(self) -> str:
         return f"Dropout(p={self.p:g})"
 
-    def build(self, width: int):
+    def build(self, width: int) -> nn.Module:
         from torch import nn
 
         return nn.Dropout(self.p)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field
 
-from .base import Layer
 from ..registry import register
+from .base import Layer
+
+if TYPE_CHECKING:
+    from torch import nn
 
 
 @register
@@ -47,7 +50,7 @@ class Linear(Layer):
         bias = "" if self.bias else ", bias=False"
         return f"Linear({self.in_features}, {self.out_features}{bias})"
 
-    def build(self, width: int):
+    def build(self, width: int) -> nn.Module:
         from torch import nn
 
         return nn.Linear(width, self.out_features, bias=self.bias)
