@@ -13,7 +13,8 @@ __all__ = ["Report", "Run", "TrainOptions", "TrainingInterrupted", "train"]
 
 def version() -> str:
     """The installed nqa version."""
-    from importlib.metadata import PackageNotFoundError, version as installed
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as installed
 
     try:
         return installed("nqa")

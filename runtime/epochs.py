@@ -28,7 +28,7 @@ def epoch_means(losses: Sequence[float], rows: Sequence[int]) -> list[float]:
     for start in range(0, len(losses), per):
         ran = losses[start:start + per]
         total = sum(rows[:len(ran)])
-        means.append(math.fsum(loss * (count / total) for loss, count in zip(ran, rows)))
+        means.append(math.fsum(loss * (count / total) for loss, count in zip(ran, rows, strict=False)))
     return means
 
 

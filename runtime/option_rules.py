@@ -79,4 +79,4 @@ def _spelt(name: str, value: object) -> str:
     return f"`{name}={value!r}`"
 
 
-__all__ = ["DEVICES", "SEED_LIMIT", "SpecError", "TRACES", "device", "epochs", "seed", "traces", "whole"]
+__all__ = ["DEVICES", "SEED_LIMIT", "TRACES", "SpecError", "device", "epochs", "seed", "traces", "whole"]

@@ -21,9 +21,8 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from spec_lang import Diagnostic, SpecError, usage_error
-
 from compiler import CheckedSpec, Limits, Program
+from spec_lang import Diagnostic, SpecError, usage_error
 
 from .data import dataset
 from .epochs import batch_rows
@@ -80,7 +79,7 @@ def initial_rows(slots: list[Slot], seeds: list[int]) -> torch.Tensor:
     """Every run's initial parameters, drawn from its own seeded generator."""
     rows = torch.empty(len(seeds), slots[-1].end if slots else 0)
     generator = torch.Generator()
-    for row, seed in zip(rows, seeds):
+    for row, seed in zip(rows, seeds, strict=False):
         generator.manual_seed(seed)
         for slot in slots:
             row[slot.start:slot.end].uniform_(-slot.bound, slot.bound, generator=generator)
@@ -198,8 +197,7 @@ class _Feeds:
             if first.inputs.dim() == 1 or first.batch is None:
                 yield self.inputs, self.targets
                 return
-            for x, t in first.batches():
-                yield x, t
+            yield from first.batches()
             return
         runs = torch.arange(len(self.data)).unsqueeze(1)
         orders = torch.stack([self._order(d) for d in self.data])

@@ -59,12 +59,13 @@ def runs_report(program: Program, result: RunsResult, tolerance: float, timing: 
     finite = [x for x in finals if math.isfinite(x)]
     each = tuple(OneRun(seed=seed, final_loss=loss if math.isfinite(loss) else None, never_moved=moved,
                         parameters=_named(result, n))
-                 for n, (seed, loss, moved) in enumerate(zip(result.seeds, finals, still)))
+                 for n, (seed, loss, moved) in enumerate(zip(result.seeds, finals, still, strict=False)))
     return RunsReport(
         spec=program.filename, torch_version=torch.__version__, runs=len(result.seeds),
         first_seed=result.seeds[0], steps=len(result.losses), tolerance=tolerance,
-        final_loss_min=min(finite, default=math.nan), final_loss_median=statistics.median(finite) if finite else math.nan,
-        final_loss_max=max(finite, default=math.nan), never_moved_share=sum(still) / len(still),
+        final_loss_min=min(finite, default=math.nan),
+        final_loss_median=statistics.median(finite) if finite else math.nan, final_loss_max=max(finite, default=math.nan),
+        never_moved_share=sum(still) / len(still),
         reached_share=sum(x < tolerance for x in finite) / len(finals), diverged=len(finals) - len(finite),
         timing=timing, each=each)
 
@@ -79,8 +80,8 @@ def render_runs(report: RunsReport, relu: bool = False) -> str:
     dead = ": a dead ReLU" if relu else ""
     lines = [f"nqa run {report.spec}  (seeds {report.first_seed} to {last}: {report.runs} runs at once)", "",
              f"steps per run     {report.steps}",
-             f"final loss        min {num(report.final_loss_min)}  median {num(report.final_loss_median)}  "
-             f"max {num(report.final_loss_max)}",
+             (f"final loss        min {num(report.final_loss_min)}  median {num(report.final_loss_median)}  "
+             f"max {num(report.final_loss_max)}"),
              f"never moved       {report.never_moved_share:.1%} of runs (no parameter changed{dead})",
              f"reached           {report.reached_share:.1%} of runs (final loss below {num(report.tolerance)})"]
     if report.diverged:

@@ -56,7 +56,7 @@ def _sum(values: torch.Tensor) -> float:
 
 def sha256(tensor: torch.Tensor) -> str:
     values = tensor.detach().cpu().to(torch.float32).contiguous().numpy().astype("<f4", copy=False)
-    return hashlib.sha256(memoryview(values).cast("B")).hexdigest()
+    return hashlib.sha256(values.data).hexdigest()  # the array's own bytes, not a copy
 
 
 def listed(tensors: dict[str, torch.Tensor], full: bool = False) -> bool:

@@ -114,7 +114,7 @@ def _final(r: Report, steps: int, per_epoch: int) -> str:
     epoch = len(r.epoch_losses)
     ran = steps - (epoch - 1) * per_epoch
     over = "the last epoch" if ran == per_epoch else f"the {plural(ran, 'step')} of epoch {epoch} that ran"
-    return f"final loss {num(r.final_loss)}, the mean over {over}, after {steps:,} steps"
+    return f"final loss {num(r.epoch_losses[-1])}, the mean over {over}, after {steps:,} steps"
 
 
 def _validation(r: Report) -> list[str]:

@@ -10,14 +10,13 @@ than `--max-trace-values`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from torch import nn
 
-from spec_lang import usage_error
-
 from compiler.limits import human_bytes
+from spec_lang import usage_error
 
 from .report import TraceRecord
 

@@ -13,15 +13,14 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable
 
 import torch
 
-from spec_lang import usage_error
-
 from compiler import CheckedSpec, Limits, Program, as_program, compile_spec
+from spec_lang import usage_error
 
 from . import option_rules as rules
 from .data import dataset
@@ -71,7 +70,8 @@ class TrainOptions:
         object.__setattr__(self, "trace", rules.traces(self.trace, "trace"))
         rules.device(self.device, "device")
         if self.load is not None and not isinstance(self.load, (str, Path)):
-            raise usage_error(f"load must be a path, not {type(self.load).__name__}", "e.g. `load=Path('w.safetensors')`")
+            raise usage_error(f"load must be a path, not {type(self.load).__name__}",
+                              "e.g. `load=Path('w.safetensors')`")
 
 
 def train(spec, *, seed: int | None = None, epochs: int | None = None, filename: str | None = None,
@@ -120,7 +120,7 @@ def _start(program: Program, checked: CheckedSpec, seed: int, options: TrainOpti
     every = options.every if options.every is not None else max(1, steps // 200)
     check_trace_size(options.trace, checked.parameter_count, steps, limits.max_trace_values)
     tracer = Tracer(options.trace, options.progress, every, steps, data.batches_per_epoch())
-    params = list(model.parameters())
+    params: list[torch.Tensor] = list(model.parameters())
     optimizer = None if lean_optimizer(checked.optimizer, params) else build_optimizer(checked.optimizer, params)
     return Session(program, checked, seed, model, snapshot(model), data, optimizer, build_loss(checked.loss), tracer,
                    full_parameters=options.full_parameters)
@@ -145,7 +145,7 @@ def _with_epochs(program: Program, epochs: int | None) -> CheckedSpec:
 def _loop(session: Session):
     """The tutorial's loop: zero_grad, forward, loss, backward, step, once per batch."""
     model, losses, tracer = session.model, session.losses, session.tracer
-    params = list(model.parameters())
+    params: list[torch.Tensor] = list(model.parameters())
     forward, clear = forward_of(model), clear_of(params)
     criterion = loss_of(session.criterion)
     step = step_of(session.checked.optimizer, session.optimizer, params)

@@ -5,10 +5,26 @@ reads a spec file with every way that can go wrong turned into a `SpecError`.
 This package never imports torch.
 """
 
-from .ast import Arrow, Number, Option, Spec, Span, Statement, String, Vector, Word
+from .ast import Arrow, Number, Option, Span, Spec, Statement, String, Vector, Word
 from .errors import Diagnostic, Label, SpecError, render_diagnostic, usage_error
 from .parser import parse
 from .source import read_source
 
-__all__ = ["Arrow", "Diagnostic", "Label", "Number", "Option", "Spec", "Span", "SpecError",
-           "Statement", "String", "Vector", "Word", "parse", "read_source", "render_diagnostic", "usage_error"]
+__all__ = [
+           "Arrow",
+           "Diagnostic",
+           "Label",
+           "Number",
+           "Option",
+           "Span",
+           "Spec",
+           "SpecError",
+           "Statement",
+           "String",
+           "Vector",
+           "Word",
+           "parse",
+           "read_source",
+           "render_diagnostic",
+           "usage_error",
+]

@@ -88,7 +88,7 @@ def _cache_path() -> Path | None:
 def _load(path: Path) -> lalr.Tables | None:
     try:
         return lalr.Tables.from_data(json.loads(path.read_bytes()))
-    except Exception:  # noqa: BLE001 (no cache yet, or one that cannot be used: the tables are worked out again)
+    except Exception:
         return None
 
 

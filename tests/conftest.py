@@ -28,7 +28,7 @@ def same_report(actual: str, expected: str, tolerance: float = REPORT_TOLERANCE,
         return True
     if _NUMBER.split(actual) != _NUMBER.split(expected):
         return False
-    pairs = zip(_NUMBER.findall(actual), _NUMBER.findall(expected))
+    pairs = zip(_NUMBER.findall(actual), _NUMBER.findall(expected), strict=False)
     return all(a == e or math.isclose(float(a), float(e), rel_tol=tolerance, abs_tol=absolute) for a, e in pairs)
 
 

@@ -15,9 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from runtime.cli import main
-
 from conftest import ROOT
+from runtime.cli import main
 
 SPEC = "linear 2->3\nlinear 3->1\nleaky_relu\noptimizer sgd lr=0.01 momentum=0.9\nepochs 5\ndata \"rows.csv\"\n"
 ROWS = "a,b,y\n1,1,10\n0,1,5\n"
@@ -33,9 +32,9 @@ def _folder(tmp: Path) -> Path:
     return tmp
 
 
-def _state(tmp: Path) -> dict[str, tuple]:
+def _state(tmp: Path) -> dict[str, tuple[str, object]]:
     """Every entry of the folder: a link's target, a file's hash, or its kind."""
-    found = {}
+    found: dict[str, tuple[str, object]] = {}
     for entry in sorted(tmp.iterdir()):
         mode = entry.lstat().st_mode
         if stat.S_ISLNK(mode):
@@ -80,7 +79,7 @@ def test_a_hostile_command_changes_nothing_of_the_users(name, tmp_path, capsys):
     folder = _folder(tmp_path)
     before = _state(folder)
     try:
-        code = main([arg.format(d=folder) for arg in argv])
+        code: object = main([arg.format(d=folder) for arg in argv])
     except SystemExit as stop:  # the command line's own grammar (argparse) exits 2
         code = stop.code
     err = capsys.readouterr().err

@@ -30,12 +30,11 @@ from pydantic import ValidationError
 
 from compiler import Limits, check
 from compiler.draw import draw_network
+from conftest import ROOT
 from runtime import Report, train
 from runtime.cli import main
 from runtime.tensors import LISTED_VALUES, listed
 from runtime.text_report import num
-
-from conftest import ROOT
 
 MEMORY_RATIO = 1.5
 
@@ -93,7 +92,7 @@ def wide(tmp_path_factory):
     folder = tmp_path_factory.mktemp("wide")
     rng = random.Random(0)
     inputs, targets = [_vector(rng, WIDE[0]) for _ in range(2)], [_vector(rng, WIDE[2]) for _ in range(2)]
-    examples = "".join(f"example {_text(a)} -> {_text(b)}\n" for a, b in zip(inputs, targets))
+    examples = "".join(f"example {_text(a)} -> {_text(b)}\n" for a, b in zip(inputs, targets, strict=False))
     spec = folder / "wide.nqa"
     spec.write_text(f"input {WIDE[0]}\nlinear ->{WIDE[1]}\nrelu\nlinear ->{WIDE[2]}\n"
                     f"optimizer sgd lr=0.01\nepochs 2\nseed 0\n{examples}")
@@ -131,6 +130,7 @@ def test_ctrl_c_in_a_large_run_still_writes_its_report(wide):
     report = folder / "stopped.json"
     proc = subprocess.Popen([sys.executable, "-m", "runtime", str(spec), "--json", str(report), "--quiet",
                              "--log-every", "1"], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    assert proc.stderr is not None
     seen, deadline = b"", time.monotonic() + 60
     while not re.search(rb"step +3/", seen) and time.monotonic() < deadline and proc.poll() is None:
         if select.select([proc.stderr], [], [], 0.5)[0]:

@@ -8,9 +8,8 @@ import json
 import pytest
 import torch
 
-from runtime.cli import main, main_run
-
 from conftest import REPORT_TOLERANCE, ROOT
+from runtime.cli import main, main_run
 
 SPECS = sorted(str(p.relative_to(ROOT / "specs")) for p in (ROOT / "specs").rglob("*.nqa"))
 

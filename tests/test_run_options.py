@@ -14,12 +14,11 @@ from pathlib import Path
 import pytest
 
 from compiler import Limits, check
+from conftest import ROOT
 from runtime import TrainOptions, train
 from runtime.arguments import parser
 from runtime.cli import main
 from spec_lang import SpecError, parse
-
-from conftest import ROOT
 
 MLP = str(ROOT / "specs/mlp.nqa")
 STAGE_7 = "linear 2->3; linear 3->1; leaky_relu\noptimizer sgd lr=0.01 momentum=0.9\nexample [1, 1] -> [10]\n"
@@ -43,12 +42,12 @@ def test_every_limit_below_1_is_refused_by_the_command_line(flag, value, capsys)
 
 @pytest.mark.parametrize("argv, expected", [
     (["--seed", "18446744073709551616"],
-     "error: --seed must be below 2**63 = 9,223,372,036,854,775,808, not 18,446,744,073,709,551,616\n"
-     "  = hint: pick a smaller seed, e.g. `--seed 0`\n"),
+     ("error: --seed must be below 2**63 = 9,223,372,036,854,775,808, not 18,446,744,073,709,551,616\n"
+     "  = hint: pick a smaller seed, e.g. `--seed 0`\n")),
     (["--seed", "-1"], "error: --seed must be at least 0, not -1\n  = hint: e.g. `--seed 0`\n"),
     (["--runs", "3", "--seed", "9223372036854775806"],
-     "error: 3 runs from seed 9,223,372,036,854,775,806 would reach seed 9,223,372,036,854,775,808, "
-     "past the largest seed, 2**63 - 1\n  = hint: start from a smaller seed, or train fewer runs\n"),
+     ("error: 3 runs from seed 9,223,372,036,854,775,806 would reach seed 9,223,372,036,854,775,808, "
+     "past the largest seed, 2**63 - 1\n  = hint: start from a smaller seed, or train fewer runs\n")),
     (["--runs", "3", "--epochs", "0"],
      "error: --epochs must be from 1 to 1,000,000, not 0\n  = hint: train for at least 1 epoch\n"),
     (["--runs", "2", "--epochs", "5000000"],
@@ -92,6 +91,7 @@ def test_sigterm_stops_a_run_as_ctrl_c_does_and_writes_the_report(tmp_path):
     report = tmp_path / "report.json"
     proc = subprocess.Popen([sys.executable, "-m", "runtime", str(spec), "--json", str(report), "--quiet",
                              "--log-every", "100"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert proc.stderr is not None
     first = proc.stderr.readline()
     assert first.startswith("step "), first
     proc.send_signal(signal.SIGTERM)
@@ -115,19 +115,22 @@ def test_json_dash_gives_errors_as_json_on_stdout(tmp_path, capsys):
 
 @pytest.mark.parametrize("call, expected", [
     (lambda: train(STAGE_7, seed=-1), "error: seed must be at least 0, not -1\n  = hint: e.g. `seed=0`"),
-    (lambda: train(STAGE_7, seed=2**70), "error: seed must be below 2**63 = 9,223,372,036,854,775,808, not "
-                                         "1,180,591,620,717,411,303,424\n  = hint: pick a smaller seed, e.g. `seed=0`"),
+    (lambda: train(STAGE_7, seed=2**70),
+     ("error: seed must be below 2**63 = 9,223,372,036,854,775,808, not 1,180,591,620,717,411,303,424\n"
+      "  = hint: pick a smaller seed, e.g. `seed=0`")),
     (lambda: train(STAGE_7, epochs=2.5), "error: epochs must be a whole number, not 2.5\n  = hint: e.g. `epochs=1`"),
-    (lambda: train(STAGE_7, epochs=10**7), "error: epochs must be from 1 to 1,000,000, not 10,000,000\n"
-                                           "  = hint: raise the limit with Limits(max_epochs=...)"),
-    (lambda: TrainOptions(device="tpu"), "error: device must be one of auto, cpu, cuda, not 'tpu'\n"
-                                         "  = hint: e.g. `device='cpu'`, or `device='auto'` to use a GPU when there is one"),
-    (lambda: TrainOptions(trace="grads"), "error: trace takes a set of grads and params, not 'grads'\n"
-                                          "  = hint: e.g. `trace=frozenset({'grads'})`"),
-    (lambda: parse(None), "error: parse() takes the text of a spec as a str, not NoneType\n"
-                          "  = hint: to read a file, pass `spec_lang.read_source(path)`, or a `pathlib.Path` to `check()`"),
-    (lambda: check(3), "error: a spec is its text (str), a pathlib.Path or a parsed Spec, not int\n"
-                       "  = hint: e.g. `check(Path('specs/mlp.nqa'))` or `check('linear 2->1')`"),
+    (lambda: train(STAGE_7, epochs=10**7), ("error: epochs must be from 1 to 1,000,000, not 10,000,000\n"
+                                           "  = hint: raise the limit with Limits(max_epochs=...)")),
+    (lambda: TrainOptions(device="tpu"),
+     ("error: device must be one of auto, cpu, cuda, not 'tpu'\n"
+      "  = hint: e.g. `device='cpu'`, or `device='auto'` to use a GPU when there is one")),
+    (lambda: TrainOptions(trace="grads"), ("error: trace takes a set of grads and params, not 'grads'\n"
+                                          "  = hint: e.g. `trace=frozenset({'grads'})`")),
+    (lambda: parse(None),  # type: ignore[arg-type]
+     ("error: parse() takes the text of a spec as a str, not NoneType\n"
+      "  = hint: to read a file, pass `spec_lang.read_source(path)`, or a `pathlib.Path` to `check()`")),
+    (lambda: check(3),  # type: ignore[arg-type] ("error: a spec is its text (str), a pathlib.Path or a parsed Spec, not int\n"
+                       "  = hint: e.g. `check(Path('specs/mlp.nqa'))` or `check('linear 2->1')`")),
 ])
 def test_the_library_checks_its_arguments_in_its_own_words(call, expected):
     with pytest.raises(SpecError) as raised:
