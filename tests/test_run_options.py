@@ -129,8 +129,9 @@ def test_json_dash_gives_errors_as_json_on_stdout(tmp_path, capsys):
     (lambda: parse(None),  # type: ignore[arg-type]
      ("error: parse() takes the text of a spec as a str, not NoneType\n"
       "  = hint: to read a file, pass `spec_lang.read_source(path)`, or a `pathlib.Path` to `check()`")),
-    (lambda: check(3),  # type: ignore[arg-type] ("error: a spec is its text (str), a pathlib.Path or a parsed Spec, not int\n"
-                       "  = hint: e.g. `check(Path('specs/mlp.nqa'))` or `check('linear 2->1')`")),
+    (lambda: check(3),  # type: ignore[arg-type]
+     ("error: a spec is its text (str), a pathlib.Path or a parsed Spec, not int\n"
+      "  = hint: e.g. `check(Path('specs/mlp.nqa'))` or `check('linear 2->1')`")),
 ])
 def test_the_library_checks_its_arguments_in_its_own_words(call, expected):
     with pytest.raises(SpecError) as raised:
