@@ -11,11 +11,14 @@ column that is wrong.
 from __future__ import annotations
 
 import csv
+import io
 import math
 import re
 from array import array
 from dataclasses import dataclass
 from pathlib import Path
+
+from spec_lang.files import FOLDER, LOOP, MISSING, SPECIAL, TOO_LARGE, ReadProblem, read_bounded, resolved
 
 from .limits import Limits
 from .settings import Data
@@ -55,8 +58,8 @@ class DataProblem(Exception):
 
 
 def resolve(written: str, folder: Path, allow_outside: bool) -> Path:
-    path = (folder / written).resolve()
-    if not allow_outside and not path.is_relative_to(folder.resolve()):
+    path = resolved(folder / written)  # a link that loops stays as it is, for `read_rows` to refuse
+    if not allow_outside and not path.is_relative_to(resolved(folder)):
         raise DataProblem(f"`{written}` is outside the spec's folder",
                           "keep data files next to the spec, or pass --allow-outside-data if you trust it",
                           "outside the spec's folder")
@@ -65,24 +68,38 @@ def resolve(written: str, folder: Path, allow_outside: bool) -> Path:
 
 Row = tuple[int, list[str]]  # the file's line number, and the cells
 
+_READ_HINTS = {  # a `ReadProblem` kind -> hint, label
+    MISSING: ("paths are relative to the spec's folder", "no such file"),
+    FOLDER: ("name a .csv file", "in this file"),
+    SPECIAL: ("name a regular .csv file", "not a regular file"),
+    LOOP: ("point the link at a .csv file", "a link that loops"),
+    TOO_LARGE: ("use a smaller file, or raise the limit with --max-data-bytes", "in this file"),
+}
+
 
 def read_rows(written: str, path: Path, limits: Limits) -> list[Row]:
+    """The file's rows that hold something, read bounded by --max-data-bytes, and
+    refused as soon as they are well over --max-examples (a header and one more
+    row are let through, for `check_table` to count the rows exactly)."""
     try:
-        size = path.stat().st_size
-        if path.is_dir():
-            raise DataProblem(f"`{written}` is a folder, not a CSV file", "name a .csv file")
-        if size > limits.max_data_bytes:
-            raise DataProblem(f"`{written}` is {size:,} bytes, over the limit of {limits.max_data_bytes:,}",
-                              "use a smaller file, or raise the limit with --max-data-bytes")
-        with path.open(newline="", encoding="utf-8-sig") as handle:
-            reader = csv.reader(handle)
-            rows = [(reader.line_num, row) for row in reader if any(cell.strip() for cell in row)]
-    except FileNotFoundError:
-        raise DataProblem(f"cannot read `{written}`: no such file", "paths are relative to the spec's folder",
-                          "no such file") from None
+        data = read_bounded(path, limits.max_data_bytes, "CSV file", shown=written)
+    except ReadProblem as problem:
+        hint, label = _READ_HINTS.get(problem.kind, ("check the file", "in this file"))
+        raise DataProblem(problem.message, hint, label) from None
+    rows: list[Row] = []
+    try:
+        reader = csv.reader(io.TextIOWrapper(io.BytesIO(data), encoding="utf-8-sig", newline=""))
+        for row in reader:
+            if not any(cell.strip() for cell in row):
+                continue
+            if len(rows) > limits.max_examples + 1:  # a header, the limit's rows and one more are read
+                raise DataProblem(f"`{written}` has more rows than the limit of {limits.max_examples:,} "
+                                  f"(reading stopped at line {reader.line_num:,})",
+                                  "use fewer rows, or raise the limit with --max-examples", "too many rows")
+            rows.append((reader.line_num, row))
     except UnicodeDecodeError:
         raise DataProblem(f"`{written}` is not UTF-8 text", "save the file as UTF-8 CSV") from None
-    except (OSError, csv.Error) as err:
+    except csv.Error as err:
         raise DataProblem(f"cannot read `{written}`: {err}", "check the file") from None
     if not rows:
         raise DataProblem(f"`{written}` is empty", "a CSV file needs at least one row of numbers", "empty file")

@@ -6,18 +6,25 @@ holding the `state_dict` tensors with the spec text, seed and versions as
 metadata, written atomically; or the weights copied into the model. Loading
 reads tensors only (safetensors never unpickles objects) and refuses weights
 whose names or shapes do not fit the spec, pointing at the layer concerned.
+A weights file is read only when it is a regular file of bounded size
+(4 bytes a parameter, at most --max-params of them or the spec's count, plus
+a header of bounded size). The weights of a run that did not finish go to
+`partial_path(path)`, never over the file at `path`.
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import torch
 from torch import nn
 
 from spec_lang import Diagnostic, SpecError, usage_error
+from spec_lang.files import MISSING, ReadProblem, read_bounded
 
-from compiler import Program
+from compiler import Limits, Program
+from compiler.limits import BYTES_PER_PARAMETER
 
 from .files import write_atomic
 
@@ -33,11 +40,30 @@ def save_weights(path: Path, model: nn.Module, program: Program, seed: int) -> N
     write_atomic(path, save(tensors, metadata=metadata))
 
 
-def read_metadata(path: Path) -> dict[str, str]:
-    from safetensors import safe_open
+def partial_path(path: str | Path) -> str:
+    """Where the weights of a run that did not finish go: `out.safetensors` -> `out.partial.safetensors`."""
+    text = str(path)
+    return text.removesuffix(".safetensors") + ".partial.safetensors"
 
-    with safe_open(str(path), framework="pt") as handle:
-        return dict(handle.metadata() or {})
+
+HEADER_LIMIT = 16_000_000  # the spec (at most 1 MB, escaped in JSON), its versions and a line a tensor
+
+
+def weights_limit(parameters: int = 0) -> int:
+    """The most bytes a weights file of a network with `parameters` parameters may hold."""
+    return max(Limits().max_params, parameters) * BYTES_PER_PARAMETER + HEADER_LIMIT
+
+
+def read_metadata(path: Path) -> dict[str, str]:
+    """The metadata a weights file was saved with (spec text, seed, versions)."""
+    data = _bounded(path, weights_limit())
+    size = int.from_bytes(data[:8], "little")
+    try:
+        if len(data) < 8 or size > min(HEADER_LIMIT, len(data) - 8):
+            raise ValueError("no header")
+        return dict(json.loads(data[8:8 + size]).get("__metadata__") or {})
+    except (ValueError, AttributeError, RecursionError):
+        raise usage_error(f"`{path}` is not a safetensors file", "pass a file written by `nqa run --save`") from None
 
 
 def load_weights(path: Path, model: nn.Module, program: Program) -> None:
@@ -71,16 +97,26 @@ def _read(path: Path, program: Program) -> dict[str, torch.Tensor]:
     from safetensors import SafetensorError
     from safetensors.torch import load
 
+    data = _bounded(path, weights_limit(program.spec.parameter_count))
+    header = int.from_bytes(data[:8], "little")
     try:
-        return load(Path(path).read_bytes())
-    except FileNotFoundError:
-        message, hint = f"cannot read `{path}`: no such file", "check the path to the weights file"
+        if header > HEADER_LIMIT:  # read before safetensors parses that much JSON
+            raise ValueError(f"its header would be {header:,} bytes, over the limit of {HEADER_LIMIT:,}")
+        return load(data)
     except (SafetensorError, ValueError, OSError) as err:
-        head = Path(path).read_bytes()[:4] if Path(path).is_file() else b""
         why = ("it looks like a PyTorch or pickle file, and nqa never unpickles"
-               if head[:2] == b"PK" or head[:1] == b"\x80" else str(err))
-        message, hint = f"`{path}` is not a safetensors file ({why})", "pass a file written by `nqa run --save`"
-    raise usage_error(message, hint)
+               if data[:2] == b"PK" or data[:1] == b"\x80" else str(err))
+    raise usage_error(f"`{path}` is not a safetensors file ({why})", "pass a file written by `nqa run --save`")
+
+
+def _bounded(path: Path, limit: int) -> bytes:
+    """The bytes of a weights file, read only if it is a regular file of at most `limit` bytes."""
+    try:
+        return read_bounded(path, limit, "weights file")
+    except ReadProblem as problem:
+        hint = ("check the path to the weights file" if problem.kind == MISSING else
+                "pass a file written by `nqa run --save`")
+        raise usage_error(problem.message, hint) from None
 
 
 def _mismatch(path: Path, name: str, saved: torch.Tensor | None, wanted: torch.Tensor,

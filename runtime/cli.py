@@ -116,6 +116,7 @@ def _compile(args) -> int:
     from .text_report import model_table
 
     program = _checked(args, args.spec, require_data=args.emit == "python")
+    _check_outputs({"-o": None if args.output == "-" else args.output}, args.spec, program)
     if args.emit == "python":
         from compiler.emit_python import emit_python
 
@@ -131,14 +132,21 @@ def _compile(args) -> int:
     return EXIT_OK
 
 
+def _check_outputs(outputs: dict, spec: str, program, inputs: dict | None = None) -> None:
+    """Refuse, before any work, an output that is an input (the spec, its data, `inputs`) or another output."""
+    from .files import check_outputs, spec_inputs
+
+    check_outputs(outputs, {**spec_inputs(spec, program), **(inputs or {})})
+
+
 def _draw(args) -> int:
     from compiler.draw import draw_network
 
-    from .files import check_writable, write_atomic
+    from .files import write_atomic
 
-    if args.output != "-":
-        check_writable(args.output)
     program = _checked(args, args.spec)
+    _check_outputs({"-o": None if args.output == "-" else args.output}, args.spec, program,
+                   {"the --weights file": args.weights})
     weights = None
     if args.weights:
         from .checkpoint import load_state
@@ -187,10 +195,9 @@ def _fmt(args) -> int:
 
 def _export(args) -> int:
     from .export import export_onnx, untrained
-    from .files import check_writable
 
-    check_writable(args.onnx)
     program = _checked(args, args.spec, require_data=not args.untrained)
+    _check_outputs({"--onnx": args.onnx}, args.spec, program)
     if args.untrained:
         model = untrained(program, args.seed)
     else:

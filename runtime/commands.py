@@ -4,18 +4,23 @@ In: the parsed command line and limits. Out: the text report on stdout (unless
 `--quiet` or `--json -`), and where asked the JSON report, the weights
 (`--save`), the loss curve (`--plot`) and the drawn network with its trained
 weights (`--draw`), each written atomically; the exit code. An interrupted or
-diverging run still writes them all, up to where it stopped.
+diverging run still writes them all, up to where it stopped — except that its
+weights go beside the `--save` file (`out.partial.safetensors`), which keeps
+the weights of the last run that finished. Every output is checked before
+training: none may be the spec, its data file, the `--load` file or another output.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import sys
+import time
 from pathlib import Path
 
 from spec_lang import usage_error
+from spec_lang.files import same_file
 
-from .files import check_writable, write_atomic
+from .files import check_outputs, check_writable, spec_inputs, write_atomic
 from .progress import Bar, plain_lines
 from .text_report import render_text
 from .training import Run, TrainingInterrupted, TrainOptions, train
@@ -25,9 +30,7 @@ def run_command(args, limits) -> int:
     if args.runs:
         return _many(args, limits)
     _needs_matplotlib(args)
-    for path in (args.save, args.plot, args.draw, None if args.json == "-" else args.json):
-        if path:
-            check_writable(path)
+    program, checking = _prepare(args, limits)
     progress, every = _progress(args)
     options = TrainOptions(seed=args.seed, epochs=args.epochs, limits=limits,
                            allow_outside_data=args.allow_outside_data, progress=progress, every=every,
@@ -35,9 +38,9 @@ def run_command(args, limits) -> int:
                            load=Path(args.load) if args.load else None,
                            full_parameters=args.full_parameters)
     try:
-        run = train(Path(args.spec), filename=args.spec, options=options)
+        run = _counting_check(train(program, options=options), checking)
     except TrainingInterrupted as stop:
-        _emit(stop.run, args)
+        _emit(_counting_check(stop.run, checking), args)
         print(f"nqa: {stop.run.report.stopped}; the report so far was written", file=sys.stderr)
         return stop.exit_code
     finally:
@@ -52,11 +55,44 @@ def run_command(args, limits) -> int:
     return 0
 
 
-def _many(args, limits) -> int:
-    import time
+def _prepare(args, limits):
+    """The checked spec, once every output is known to be safe to write; and the seconds that took."""
+    from .checkpoint import partial_path
 
+    started = time.perf_counter()
+    program = _program(args, limits)
+    check_outputs(_outputs(args), _inputs(args, program))
+    if args.save:
+        check_writable(partial_path(args.save))
+    return program, time.perf_counter() - started
+
+
+def _program(args, limits):
     from compiler import check
 
+    return check(Path(args.spec), filename=args.spec, limits=limits, require_data=True,
+                 allow_outside=args.allow_outside_data)
+
+
+def _outputs(args) -> dict[str, str | None]:
+    return {"--save": args.save, "--plot": args.plot, "--draw": args.draw,
+            "--json": None if args.json == "-" else args.json}
+
+
+def _inputs(args, program) -> dict[str, str | Path | None]:
+    return {**spec_inputs(args.spec, program), "the --load file": args.load}
+
+
+def _counting_check(run: Run, seconds: float) -> Run:
+    """The run with checking the spec (done here, before training) in its compile time."""
+    timing = run.report.timing
+    if timing is not None:
+        timing = timing.model_copy(update={"compile_seconds": timing.compile_seconds + seconds})
+        run.report = run.report.model_copy(update={"timing": timing})
+    return run
+
+
+def _many(args, limits) -> int:
     from dataclasses import replace
 
     from .option_rules import seed as seed_rule
@@ -74,10 +110,8 @@ def _many(args, limits) -> int:
         raise usage_error(f"--tolerance must be a loss of at least 0, not {args.tolerance}", "e.g. --tolerance 0.001")
     if args.runs > limits.max_runs:
         raise usage_error(f"--runs {args.runs:,} is over the limit of {limits.max_runs:,}", "raise it with --max-runs")
-    if args.json and args.json != "-":
-        check_writable(args.json)
-    program = check(Path(args.spec), filename=args.spec, limits=limits, require_data=True,
-                    allow_outside=args.allow_outside_data)
+    program = _program(args, limits)
+    check_outputs({"--json": None if args.json == "-" else args.json}, spec_inputs(args.spec, program))
     if args.epochs is not None:  # checked as a single run's `--epochs` is
         program = replace(program, spec=program.spec.model_copy(update={"epochs": args.epochs}))
     first = program.spec.seed if args.seed is None else args.seed
@@ -120,9 +154,7 @@ def _needs_matplotlib(args) -> None:
 
 def _emit(run: Run, args) -> None:
     if args.save:
-        from .checkpoint import save_weights
-
-        save_weights(Path(args.save), run.model, run.program, run.report.seed)
+        _save(run, args)
     if args.plot:
         from .plot import plot_losses
 
@@ -140,3 +172,21 @@ def _emit(run: Run, args) -> None:
         write_atomic(args.json, run.report.model_dump_json(indent=2) + "\n")
     if not args.quiet:
         sys.stdout.write(render_text(run.report))
+
+
+def _save(run: Run, args) -> None:
+    """The weights at --save when the run finished; else beside it, leaving that file as it was."""
+    from .checkpoint import partial_path, save_weights
+
+    if not run.report.stopped:
+        save_weights(Path(args.save), run.model, run.program, run.report.seed)
+        return
+    partial = partial_path(args.save)
+    kept = (f"nqa: the run did not finish, so `{args.save}` keeps the weights it held" if Path(args.save).exists()
+            else f"nqa: the run did not finish, so nothing was written to `{args.save}`")
+    clash = [what for what, path in _inputs(args, run.program).items() if path and same_file(partial, path)]
+    if clash:
+        print(f"{kept}; the run's weights were not saved, as `{partial}` is {clash[0]}", file=sys.stderr)
+        return
+    save_weights(Path(partial), run.model, run.program, run.report.seed)
+    print(f"{kept}; the run's weights so far are in `{partial}`", file=sys.stderr)

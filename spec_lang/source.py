@@ -1,8 +1,9 @@
 """Reading a spec file from disk.
 
 In: a path. Out: its text (BOM removed, any line ending), or a `SpecError` with
-one clear line for a missing file, a folder, an unreadable, binary or
-non-UTF-8 file, or one larger than the limit.
+one clear line for a missing file, a folder, a FIFO or device, a symbolic link
+that loops, an unreadable, binary or non-UTF-8 file, or one larger than the
+limit. The file is read through `files.read_bounded`: never more than the limit.
 """
 
 from __future__ import annotations
@@ -10,31 +11,25 @@ from __future__ import annotations
 from pathlib import Path
 
 from .errors import Diagnostic, SpecError
+from .files import DENIED, FOLDER, MISSING, SPECIAL, TOO_LARGE, ReadProblem, read_bounded
 
 MAX_SOURCE_BYTES = 1_000_000
+
+_HINTS = {MISSING: "check the path", FOLDER: "pass a .nqa file, e.g. specs/mlp.nqa",
+          SPECIAL: "pass a .nqa text file", TOO_LARGE: "a spec is a few lines of text; pass a smaller file",
+          DENIED: "check the file's permissions"}
 
 
 def read_source(path: str | Path, max_bytes: int = MAX_SOURCE_BYTES) -> str:
     shown = str(path)
-    p = Path(path)
 
     def fail(message: str, hint: str) -> SpecError:
         return SpecError(Diagnostic(message, hint=hint), "", shown)
 
-    if p.is_dir():
-        raise fail(f"`{shown}` is a folder, not a spec file", "pass a .nqa file, e.g. specs/mlp.nqa")
     try:
-        size = p.stat().st_size
-        if size > max_bytes:
-            raise fail(f"`{shown}` is {size:,} bytes, over the limit of {max_bytes:,}",
-                       "a spec is a few lines of text; pass a smaller file")
-        data = p.read_bytes()
-    except FileNotFoundError:
-        raise fail(f"cannot read `{shown}`: no such file", "check the path") from None
-    except PermissionError:
-        raise fail(f"cannot read `{shown}`: permission denied", "check the file's permissions") from None
-    except OSError as err:
-        raise fail(f"cannot read `{shown}`: {err.strerror or err}", "check the path") from None
+        data = read_bounded(path, max_bytes, "spec file")
+    except ReadProblem as problem:
+        raise fail(problem.message, _HINTS.get(problem.kind, "check the path")) from None
     if b"\x00" in data:
         raise fail(f"`{shown}` is a binary file, not a spec", "pass a .nqa text file")
     try:
