@@ -1,7 +1,8 @@
 """The command line: `nqa check|run|compile|draw|schema`, and `python -m runtime SPEC` (= `nqa run`).
 
 In: argv. Out: results on stdout, errors on stderr (in colour only on a
-terminal, never with NO_COLOR), and the exit code: 0 success, 2 a mistake in
+terminal, never with NO_COLOR; control characters from a spec or a data file
+spelt out, never sent raw), and the exit code: 0 success, 2 a mistake in
 the spec or the command line, 3 training stopped because the loss was not
 finite, 130 interrupted, 1 anything unexpected. `check`, `draw` (without
 weights) and `schema` never import torch.
@@ -16,7 +17,7 @@ import sys
 import traceback
 from pathlib import Path
 
-from spec_lang import SpecError
+from spec_lang import SpecError, visible
 
 from .arguments import parser, run_parser
 from .files import OutputError
@@ -87,7 +88,7 @@ def _check(args) -> int:
             else:
                 print(err.render(colour=colour_wanted(sys.stderr)), file=sys.stderr)
     if args.format == "json":
-        print(json.dumps(records, indent=2, ensure_ascii=False))
+        print(_json_text(records))
     return EXIT_USAGE if failed else EXIT_OK
 
 
@@ -97,8 +98,18 @@ def _record(diagnostic, filename: str) -> dict:
     where = dict(line=span.line, column=span.column, end_line=span.end_line,
                  end_column=span.end_column) if span else dict(line=None, column=None,
                                                                 end_line=None, end_column=None)
-    return dict(file=filename, **where, severity=diagnostic.code, message=diagnostic.message,
+    return dict(file=filename, **where, severity=diagnostic.severity, message=diagnostic.message,
                 label=diagnostic.label, hint=diagnostic.hint)
+
+
+_RAW_IN_JSON = {code: f"\\u{code:04x}"
+                for code in [*range(0x7F, 0xA0), *range(0x202A, 0x202F), *range(0x2066, 0x206A)]}
+
+
+def _json_text(records: list[dict]) -> str:
+    """JSON as UTF-8 text, with DEL, C1 controls and bidirectional controls written as `\\u` escapes
+    (json escapes only C0 controls): the same data, and nothing a terminal acts on."""
+    return json.dumps(records, indent=2, ensure_ascii=False).translate(_RAW_IN_JSON)
 
 
 def _compile(args) -> int:
@@ -164,8 +175,8 @@ def _fmt(args) -> int:
             continue
         changed += 1
         if args.diff:
-            sys.stdout.writelines(difflib.unified_diff(before.splitlines(True), after.splitlines(True),
-                                                       f"{name} (before)", f"{name} (formatted)"))
+            sys.stdout.writelines(_visible_line(line) for line in difflib.unified_diff(
+                before.splitlines(True), after.splitlines(True), f"{name} (before)", f"{name} (formatted)"))
         elif args.check:
             print(f"{name}: would be reformatted", file=sys.stderr)
         else:
@@ -174,6 +185,12 @@ def _fmt(args) -> int:
     if failed:
         return EXIT_USAGE
     return 1 if changed and (args.check or args.diff) else EXIT_OK
+
+
+def _visible_line(line: str) -> str:
+    """A diff line with its control characters spelt out, its tabs and line end kept."""
+    body = line.rstrip("\r\n")
+    return visible(body, tab="\t") + (line[len(body):] or "\n")
 
 
 def _export(args) -> int:

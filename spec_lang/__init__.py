@@ -6,9 +6,10 @@ This package never imports torch.
 """
 
 from .ast import Arrow, Number, Option, Spec, Span, Statement, String, Vector, Word
-from .errors import Diagnostic, Label, SpecError, render_diagnostic, usage_error
+from .errors import Diagnostic, Label, SpecError, render_all, render_diagnostic, usage_error, visible
 from .parser import parse
 from .source import read_source
 
 __all__ = ["Arrow", "Diagnostic", "Label", "Number", "Option", "Spec", "Span", "SpecError",
-           "Statement", "String", "Vector", "Word", "parse", "read_source", "render_diagnostic", "usage_error"]
+           "Statement", "String", "Vector", "Word", "parse", "read_source", "render_all", "render_diagnostic",
+           "usage_error", "visible"]
