@@ -1,11 +1,11 @@
 """The command line: `nqa check|run|compile|draw|schema`, and `python -m runtime SPEC` (= `nqa run`).
 
-In: argv. Out: results on stdout, errors on stderr (in colour only on a
-terminal, never with NO_COLOR; control characters from a spec or a data file
-spelt out, never sent raw), and the exit code: 0 success, 2 a mistake in
-the spec or the command line, 3 training stopped because the loss was not
-finite, 130 interrupted, 1 anything unexpected. `check`, `draw` (without
-weights) and `schema` never import torch.
+In: argv. Out: results on stdout, errors and warnings on stderr (in colour
+only on a terminal, never with NO_COLOR; control characters from a spec or a
+data file spelt out, never sent raw), and the exit code: 0 success (warnings
+included), 2 a mistake in the spec or the command line, 3 training stopped
+because the loss was not finite, 130 interrupted, 1 anything unexpected.
+`check`, `draw` (without weights) and `schema` never import torch.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import sys
 import traceback
 from pathlib import Path
 
-from spec_lang import SpecError, visible
+from spec_lang import SpecError, render_all, visible
 
 from .arguments import parser, run_parser
 from .files import OutputError
@@ -67,18 +67,29 @@ def _limits(args):
     return Limits(**{name: getattr(args, name) for name in Limits.model_fields})
 
 
-def _checked(args, name: str, require_data: bool = False):
+def _checked(args, name: str, require_data: bool = False, show_warnings: bool = True):
     from compiler import check
 
-    return check(Path(name), filename=name, limits=_limits(args), allow_outside=args.allow_outside_data,
-                 require_data=require_data)
+    program = check(Path(name), filename=name, limits=_limits(args), allow_outside=args.allow_outside_data,
+                    require_data=require_data)
+    if show_warnings:
+        print_warnings(program)
+    return program
+
+
+def print_warnings(program) -> None:
+    """A checked program's warnings, drawn as errors are, on stderr."""
+    if program.warnings:
+        print(render_all(program.warnings, program.source, program.filename, colour_wanted(sys.stderr)),
+              file=sys.stderr)
 
 
 def _check(args) -> int:
     failed, records = 0, []
     for name in args.specs:
         try:
-            _checked(args, name)
+            program = _checked(args, name, show_warnings=args.format == "text")
+            records += [_record(d, name) for d in program.warnings]
             if not args.quiet and args.format == "text":
                 print(f"{name}: ok")
         except SpecError as err:
@@ -93,7 +104,7 @@ def _check(args) -> int:
 
 
 def _record(diagnostic, filename: str) -> dict:
-    """One error as data: where it is, what is wrong, what to do."""
+    """One error or warning as data: where it is, what is wrong, what to do."""
     span = diagnostic.span
     where = dict(line=span.line, column=span.column, end_line=span.end_line,
                  end_column=span.end_column) if span else dict(line=None, column=None,

@@ -33,8 +33,9 @@ def run_command(args, limits) -> int:
                            allow_outside_data=args.allow_outside_data, progress=progress, every=every,
                            trace=frozenset(args.trace or ()), device=args.device,
                            load=Path(args.load) if args.load else None)
+    program = _checked(args, limits)
     try:
-        run = train(Path(args.spec), filename=args.spec, options=options)
+        run = train(program, options=options)
     except TrainingInterrupted as stop:
         _emit(stop.run, args)
         print(f"nqa: {stop.run.report.stopped}; the report so far was written", file=sys.stderr)
@@ -54,8 +55,6 @@ def run_command(args, limits) -> int:
 def _many(args, limits) -> int:
     import time
 
-    from compiler import check
-
     from .runs import train_runs
     from .runs_report import render_runs, runs_report
 
@@ -72,8 +71,7 @@ def _many(args, limits) -> int:
         raise usage_error(f"--runs {args.runs:,} is over the limit of {limits.max_runs:,}", "raise it with --max-runs")
     if args.json and args.json != "-":
         check_writable(args.json)
-    program = check(Path(args.spec), filename=args.spec, limits=limits, require_data=True,
-                    allow_outside=args.allow_outside_data)
+    program = _checked(args, limits)
     if args.epochs:
         program = type(program)(program.spec.model_copy(update={"epochs": args.epochs}), program.source,
                                 program.filename, program.layer_spans, program.data_span, program.table)
@@ -89,6 +87,18 @@ def _many(args, limits) -> int:
     if not args.quiet:
         sys.stdout.write(render_runs(report, relu=any(layer.kind == "relu" for layer in program.spec.layers)))
     return 0
+
+
+def _checked(args, limits):
+    """The spec, checked as training needs it, with its warnings printed before anything runs."""
+    from compiler import check
+
+    from .cli import print_warnings
+
+    program = check(Path(args.spec), filename=args.spec, limits=limits, require_data=True,
+                    allow_outside=args.allow_outside_data)
+    print_warnings(program)
+    return program
 
 
 def _progress(args):
