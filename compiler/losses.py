@@ -83,7 +83,7 @@ class Huber(Loss):
 class BCE(Loss):
     kind: Literal["bce"] = "bce"
     keyword = "bce"
-    aliases = ("binary_cross_entropy",)
+    aliases = ("binary_cross_entropy", "binary_crossentropy")  # the second is Keras's name
     torch_name = "BCELoss"
 
     def target_problem(self, target: tuple[float, ...], outputs: int) -> str | None:
@@ -114,7 +114,8 @@ class BCEWithLogits(Loss):
 class CrossEntropy(Loss):
     kind: Literal["cross_entropy"] = "cross_entropy"
     keyword = "cross_entropy"
-    aliases = ("ce", "crossentropy", "nll", "categorical_cross_entropy", "softmax_cross_entropy")
+    aliases = ("ce", "crossentropy", "nll", "categorical_cross_entropy", "softmax_cross_entropy",
+               "categorical_crossentropy", "sparse_categorical_crossentropy")  # the last two are Keras's names
     torch_name = "CrossEntropyLoss"
     class_targets = True
 
