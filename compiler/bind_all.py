@@ -3,7 +3,10 @@ and sort layers from settings.
 
 In: a parsed `Spec`. Out: `Collected` — the bound layers in order, the bound
 settings by name (all of them, for `example` and `eval`), and a diagnostic for
-every unknown statement, bad argument or setting given twice.
+every unknown statement, bad argument or setting given twice. An unknown name
+that other libraries use (Keras's `Dense`, `binary_crossentropy`) is answered
+with nqa's name for it, and a layer nqa does not have yet (`batchnorm`) is
+said to be missing rather than matched to a near spelling.
 """
 
 from __future__ import annotations
@@ -14,10 +17,20 @@ from spec_lang import ast
 from spec_lang.errors import Diagnostic, Label
 
 from .layers import Layer
-from .registry import FAMILIES, lookup, statement_names
+from .registry import FAMILIES, STATEMENTS, layer_classes, lookup, statement_names
 from .statement import Bound, bind
-from .messages import shorten
-from .suggest import closest, did_you_mean
+from .messages import shorten, shown
+from .suggest import closest, did_you_mean, known_as
+
+# layers other libraries have and nqa does not yet: what they are called, by their names there
+NOT_YET = {
+    "batch normalisation": ("batchnorm", "batchnorm1d", "batchnorm2d", "batchnormalization"),
+    "layer normalisation": ("layernorm", "layernormalization"),
+    "convolutions": ("conv", "conv1d", "conv2d", "conv3d", "convolution"),
+    "pooling": ("maxpool", "maxpool1d", "maxpool2d", "avgpool", "avgpool2d", "maxpooling2d"),
+    "recurrent layers": ("rnn", "lstm", "gru"),
+    "embeddings": ("embedding",),
+}
 
 
 @dataclass
@@ -97,17 +110,27 @@ def _example(family: str, members: dict[str, type]) -> str:
 
 
 def _alias(name: str, members: dict[str, type]) -> str:
-    for keyword, cls in members.items():
-        if name.lower() in cls.aliases:
-            return f"`{name}` is called `{keyword}` here"
-    return ""
+    keyword = known_as(name, {keyword: cls.aliases for keyword, cls in members.items()})
+    return f"`{name}` is called `{keyword}` here" if keyword else ""
 
 
 def _unknown_statement(stmt: ast.Statement) -> Diagnostic:
     for family, members in FAMILIES.items():
-        if stmt.name in members:
+        member = stmt.name if stmt.name in members else known_as(
+            stmt.name, {keyword: cls.aliases for keyword, cls in members.items()})
+        if member:
             return Diagnostic(f"unknown statement `{stmt.name}`", stmt.name_span, "not a statement",
-                              hint=f"`{stmt.name}` is {_article(family)}: write `{family} {stmt.name}`")
+                              hint=f"`{stmt.name}` is {_article(family)}: write `{family} {member}`")
+    other = known_as(stmt.name, {keyword: cls.aliases for keyword, cls in STATEMENTS.items()})
+    if other:
+        written = " ".join([other] + [shown(arg).strip("`") for arg in stmt.args])
+        return Diagnostic(f"unknown statement `{stmt.name}`", stmt.name_span, f"called `{other}` here",
+                          hint=f"`{stmt.name}` is called `{other}` here: write `{written}`")
+    missing = known_as(stmt.name, NOT_YET)
+    if missing:
+        layers = ", ".join(sorted(f"`{cls.keyword}`" for cls in layer_classes()))
+        return Diagnostic(f"`{shorten(stmt.name)}` is not available in nqa yet", stmt.name_span,
+                          f"no {missing} yet", hint=f"nqa has no {missing} yet; its layers are {layers}")
     best = closest(stmt.name, statement_names()) if len(stmt.name) <= 40 else None
     hint = f"did you mean `{best}`?" if best else (
         "statements are " + ", ".join(f"`{n}`" for n in statement_names()))

@@ -1,19 +1,23 @@
 """Checking a spec before anything runs.
 
 In: spec text, a `pathlib.Path`, or a parsed `Spec`; optional `Limits`.
-Out: a `Program` (the frozen `CheckedSpec` plus its source), or a `SpecError`
-listing every problem in the file in source order: unknown statements and
-options, bad values, settings given twice, widths that do not fit, data that
-does not fit the network, sizes over the limits. Never imports torch.
+Out: a `Program` (the frozen `CheckedSpec` plus its source, and the warnings
+found: what is accepted but likely a mistake, such as a `softmax` before
+`cross_entropy` or a bidirectional control character in the text), or a
+`SpecError` listing every error in the file in source order: unknown
+statements and options, bad values, settings given twice, widths that do not
+fit, data that does not fit the network, sizes over the limits. Warnings go
+with a `Program` only: a spec with errors raises them alone. Never imports torch.
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from spec_lang import ast, read_source
+from spec_lang.characters import bidi_warnings
 from spec_lang.parser import normalized, parse_lenient
 from spec_lang.errors import Diagnostic, SpecError, SyntaxErrors, usage_error
 from spec_lang.gcpause import paused_gc
@@ -24,7 +28,8 @@ from .registry import lookup, statement_names
 from .suggest import closest
 from .limits import Limits
 from .model import CheckedSpec, Program
-from .data_checks import check_examples, check_loss, check_table, check_validate, read_table, table_source
+from .data_checks import (check_classes, check_examples, check_loss, check_table, check_validate, read_table,
+                          table_source)
 from .shapes import Source, first_stated_width, infer_widths, statement_text
 
 _DEFAULT_LIMITS = Limits()
@@ -65,9 +70,14 @@ def check(spec: str | os.PathLike | ast.Spec, *, filename: str | None = None,
     options = Options(limits or _DEFAULT_LIMITS, require_data, folder, allow_outside)
     try:
         with paused_gc():
-            return _check_tree(tree, source, filename, options, *vectors)
+            program = _check_tree(tree, source, filename, options, *vectors)
     except SpecError as err:
         raise err.with_source(normalized(source), filename) from None
+    hidden = bidi_warnings(program.source)
+    if hidden:
+        program = replace(program, warnings=tuple(sorted(program.warnings + tuple(hidden),
+                                                         key=lambda d: d.position_key)))
+    return program
 
 
 def _not_a_file_name(text: str) -> None:
@@ -112,20 +122,21 @@ def _check_tree(tree: ast.Spec, source: str, filename: str, options: Options,
             problems.append(Diagnostic("this spec has no layers", None, hint="add a layer, e.g. `linear 2->1`"))
         raise SpecError(problems)
     start = _input_source(found)
-    table, table_problems = read_table(found, start, options)
-    problems += table_problems
+    table, table_found = read_table(found, start, options)
+    problems += table_found
+    table_failed = table is None and bool(table_found)
     start = start or table_source(found, table)
     failed = found.failed_statements + bad
     meant = {_meant(stmt) for stmt in failed}
     gaps = [stmt.span.start for stmt in failed if _may_change_width(stmt)]
     if start is None:
-        if meant & _WIDTH_GIVERS or gaps or table_problems:  # the width may be where a mistake is
-            raise SpecError(problems)
+        if meant & _WIDTH_GIVERS or gaps or table_failed:  # the width may be where a mistake is
+            raise _errors(problems)
         first = found.layers[0].statement
         problems.append(Diagnostic(
             f"cannot tell how many inputs `{statement_text(first)}` takes", first.span,
             "input width unknown", hint="state it, e.g. `linear 2->3`, or add `input 2`"))
-        raise SpecError(problems)
+        raise _errors(problems)
     shapes = infer_widths(found.layers, start, options.limits, gaps)
     problems += shapes.problems
     checked = _assemble(found, start.width, shapes.layers)
@@ -133,21 +144,28 @@ def _check_tree(tree: ast.Spec, source: str, filename: str, options: Options,
     problems += check_examples(found, checked, start, shapes)
     problems += check_table(found, table, checked, start, shapes, options.limits)
     problems += check_validate(found, table, checked)
+    problems += check_classes(found, table, checked)
     problems += _limit_problems(found, options.limits)
     if options.require_data and checked.parameter_count == 0 and not (shapes.problems or gaps):
         problems.append(Diagnostic(
             "this network has no parameters to train", found.layers[0].statement.span, "no weights in any layer",
             hint=f"add a layer with weights, e.g. `linear {checked.input_width}->1`"))
     if options.require_data and not checked.examples and table is None and not (
-            meant & {"example", "data"}) and not table_problems:
+            meant & {"example", "data"}) and not table_failed:
         problems.append(Diagnostic(
             "nothing to train on: this spec has no `example` and no `data`", None,
             hint="add a training example, e.g. `example [1, 1] -> [10]`"))
-    if problems:
-        raise SpecError(problems)
+    if any(p.severity == "error" for p in problems):
+        raise _errors(problems)
     data = found.one("data")
+    warnings = sorted(problems, key=lambda d: d.position_key)
     return Program(checked, normalized(source), filename, tuple(b.statement.span for b in found.layers),
-                   data.statement.span if data else None, table)
+                   data.statement.span if data else None, table, tuple(warnings))
+
+
+def _errors(problems: list[Diagnostic]) -> SpecError:
+    """The errors among `problems`: a spec that fails is shown its errors alone."""
+    return SpecError([p for p in problems if p.severity == "error"])
 
 
 _WIDTH_GIVERS = frozenset({"input", "example", "eval", "data"})

@@ -3,7 +3,10 @@
 In: the bound statements, the checked spec, where the input width came from
 and what the shape pass found. Out: a diagnostic for every example or eval
 whose width does not fit, every target the loss cannot use, and every problem
-with a data file (read here, without torch, as a `Table`).
+with a data file (read here, without torch, as a `Table`); and warnings for
+what is accepted but likely a mistake: an activation the loss applies again,
+training rows all of one class, a `validate` that holds out a single row,
+and what the data file's reading noticed (`Table.warnings`).
 """
 
 from __future__ import annotations
@@ -37,7 +40,8 @@ def read_table(found: Collected, start: Source | None, options: Options) -> tupl
     except DataProblem as problem:
         return None, [Diagnostic(problem.message, bound.span_of(problem.field), problem.label,
                                  hint=problem.hint)]
-    return table, []
+    return table, [Diagnostic(w.message, bound.span_of(w.field), w.label, hint=w.hint, severity="warning")
+                   for w in table.warnings]
 
 
 def table_source(found: Collected, table: Table | None) -> Source | None:
@@ -56,9 +60,11 @@ def check_loss(found: Collected, spec: CheckedSpec, shapes: Shapes) -> list[Diag
     trouble = spec.loss.network_problem(spec.layers[-1].kind if spec.layers else None, spec.output_width)
     if trouble is None:
         return []
-    message, hint = trouble
-    return [Diagnostic(message, bound.statement.span, "this loss",
-                       (Label(shapes.output.span, plural(spec.output_width, "output")),), hint=hint)]
+    last = found.layers[-1].statement
+    note = (Label(last.span, f"`{last.name}` here") if trouble.about == "last layer" else
+            Label(shapes.output.span, plural(spec.output_width, "output")))
+    return [Diagnostic(trouble.message, bound.statement.span, "this loss", (note,), hint=trouble.hint,
+                       severity=trouble.severity)]
 
 
 def check_examples(found: Collected, spec: CheckedSpec, start: Source, shapes: Shapes) -> list[Diagnostic]:
@@ -147,11 +153,40 @@ def _table_targets(table: Table, spec: CheckedSpec, span, produces: Label) -> li
 
 
 def check_validate(found: Collected, table: Table | None, spec: CheckedSpec) -> list[Diagnostic]:
-    """`validate` needs a row to hold out and a row to train on."""
+    """`validate` needs a row to hold out and a row to train on; one row held out is a warning."""
     bound = found.one("validate")
     rows = len(spec.examples) + (table.rows if table else 0)
-    if bound is None or rows >= 2 or (rows == 0 and found.failed & {"example", "data"}):
+    if bound is None or (rows == 0 and found.failed & {"example", "data"}):
         return []
+    if rows >= 2:
+        if held_out_rows(bound.model.fraction, rows) > 1:
+            return []
+        return [Diagnostic(
+            f"`validate` holds out 1 row of {rows:,}: its loss measures a single example", bound.statement.span,
+            "1 row held out", hint="hold out more rows: a larger share, or more data", severity="warning")]
     return [Diagnostic(f"`validate` needs at least 2 training rows, but there {'is' if rows == 1 else 'are'} {rows}",
                        bound.statement.span, "nothing left to train on",
                        hint="add examples or a data file, or remove `validate`")]
+
+
+def held_out_rows(fraction: float, rows: int) -> int:
+    """How many of `rows` a `validate` share holds out: at least one, and one fewer than all."""
+    return max(1, min(rows - 1, round(fraction * rows)))
+
+
+def check_classes(found: Collected, table: Table | None, spec: CheckedSpec) -> list[Diagnostic]:
+    """A class loss whose training rows all have the same class has nothing to tell apart."""
+    if not spec.loss.class_targets:
+        return []
+    classes = {example.target[0] for example in spec.examples if len(example.target) == 1}
+    if table is not None and table.target_width == 1:
+        classes.update(table.targets)
+    if len(classes) != 1:
+        return []
+    [index] = classes
+    named = f"`{table.classes[int(index)]}`" if table is not None and table.classes else f"{index:g}"
+    where = found.one("data").span_of("path") if table is not None else found.all("example")[0].span_of("target")
+    return [Diagnostic(f"every training row is of class {named}: `loss cross_entropy` has nothing to tell apart",
+                       where, "one class only", (Label(found.one("loss").statement.span, "this loss"),),
+                       hint="give rows of at least two classes; trained on one, a network learns to answer it always",
+                       severity="warning")]

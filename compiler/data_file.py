@@ -4,25 +4,39 @@ In: the `Data` settings, the folder the spec is in, whether the spec may read
 outside that folder, the network's input width (when columns are chosen by
 width) and the limits. Out: a `Table` — inputs and targets as flat float
 arrays, the column names, and the class labels when the target column holds
-text — or a `Diagnostic` at the `data` statement naming the file, row and
-column that is wrong.
+text — and the warnings about it (`csv_layout.DataWarning`), or a
+`DataProblem` that `check` places at the `data` statement, naming the file's
+line and column that is wrong.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import math
-import re
 from array import array
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from spec_lang.files import FOLDER, LOOP, MISSING, SPECIAL, TOO_LARGE, ReadProblem, read_bounded, resolved
 
+from .csv_layout import (
+    DECIMAL_COMMA,
+    DataProblem,
+    DataWarning,
+    Row,
+    check_header_guess,
+    check_layout,
+    check_trailing_comma,
+    delimiter_word,
+    header_warnings,
+    number,
+    quoted,
+)
 from .limits import Limits
-from .settings import Data
+from .settings import FLOAT32_HINT, Data, fits_float32
 from .suggest import did_you_mean
+
+__all__ = ["DataProblem", "DataWarning", "Table", "load_table", "read_rows", "resolve"]
 
 
 @dataclass(frozen=True)
@@ -35,6 +49,7 @@ class Table:
     input_names: tuple[str, ...]
     target_names: tuple[str, ...]
     classes: tuple[str, ...] = ()  # class label of each target index, when targets were text
+    warnings: tuple[DataWarning, ...] = ()
 
     @property
     def rows(self) -> int:
@@ -49,14 +64,6 @@ class Table:
         return len(self.target_names)
 
 
-class DataProblem(Exception):
-    """A problem with a data file; `check` turns it into a located diagnostic."""
-
-    def __init__(self, message: str, hint: str, label: str = "in this file", field: str = "path") -> None:
-        super().__init__(message)
-        self.message, self.hint, self.label, self.field = message, hint, label, field
-
-
 def resolve(written: str, folder: Path, allow_outside: bool) -> Path:
     path = resolved(folder / written)  # a link that loops stays as it is, for `read_rows` to refuse
     if not allow_outside and not path.is_relative_to(resolved(folder)):
@@ -65,8 +72,6 @@ def resolve(written: str, folder: Path, allow_outside: bool) -> Path:
                           "outside the spec's folder")
     return path
 
-
-Row = tuple[int, list[str]]  # the file's line number, and the cells
 
 _READ_HINTS = {  # a `ReadProblem` kind -> hint, label
     MISSING: ("paths are relative to the spec's folder", "no such file"),
@@ -77,7 +82,7 @@ _READ_HINTS = {  # a `ReadProblem` kind -> hint, label
 }
 
 
-def read_rows(written: str, path: Path, limits: Limits) -> list[Row]:
+def read_rows(written: str, path: Path, limits: Limits, delimiter: str = ",") -> list[Row]:
     """The file's rows that hold something, read bounded by --max-data-bytes, and
     refused as soon as they are well over --max-examples (a header and one more
     row are let through, for `check_table` to count the rows exactly)."""
@@ -88,7 +93,7 @@ def read_rows(written: str, path: Path, limits: Limits) -> list[Row]:
         raise DataProblem(problem.message, hint, label) from None
     rows: list[Row] = []
     try:
-        reader = csv.reader(io.TextIOWrapper(io.BytesIO(data), encoding="utf-8-sig", newline=""))
+        reader = csv.reader(io.TextIOWrapper(io.BytesIO(data), encoding="utf-8-sig", newline=""), delimiter=delimiter)
         for row in reader:
             if not any(cell.strip() for cell in row):
                 continue
@@ -106,21 +111,9 @@ def read_rows(written: str, path: Path, limits: Limits) -> list[Row]:
     return rows
 
 
-_NUMBER = re.compile(r"\s*[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?\s*")
-
-
-def _number(cell: str) -> float | None:
-    """A cell's number, written as in a spec (digits 0 to 9, a point, an exponent),
-    finite; else None. `float` alone would take `1_000` and other scripts' digits."""
-    if not _NUMBER.fullmatch(cell):
-        return None
-    value = float(cell)
-    return value if math.isfinite(value) else None
-
-
 def split_header(data: Data, rows: list[Row]) -> tuple[tuple[str, ...] | None, list[Row]]:
     first = [cell.strip() for cell in rows[0][1]]
-    has_header = data.header == "yes" or (data.header == "auto" and all(_number(c) is None for c in first))
+    has_header = data.header == "yes" or (data.header == "auto" and all(number(c) is None for c in first))
     return (tuple(first), rows[1:]) if has_header else (None, rows)
 
 
@@ -162,28 +155,26 @@ def _distinct(data: Data, header: tuple[str, ...], written: str) -> None:
 def _index(name: str, header: tuple[str, ...], written: str, field: str) -> int:
     if name in header:
         return header.index(name)
-    hint = did_you_mean(name, header) or "the columns are " + ", ".join(f"`{h}`" for h in header[:20])
+    hint = did_you_mean(name, header) or "the columns are " + ", ".join(quoted(h, 20) for h in header[:20])
     raise DataProblem(f"`{written}` has no column `{name}`", hint, f"no column `{name}`", field)
 
 
 def to_table(written: str, rows: list[Row], header: tuple[str, ...] | None, inputs: list[int],
-             targets: list[int], class_targets: bool) -> Table:
+             targets: list[int], class_targets: bool, delimiter: str = ",") -> Table:
     count = len(header) if header is not None else len(rows[0][1])
     names = header or tuple(f"column {i + 1}" for i in range(count))
-    if header is None and rows and all(_number(cell) is None and cell.strip().lstrip("+-").lower() not in _NOT_LABELS
+    if header is None and rows and all(number(cell) is None and cell.strip().lstrip("+-").lower() not in _NOT_LABELS
                                        for cell in rows[0][1]):
         line = rows[0][0]
         raise DataProblem(f"`{written}` line {line} holds names, not numbers: "
-                          + ", ".join(f"`{cell.strip()[:20]}`" for cell in rows[0][1][:6]),
+                          + ", ".join(quoted(cell, 20) for cell in rows[0][1][:6]),
                           "it looks like a header row: remove `header=no`, or write `header=yes`",
                           f"line {line} of this file")
-    labels = _labels(written, rows, names, targets, class_targets)
+    labels = _labels(written, rows, names, header, targets, class_targets)
     xs, ys = array("d"), array("d")
     for line, row in rows:
         if len(row) != count:
-            raise DataProblem(f"`{written}` line {line} has {len(row)} column{'s' * (len(row) != 1)}, "
-                              f"but the file has {count}", "give every row the same number of columns",
-                              f"line {line} of this file")
+            _ragged(written, line, row, count, header, delimiter)
         xs.extend(_cell(written, line, row, i, names, header, "input") for i in inputs)
         ys.extend(labels[row[i].strip()] if labels else _cell(written, line, row, i, names, header, "target")
                   for i in targets)
@@ -191,44 +182,88 @@ def to_table(written: str, rows: list[Row], header: tuple[str, ...] | None, inpu
                  tuple(labels) if labels else ())
 
 
-def _labels(written: str, rows: list[Row], names, targets: list[int], class_targets: bool) -> dict[str, int]:
-    """Text class labels -> indices (sorted), when the single target column holds only text.
-    A column with any number in it is a column of numbers: its other cells are errors."""
+def _ragged(written: str, line: int, row: list[str], count: int, header, delimiter: str) -> None:
+    (mark, word), label = delimiter_word(delimiter), f"line {line} of this file"
+    if len(row) == count + 1 and not row[-1].strip():
+        raise DataProblem(f"`{written}` line {line} ends with {mark}: it has an empty column {count + 1}, "
+                          f"but the file has {count} columns", f"remove the {word} at the end of line {line}", label)
+    if header is not None and not header[-1] and len(row) == count - 1:
+        raise DataProblem(f"the header of `{written}` ends with {mark}: it names an empty column {count}, "
+                          f"which line {line} does not have", f"remove the {word} at the end of the header line", label)
+    raise DataProblem(f"`{written}` line {line} has {len(row)} column{'s' * (len(row) != 1)}, "
+                      f"but the file has {count}", "give every row the same number of columns", label)
+
+
+def _column(names, header, index: int) -> str:
+    return f"column {quoted(names[index])}" if header else f"column {index + 1}"
+
+
+def _labels(written: str, rows: list[Row], names, header, targets: list[int], class_targets: bool) -> dict[str, int]:
+    """Text class labels -> indices (sorted), when the single target column holds text and
+    no numbers. A column of numbers with a word in it is a column of numbers: the word is
+    reported as a cell that is not one (for a class loss, as a column mixing both)."""
     if len(targets) != 1:
         return {}
     column = targets[0]
-    cells = [row[column].strip() for _, row in rows if column < len(row)]
-    if any(not cell or cell.lstrip("+-").lower() in _NOT_LABELS or _number(cell) is not None for cell in cells):
+    cells = [(line, row[column].strip()) for line, row in rows if column < len(row)]
+    numeric, text = [], []
+    for line, cell in cells:
+        if number(cell) is not None or cell.lstrip("+-").lower() in _NOT_LABELS:
+            numeric.append((line, cell))
+        elif cell:
+            text.append((line, cell))
+    if not text or (numeric and not class_targets):
         return {}
+    where = f"{_column(names, header, column)} of `{written}`"
+    if numeric:
+        (text_line, label), (number_line, value) = text[0], numeric[0]
+        raise DataProblem(f"{where} mixes text labels and numbers: line {text_line} holds {quoted(label)}, "
+                          f"line {number_line} holds {quoted(value)}",
+                          "write every class as a text label, or every class as an index from 0",
+                          "labels and numbers")
     if not class_targets:
-        raise DataProblem(f"column `{names[column]}` of `{written}` holds text labels such as `{cells[0][:40]}`",
+        raise DataProblem(f"{where} holds text labels such as {quoted(text[0][1])}",
                           "train on classes with `loss cross_entropy`", "text labels")
-    return {label: index for index, label in enumerate(sorted(set(cells)))}
+    empty = next((line for line, cell in cells if not cell), None)
+    if empty is not None:
+        raise DataProblem(f"`{written}` line {empty}, {_column(names, header, column)} is empty",
+                          "give every row its class label", f"line {empty} of this file")
+    return {label: index for index, label in enumerate(sorted({cell for _, cell in cells}))}
 
 
 _NOT_LABELS = ("nan", "inf", "infinity")
 
 
 def _cell(written: str, line: int, row: list[str], index: int, names, header, role: str) -> float:
-    value = _number(row[index])
-    if value is None:
-        column = f"column `{names[index]}`" if header else f"column {index + 1}"
-        hint = ("every input cell must be a finite number" if role == "input" else
-                "target cells must be finite numbers, or text class labels with `loss cross_entropy`")
-        raise DataProblem(f"`{written}` line {line}, {column}: `{row[index].strip()[:40]}` "
-                          "is not a finite number", hint, f"line {line} of this file")
-    return value
+    cell = row[index]
+    value = number(cell)
+    if value is not None and fits_float32(value):
+        return value
+    where, label = f"`{written}` line {line}, {_column(names, header, index)}", f"line {line} of this file"
+    if value is not None:
+        raise DataProblem(f"{where}: {quoted(cell)} is too large for float32", FLOAT32_HINT, label)
+    if not cell.strip():
+        raise DataProblem(f"{where} is empty", "fill in every cell", label)
+    if DECIMAL_COMMA.fullmatch(cell):
+        raise DataProblem(f"{where}: {quoted(cell)} is written with a decimal comma",
+                          f"write the decimal point as `.`, e.g. `{cell.strip().replace(',', '.')}`", label)
+    hint = ("every input cell must be a finite number" if role == "input" else
+            "target cells must be finite numbers, or text class labels with `loss cross_entropy`")
+    raise DataProblem(f"{where}: {quoted(cell)} is not a finite number", hint, label)
 
 
 def load_table(data: Data, folder: Path, allow_outside: bool, input_width: int | None,
                class_targets: bool, limits: Limits) -> Table:
     path = resolve(data.path, folder, allow_outside)
-    rows = read_rows(data.path, path, limits)
+    rows = read_rows(data.path, path, limits, data.delimiter)
+    check_layout(data, rows)
     header, body = split_header(data, rows)
     if not body:
         raise DataProblem(f"`{data.path}` has a header but no rows", "add rows of numbers under the header")
+    if header is None:
+        check_header_guess(data, rows)
+    check_trailing_comma(data.path, data.delimiter, header, body)
     count = len(header) if header is not None else len(body[0][1])
     inputs, targets = choose_columns(data, data.path, header, count, input_width)
-    return to_table(data.path, body, header, inputs, targets, class_targets)
-
-
+    table = to_table(data.path, body, header, inputs, targets, class_targets, data.delimiter)
+    return replace(table, warnings=tuple(header_warnings(data, header, rows[0])))

@@ -1,19 +1,38 @@
 """`loss mse|l1|huber|cross_entropy|bce|bce_logits`: validated loss settings.
 
 In: the options after the loss's name. Out: a frozen model with the torch
-class name and arguments, and `target_problem(target, outputs)`, which says why
-a target does not fit the network (or None). No torch here.
+class name and arguments, `target_problem(target, outputs)`, which says why
+a target does not fit the network (or None), and `network_problem(last_layer,
+outputs)`, a `NetworkProblem` when the end of the network does not suit the
+loss: an error when it cannot work, a warning when it works worse than meant
+(an activation the loss applies again). No torch here.
 """
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, NamedTuple
 
 from pydantic import Field
 
 from .messages import plural
 from .registry import member
 from .statement import StatementModel
+
+
+class NetworkProblem(NamedTuple):
+    """Why the end of the network does not suit the loss, and whether it stops the spec."""
+
+    message: str
+    hint: str
+    severity: Literal["error", "warning"] = "error"
+    about: Literal["outputs", "last layer"] = "outputs"  # what to point at besides the loss
+
+
+def _applied_twice(loss: str, layer: str, applies: str) -> NetworkProblem:
+    return NetworkProblem(
+        f"the network ends with `{layer}`, and `loss {loss}` applies {applies} again",
+        f"remove the last `{layer}`: `loss {loss}` takes the raw outputs and applies {applies} itself", "warning",
+        "last layer")
 
 
 class Loss(StatementModel):
@@ -29,11 +48,9 @@ class Loss(StatementModel):
             return None
         return f"the target has {len(target)} values, but the network has {plural(outputs, 'output')}"
 
-    def network_problem(self, last_layer: str | None, outputs: int) -> tuple[str, str] | None:
-        """(message, hint) when the network cannot feed this loss, else None."""
+    def network_problem(self, last_layer: str | None, outputs: int) -> NetworkProblem | None:
+        """What is wrong with the end of the network for this loss, else None."""
         return None
-
-
 
 
 @member("loss")
@@ -66,7 +83,7 @@ class Huber(Loss):
 class BCE(Loss):
     kind: Literal["bce"] = "bce"
     keyword = "bce"
-    aliases = ("binary_cross_entropy",)
+    aliases = ("binary_cross_entropy", "binary_crossentropy")  # the second is Keras's name
     torch_name = "BCELoss"
 
     def target_problem(self, target: tuple[float, ...], outputs: int) -> str | None:
@@ -74,11 +91,12 @@ class BCE(Loss):
             return "`bce` targets must lie between 0 and 1"
         return super().target_problem(target, outputs)
 
-    def network_problem(self, last_layer: str | None, outputs: int) -> tuple[str, str] | None:
+    def network_problem(self, last_layer: str | None, outputs: int) -> NetworkProblem | None:
         if last_layer in ("sigmoid", "softmax"):
             return None
-        return ("`loss bce` needs outputs between 0 and 1, but the network does not end with `sigmoid`",
-                "end the network with `sigmoid`, or use `loss bce_logits`, which applies it for you")
+        return NetworkProblem(
+            "`loss bce` needs outputs between 0 and 1, but the network does not end with `sigmoid`",
+            "end the network with `sigmoid`, or use `loss bce_logits`, which applies it for you")
 
 
 @member("loss")
@@ -88,20 +106,25 @@ class BCEWithLogits(Loss):
     aliases = ("bce_with_logits", "bcewithlogits", "binary_cross_entropy_with_logits")
     torch_name = "BCEWithLogitsLoss"
 
+    def network_problem(self, last_layer: str | None, outputs: int) -> NetworkProblem | None:
+        return _applied_twice("bce_logits", "sigmoid", "a sigmoid") if last_layer == "sigmoid" else None
+
 
 @member("loss")
 class CrossEntropy(Loss):
     kind: Literal["cross_entropy"] = "cross_entropy"
     keyword = "cross_entropy"
-    aliases = ("ce", "crossentropy", "nll", "categorical_cross_entropy", "softmax_cross_entropy")
+    aliases = ("ce", "crossentropy", "nll", "categorical_cross_entropy", "softmax_cross_entropy",
+               "categorical_crossentropy", "sparse_categorical_crossentropy")  # the last two are Keras's names
     torch_name = "CrossEntropyLoss"
     class_targets = True
 
-    def network_problem(self, last_layer: str | None, outputs: int) -> tuple[str, str] | None:
-        if outputs >= 2:
-            return None
-        return (f"`loss cross_entropy` needs one output per class, at least 2, but the network has {outputs}",
+    def network_problem(self, last_layer: str | None, outputs: int) -> NetworkProblem | None:
+        if outputs < 2:
+            return NetworkProblem(
+                f"`loss cross_entropy` needs one output per class, at least 2, but the network has {outputs}",
                 "give the last layer one output per class, e.g. `linear ->3` for three classes")
+        return _applied_twice("cross_entropy", "softmax", "a softmax") if last_layer == "softmax" else None
 
     def target_problem(self, target: tuple[float, ...], outputs: int) -> str | None:
         if len(target) != 1:

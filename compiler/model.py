@@ -3,7 +3,8 @@
 In: the settings and resolved layers found by `check`. Out: `CheckedSpec`
 (pydantic; layers, optimizer and loss are discriminated unions on `kind`) and
 `Program`, which pairs it with the source text and the span of each layer so
-that later stages can still point at the file.
+that later stages can still point at the file, and with the warnings `check`
+found (what is accepted but is likely a mistake).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Annotated, Union
 from pydantic import BaseModel, ConfigDict, Field
 
 from spec_lang import ast
+from spec_lang.errors import Diagnostic
 
 from . import layers as _layers, losses as _losses, optimizers as _optimizers
 from .registry import FAMILIES, layer_classes
@@ -93,6 +95,7 @@ class Program:
     layer_spans: tuple[ast.Span, ...]
     data_span: ast.Span | None = None
     table: Table | None = None  # the rows of a `data` file, read when the spec was checked
+    warnings: tuple[Diagnostic, ...] = ()  # severity "warning", in source order; they stop nothing
 
 
 _ = _layers  # the layer classes must be registered before the unions above are built

@@ -25,10 +25,17 @@ def _as_vector(value: Any) -> Any:
     return (value,) if isinstance(value, (int, float)) else value
 
 
-def _fits_float32(vector: tuple[float, ...]) -> tuple[float, ...]:
+def fits_float32(value: float) -> bool:
     """Networks compute in float32: a value beyond its range would become infinite."""
+    return abs(value) <= FLOAT32_MAX
+
+
+FLOAT32_HINT = "networks compute in float32, which holds values up to about 3.4e38"
+
+
+def _fits_float32(vector: tuple[float, ...]) -> tuple[float, ...]:
     for value in vector:
-        if abs(value) > FLOAT32_MAX:
+        if not fits_float32(value):
             raise PydanticCustomError("float32", "{value} is too large for float32", {"value": f"{value:g}"})
     return vector
 
@@ -115,9 +122,21 @@ class Data(StatementModel):
     inputs: tuple[str, ...] | None = Field(None, title="input columns")
     target: tuple[str, ...] | None = Field(None, title="target columns")
     header: Literal["auto", "yes", "no"] = Field("auto", title="header")
+    delimiter: str = Field(",", title="delimiter")
     keyword = "data"
     positional = ("path",)
     example = 'data "xor.csv"'
+    hints = {"delimiter": 'the character between columns, e.g. `delimiter=";"`, or `delimiter=tab`'}
+
+    @field_validator("delimiter", mode="before")
+    @classmethod
+    def _delimiter(cls, value: Any) -> Any:
+        if value == "tab":
+            return "\t"
+        if not isinstance(value, str) or len(value) != 1 or value in '"\r\n' or value.isalnum() or value in ".+-":
+            raise PydanticCustomError("delimiter", "the delimiter must be one character that is not part of a "
+                                      "number or a quote, such as `;` or `tab`")
+        return value
 
     @field_validator("inputs", "target", mode="before")
     @classmethod

@@ -1,12 +1,24 @@
-""""Did you mean …" for names a user mistyped.
+""""Did you mean …" for names a user mistyped, or wrote as another library does.
 
-In: a wrong name and the names that would be right. Out: the closest one, or None.
+In: a wrong name and the names that would be right (or, for `known_as`, each
+right name with the other names people give it). Out: the closest one, or None.
 """
 
 from __future__ import annotations
 
 import difflib
-from typing import Iterable
+from collections.abc import Iterable, Mapping
+
+
+def squashed(name: str) -> str:
+    """A name without case and underscores: `BatchNorm1d`, `batch_norm1d` -> `batchnorm1d`."""
+    return name.replace("_", "").lower()
+
+
+def known_as(name: str, aliases: Mapping[str, Iterable[str]]) -> str | None:
+    """The right name whose aliases include `name` (ignoring case and underscores), or None."""
+    wanted = squashed(name)
+    return next((right for right, others in aliases.items() if any(squashed(o) == wanted for o in others)), None)
 
 
 def closest(name: str, candidates: Iterable[str]) -> str | None:

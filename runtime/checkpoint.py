@@ -72,6 +72,15 @@ def load_weights(path: Path, model: nn.Module, program: Program) -> None:
     problems = [_mismatch(path, name, tensors.get(name), tensor, program)
                 for name, tensor in expected.items()
                 if name not in tensors or tensors[name].shape != tensor.shape]
+    for name, saved in tensors.items():  # a diverged run's weights would be blamed on the learning rate
+        if name in expected and saved.is_floating_point() and not saved.isfinite().all():
+            index = name.split(".")[0]
+            spans = program.layer_spans
+            span = spans[int(index)] if index.isdigit() and int(index) < len(spans) else None
+            problems.append(Diagnostic(
+                f"`{path}` holds {'NaN' if saved.isnan().any() else 'infinite'} values in `{name}`", span,
+                f"`{name}` is not finite", hint="these weights are from a run whose loss stopped being finite: "
+                                                 "load weights from a run that finished, or leave out --load"))
     extra = sorted(set(tensors) - set(expected))
     if extra:
         problems.append(Diagnostic(f"`{path}` holds weights this spec has no place for: "

@@ -1,10 +1,12 @@
 """The command line: `nqa check|run|compile|draw|schema`, and `python -m runtime SPEC` (= `nqa run`).
 
-In: argv. Out: results on stdout, errors on stderr (in colour only on a
-terminal, never with NO_COLOR), and the exit code: 0 success, 2 a mistake in
-the spec or the command line, 3 training stopped because the loss was not
-finite, 130 interrupted (Ctrl-C), 143 terminated (SIGTERM), 1 anything
-unexpected. `check`, `draw` (without weights) and `schema` never import torch.
+In: argv. Out: results on stdout, errors and warnings on stderr (in colour
+only on a terminal, never with NO_COLOR; control characters from a spec or a
+data file spelt out, never sent raw), and the exit code: 0 success (warnings
+included), 2 a mistake in the spec or the command line, 3 training stopped
+because the loss was not finite, 130 interrupted (Ctrl-C), 143 terminated
+(SIGTERM), 1 anything unexpected. `check`, `draw` (without weights) and
+`schema` never import torch.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import sys
 import traceback
 from pathlib import Path
 
-from spec_lang import SpecError
+from spec_lang import SpecError, render_all, visible
 
 from .arguments import parser, run_parser
 from .files import OutputError
@@ -75,18 +77,29 @@ def _limits(args):
     return Limits(**{name: getattr(args, name) for name in Limits.model_fields})
 
 
-def _checked(args, name: str, require_data: bool = False):
+def _checked(args, name: str, require_data: bool = False, show_warnings: bool = True):
     from compiler import check
 
-    return check(Path(name), filename=name, limits=_limits(args), allow_outside=args.allow_outside_data,
-                 require_data=require_data)
+    program = check(Path(name), filename=name, limits=_limits(args), allow_outside=args.allow_outside_data,
+                    require_data=require_data)
+    if show_warnings:
+        print_warnings(program)
+    return program
+
+
+def print_warnings(program) -> None:
+    """A checked program's warnings, drawn as errors are, on stderr."""
+    if program.warnings:
+        print(render_all(program.warnings, program.source, program.filename, colour_wanted(sys.stderr)),
+              file=sys.stderr)
 
 
 def _check(args) -> int:
     failed, records = 0, []
     for name in args.specs:
         try:
-            _checked(args, name)
+            program = _checked(args, name, show_warnings=args.format == "text")
+            records += [_record(d, name) for d in program.warnings]
             if not args.quiet and args.format == "text":
                 print(f"{name}: ok")
         except SpecError as err:
@@ -96,18 +109,28 @@ def _check(args) -> int:
             else:
                 print(err.render(colour=colour_wanted(sys.stderr)), file=sys.stderr)
     if args.format == "json":
-        print(json.dumps(records, indent=2, ensure_ascii=False))
+        print(_json_text(records))
     return EXIT_USAGE if failed else EXIT_OK
 
 
 def _record(diagnostic, filename: str) -> dict:
-    """One error as data: where it is, what is wrong, what to do."""
+    """One error or warning as data: where it is, what is wrong, what to do."""
     span = diagnostic.span
     where = dict(line=span.line, column=span.column, end_line=span.end_line,
                  end_column=span.end_column) if span else dict(line=None, column=None,
                                                                 end_line=None, end_column=None)
-    return dict(file=filename, **where, severity=diagnostic.code, message=diagnostic.message,
+    return dict(file=filename, **where, severity=diagnostic.severity, message=diagnostic.message,
                 label=diagnostic.label, hint=diagnostic.hint)
+
+
+_RAW_IN_JSON = {code: f"\\u{code:04x}"
+                for code in [*range(0x7F, 0xA0), *range(0x202A, 0x202F), *range(0x2066, 0x206A)]}
+
+
+def _json_text(records: list[dict]) -> str:
+    """JSON as UTF-8 text, with DEL, C1 controls and bidirectional controls written as `\\u` escapes
+    (json escapes only C0 controls): the same data, and nothing a terminal acts on."""
+    return json.dumps(records, indent=2, ensure_ascii=False).translate(_RAW_IN_JSON)
 
 
 def _compile(args) -> int:
@@ -181,8 +204,8 @@ def _fmt(args) -> int:
             continue
         changed += 1
         if args.diff:
-            sys.stdout.writelines(difflib.unified_diff(before.splitlines(True), after.splitlines(True),
-                                                       f"{name} (before)", f"{name} (formatted)"))
+            sys.stdout.writelines(_visible_line(line) for line in difflib.unified_diff(
+                before.splitlines(True), after.splitlines(True), f"{name} (before)", f"{name} (formatted)"))
         elif args.check:
             print(f"{name}: would be reformatted", file=sys.stderr)
         else:
@@ -191,6 +214,12 @@ def _fmt(args) -> int:
     if failed:
         return EXIT_USAGE
     return 1 if changed and (args.check or args.diff) else EXIT_OK
+
+
+def _visible_line(line: str) -> str:
+    """A diff line with its control characters spelt out, its tabs and line end kept."""
+    body = line.rstrip("\r\n")
+    return visible(body, tab="\t") + (line[len(body):] or "\n")
 
 
 def _export(args) -> int:

@@ -68,10 +68,15 @@ def _prepare(args, limits):
 
 
 def _program(args, limits):
+    """The spec, checked as training needs it, with its warnings printed before anything runs."""
     from compiler import check
 
-    return check(Path(args.spec), filename=args.spec, limits=limits, require_data=True,
-                 allow_outside=args.allow_outside_data)
+    from .cli import print_warnings
+
+    program = check(Path(args.spec), filename=args.spec, limits=limits, require_data=True,
+                    allow_outside=args.allow_outside_data)
+    print_warnings(program)
+    return program
 
 
 def _outputs(args) -> dict[str, str | None]:

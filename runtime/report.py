@@ -1,7 +1,8 @@
 """The machine-readable run report.
 
-In: what a training run measured. Out: `Report`, a pydantic model written as
-JSON by `--json`; its JSON Schema comes from `Report.model_json_schema()`.
+In: what a training run measured, and the warnings checking its spec found.
+Out: `Report`, a pydantic model written as JSON by `--json`; its JSON Schema
+comes from `Report.model_json_schema()`.
 Floats are kept at full precision (a float32 value is exact as a JSON double).
 Parameters and traced values are held as tensors and turned into JSON only
 when the report is written: nested lists, or for a network of more than
@@ -12,9 +13,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_serializer
+from pydantic import BaseModel, ConfigDict, Field, field_serializer, model_validator
 
 from compiler import LayerInfo
+from spec_lang import Diagnostic
 
 from .tensors import LISTED_VALUES, Snapshot, TensorSummary, Values, summary
 
@@ -80,6 +82,26 @@ class DiagnosticEntry(_Frozen):
     epoch: int | None = Field(None, description="the epoch it concerns")
 
 
+class WarningEntry(_Frozen):
+    message: str
+    line: int | None = Field(None, description="where in the spec, 1-based; None when not at one place")
+    column: int | None = None
+    end_line: int | None = None
+    end_column: int | None = Field(None, description="exclusive")
+    hint: str = ""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_diagnostic(cls, value: Any) -> Any:
+        """Also made from a warning `check` found (a `spec_lang.Diagnostic`)."""
+        if not isinstance(value, Diagnostic):
+            return value
+        span = value.span
+        where = {"line": span.line, "column": span.column, "end_line": span.end_line,
+                 "end_column": span.end_column} if span else {}
+        return {"message": value.message, "hint": value.hint, **where}
+
+
 class TraceRecord(_Frozen):
     step: int
     kind: str = Field(description="grads (after backward) or params (after the optimizer step)")
@@ -117,6 +139,8 @@ class Report(_Frozen):
     parameters: Parameters
     eval: tuple[EvalResult, ...]
     diagnostics: tuple[DiagnosticEntry, ...] = ()
+    warnings: tuple[WarningEntry, ...] = Field((), description="what checking the spec found likely wrong, "
+                                                "though it did not stop the run")
     stopped: str | None = Field(None, description="why training stopped early, if it did")
     trace: tuple[TraceRecord, ...] = Field((), description="per-step gradients or parameters, with --trace")
     timing: Timing | None = Field(None, description="seconds measured inside the process (not in the text report)")

@@ -119,4 +119,5 @@ def build_report(session: Session, stopped: str | None, diagnostics: list) -> Re
                               if checked.loss.class_targets else None) if data.held_inputs is not None else None,
         parameters=Parameters(listed=listed(initial, session.full_parameters), initial=initial, final=final),
         eval=_evaluate(model, checked, device), diagnostics=tuple(diagnostics), stopped=stopped,
+        warnings=program.warnings,
         trace=tuple(session.tracer.records), timing=Timing(**timing) if len(timing) == 2 else None)

@@ -6,25 +6,27 @@ This package never imports torch.
 """
 
 from .ast import Arrow, Number, Option, Span, Spec, Statement, String, Vector, Word
-from .errors import Diagnostic, Label, SpecError, render_diagnostic, usage_error
+from .errors import Diagnostic, Label, SpecError, render_all, render_diagnostic, usage_error, visible
 from .parser import parse
 from .source import read_source
 
 __all__ = [
-           "Arrow",
-           "Diagnostic",
-           "Label",
-           "Number",
-           "Option",
-           "Span",
-           "Spec",
-           "SpecError",
-           "Statement",
-           "String",
-           "Vector",
-           "Word",
-           "parse",
-           "read_source",
-           "render_diagnostic",
-           "usage_error",
+    "Arrow",
+    "Diagnostic",
+    "Label",
+    "Number",
+    "Option",
+    "Span",
+    "Spec",
+    "SpecError",
+    "Statement",
+    "String",
+    "Vector",
+    "Word",
+    "parse",
+    "read_source",
+    "render_all",
+    "render_diagnostic",
+    "usage_error",
+    "visible",
 ]

@@ -1,7 +1,8 @@
 """The one error type users meet, and its rustc-style rendering.
 
-In: a message, a primary `Span` with its label, secondary labels and a hint.
-Out: `SpecError` (holding one or more `Diagnostic`s, sorted by position) and
+In: a message, a primary `Span` with its label, secondary labels, a hint and a
+severity (`error`, or `warning` for what is accepted but likely a mistake).
+Out: `SpecError` (holding one or more `Diagnostic`s, sorted by position),
 `render_diagnostic(diagnostic, source, filename)`, which draws
 
     error: `linear 3->1` expects 3 inputs, but the layer before it produces 2
@@ -12,12 +13,20 @@ Out: `SpecError` (holding one or more `Diagnostic`s, sorted by position) and
     3 | linear 3->1
       |        ^ expects 3
       = hint: write `linear 2->1`, or `linear ->1` to infer the width
+
+and `visible(text)`, which spells out control and invisible characters
+(`\\x1b`, `\\u202e`) so that no text from a spec or a data file can move the
+cursor, recolour or reorder a terminal: every message, excerpt and hint is
+drawn through it, with the underlines moved to match.
 """
 
 from __future__ import annotations
 
+import unicodedata
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Iterable
+from itertools import accumulate
+from typing import Literal
 
 from .ast import Span
 
@@ -39,7 +48,7 @@ class Diagnostic:
     label: str = ""
     notes: tuple[Label, ...] = ()
     hint: str = ""
-    code: str = "error"
+    severity: Literal["error", "warning"] = "error"  # a warning is shown, and stops nothing
     position_key: tuple[int, int] = field(init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -100,32 +109,38 @@ class SpecError(Exception):
         return self.render()
 
 
-_ANSI = {"error": "1;31", "message": "1", "frame": "1;34", "^": "1;31", "-": "1;34", "hint": "1;36"}
+_ANSI = {"error": "1;31", "warning": "1;33", "message": "1", "frame": "1;34", "-": "1;34", "hint": "1;36"}
 
 
 def _paint(text: str, role: str, colour: bool) -> str:
     return f"\x1b[{_ANSI[role]}m{text}\x1b[0m" if colour and text else text
 
 
+def render_all(diagnostics: Iterable[Diagnostic], source: str, filename: str, colour: bool = False) -> str:
+    """Several diagnostics (the warnings of a spec that passed), one block each."""
+    return "\n\n".join(render_diagnostic(d, source, filename, colour) for d in diagnostics)
+
+
 def render_diagnostic(diag: Diagnostic, source: str, filename: str, colour: bool = False) -> str:
     """Draw one diagnostic as text: header, location, snippet with underlines, hint."""
 
     def paint(text: str, role: str) -> str:
-        return f"\x1b[{_ANSI[role]}m{text}\x1b[0m" if colour and text else text
+        return _paint(text, role, colour)
 
-    out = [paint(f"{diag.code}:", "error") + paint(f" {diag.message}", "message")]
+    out = [paint(f"{diag.severity}:", diag.severity) + paint(f" {visible(diag.message)}", "message")]
+    hint = f"{paint('hint:', 'hint')} {visible(diag.hint)}"
     if diag.span is None:
         if filename:  # none for a mistake on the command line (`usage_error`)
-            out.append(paint(" --> ", "frame") + filename)
+            out.append(paint(" --> ", "frame") + visible(filename))
         if diag.hint:
-            out.append(f"  = {paint('hint:', 'hint')} {diag.hint}")
+            out.append(f"  = {hint}")
         return "\n".join(out)
-    labels = [(diag.span, diag.label, "^")] + [(n.span, n.text, "-") for n in diag.notes]
+    labels = [(diag.span, diag.label, diag.severity)] + [(n.span, n.text, "-") for n in diag.notes]
     lines = source.split("\n")
     numbers = sorted({min(span.line, len(lines)) for span, _, _ in labels})
     gutter = len(str(numbers[-1]))
     pad = " " * gutter
-    out.append(paint(f"{pad}--> ", "frame") + f"{filename}:{diag.span.line}:{diag.span.column}")
+    out.append(paint(f"{pad}--> ", "frame") + f"{visible(filename)}:{diag.span.line}:{diag.span.column}")
     out.append(paint(f"{pad} |", "frame"))
     previous = None
     for number in numbers:
@@ -133,36 +148,67 @@ def render_diagnostic(diag: Diagnostic, source: str, filename: str, colour: bool
             out.append(paint("...", "frame"))
         here = sorted((l for l in labels if min(l[0].line, len(lines)) == number),
                       key=lambda l: l[0].column)
-        line = lines[number - 1].rstrip("\r").replace("\t", " ")
-        shown, shift = _window(line, min(span.column for span, _, _ in here) - 1)
+        line = lines[number - 1].rstrip("\r")
+        shown, column = _excerpt(line, min(span.column for span, _, _ in here) - 1)
         out.append((paint(f"{str(number).rjust(gutter)} |", "frame") + f" {shown}").rstrip())
-        for span, label, mark in here:
-            marks = _underline(span, line, mark, shift)
-            out.append(paint(f"{pad} |", "frame") + " " + paint(f"{marks} {label}".rstrip(), mark))
+        for span, label, role in here:
+            marks = _underline(span, line, "-" if role == "-" else "^", column)
+            out.append(paint(f"{pad} |", "frame") + " " + paint(f"{marks} {visible(label)}".rstrip(), role))
         previous = number
     if diag.hint:
-        out.append(f"{pad} = {paint('hint:', 'hint')} {diag.hint}")
+        out.append(f"{pad} = {hint}")
     return "\n".join(out)
 
 
 SHOWN_WIDTH = 100
 
 
-def _window(line: str, first: int) -> tuple[str, int]:
-    """The part of a long line worth showing, and how far columns shift left in it."""
-    if len(line) <= SHOWN_WIDTH:
-        return line, 0
-    lo = max(0, min(first - 20, len(line) - SHOWN_WIDTH))
-    head = "..." if lo else ""
-    tail = "..." if lo + SHOWN_WIDTH < len(line) else ""
-    return head + line[lo:lo + SHOWN_WIDTH] + tail, lo - len(head)
+def visible(text: str, tab: str = " ") -> str:
+    """`text` with every character a terminal would act on or not show spelt out:
+    controls (C0, DEL, C1) as `\\x1b`, invisible format characters (zero-width
+    spaces, bidirectional controls, ...) and line separators as `\\u202e`; a tab
+    becomes `tab` (a space, as excerpts show it)."""
+    if text.isprintable():
+        return text
+    return "".join([_visible_char(char, tab) for char in text])
 
 
-def _underline(span: Span, line: str, mark: str, shift: int) -> str:
+def _visible_char(char: str, tab: str = " ") -> str:
+    if char.isprintable():
+        return char
+    if char == "\t":
+        return tab
+    category = unicodedata.category(char)
+    if category == "Cc":
+        return f"\\x{ord(char):02x}" if ord(char) <= 0xFF else f"\\u{ord(char):04x}"
+    if category == "Zs":  # a space of another width (no-break, em ...): shown as it is
+        return char
+    return f"\\u{ord(char):04x}" if ord(char) <= 0xFFFF else f"\\U{ord(char):08x}"
+
+
+def _excerpt(line: str, first: int) -> tuple[str, Callable[[int], int]]:
+    """The part of a long line worth showing (around column index `first`), its
+    characters made visible, and where each column index of `line` lands in it."""
+    lo = max(0, min(first - 20, len(line) - SHOWN_WIDTH)) if len(line) > SHOWN_WIDTH else 0
+    hi = min(len(line), lo + SHOWN_WIDTH)
+    head, tail = "..." if lo else "", "..." if hi < len(line) else ""
+    cells = [_visible_char(char) for char in line[lo:hi]]
+    starts = list(accumulate((len(cell) for cell in cells), initial=len(head)))
+
+    def column(index: int) -> int:  # past the shown part, every column is one wide
+        k = index - lo
+        if k < 0:
+            return starts[0] + k
+        return starts[k] if k < len(starts) else starts[-1] + k - len(cells)
+
+    return head + "".join(cells) + tail, column
+
+
+def _underline(span: Span, line: str, mark: str, column: Callable[[int], int]) -> str:
     start = span.column - 1
     end = span.end_column - 1 if span.end_line == span.line else len(line)
-    width = max(1, min(end, start + SHOWN_WIDTH - 20, len(line) + 1) - start)
-    return " " * (start - shift) + mark * width
+    end = max(start + 1, min(end, start + SHOWN_WIDTH - 20, len(line) + 1))
+    return " " * column(start) + mark * max(1, column(end) - column(start))
 
 
 def usage_error(message: str, hint: str = "") -> SpecError:

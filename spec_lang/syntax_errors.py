@@ -2,7 +2,8 @@
 
 In: a Lark `UnexpectedInput` and the text it was raised on. Out: a `Diagnostic`
 with the offending character or token underlined, what was expected in plain
-words (never Lark's terminal names), and a hint.
+words (never Lark's terminal names), and a hint; a look-alike, invisible or
+control character is named by its code point (`characters.py`).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from lark import Token
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 
 from .ast import Span
+from .characters import describe_character
 from .errors import Diagnostic
 from .vectors import FINITE_HINT
 
@@ -62,6 +64,10 @@ def _unexpected_character(err: UnexpectedCharacters, text: str) -> Diagnostic:
     if char == "[":
         return Diagnostic("unclosed vector: this `[` has no `]` on its line", _span_at(text, offset),
                           "opened here", hint="close the vector with `]` on the same line, e.g. `example [1, 1] -> [5]`")
+    described = None if char in _CHAR_HINTS else describe_character(char)
+    if described:
+        message, label, hint = described
+        return Diagnostic(message, _span_at(text, offset), label, hint=hint)
     return Diagnostic(f"unexpected character `{shown}`", _span_at(text, offset), "not allowed here",
                       hint=hint)
 

@@ -26,6 +26,7 @@ class Linear(Layer):
     arrow = ("in_features", "out_features")
     flags = {"bias": ("bias", True), "nobias": ("bias", False)}
     example = "linear 2->3"
+    aliases = ("dense", "fully_connected", "fc")  # Keras and others call it so
     hints = {"out_features": "a layer has at least one output, e.g. `linear 2->1`",
              "in_features": "a layer takes at least one input, e.g. `linear 1->3`"}
     missing = {"out_features": ("expected a width like `3` or `2->3` after `linear`",
