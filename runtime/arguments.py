@@ -116,7 +116,7 @@ def parser() -> argparse.ArgumentParser:
 def _check(sub) -> None:
     p = sub.add_parser("check", help="parse and check specs without running them (no torch)",
                        description="Parse and check specs; report every problem with its place.")
-    p.add_argument("specs", nargs="+", metavar="spec", help="the .nqa files to check")
+    p.add_argument("specs", nargs="+", metavar="spec", help="the .nqa files to check; `-` reads standard input")
     p.add_argument("--quiet", "-q", action="store_true", help="print only errors")
     p.add_argument("--format", choices=["text", "json"], default="text",
                    help="json: print every error as an object on stdout, for editors and CI")

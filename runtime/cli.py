@@ -80,7 +80,12 @@ def _limits(args):
 def _checked(args, name: str, require_data: bool = False, show_warnings: bool = True):
     from compiler import check
 
-    program = check(Path(name), filename=name, limits=_limits(args), allow_outside=args.allow_outside_data,
+    spec: str | Path = Path(name)
+    if name == "-" and args.command == "check":  # the spec on standard input; data paths from here
+        from spec_lang.source import read_stream
+
+        spec, name = read_stream(sys.stdin.buffer), "<stdin>"
+    program = check(spec, filename=name, limits=_limits(args), allow_outside=args.allow_outside_data,
                     require_data=require_data)
     if show_warnings:
         print_warnings(program)
@@ -99,13 +104,13 @@ def _check(args) -> int:
     for name in args.specs:
         try:
             program = _checked(args, name, show_warnings=args.format == "text")
-            records += [_record(d, name) for d in program.warnings]
+            records += [_record(d, program.filename) for d in program.warnings]
             if not args.quiet and args.format == "text":
-                print(f"{name}: ok")
+                print(f"{program.filename}: ok")
         except SpecError as err:
             failed += 1
             if args.format == "json":
-                records += [_record(d, name) for d in err.diagnostics]
+                records += [_record(d, err.filename or name) for d in err.diagnostics]
             else:
                 print(err.render(colour=colour_wanted(sys.stderr)), file=sys.stderr)
     if args.format == "json":

@@ -1,6 +1,6 @@
 """Reading a spec file from disk.
 
-In: a path. Out: its text (BOM removed, any line ending), or a `SpecError` with
+In: a path, or a stream such as standard input. Out: its text (BOM removed, any line ending), or a `SpecError` with
 one clear line for a missing file, a folder, a FIFO or device, a symbolic link
 that loops, an unreadable, binary or non-UTF-8 file, or one larger than the
 limit. The file is read through `files.read_bounded`: never more than the limit.
@@ -9,6 +9,7 @@ limit. The file is read through `files.read_bounded`: never more than the limit.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import BinaryIO
 
 from .errors import Diagnostic, SpecError
 from .files import DENIED, FOLDER, MISSING, SPECIAL, TOO_LARGE, ReadProblem, read_bounded
@@ -30,6 +31,24 @@ def read_source(path: str | Path, max_bytes: int = MAX_SOURCE_BYTES) -> str:
         data = read_bounded(path, max_bytes, "spec file")
     except ReadProblem as problem:
         raise fail(problem.message, _HINTS.get(problem.kind, "check the path")) from None
+    return _text(data, shown)
+
+
+def read_stream(stream: BinaryIO, shown: str = "<stdin>", max_bytes: int = MAX_SOURCE_BYTES) -> str:
+    """A spec from a stream (`nqa check -` reads standard input), bounded as a file is."""
+    data = stream.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise SpecError(Diagnostic(f"{shown} holds more than {max_bytes:,} bytes, over the limit for a spec",
+                                   hint="a spec is a few lines of text; pass a smaller one"), "", shown)
+    return _text(data, shown)
+
+
+def _text(data: bytes, shown: str) -> str:
+    """The bytes of a spec as text, or a `SpecError` saying why they are not."""
+
+    def fail(message: str, hint: str) -> SpecError:
+        return SpecError(Diagnostic(message, hint=hint), "", shown)
+
     if b"\x00" in data:
         raise fail(f"`{shown}` is a binary file, not a spec", "pass a .nqa text file")
     try:

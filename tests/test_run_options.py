@@ -146,3 +146,21 @@ def test_a_file_name_given_as_spec_text_says_to_pass_a_path(monkeypatch):
     assert raised.value.render() == ("error: `specs/mlp.nqa` was given as spec text, but it names a spec file\n"
                                      "  = hint: pass a path to read the file: `Path('specs/mlp.nqa')`")
     assert check(Path("specs/mlp.nqa")).spec.parameter_count == 13
+
+
+def _check_stdin(text: bytes, *options: str) -> subprocess.CompletedProcess[bytes]:
+    code = "import sys; from runtime.cli import main; sys.exit(main())"
+    return subprocess.run([sys.executable, "-c", code, "check", "-", *options], input=text, capture_output=True,
+                          cwd=ROOT, timeout=60)
+
+
+def test_check_dash_reads_the_spec_from_standard_input():
+    good = _check_stdin(b"linear 2->1\nexample [1, 1] -> [1]\n")
+    assert (good.returncode, good.stdout) == (0, b"<stdin>: ok\n")
+    bad = _check_stdin(b"lienar 2->1\n", "--format", "json")
+    assert bad.returncode == 2
+    assert [(r["file"], r["line"], r["message"]) for r in json.loads(bad.stdout)] == [
+        ("<stdin>", 1, "unknown statement `lienar`")]
+    huge = _check_stdin(b"#" * 2_000_000)
+    assert huge.returncode == 2
+    assert huge.stderr.decode().startswith("error: <stdin> holds more than 1,000,000 bytes, over the limit for a spec")
