@@ -19,6 +19,7 @@ from spec_lang.errors import Diagnostic, Label
 
 from .bind_all import Collected
 from .data_file import DataProblem, Table, load_table
+from .data_rules import held_out_rows
 from .limits import Limits
 from .messages import plural, shown
 from .model import CheckedSpec
@@ -167,11 +168,6 @@ def check_validate(found: Collected, table: Table | None, spec: CheckedSpec) -> 
     return [Diagnostic(f"`validate` needs at least 2 training rows, but there {'is' if rows == 1 else 'are'} {rows}",
                        bound.statement.span, "nothing left to train on",
                        hint="add examples or a data file, or remove `validate`")]
-
-
-def held_out_rows(fraction: float, rows: int) -> int:
-    """How many of `rows` a `validate` share holds out: at least one, and one fewer than all."""
-    return max(1, min(rows - 1, round(fraction * rows)))
 
 
 def check_classes(found: Collected, table: Table | None, spec: CheckedSpec) -> list[Diagnostic]:

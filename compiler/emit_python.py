@@ -10,6 +10,7 @@ rows, from `example` statements and any data file, are written into the script.
 
 from __future__ import annotations
 
+from .data_rules import held_out_rows
 from .layers import Layer
 from .model import Program
 
@@ -123,7 +124,7 @@ def _data(program: Program) -> str:
 def _held(program: Program) -> int:
     """How many rows `validate` holds out (as the runtime computes it)."""
     count = len(_rows(program)[0])
-    return max(1, min(count - 1, round(program.spec.held_out * count))) if program.spec.held_out else 0
+    return held_out_rows(program.spec.held_out, count) if program.spec.held_out else 0
 
 
 def _batches(program: Program) -> str:

@@ -17,6 +17,7 @@ import torch
 
 from compiler import CheckedSpec
 from compiler.data_file import Table
+from compiler.data_rules import held_out_rows
 
 
 @dataclass
@@ -89,7 +90,7 @@ def _hold_out(inputs: torch.Tensor, targets: torch.Tensor, fraction: float,
     """Split off round(fraction * rows) rows, chosen with a generator seeded by `seed`;
     the rest keep their order."""
     count = len(inputs)
-    held = max(1, min(count - 1, round(fraction * count)))
+    held = held_out_rows(fraction, count)
     order = torch.randperm(count, generator=torch.Generator().manual_seed(seed))
     keep = order[held:].sort().values
     out = order[:held].sort().values
