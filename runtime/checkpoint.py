@@ -20,24 +20,23 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from spec_lang import Diagnostic, SpecError, usage_error
-from spec_lang.files import MISSING, ReadProblem, read_bounded
-
 from compiler import Limits, Program
 from compiler.limits import BYTES_PER_PARAMETER
+from spec_lang import Diagnostic, SpecError, usage_error
+from spec_lang.files import MISSING, TOO_LARGE, ReadProblem, read_bounded
 
-from .files import write_atomic
+from .files import write_atomic_with
 
 
 def save_weights(path: Path, model: nn.Module, program: Program, seed: int) -> None:
-    from safetensors.torch import save
+    from safetensors.torch import save_file
 
     from . import version
 
     tensors = {name: t.detach().cpu().contiguous() for name, t in model.state_dict().items()}
     metadata = {"nqa_spec": program.source, "nqa_spec_file": program.filename, "nqa_seed": str(seed),
                 "nqa_version": version(), "torch_version": torch.__version__}
-    write_atomic(path, save(tensors, metadata=metadata))
+    write_atomic_with(path, lambda temp: save_file(tensors, temp, metadata=metadata))  # streamed, not held whole
 
 
 def partial_path(path: str | Path) -> str:
@@ -49,9 +48,10 @@ def partial_path(path: str | Path) -> str:
 HEADER_LIMIT = 16_000_000  # the spec (at most 1 MB, escaped in JSON), its versions and a line a tensor
 
 
-def weights_limit(parameters: int = 0) -> int:
-    """The most bytes a weights file of a network with `parameters` parameters may hold."""
-    return max(Limits().max_params, parameters) * BYTES_PER_PARAMETER + HEADER_LIMIT
+def weights_limit(values: int | None = None) -> int:
+    """The most bytes a weights file may hold: a network of `values` values (parameters and
+    buffers) and its header; by default, the largest network the default limits allow."""
+    return (Limits().max_params if values is None else values) * BYTES_PER_PARAMETER + HEADER_LIMIT
 
 
 def read_metadata(path: Path) -> dict[str, str]:
@@ -67,8 +67,8 @@ def read_metadata(path: Path) -> dict[str, str]:
 
 
 def load_weights(path: Path, model: nn.Module, program: Program) -> None:
-    tensors = _read(path, program)
     expected = model.state_dict()
+    tensors = _read(path, sum(t.numel() for t in expected.values()))
     problems = [_mismatch(path, name, tensors.get(name), tensor, program)
                 for name, tensor in expected.items()
                 if name not in tensors or tensors[name].shape != tensor.shape]
@@ -102,11 +102,13 @@ def load_state(path: Path, program: Program) -> dict[str, list]:
     return {name: t.tolist() for name, t in model.state_dict().items()}
 
 
-def _read(path: Path, program: Program) -> dict[str, torch.Tensor]:
+def _read(path: Path, values: int) -> dict[str, torch.Tensor]:
+    """The tensors of a weights file, read only if it is no larger than a network of
+    `values` values (the one they are for) and its header can be."""
     from safetensors import SafetensorError
     from safetensors.torch import load
 
-    data = _bounded(path, weights_limit(program.spec.parameter_count))
+    data = _bounded(path, weights_limit(values), values)
     header = int.from_bytes(data[:8], "little")
     try:
         if header > HEADER_LIMIT:  # read before safetensors parses that much JSON
@@ -118,14 +120,19 @@ def _read(path: Path, program: Program) -> dict[str, torch.Tensor]:
     raise usage_error(f"`{path}` is not a safetensors file ({why})", "pass a file written by `nqa run --save`")
 
 
-def _bounded(path: Path, limit: int) -> bytes:
-    """The bytes of a weights file, read only if it is a regular file of at most `limit` bytes."""
+def _bounded(path: Path, limit: int, values: int | None = None) -> bytes:
+    """The bytes of a weights file, read only if it is a regular file of at most `limit`
+    bytes (for a network of `values` values, when that is known)."""
     try:
         return read_bounded(path, limit, "weights file")
     except ReadProblem as problem:
+        message = problem.message
+        if problem.kind == TOO_LARGE and values is not None:
+            message = (f"`{path}` is larger than the weights of this spec can be: they are {values:,} values, "
+                       f"at most {limit:,} bytes with their header")
         hint = ("check the path to the weights file" if problem.kind == MISSING else
-                "pass a file written by `nqa run --save`")
-        raise usage_error(problem.message, hint) from None
+                "load weights saved from this spec with `nqa run --save`")
+        raise usage_error(message, hint) from None
 
 
 def _mismatch(path: Path, name: str, saved: torch.Tensor | None, wanted: torch.Tensor,

@@ -20,7 +20,7 @@ from pathlib import Path
 from spec_lang import usage_error
 from spec_lang.files import same_file
 
-from .files import check_outputs, check_writable, spec_inputs, write_atomic
+from .files import check_outputs, spec_inputs, write_atomic
 from .progress import Bar, plain_lines
 from .text_report import render_text
 from .training import Run, TrainingInterrupted, TrainOptions, train
@@ -62,8 +62,10 @@ def _prepare(args, limits):
     started = time.perf_counter()
     program = _program(args, limits)
     check_outputs(_outputs(args), _inputs(args, program))
-    if args.save:
-        check_writable(partial_path(args.save))
+    if args.save:  # where a run that stops early writes: never over another output
+        partial = partial_path(args.save)
+        others = {flag: path for flag, path in _outputs(args).items() if flag != "--save" and path}
+        check_outputs({"--save (weights of a stopped run)": partial, **others}, {})
     return program, time.perf_counter() - started
 
 

@@ -17,6 +17,7 @@ import errno
 import os
 import stat
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from spec_lang import usage_error
@@ -102,13 +103,33 @@ def write_atomic(path: str | os.PathLike, data: str | bytes) -> None:
         raise OutputError(f"cannot write `{path}`: {err.strerror or err}") from None
 
 
+def write_atomic_with(path: str | os.PathLike, write: Callable[[str], None]) -> None:
+    """`write_atomic` for a writer that makes a file itself (`write(temporary_path)`), so that
+    a large output is never held in memory whole."""
+    target = final_target(path)
+    try:
+        _replace_with(target, write)
+    except OSError as err:
+        raise OutputError(f"cannot write `{path}`: {err.strerror or err}") from None
+
+
 def _write(target: Path, data: str | bytes) -> None:
     payload = data.encode("utf-8") if isinstance(data, str) else data
-    fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent or ".")
-    try:
-        with os.fdopen(fd, "wb") as handle:
+
+    def write(temp: str) -> None:
+        with open(temp, "wb") as handle:
             handle.write(payload)
-            handle.flush()
+
+    _replace_with(target, write)
+
+
+def _replace_with(target: Path, write: Callable[[str], None]) -> None:
+    """A temporary file beside `target`, filled by `write`, flushed to disk and renamed over it."""
+    fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent or ".")
+    os.close(fd)
+    try:
+        write(temp)
+        with open(temp, "rb+") as handle:
             os.fsync(handle.fileno())
         os.chmod(temp, _default_mode(target))
         os.replace(temp, target)

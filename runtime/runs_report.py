@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import statistics
+from typing import Any
 
 import torch
 from pydantic import BaseModel, ConfigDict, Field
@@ -20,6 +21,7 @@ from compiler import Program
 
 from .epochs import last_epoch_means
 from .runs import RunsResult
+from .tensors import LISTED_VALUES, TensorSummary, summary
 from .text_report import num
 
 
@@ -29,7 +31,9 @@ class OneRun(BaseModel):
     seed: int
     final_loss: float | None = Field(description="the mean loss of the last epoch")
     never_moved: bool = Field(description="no parameter of this run changed in training")
-    parameters: dict[str, list] = Field(description="final parameters by state_dict name")
+    parameters: dict[str, list[Any] | TensorSummary] = Field(
+        description="final parameters by state_dict name: nested lists when all runs hold at most "
+                    f"{LISTED_VALUES:,} values in all, else a summary of each tensor")
 
 
 class RunsReport(BaseModel):
@@ -70,9 +74,12 @@ def runs_report(program: Program, result: RunsResult, tolerance: float, timing: 
         timing=timing, each=each)
 
 
-def _named(result: RunsResult, n: int) -> dict[str, list]:
-    row = result.final[n]
-    return {slot.name: row[slot.start:slot.end].view(slot.shape).tolist() for slot in result.slots}
+def _named(result: RunsResult, n: int) -> dict[str, list[Any] | TensorSummary]:
+    """Run `n`'s final parameters: listed, or summed up when all runs together hold more
+    values than a report lists (as a single run's report does)."""
+    row, every = result.final[n], result.final.numel() <= LISTED_VALUES
+    return {slot.name: (row[slot.start:slot.end].view(slot.shape).tolist() if every
+                        else summary(row[slot.start:slot.end].view(slot.shape))) for slot in result.slots}
 
 
 def render_runs(report: RunsReport, relu: bool = False) -> str:

@@ -55,6 +55,8 @@ CASES = {
     "json over the data": (["run", "{d}/net.nqa", "--json", "{d}/rows.csv"], 2, ()),
     "save over the weights it loads": (["run", "{d}/net.nqa", "--load", "{d}/w.safetensors",
                                         "--save", "{d}/w.safetensors"], 2, ()),
+    "json where a stopped run's weights go": (["run", "{d}/net.nqa", "--save", "{d}/w.safetensors",
+                                                "--json", "{d}/w.partial.safetensors"], 2, ()),
     "two outputs on one path": (["run", "{d}/net.nqa", "--save", "{d}/out", "--json", "{d}/out"], 2, ()),
     "compile over the spec": (["compile", "{d}/net.nqa", "-o", "{d}/net.nqa"], 2, ()),
     "emit python over the data": (["compile", "{d}/net.nqa", "--emit", "python", "-o", "{d}/rows.csv"], 2, ()),

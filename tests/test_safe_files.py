@@ -267,12 +267,14 @@ def test_a_data_file_over_the_row_limit_is_refused_as_soon_as_the_count_passes_i
         "  = hint: use fewer rows, or raise the limit with --max-examples\n")
 
 
-def test_weights_too_large_for_any_network_are_refused_unread(folder, capsys):
+def test_weights_too_large_for_the_spec_are_refused_unread(folder, capsys):
     with open(folder / "huge.safetensors", "wb") as handle:
         handle.truncate(500_000_000)  # sparse: no disk used
     assert main(["run", "spec.nqa", "--load", "huge.safetensors"]) == 2
-    assert capsys.readouterr().err == ("error: `huge.safetensors` is 500,000,000 bytes, over the limit of "
-                                       "416,000,000\n  = hint: pass a file written by `nqa run --save`\n")
+    assert capsys.readouterr().err == (
+        "error: `huge.safetensors` is larger than the weights of this spec can be: they are 3 values, "
+        "at most 16,000,012 bytes with their header\n"
+        "  = hint: load weights saved from this spec with `nqa run --save`\n")
 
 
 def test_a_safetensors_header_too_large_is_refused_before_it_is_parsed(folder, capsys):
