@@ -22,6 +22,7 @@ from spec_lang import SpecError, render_all, visible
 
 from .arguments import parser, run_parser
 from .files import OutputError
+from .json_text import json_text
 
 EXIT_OK, EXIT_BUG, EXIT_USAGE, EXIT_DIVERGED = 0, 1, 2, 3
 
@@ -55,7 +56,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         print(err.render(colour=colour_wanted(sys.stderr)), file=sys.stderr)
         if getattr(args, "json", None) == "-":  # a program reading the report reads the errors too
             errors = [_record(d, err.filename) for d in err.diagnostics]
-            print(json.dumps({"errors": errors}, indent=2, ensure_ascii=False))
+            sys.stdout.write(json_text({"errors": errors}))
         return EXIT_USAGE
     except OutputError as err:
         print(f"error: {err}", file=sys.stderr)
@@ -114,7 +115,7 @@ def _check(args) -> int:
             else:
                 print(err.render(colour=colour_wanted(sys.stderr)), file=sys.stderr)
     if args.format == "json":
-        print(_json_text(records))
+        sys.stdout.write(json_text(records))
     return EXIT_USAGE if failed else EXIT_OK
 
 
@@ -126,16 +127,6 @@ def _record(diagnostic, filename: str) -> dict:
                                                                 end_line=None, end_column=None)
     return dict(file=filename, **where, severity=diagnostic.severity, message=diagnostic.message,
                 label=diagnostic.label, hint=diagnostic.hint)
-
-
-_RAW_IN_JSON = {code: f"\\u{code:04x}"
-                for code in [*range(0x7F, 0xA0), *range(0x202A, 0x202F), *range(0x2066, 0x206A)]}
-
-
-def _json_text(records: list[dict]) -> str:
-    """JSON as UTF-8 text, with DEL, C1 controls and bidirectional controls written as `\\u` escapes
-    (json escapes only C0 controls): the same data, and nothing a terminal acts on."""
-    return json.dumps(records, indent=2, ensure_ascii=False).translate(_RAW_IN_JSON)
 
 
 def _compile(args) -> int:

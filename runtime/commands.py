@@ -21,6 +21,7 @@ from spec_lang import usage_error
 from spec_lang.files import same_file
 
 from .files import check_outputs, spec_inputs, write_atomic
+from .json_text import json_text
 from .progress import Bar, plain_lines
 from .text_report import render_text
 from .training import Run, TrainingInterrupted, TrainOptions, train
@@ -129,10 +130,10 @@ def _many(args, limits) -> int:
     timing = {"train_seconds": time.perf_counter() - start}
     report = runs_report(program, result, args.tolerance, timing)
     if args.json == "-":
-        sys.stdout.write(report.model_dump_json(indent=2) + "\n")
+        sys.stdout.write(json_text(report))
         return 0
     if args.json:
-        write_atomic(args.json, report.model_dump_json(indent=2) + "\n")
+        write_atomic(args.json, json_text(report))
     if not args.quiet:
         sys.stdout.write(render_runs(report, relu=any(layer.kind == "relu" for layer in program.spec.layers)))
     return 0
@@ -173,10 +174,10 @@ def _emit(run: Run, args) -> None:
 
         write_atomic(args.draw, draw_network(run.program.spec, drawn_weights(run.report.parameters.final)))
     if args.json == "-":
-        sys.stdout.write(run.report.model_dump_json(indent=2) + "\n")
+        sys.stdout.write(json_text(run.report))
         return
     if args.json:
-        write_atomic(args.json, run.report.model_dump_json(indent=2) + "\n")
+        write_atomic(args.json, json_text(run.report))
     if not args.quiet:
         sys.stdout.write(render_text(run.report))
 

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from compiler import Program
 
 from .epochs import last_epoch_means
+from .report import WarningEntry
 from .runs import RunsResult
 from .tensors import LISTED_VALUES, TensorSummary, summary
 from .text_report import num
@@ -53,6 +54,8 @@ class RunsReport(BaseModel):
                                              "`tolerance`")
     diverged: int = Field(description="runs whose loss stopped being finite")
     timing: dict[str, float] = Field(default_factory=dict, description="seconds: init and training")
+    warnings: tuple[WarningEntry, ...] = Field((), description="what checking the spec found likely wrong, "
+                                                                "as in a single run's report")
     each: tuple[OneRun, ...]
 
 
@@ -71,7 +74,7 @@ def runs_report(program: Program, result: RunsResult, tolerance: float, timing: 
         final_loss_median=statistics.median(finite) if finite else math.nan, final_loss_max=max(finite, default=math.nan),
         never_moved_share=sum(still) / len(still),
         reached_share=sum(x < tolerance for x in finite) / len(finals), diverged=len(finals) - len(finite),
-        timing=timing, each=each)
+        timing=timing, warnings=program.warnings, each=each)
 
 
 def _named(result: RunsResult, n: int) -> dict[str, list[Any] | TensorSummary]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from compiler.limits import BYTES_PER_PARAMETER, human_bytes
 from compiler.messages import plural
+from spec_lang import visible
 
 from .report import Report
 from .tensors import stats
@@ -70,7 +71,7 @@ def _settings(r: Report) -> str:
              f"loss       {r.loss.name}" + (f"  {loss}" if loss else ""),
              f"training   {plural(t.epochs, 'epoch')} x {batches} = {plural(t.epochs * t.batches_per_epoch, 'step')}"]
     if t.classes:
-        lines.append("classes    " + " ".join(f"{i}={name}" for i, name in enumerate(t.classes)))
+        lines.append("classes    " + " ".join(f"{i}={visible(name)}" for i, name in enumerate(t.classes)))
     if t.target_broadcast:
         lines.append(f"target     a 1-value target is used for each of the {r.model.output_width} outputs")
     return "\n".join(lines)
