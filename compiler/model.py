@@ -10,7 +10,7 @@ found (what is accepted but is likely a mistake).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated, Union
+from typing import TYPE_CHECKING, Annotated, Any, Union
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -23,13 +23,17 @@ from .data_file import Table
 from .settings import Data, Example, Vector
 
 
-def _union(classes: list[type]):
-    return Annotated[Union[tuple(classes)], Field(discriminator="kind")]
+if TYPE_CHECKING:  # to the type checker, each union is its base class
+    from .layers.base import Layer as LayerModel
+    from .losses import Loss as LossModel
+    from .optimizers import Optimizer as OptimizerModel
+else:
+    def _union(classes: list[type]) -> Any:
+        return Annotated[Union[tuple(classes)], Field(discriminator="kind")]
 
-
-LayerModel = _union(layer_classes())
-OptimizerModel = _union(list(FAMILIES["optimizer"].values()))
-LossModel = _union(list(FAMILIES["loss"].values()))
+    LayerModel = _union(layer_classes())
+    OptimizerModel = _union(list(FAMILIES["optimizer"].values()))
+    LossModel = _union(list(FAMILIES["loss"].values()))
 
 
 class LayerInfo(BaseModel):

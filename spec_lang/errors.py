@@ -26,9 +26,12 @@ import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from itertools import accumulate
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from .ast import Span
+from .ast import Span, Spec
+
+if TYPE_CHECKING:
+    from .nodes import Nodes
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,7 +226,8 @@ class SyntaxErrors(SpecError):
     (None when parsing gave up before the end), so that checking can still
     report what is wrong in the other statements."""
 
-    def __init__(self, diagnostics: list[Diagnostic], text: str, filename: str, rest=None,
+    def __init__(self, diagnostics: list[Diagnostic], text: str, filename: str,
+                 rest: tuple[Spec, Nodes] | None = None,
                  limit: int | None = None) -> None:
         super().__init__(diagnostics, text, filename)
         self.rest = rest

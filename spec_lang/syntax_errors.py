@@ -8,6 +8,8 @@ control character is named by its code point (`characters.py`).
 
 from __future__ import annotations
 
+from typing import cast
+
 from lark import Token
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 
@@ -51,7 +53,7 @@ def describe_syntax_error(err: UnexpectedInput, text: str) -> Diagnostic:
 
 
 def _unexpected_character(err: UnexpectedCharacters, text: str) -> Diagnostic:
-    offset = err.pos_in_stream
+    offset = cast(int, err.pos_in_stream)  # lark types it `None` on the base class; the lexer sets an int
     char = text[offset] if offset < len(text) else ""
     shown = char if char.isprintable() else f"U+{ord(char):04X}" if char else "end of file"
     hint = _CHAR_HINTS.get(char, "remove it, or start a comment with `#`")

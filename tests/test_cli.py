@@ -47,10 +47,11 @@ def test_ctrl_c_stops_cleanly_writes_the_partial_report_and_exits_130(tmp_path):
     proc = subprocess.Popen([sys.executable, "-m", "runtime", str(spec), "--json", str(report), "--quiet",
                              "--log-every", "100"],
                             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert proc.stderr is not None
     first = proc.stderr.readline()
     assert first.startswith("step     100/1000000  epoch 100/1000000  loss "), first
     proc.send_signal(signal.SIGINT)
-    out, rest = proc.communicate(timeout=30)
+    _, rest = proc.communicate(timeout=30)
     err = first + rest
     assert proc.returncode == 130, err
     assert "Traceback" not in err and "interrupted after" in err

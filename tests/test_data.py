@@ -109,7 +109,9 @@ ANIMALS = "a,b,animal\n0,1,dog\n1,0,cat\n0,2,dog\n2,0,cat\n"
 
 def test_text_labels_are_sorted_classes_with_accuracy(folder, capsys):
     spec = write(folder, CLASSES + 'data "x.csv"\n', ANIMALS)
-    assert list(check(spec).table.targets) == [1, 0, 1, 0]
+    table = check(spec).table
+    assert table is not None
+    assert list(table.targets) == [1, 0, 1, 0]
     run = train(spec, seed=0)
     assert run.report.training.classes == ("cat", "dog")
     assert run.report.accuracy == 1.0

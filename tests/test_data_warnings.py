@@ -44,6 +44,12 @@ def _write(folder: Path, spec: str, csv: str | bytes | None = None, name: str = 
     return path
 
 
+def _span(diagnostic: Diagnostic) -> Span:
+    """Where a diagnostic points: every one these tests read points somewhere."""
+    assert diagnostic.span is not None
+    return diagnostic.span
+
+
 def _data_error(folder: Path, spec: str, csv: str | bytes) -> Diagnostic:
     with pytest.raises(SpecError) as caught:
         check(_write(folder, spec, csv))
@@ -85,12 +91,13 @@ def test_warning_spec_is_accepted_with_its_golden_warnings(name, capsys, monkeyp
 ])
 def test_each_warning_says_what_and_where(name, where, message) -> None:
     [warning] = check(WARNING_SPECS / f"{name}.nqa").warnings
+    assert warning.span is not None
     assert ((warning.span.line, warning.span.column), warning.message) == (where, message)
 
 
 def test_bidi_controls_warn_at_each_character_even_in_comments() -> None:
     warnings = check(WARNING_SPECS / "bidi_comment.nqa").warnings
-    assert [(w.span.line, w.span.column, w.message.split(" (")[0]) for w in warnings] == [
+    assert [(_span(w).line, _span(w).column, w.message.split(" (")[0]) for w in warnings] == [
         (2, 15, "bidirectional control character U+202E"), (2, 24, "bidirectional control character U+202C"),
         (3, 26, "bidirectional control character U+2067"), (3, 35, "bidirectional control character U+2069")]
     assert "(right-to-left override)" in warnings[0].message
@@ -100,6 +107,7 @@ def test_bidi_in_a_string_warns_too(tmp_path) -> None:
     name = "a\u202eb.csv"
     spec = _write(tmp_path, f'linear 2->1\ndata "{name}"\n', "1,2,3\n", name)
     [warning] = check(spec).warnings
+    assert warning.span is not None
     assert (warning.span.line, warning.span.column) == (2, 8)
 
 
@@ -182,12 +190,15 @@ def test_warnings_are_yellow_and_errors_red() -> None:
 ])
 def test_a_cell_beyond_float32_is_refused_where_it_is(tmp_path, csv, message) -> None:
     d = _data_error(tmp_path, 'linear 2->1\ndata "x.csv"\n', csv)
+    assert d.span is not None
     assert (d.message, d.span.line, d.span.column) == (message, 2, 6)
     assert "float32" in d.hint
 
 
 def test_the_largest_float32_cell_is_accepted(tmp_path) -> None:
-    assert list(check(_write(tmp_path, 'linear 2->1\ndata "x.csv"\n', "3.4e38,1,2\n")).table.inputs) == [3.4e38, 1]
+    table = check(_write(tmp_path, 'linear 2->1\ndata "x.csv"\n', "3.4e38,1,2\n")).table
+    assert table is not None
+    assert list(table.inputs) == [3.4e38, 1]
 
 
 @pytest.mark.parametrize(("statement", "csv"), [
@@ -197,12 +208,14 @@ def test_the_largest_float32_cell_is_accepted(tmp_path) -> None:
 ], ids=["semicolon", "tab", "bar"])
 def test_delimiter_reads_the_same_rows_as_commas(tmp_path, statement, csv) -> None:
     table = check(_write(tmp_path, f"linear 2->1\n{statement}\n", csv)).table
+    assert table is not None
     assert (list(table.inputs), list(table.targets), table.input_names) == ([1, 2, 4, 5], [3, 6], ("a", "b"))
 
 
 @pytest.mark.parametrize("value", ['""', '"ab"', '"1"', '"."', "e", "tabs"])
 def test_a_delimiter_that_cannot_be_one_is_refused_at_the_option(value) -> None:
     [d] = _errors_in(f'linear 2->1\ndata "x.csv" delimiter={value}\n').diagnostics
+    assert d.span is not None
     assert (d.span.line, d.span.column) == (2, 14) and "delimiter" in d.message
 
 
@@ -231,6 +244,7 @@ def test_a_delimiter_that_cannot_be_one_is_refused_at_the_option(value) -> None:
         "one trailing comma", "empty cell", "numeric header name", "quoted line break", "unclosed quote"])
 def test_a_file_laid_out_otherwise_says_how(tmp_path, statement, csv, message, hint) -> None:
     d = _data_error(tmp_path, f"linear 2->1\n{statement}\n", csv)
+    assert d.span is not None
     assert (d.message, d.hint, d.span.line) == (message, hint, 2)
 
 
@@ -276,6 +290,7 @@ def test_weights_that_are_not_finite_are_refused_naming_the_tensor(tmp_path, cap
 ], ids=["cyrillic", "greek", "nbsp", "zero width", "rlm", "rlo", "escape"])
 def test_look_alike_and_invisible_characters_are_named(text, message, column) -> None:
     [d] = _errors_in(text + "\nexample [1, 1] -> [5]\n").diagnostics
+    assert d.span is not None
     assert (d.message, d.span.line, d.span.column) == (message, 1, column)
 
 
