@@ -17,9 +17,9 @@ from spec_lang import ast
 from spec_lang.errors import Diagnostic, Label
 
 from .layers import Layer
+from .messages import shorten, shown
 from .registry import FAMILIES, STATEMENTS, layer_classes, lookup, statement_names
 from .statement import Bound, StatementModel, bind
-from .messages import shorten, shown
 from .suggest import closest, did_you_mean, known_as
 
 # layers other libraries have and nqa does not yet: what they are called, by their names there

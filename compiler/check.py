@@ -19,20 +19,27 @@ from typing import Any, cast
 
 from spec_lang import ast, read_source
 from spec_lang.characters import bidi_warnings
-from spec_lang.parser import normalized, parse_lenient
 from spec_lang.errors import Diagnostic, SpecError, SyntaxErrors, usage_error
 from spec_lang.gcpause import paused_gc
+from spec_lang.parser import normalized, parse_lenient
 
 from .bind_all import Collected, collect
+from .data_checks import (
+    check_classes,
+    check_examples,
+    check_loss,
+    check_table,
+    check_validate,
+    read_table,
+    table_source,
+)
 from .layers import Layer
-from .registry import lookup, statement_names
-from .suggest import closest
 from .limits import Limits
 from .model import CheckedSpec, Program
+from .registry import lookup, statement_names
 from .settings import Epochs, Eval, Example, Input
-from .data_checks import (check_classes, check_examples, check_loss, check_table, check_validate, read_table,
-                          table_source)
 from .shapes import Source, first_stated_width, infer_widths, statement_text
+from .suggest import closest
 
 _DEFAULT_LIMITS = Limits()
 

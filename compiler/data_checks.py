@@ -129,8 +129,9 @@ def check_table(found: Collected, table: Table | None, spec: CheckedSpec, start:
     span = bound.span_of("path")
     rows = table.rows + len(spec.examples)
     if rows > limits.max_examples:
-        return [Diagnostic(f"{rows:,} rows of training data (examples and `{table.path}`) is over the limit of {limits.max_examples:,}", span,
-                           f"{plural(table.rows, 'row')}", hint="use fewer rows, or raise the limit with --max-examples")]
+        return [Diagnostic(f"{rows:,} rows of training data (examples and `{table.path}`) is over the limit of "
+                           f"{limits.max_examples:,}", span, f"{plural(table.rows, 'row')}",
+                           hint="use fewer rows, or raise the limit with --max-examples")]
     if table.input_width != spec.input_width and not shapes.input_in_doubt:
         return [Diagnostic(
             f"`{table.path}` has {plural(table.input_width, 'input column')}, but the network takes {spec.input_width}",

@@ -17,11 +17,12 @@ from pydantic import BaseModel, ConfigDict, Field
 from spec_lang import ast
 from spec_lang.errors import Diagnostic
 
-from . import layers as _layers, losses as _losses, optimizers as _optimizers
-from .registry import FAMILIES, layer_classes
+from . import layers as _layers
+from . import losses as _losses
+from . import optimizers as _optimizers
 from .data_file import Table
+from .registry import FAMILIES, layer_classes
 from .settings import Data, Example, Vector
-
 
 if TYPE_CHECKING:  # to the type checker, each union is its base class
     from .layers.base import Layer as LayerModel

@@ -20,11 +20,10 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from spec_lang import Diagnostic, SpecError, usage_error
-from spec_lang.files import MISSING, ReadProblem, read_bounded
-
 from compiler import Limits, Program
 from compiler.limits import BYTES_PER_PARAMETER
+from spec_lang import Diagnostic, SpecError, usage_error
+from spec_lang.files import MISSING, ReadProblem, read_bounded
 
 from .files import write_atomic
 

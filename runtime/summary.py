@@ -21,8 +21,18 @@ from .data import Dataset
 from .diagnose import diagnose
 from .epochs import batch_rows, epoch_means
 from .optim import declared_settings, group_settings
-from .report import (EvalResult, LossInfo, ModelInfo, OptimizerInfo, Parameters, Report, Timing,
-                     TrainingInfo, Validation, WarningEntry)
+from .report import (
+    EvalResult,
+    LossInfo,
+    ModelInfo,
+    OptimizerInfo,
+    Parameters,
+    Report,
+    Timing,
+    TrainingInfo,
+    Validation,
+    WarningEntry,
+)
 from .tensors import listed
 from .trace import Tracer
 

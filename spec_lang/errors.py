@@ -149,8 +149,8 @@ def render_diagnostic(diag: Diagnostic, source: str, filename: str, colour: bool
     for number in numbers:
         if previous is not None and number > previous + 1:
             out.append(paint("...", "frame"))
-        here = sorted((l for l in labels if min(l[0].line, len(lines)) == number),
-                      key=lambda l: l[0].column)
+        here = sorted((entry for entry in labels if min(entry[0].line, len(lines)) == number),
+                      key=lambda entry: entry[0].column)
         line = lines[number - 1].rstrip("\r")
         shown, column = _excerpt(line, min(span.column for span, _, _ in here) - 1)
         out.append((paint(f"{str(number).rjust(gutter)} |", "frame") + f" {shown}").rstrip())

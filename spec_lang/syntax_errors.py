@@ -64,8 +64,8 @@ def _unexpected_character(err: UnexpectedCharacters, text: str) -> Diagnostic:
     if char in "./\\" and offset and (text[offset - 1].isalnum() or text[offset - 1] == "_"):
         hint = 'file names are written in double quotes, e.g. `data "table.csv"`'
     if char == "[":
-        return Diagnostic("unclosed vector: this `[` has no `]` on its line", _span_at(text, offset),
-                          "opened here", hint="close the vector with `]` on the same line, e.g. `example [1, 1] -> [5]`")
+        return Diagnostic("unclosed vector: this `[` has no `]` on its line", _span_at(text, offset), "opened here",
+                          hint="close the vector with `]` on the same line, e.g. `example [1, 1] -> [5]`")
     described = None if char in _CHAR_HINTS else describe_character(char)
     if described:
         message, label, hint = described
@@ -102,7 +102,8 @@ def _unexpected_token(err: UnexpectedToken, text: str) -> Diagnostic:
         return _in_vector(tok, found, span)
     if tok.type == "EQUAL":
         return Diagnostic("unexpected `=`", span, "needs an option name before it",
-                          hint="options are written `name=value` after the statement name, e.g. `optimizer sgd lr=0.01`")
+                          hint=("options are written `name=value` after the statement name, "
+                                "e.g. `optimizer sgd lr=0.01`"))
     if tok.type == "ARROW":
         return Diagnostic("unexpected `->`", span, "nothing to map from",
                           hint="write a width like `2->3`, or an example like `[1, 1] -> [10]`")

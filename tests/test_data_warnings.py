@@ -19,11 +19,10 @@ from pathlib import Path
 import pytest
 
 from compiler import check
+from conftest import ROOT
 from runtime import train
 from runtime.cli import main
 from spec_lang import Diagnostic, Span, SpecError, render_diagnostic
-
-from conftest import ROOT
 
 WARNING_SPECS = ROOT / "tests" / "warning_specs"
 WARNING_NAMES = sorted(p.stem for p in WARNING_SPECS.glob("*.nqa"))
@@ -83,9 +82,11 @@ def test_warning_spec_is_accepted_with_its_golden_warnings(name, capsys, monkeyp
      "the network ends with `softmax`, and `loss cross_entropy` applies a softmax again"),
     ("sigmoid_before_bce_logits", (4, 1),
      "the network ends with `sigmoid`, and `loss bce_logits` applies a sigmoid again"),
-    ("one_class_labels", (4, 6), "every training row is of class `setosa`: `loss cross_entropy` has nothing to tell apart"),
+    ("one_class_labels", (4, 6),
+     "every training row is of class `setosa`: `loss cross_entropy` has nothing to tell apart"),
     ("same_class_index", (4, 19), "every training row is of class 1: `loss cross_entropy` has nothing to tell apart"),
-    ("header_yes_on_numbers", (3, 20), "`numbers.csv` line 1 holds only numbers, but `header=yes` reads it as column names"),
+    ("header_yes_on_numbers", (3, 20),
+     "`numbers.csv` line 1 holds only numbers, but `header=yes` reads it as column names"),
     ("duplicate_header", (3, 6), "`duplicate_header.csv` names 2 columns `x` (columns 1, 2)"),
     ("validate_one_row", (3, 1), "`validate` holds out 1 row of 4: its loss measures a single example"),
 ])
@@ -222,20 +223,25 @@ def test_a_delimiter_that_cannot_be_one_is_refused_at_the_option(value) -> None:
 @pytest.mark.parametrize(("statement", "csv", "message", "hint"), [
     ('data "x.csv"', "a;b;y\n1;2;3\n", "`x.csv` separates its columns with `;`, not `,`",
      'write `data "x.csv" delimiter=";"`'),
-    ('data "x.csv"', "a;b;y\n1,5;2;3\n", "`x.csv` separates its columns with `;`, not `,`, and writes numbers "
-     "with a decimal comma (`1,5`)", 'save it with a decimal point (`1.5`), then read it with `delimiter=";"`'),
-    ('data "x.csv"', "1\t2\t3\n", "`x.csv` separates its columns with tabs, not `,`", 'write `data "x.csv" delimiter=tab`'),
+    ('data "x.csv"', "a;b;y\n1,5;2;3\n",
+     "`x.csv` separates its columns with `;`, not `,`, and writes numbers with a decimal comma (`1,5`)",
+     'save it with a decimal point (`1.5`), then read it with `delimiter=";"`'),
+    ('data "x.csv"', "1\t2\t3\n", "`x.csv` separates its columns with tabs, not `,`",
+     'write `data "x.csv" delimiter=tab`'),
     ('data "x.csv" delimiter=";"', "a,b,y\n1,2,3\n", "`x.csv` separates its columns with `,`, not `;`",
      "leave out `delimiter=`: this file separates its columns with commas"),
-    ('data "x.csv" delimiter=";"', "a;b;y\n1;2,5;3\n", "`x.csv` line 2, column `b`: `2,5` is written with a "
-     "decimal comma", "write the decimal point as `.`, e.g. `2.5`"),
+    ('data "x.csv" delimiter=";"', "a;b;y\n1;2,5;3\n",
+     "`x.csv` line 2, column `b`: `2,5` is written with a decimal comma",
+     "write the decimal point as `.`, e.g. `2.5`"),
     ('data "x.csv"', "1,2,3,\n4,5,6,\n", "`x.csv` ends its lines with a comma: its column 4 is empty",
      "remove the comma at the end of each line"),
-    ('data "x.csv"', "a,b,y\n1,2,3\n4,5,6,\n", "`x.csv` line 3 ends with a comma: it has an empty column 4, but the "
-     "file has 3 columns", "remove the comma at the end of line 3"),
+    ('data "x.csv"', "a,b,y\n1,2,3\n4,5,6,\n",
+     "`x.csv` line 3 ends with a comma: it has an empty column 4, but the file has 3 columns",
+     "remove the comma at the end of line 3"),
     ('data "x.csv"', "a,b,y\n1,,3\n", "`x.csv` line 2, column `b` is empty", "fill in every cell"),
-    ('data "x.csv"', "x1,x2,2019\n1,2,3\n", "`x.csv` line 1 looks like a header, but `2019` in it is a number, so "
-     "it was read as data", "write `header=yes` to read line 1 as column names"),
+    ('data "x.csv"', "x1,x2,2019\n1,2,3\n",
+     "`x.csv` line 1 looks like a header, but `2019` in it is a number, so it was read as data",
+     "write `header=yes` to read line 1 as column names"),
     ('data "x.csv"', 'a,b,y\n\n1,"2\n",3\n', "`x.csv` line 3: a quoted cell runs onto line 4",
      "keep each row on one line: remove the line break inside the quotes, or escape it as `\\n`"),
     ('data "x.csv"', 'a,b,y\n1,"2,3\n4,5,6\n', "`x.csv` line 2: a quote opened in this row is never closed",
@@ -254,8 +260,8 @@ def test_a_class_column_mixing_labels_and_indices_names_both(tmp_path) -> None:
 
 
 def test_weights_that_are_not_finite_are_refused_naming_the_tensor(tmp_path, capsys) -> None:
-    from safetensors.torch import save_file
     import torch
+    from safetensors.torch import save_file
 
     spec = _write(tmp_path, "linear 2->3\nrelu\nlinear 3->1\nexample [1, 1] -> [5]\nepochs 2\n")
     saved = tmp_path / "w.safetensors"
@@ -297,8 +303,10 @@ def test_look_alike_and_invisible_characters_are_named(text, message, column) ->
 @pytest.mark.parametrize(("text", "hint"), [
     ("Dense 2->3\nlinear 3->1", "`Dense` is called `linear` here: write `linear 2->3`"),
     ("linear 2->1\nloss binary_crossentropy", "`binary_crossentropy` is called `bce` here"),
-    ("linear 2->2\nloss sparse_categorical_crossentropy", "`sparse_categorical_crossentropy` is called `cross_entropy` here"),
-    ("linear 2->2\nSparseCategoricalCrossentropy", "`SparseCategoricalCrossentropy` is a loss: write `loss cross_entropy`"),
+    ("linear 2->2\nloss sparse_categorical_crossentropy",
+     "`sparse_categorical_crossentropy` is called `cross_entropy` here"),
+    ("linear 2->2\nSparseCategoricalCrossentropy",
+     "`SparseCategoricalCrossentropy` is a loss: write `loss cross_entropy`"),
 ])
 def test_keras_names_are_answered_with_nqas(text, hint) -> None:
     [d] = _errors_in(text + "\nexample [1, 1] -> [1]\n").diagnostics
