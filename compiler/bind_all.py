@@ -17,9 +17,9 @@ from spec_lang import ast
 from spec_lang.errors import Diagnostic, Label
 
 from .layers import Layer
-from .registry import FAMILIES, STATEMENTS, layer_classes, lookup, statement_names
-from .statement import Bound, bind
 from .messages import shorten, shown
+from .registry import FAMILIES, STATEMENTS, layer_classes, lookup, statement_names
+from .statement import Bound, StatementModel, bind
 from .suggest import closest, did_you_mean, known_as
 
 # layers other libraries have and nqa does not yet: what they are called, by their names there
@@ -85,7 +85,7 @@ def bind_statement(stmt: ast.Statement) -> Bound | list[Diagnostic]:
     return bind(entry, stmt, stmt.args, stmt.name)
 
 
-def _bind_member(stmt: ast.Statement, members: dict[str, type]) -> Bound | list[Diagnostic]:
+def _bind_member(stmt: ast.Statement, members: dict[str, type[StatementModel]]) -> Bound | list[Diagnostic]:
     choices = ", ".join(f"`{m}`" for m in members)
     first = stmt.args[0] if stmt.args else None
     if not isinstance(first, ast.Word):
@@ -104,12 +104,12 @@ def _article(word: str) -> str:
     return f"an {word}" if word[:1] in "aeiou" else f"a {word}"
 
 
-def _example(family: str, members: dict[str, type]) -> str:
+def _example(family: str, members: dict[str, type[StatementModel]]) -> str:
     cls = next(iter(members.values()))
     return cls.example or f"{family} {cls.keyword}"
 
 
-def _alias(name: str, members: dict[str, type]) -> str:
+def _alias(name: str, members: dict[str, type[StatementModel]]) -> str:
     keyword = known_as(name, {keyword: cls.aliases for keyword, cls in members.items()})
     return f"`{name}` is called `{keyword}` here" if keyword else ""
 

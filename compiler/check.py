@@ -15,22 +15,31 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any, cast
 
 from spec_lang import ast, read_source
 from spec_lang.characters import bidi_warnings
-from spec_lang.parser import normalized, parse_lenient
 from spec_lang.errors import Diagnostic, SpecError, SyntaxErrors, usage_error
 from spec_lang.gcpause import paused_gc
+from spec_lang.parser import normalized, parse_lenient
 
 from .bind_all import Collected, collect
+from .data_checks import (
+    check_classes,
+    check_examples,
+    check_loss,
+    check_table,
+    check_validate,
+    read_table,
+    table_source,
+)
 from .layers import Layer
-from .registry import lookup, statement_names
-from .suggest import closest
 from .limits import Limits
 from .model import CheckedSpec, Program
-from .data_checks import (check_classes, check_examples, check_loss, check_table, check_validate, read_table,
-                          table_source)
+from .registry import lookup, statement_names
+from .settings import Epochs, Eval, Example, Input
 from .shapes import Source, first_stated_width, infer_widths, statement_text
+from .suggest import closest
 
 _DEFAULT_LIMITS = Limits()
 
@@ -45,23 +54,24 @@ class Options:
     allow_outside: bool = False  # let `data` read files outside `folder`
 
 
-def check(spec: str | os.PathLike | ast.Spec, *, filename: str | None = None,
+def check(spec: str | os.PathLike[str] | ast.Spec, *, filename: str | None = None,
           limits: Limits | None = None, require_data: bool = False, folder: Path | None = None,
           allow_outside: bool = False) -> Program:
     """Parse (if needed) and check a spec; raise `SpecError` with every problem found.
 
     Data files are read relative to `folder`: the spec's own folder when `spec` is
     a path, else the working folder."""
-    vectors: tuple[list[Diagnostic], list[ast.Statement]] = ([], [])
+    vector_problems: list[Diagnostic] = []
+    bad: list[ast.Statement] = []
     if isinstance(spec, os.PathLike):
         filename = filename or str(spec)
         folder = folder or Path(spec).parent
         source = read_source(Path(spec))
-        tree, *vectors = _parse(source, filename)
+        tree, vector_problems, bad = _parse(source, filename)
     elif isinstance(spec, str):
         _not_a_file_name(spec)
         source, filename = spec, filename or "<spec>"
-        tree, *vectors = _parse(source, filename)
+        tree, vector_problems, bad = _parse(source, filename)
     elif isinstance(spec, ast.Spec):
         source, filename, tree = "", filename or "<spec>", spec
     else:
@@ -70,7 +80,7 @@ def check(spec: str | os.PathLike | ast.Spec, *, filename: str | None = None,
     options = Options(limits or _DEFAULT_LIMITS, require_data, folder, allow_outside)
     try:
         with paused_gc():
-            program = _check_tree(tree, source, filename, options, *vectors)
+            program = _check_tree(tree, source, filename, options, vector_problems, bad)
     except SpecError as err:
         raise err.with_source(normalized(source), filename) from None
     hidden = bidi_warnings(program.source)
@@ -193,40 +203,44 @@ def _may_change_width(stmt: ast.Statement) -> bool:
 def _input_source(found: Collected) -> Source | None:
     stated = found.one("input")
     if stated is not None:
+        assert isinstance(stated.model, Input)
         return Source(stated.model.width, stated.statement.span, "input", stated.statement)
     from_layer = first_stated_width(found.layers)
     if from_layer is not None:
         return from_layer
     for name in ("example", "eval"):
         for bound in found.all(name):
+            assert isinstance(bound.model, (Example, Eval))
             return Source(len(bound.model.input), bound.span_of("input"), name, bound.statement)
     return None
 
 
-def _assemble(found: Collected, input_width: int, layers: tuple) -> CheckedSpec:
-    def value(name: str, attr: str, default):
+def _assemble(found: Collected, input_width: int, layers: tuple[Layer, ...]) -> CheckedSpec:
+    def value(name: str, attr: str, default: Any) -> Any:
         bound = found.one(name)
         return getattr(bound.model, attr) if bound else default
 
-    fields = dict(
-        input_width=input_width, layers=layers,
-        epochs=value("epochs", "count", 100), seed=value("seed", "value", 0),
-        batch=value("batch", "size", None), shuffle=found.one("shuffle") is not None,
-        held_out=value("validate", "fraction", None),
-        examples=tuple(b.model for b in found.all("example")),
-        evals=tuple(b.model.input for b in found.all("eval")),
-        data=found.one("data").model if found.one("data") else None,
-    )
+    data = found.one("data")
+    fields: dict[str, Any] = {
+        "input_width": input_width, "layers": layers,
+        "epochs": value("epochs", "count", 100), "seed": value("seed", "value", 0),
+        "batch": value("batch", "size", None), "shuffle": found.one("shuffle") is not None,
+        "held_out": value("validate", "fraction", None),
+        "examples": tuple(b.model for b in found.all("example")),
+        "evals": tuple(cast(Eval, b.model).input for b in found.all("eval")),
+        "data": data.model if data else None,
+    }
     for family in ("optimizer", "loss"):
-        if found.one(family):
-            fields[family] = found.one(family).model
+        chosen = found.one(family)
+        if chosen:
+            fields[family] = chosen.model
     return CheckedSpec.model_construct(**fields)
 
 
 def _limit_problems(found: Collected, limits: Limits) -> list[Diagnostic]:
     problems = []
     epochs = found.one("epochs")
-    if epochs and epochs.model.count > limits.max_epochs:
+    if epochs and isinstance(epochs.model, Epochs) and epochs.model.count > limits.max_epochs:
         problems.append(Diagnostic(
             f"{epochs.model.count:,} epochs is over the limit of {limits.max_epochs:,}",
             epochs.span_of("count"), "too many", hint="use fewer epochs, or raise the limit with --max-epochs"))

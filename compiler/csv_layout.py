@@ -88,7 +88,7 @@ def _check_delimiter(data: Data, sample: list[Row]) -> None:
     for other, said in _DELIMITERS.items():
         if other == given or not all(other in given.join(cells) for _, cells in sample):
             continue
-        if not (other == ";" and given == "," or all(len(cells) == 1 for _, cells in sample)):
+        if not ((other == ";" and given == ",") or all(len(cells) == 1 for _, cells in sample)):
             continue
         how = f"`{data.path}` separates its columns with {said}, not {_DELIMITERS.get(given, quoted(given))}"
         if other == ";" and any(DECIMAL_COMMA.fullmatch(cell) for _, cells in sample

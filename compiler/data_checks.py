@@ -21,9 +21,12 @@ from .bind_all import Collected
 from .data_file import DataProblem, Table, load_table
 from .data_rules import held_out_rows
 from .limits import Limits
+from .losses import Loss
 from .messages import plural, shown
 from .model import CheckedSpec
+from .settings import Data, Eval, Example, Validate
 from .shapes import Shapes, Source
+from .statement import Bound
 
 if TYPE_CHECKING:
     from .check import Options
@@ -34,7 +37,8 @@ def read_table(found: Collected, start: Source | None, options: Options) -> tupl
     if bound is None:
         return None, []
     loss = found.one("loss")
-    class_targets = bool(loss and loss.model.class_targets)
+    class_targets = loss is not None and isinstance(loss.model, Loss) and loss.model.class_targets
+    assert isinstance(bound.model, Data)
     try:
         table = load_table(bound.model, options.folder or Path.cwd(), options.allow_outside,
                            start.width if start else None, class_targets, options.limits)
@@ -50,6 +54,7 @@ def table_source(found: Collected, table: Table | None) -> Source | None:
     if table is None:
         return None
     bound = found.one("data")
+    assert bound is not None  # a table is read from a `data` statement
     return Source(table.input_width, bound.span_of("inputs"), "data file", bound.statement)
 
 
@@ -76,10 +81,11 @@ def check_examples(found: Collected, spec: CheckedSpec, start: Source, shapes: S
     outputs = spec.output_width
     produces = Label(shapes.output.span, f"{outputs} output{'s' * (outputs != 1)}")
     for bound in found.all("example") + found.all("eval"):
+        assert isinstance(bound.model, (Example, Eval))
         given = len(bound.model.input)
         if given != spec.input_width and not shapes.input_in_doubt:
             problems.append(_width_problem(bound, given, spec.input_width, takes))
-        if bound.statement.name != "example" or shapes.output_in_doubt:
+        if not isinstance(bound.model, Example) or shapes.output_in_doubt:
             continue
         target = bound.model.target
         trouble = spec.loss.target_problem(target, outputs)
@@ -91,7 +97,7 @@ def check_examples(found: Collected, spec: CheckedSpec, start: Source, shapes: S
     return problems
 
 
-def _width_problem(bound, got: int, want: int, takes: Label) -> Diagnostic:
+def _width_problem(bound: Bound, got: int, want: int, takes: Label) -> Diagnostic:
     name = bound.statement.name
     hint = f"give {want} input value{'s' * (want != 1)}"
     if want <= 8:
@@ -120,11 +126,13 @@ def check_table(found: Collected, table: Table | None, spec: CheckedSpec, start:
     if table is None:
         return []
     bound = found.one("data")
+    assert bound is not None  # a table is read from a `data` statement
     span = bound.span_of("path")
     rows = table.rows + len(spec.examples)
     if rows > limits.max_examples:
-        return [Diagnostic(f"{rows:,} rows of training data (examples and `{table.path}`) is over the limit of {limits.max_examples:,}", span,
-                           f"{plural(table.rows, 'row')}", hint="use fewer rows, or raise the limit with --max-examples")]
+        return [Diagnostic(f"{rows:,} rows of training data (examples and `{table.path}`) is over the limit of "
+                           f"{limits.max_examples:,}", span, f"{plural(table.rows, 'row')}",
+                           hint="use fewer rows, or raise the limit with --max-examples")]
     if table.input_width != spec.input_width and not shapes.input_in_doubt:
         return [Diagnostic(
             f"`{table.path}` has {plural(table.input_width, 'input column')}, but the network takes {spec.input_width}",
@@ -135,7 +143,7 @@ def check_table(found: Collected, table: Table | None, spec: CheckedSpec, start:
     return _table_targets(table, spec, span, Label(shapes.output.span, plural(spec.output_width, "output")))
 
 
-def _table_targets(table: Table, spec: CheckedSpec, span, produces: Label) -> list[Diagnostic]:
+def _table_targets(table: Table, spec: CheckedSpec, span: ast.Span, produces: Label) -> list[Diagnostic]:
     outputs, width = spec.output_width, table.target_width
     if table.classes and len(table.classes) > outputs:
         return [Diagnostic(f"`{table.path}` has {len(table.classes)} classes, but the network has "
@@ -160,6 +168,7 @@ def check_validate(found: Collected, table: Table | None, spec: CheckedSpec) -> 
     if bound is None or (rows == 0 and found.failed & {"example", "data"}):
         return []
     if rows >= 2:
+        assert isinstance(bound.model, Validate)
         if held_out_rows(bound.model.fraction, rows) > 1:
             return []
         return [Diagnostic(
@@ -181,8 +190,11 @@ def check_classes(found: Collected, table: Table | None, spec: CheckedSpec) -> l
         return []
     [index] = classes
     named = f"`{table.classes[int(index)]}`" if table is not None and table.classes else f"{index:g}"
-    where = found.one("data").span_of("path") if table is not None else found.all("example")[0].span_of("target")
+    data, loss = found.one("data"), found.one("loss")
+    assert loss is not None  # stated: the default loss, `mse`, has no classes
+    where = (data.span_of("path") if table is not None and data is not None
+             else found.all("example")[0].span_of("target"))
     return [Diagnostic(f"every training row is of class {named}: `loss cross_entropy` has nothing to tell apart",
-                       where, "one class only", (Label(found.one("loss").statement.span, "this loss"),),
+                       where, "one class only", (Label(loss.statement.span, "this loss"),),
                        hint="give rows of at least two classes; trained on one, a network learns to answer it always",
                        severity="warning")]

@@ -44,8 +44,8 @@ class Table:
     """Rows read from a CSV file: row-major float arrays, `width` values a row."""
 
     path: str
-    inputs: array
-    targets: array
+    inputs: array[float]
+    targets: array[float]
     input_names: tuple[str, ...]
     target_names: tuple[str, ...]
     classes: tuple[str, ...] = ()  # class label of each target index, when targets were text
@@ -182,7 +182,8 @@ def to_table(written: str, rows: list[Row], header: tuple[str, ...] | None, inpu
                  tuple(labels) if labels else ())
 
 
-def _ragged(written: str, line: int, row: list[str], count: int, header, delimiter: str) -> None:
+def _ragged(written: str, line: int, row: list[str], count: int, header: tuple[str, ...] | None,
+            delimiter: str) -> None:
     (mark, word), label = delimiter_word(delimiter), f"line {line} of this file"
     if len(row) == count + 1 and not row[-1].strip():
         raise DataProblem(f"`{written}` line {line} ends with {mark}: it has an empty column {count + 1}, "
@@ -194,11 +195,12 @@ def _ragged(written: str, line: int, row: list[str], count: int, header, delimit
                       f"but the file has {count}", "give every row the same number of columns", label)
 
 
-def _column(names, header, index: int) -> str:
+def _column(names: tuple[str, ...], header: tuple[str, ...] | None, index: int) -> str:
     return f"column {quoted(names[index])}" if header else f"column {index + 1}"
 
 
-def _labels(written: str, rows: list[Row], names, header, targets: list[int], class_targets: bool) -> dict[str, int]:
+def _labels(written: str, rows: list[Row], names: tuple[str, ...], header: tuple[str, ...] | None,
+            targets: list[int], class_targets: bool) -> dict[str, int]:
     """Text class labels -> indices (sorted), when the single target column holds text and
     no numbers. A column of numbers with a word in it is a column of numbers: the word is
     reported as a cell that is not one (for a class loss, as a column mixing both)."""
@@ -234,7 +236,8 @@ def _labels(written: str, rows: list[Row], names, header, targets: list[int], cl
 _NOT_LABELS = ("nan", "inf", "infinity")
 
 
-def _cell(written: str, line: int, row: list[str], index: int, names, header, role: str) -> float:
+def _cell(written: str, line: int, row: list[str], index: int, names: tuple[str, ...],
+          header: tuple[str, ...] | None, role: str) -> float:
     cell = row[index]
     value = number(cell)
     if value is not None and fits_float32(value):

@@ -15,6 +15,7 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from typing import Any
 
+from .layers.linear import Linear
 from .model import CheckedSpec
 
 GAP_X, GAP_Y, MARGIN, RADIUS = 150, 52, 50, 17
@@ -38,7 +39,7 @@ class Column:
 def _columns(spec: CheckedSpec) -> list[Column]:
     columns = [Column("input", spec.input_width, [])]
     for index, layer in enumerate(spec.layers):
-        if layer.kind == "linear":
+        if isinstance(layer, Linear):
             columns.append(Column(layer.describe(), layer.out_features, [], index, layer.bias))
         else:
             columns[-1].notes.append(layer.torch_name)

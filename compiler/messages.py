@@ -8,13 +8,18 @@ points at the argument that gave it (or at the statement when it was missing).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from pydantic_core import ErrorDetails
 
 from spec_lang import ast
 from spec_lang.errors import Diagnostic
 from spec_lang.vectors import FINITE_HINT
 
 from .suggest import did_you_mean
+
+if TYPE_CHECKING:
+    from .statement import StatementModel
 
 
 def plural(count: int, word: str, many: str | None = None) -> str:
@@ -63,7 +68,7 @@ _KIND_HINTS = {"finite_number": _FINITE, "int_from_float": _WHOLE, "int_parsing_
                "float32": "networks compute in float32, which holds values up to about 3.4e38"}
 
 
-def _problem(kind: str, what: str, given: str, ctx: dict, err: dict) -> tuple[str, str]:
+def _problem(kind: str, what: str, given: str, ctx: dict[str, Any], err: ErrorDetails) -> tuple[str, str]:
     """(message, label) for one pydantic error type."""
     bare = given.strip("`")
     if kind in ("finite_number", "int_parsing_size") and bare.lstrip("-+").replace(".", "").replace("e", "").isdigit():
@@ -97,7 +102,7 @@ def _problem(kind: str, what: str, given: str, ctx: dict, err: dict) -> tuple[st
     return message[:1].lower() + message[1:], "here"
 
 
-def pydantic_diagnostic(err: dict, cls, stmt: ast.Statement, name: str,
+def pydantic_diagnostic(err: ErrorDetails, cls: type[StatementModel], stmt: ast.Statement, name: str,
                         spans: dict[str, ast.Span], nodes: dict[str, Any]) -> Diagnostic:
     loc = err.get("loc") or ()
     field = str(loc[0]) if loc else ""
@@ -129,7 +134,7 @@ def pydantic_diagnostic(err: dict, cls, stmt: ast.Statement, name: str,
     return Diagnostic(message, span, label, hint=hint)
 
 
-def first_per_field(errors: list[dict]) -> list[dict]:
+def first_per_field(errors: list[ErrorDetails]) -> list[ErrorDetails]:
     """One error per field: the first pydantic found (later ones repeat its cause)."""
     seen, kept = set(), []
     for err in errors:
@@ -140,7 +145,7 @@ def first_per_field(errors: list[dict]) -> list[dict]:
     return kept
 
 
-def _literal_choices(err: dict) -> list[str]:
+def _literal_choices(err: ErrorDetails) -> list[str]:
     expected = str((err.get("ctx") or {}).get("expected", ""))
     return [part.strip().strip("'") for part in expected.replace(" or ", ",").split(",") if part.strip()]
 

@@ -10,26 +10,31 @@ found (what is accepted but is likely a mistake).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated, Union
+from typing import TYPE_CHECKING, Annotated, Any, Union
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from spec_lang import ast
 from spec_lang.errors import Diagnostic
 
-from . import layers as _layers, losses as _losses, optimizers as _optimizers
-from .registry import FAMILIES, layer_classes
+from . import layers as _layers
+from . import losses as _losses
+from . import optimizers as _optimizers
 from .data_file import Table
+from .registry import FAMILIES, layer_classes
 from .settings import Data, Example, Vector
 
+if TYPE_CHECKING:  # to the type checker, each union is its base class
+    from .layers.base import Layer as LayerModel
+    from .losses import Loss as LossModel
+    from .optimizers import Optimizer as OptimizerModel
+else:
+    def _union(classes: list[type]) -> Any:
+        return Annotated[Union[tuple(classes)], Field(discriminator="kind")]
 
-def _union(classes: list[type]):
-    return Annotated[Union[tuple(classes)], Field(discriminator="kind")]
-
-
-LayerModel = _union(layer_classes())
-OptimizerModel = _union(list(FAMILIES["optimizer"].values()))
-LossModel = _union(list(FAMILIES["loss"].values()))
+    LayerModel = _union(layer_classes())
+    OptimizerModel = _union(list(FAMILIES["optimizer"].values()))
+    LossModel = _union(list(FAMILIES["loss"].values()))
 
 
 class LayerInfo(BaseModel):

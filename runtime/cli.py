@@ -122,9 +122,9 @@ def _check(args) -> int:
 def _record(diagnostic, filename: str) -> dict:
     """One error or warning as data: where it is, what is wrong, what to do."""
     span = diagnostic.span
-    where = dict(line=span.line, column=span.column, end_line=span.end_line,
-                 end_column=span.end_column) if span else dict(line=None, column=None,
-                                                                end_line=None, end_column=None)
+    where = {"line": span.line, "column": span.column, "end_line": span.end_line,
+             "end_column": span.end_column} if span else {"line": None, "column": None,
+                                                          "end_line": None, "end_column": None}
     return dict(file=filename, **where, severity=diagnostic.severity, message=diagnostic.message,
                 label=diagnostic.label, hint=diagnostic.hint)
 

@@ -157,7 +157,8 @@ def _needs_matplotlib(args) -> None:
                           "--plot needs a file name ending in the picture format",
                           "end the name with " + ", ".join(f".{f}" for f in PLOT_FORMATS[:4]))
     if args.plot and importlib.util.find_spec("matplotlib") is None:
-        raise usage_error("--plot needs matplotlib, which is not installed", "install it with `pip install 'nqa[plot]'`")
+        raise usage_error("--plot needs matplotlib, which is not installed",
+                          "install it with `pip install 'nqa[plot]'`")
 
 
 def _emit(run: Run, args) -> None:

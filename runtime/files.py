@@ -17,13 +17,13 @@ import errno
 import os
 import stat
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from spec_lang import usage_error
 from spec_lang.files import kind_of, resolved, same_file
 
-Paths = dict[str, str | os.PathLike | None]
+Paths = Mapping[str, str | os.PathLike[str] | None]
 
 
 class OutputError(OSError):
@@ -73,7 +73,7 @@ def check_outputs(outputs: Paths, inputs: Paths) -> None:
     """Refuse, before any work, an output (by its option) that is an input (by what it is)
     or another output. Unset ones (None, or standard output) are left out."""
     chosen = {flag: path for flag, path in outputs.items() if path}
-    for flag, path in chosen.items():
+    for path in chosen.values():
         check_writable(path)
     for flag, path in chosen.items():
         for what, source in inputs.items():

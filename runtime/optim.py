@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from compiler.optimizers import Optimizer
 
 
-def build_optimizer(settings: Optimizer, parameters: Iterable[torch.nn.Parameter]) -> torch.optim.Optimizer:
+def build_optimizer(settings: Optimizer, parameters: Iterable[torch.Tensor]) -> torch.optim.Optimizer:
     optimizer: torch.optim.Optimizer = getattr(torch.optim, settings.torch_name)(parameters, **settings.torch_kwargs())
     return optimizer
 

@@ -16,12 +16,16 @@ held-out rows follow each run's own seed, as in a single run. Specs with
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 
 from compiler import CheckedSpec, Limits, Program
+from compiler.layers.activations import GELU, LeakyReLU
+from compiler.layers.linear import Linear
+from compiler.losses import Huber
 from spec_lang import Diagnostic, SpecError, usage_error
 
 from .data import dataset
@@ -29,7 +33,7 @@ from .epochs import batch_rows
 from .lean import lean_optimizer, step_of
 from .optim import build_optimizer
 
-_ACTIVATIONS = {
+_ACTIVATIONS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
     "relu": F.relu, "sigmoid": torch.sigmoid, "tanh": torch.tanh, "softmax": lambda h: torch.softmax(h, -1),
 }
 
@@ -63,7 +67,7 @@ def layout(spec: CheckedSpec) -> list[Slot]:
     """Each linear layer's weight then bias, in the order `nn.Linear` draws them."""
     slots, start, width = [], 0, spec.input_width
     for index, layer in enumerate(spec.layers):
-        if layer.kind == "linear":
+        if isinstance(layer, Linear):
             gain = math.sqrt(2.0 / (1 + math.sqrt(5) ** 2))  # kaiming_uniform_(a=sqrt(5))
             weight_bound = math.sqrt(3.0) * (gain / math.sqrt(width))
             slots.append(Slot(f"{index}.weight", index, start, (layer.out_features, width), weight_bound))
@@ -89,12 +93,12 @@ def initial_rows(slots: list[Slot], seeds: list[int]) -> torch.Tensor:
 def forward(spec: CheckedSpec, slots: list[Slot], flat: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     """The network on every run at once: `x` is `[B, in]` (shared) or `[N, B, in]`."""
     runs = flat.shape[0]
-    by_layer = {}
+    by_layer: dict[int, list[Slot]] = {}
     for slot in slots:
         by_layer.setdefault(slot.layer, []).append(slot)
     h = x if x.dim() == 3 else x.expand(runs, *x.shape)
     for index, layer in enumerate(spec.layers):
-        if layer.kind == "linear":
+        if isinstance(layer, Linear):
             weight, *bias = by_layer[index]
             w = flat[:, weight.start:weight.end].view(runs, *weight.shape).transpose(1, 2)
             if bias:
@@ -102,9 +106,9 @@ def forward(spec: CheckedSpec, slots: list[Slot], flat: torch.Tensor, x: torch.T
                 h = torch.baddbmm(b, h, w)
             else:
                 h = torch.bmm(h, w)
-        elif layer.kind == "leaky_relu":
+        elif isinstance(layer, LeakyReLU):
             h = F.leaky_relu(h, layer.slope)
-        elif layer.kind == "gelu":
+        elif isinstance(layer, GELU):
             h = F.gelu(h, approximate=layer.approximate)
         else:
             h = _ACTIVATIONS[layer.kind](h)
@@ -119,9 +123,12 @@ def per_run_loss(spec: CheckedSpec, output: torch.Tensor, target: torch.Tensor) 
         flat_target = target.expand(runs, *target.shape[-1:]) if target.dim() == 1 else target
         loss = F.cross_entropy(output.reshape(-1, classes), flat_target.reshape(-1), reduction="none")
         return loss.view(runs, -1).mean(1)
-    function = {"mse": F.mse_loss, "l1": F.l1_loss, "bce": F.binary_cross_entropy,
-                "bce_logits": F.binary_cross_entropy_with_logits}.get(spec.loss.kind)
+    functions: dict[str, Callable[..., torch.Tensor]] = {
+        "mse": F.mse_loss, "l1": F.l1_loss, "bce": F.binary_cross_entropy,
+        "bce_logits": F.binary_cross_entropy_with_logits}
+    function = functions.get(spec.loss.kind)
     if function is None:
+        assert isinstance(spec.loss, Huber)  # the one loss left
         loss = F.huber_loss(output, target.expand_as(output), reduction="none", delta=spec.loss.delta)
     else:
         loss = function(output, target.expand_as(output), reduction="none")

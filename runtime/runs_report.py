@@ -71,10 +71,11 @@ def runs_report(program: Program, result: RunsResult, tolerance: float, timing: 
         spec=program.filename, torch_version=torch.__version__, runs=len(result.seeds),
         first_seed=result.seeds[0], steps=len(result.losses), tolerance=tolerance,
         final_loss_min=min(finite, default=math.nan),
-        final_loss_median=statistics.median(finite) if finite else math.nan, final_loss_max=max(finite, default=math.nan),
+        final_loss_median=statistics.median(finite) if finite else math.nan,
+        final_loss_max=max(finite, default=math.nan),
         never_moved_share=sum(still) / len(still),
         reached_share=sum(x < tolerance for x in finite) / len(finals), diverged=len(finals) - len(finite),
-        timing=timing, warnings=program.warnings, each=each)
+        timing=timing, warnings=tuple(WarningEntry.model_validate(w) for w in program.warnings), each=each)
 
 
 def _named(result: RunsResult, n: int) -> dict[str, list[Any] | TensorSummary]:

@@ -21,7 +21,18 @@ from .data import Dataset
 from .diagnose import diagnose
 from .epochs import batch_rows, epoch_means
 from .optim import declared_settings, group_settings
-from .report import EvalResult, LossInfo, ModelInfo, OptimizerInfo, Parameters, Report, Timing, TrainingInfo, Validation
+from .report import (
+    EvalResult,
+    LossInfo,
+    ModelInfo,
+    OptimizerInfo,
+    Parameters,
+    Report,
+    Timing,
+    TrainingInfo,
+    Validation,
+    WarningEntry,
+)
 from .tensors import listed
 from .trace import Tracer
 
@@ -84,6 +95,15 @@ def _accuracy(model: nn.Module, inputs: torch.Tensor, targets: torch.Tensor) -> 
     return (predicted == targets).float().mean().item()
 
 
+def _validation(model: nn.Module, data: Dataset, losses: list[float], classes: bool) -> Validation | None:
+    """The rows held out by `validate`: their loss after each epoch, and their accuracy for a class loss."""
+    if data.held_inputs is None:
+        return None
+    assert data.held_targets is not None  # held out with the inputs
+    return Validation(rows=len(data.held_inputs), losses=tuple(losses),
+                      accuracy=_accuracy(model, data.held_inputs, data.held_targets) if classes else None)
+
+
 def _device_name(device: torch.device) -> str:
     if device.type == "cuda":
         return f"cuda ({torch.cuda.get_device_name(device)})"
@@ -104,7 +124,8 @@ def build_report(session: Session, stopped: str | None, diagnostics: list) -> Re
         model=ModelInfo(repr=repr(model), layers=checked.summary(), parameters=checked.parameter_count,
                         input_width=checked.input_width, output_width=checked.output_width),
         optimizer=OptimizerInfo(name=checked.optimizer.torch_name,
-                                settings=group_settings(optimizer) if optimizer else declared_settings(checked.optimizer)),
+                                settings=(group_settings(optimizer) if optimizer
+                                          else declared_settings(checked.optimizer))),
         loss=LossInfo(name=type(criterion).__name__, settings=checked.loss.torch_kwargs()),
         training=TrainingInfo(epochs=checked.epochs, examples=data.size,
                               batches_per_epoch=data.batches_per_epoch(), batch_size=data.batch or data.size,
@@ -113,10 +134,8 @@ def build_report(session: Session, stopped: str | None, diagnostics: list) -> Re
                               classes=program.table.classes if program.table else ()),
         losses=tuple(losses), epoch_losses=tuple(epochs), final_loss=epochs[-1] if epochs else None,
         accuracy=_accuracy(model, data.inputs, data.targets) if checked.loss.class_targets else None,
-        validation=Validation(rows=len(data.held_inputs), losses=tuple(validation),
-                              accuracy=_accuracy(model, data.held_inputs, data.held_targets)
-                              if checked.loss.class_targets else None) if data.held_inputs is not None else None,
+        validation=_validation(model, data, validation, checked.loss.class_targets),
         parameters=Parameters(listed=listed(initial, session.full_parameters), initial=initial, final=final),
         eval=_evaluate(model, checked, device), diagnostics=tuple(diagnostics), stopped=stopped,
-        warnings=program.warnings,
+        warnings=tuple(WarningEntry.model_validate(warning) for warning in program.warnings),
         trace=tuple(session.tracer.records), timing=Timing(**timing) if len(timing) == 2 else None)

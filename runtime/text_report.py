@@ -146,6 +146,7 @@ def _tensor(tensor) -> str:
     if tensor.numel() <= SHOWN_VALUES:
         return nested(tensor.tolist())
     count, mean, low, high = stats(tensor)
+    assert mean is not None and low is not None and high is not None  # the tensor has values
     return f"{count} values, mean {num(mean)}, min {num(low)}, max {num(high)}"
 
 

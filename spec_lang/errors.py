@@ -26,9 +26,12 @@ import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from itertools import accumulate
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from .ast import Span
+from .ast import Span, Spec
+
+if TYPE_CHECKING:
+    from .nodes import Nodes
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,8 +149,8 @@ def render_diagnostic(diag: Diagnostic, source: str, filename: str, colour: bool
     for number in numbers:
         if previous is not None and number > previous + 1:
             out.append(paint("...", "frame"))
-        here = sorted((l for l in labels if min(l[0].line, len(lines)) == number),
-                      key=lambda l: l[0].column)
+        here = sorted((entry for entry in labels if min(entry[0].line, len(lines)) == number),
+                      key=lambda entry: entry[0].column)
         line = lines[number - 1].rstrip("\r")
         shown, column = _excerpt(line, min(span.column for span, _, _ in here) - 1)
         out.append((paint(f"{str(number).rjust(gutter)} |", "frame") + f" {shown}").rstrip())
@@ -223,7 +226,8 @@ class SyntaxErrors(SpecError):
     (None when parsing gave up before the end), so that checking can still
     report what is wrong in the other statements."""
 
-    def __init__(self, diagnostics: list[Diagnostic], text: str, filename: str, rest=None,
+    def __init__(self, diagnostics: list[Diagnostic], text: str, filename: str,
+                 rest: tuple[Spec, Nodes] | None = None,
                  limit: int | None = None) -> None:
         super().__init__(diagnostics, text, filename)
         self.rest = rest

@@ -40,7 +40,7 @@ def kind_of(mode: int) -> str:
     return "not a regular file"
 
 
-def read_bounded(path: str | os.PathLike, limit: int, what: str, shown: str | None = None) -> bytes:
+def read_bounded(path: str | os.PathLike[str], limit: int, what: str, shown: str | None = None) -> bytes:
     """The bytes of the regular file at `path` (symlinks followed), at most `limit` of them."""
     shown = str(path) if shown is None else shown
     try:
@@ -94,7 +94,7 @@ def _problem(err: OSError, shown: str) -> ReadProblem:
     return ReadProblem(OTHER, f"cannot read `{shown}`: {err.strerror or err}")
 
 
-def same_file(a: str | os.PathLike, b: str | os.PathLike) -> bool:
+def same_file(a: str | os.PathLike[str], b: str | os.PathLike[str]) -> bool:
     """Whether `a` and `b` are one file: the same inode when both exist, else the same resolved path."""
     try:
         return os.path.samefile(a, b)
@@ -102,6 +102,6 @@ def same_file(a: str | os.PathLike, b: str | os.PathLike) -> bool:
         return resolved(a) == resolved(b)
 
 
-def resolved(path: str | os.PathLike) -> Path:
+def resolved(path: str | os.PathLike[str]) -> Path:
     """`path` absolute with every symbolic link followed as far as it goes (loops left as they are)."""
     return Path(os.path.realpath(path))

@@ -8,6 +8,8 @@ control character is named by its code point (`characters.py`).
 
 from __future__ import annotations
 
+from typing import cast
+
 from lark import Token
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 
@@ -51,7 +53,7 @@ def describe_syntax_error(err: UnexpectedInput, text: str) -> Diagnostic:
 
 
 def _unexpected_character(err: UnexpectedCharacters, text: str) -> Diagnostic:
-    offset = err.pos_in_stream
+    offset = cast(int, err.pos_in_stream)  # lark types it `None` on the base class; the lexer sets an int
     char = text[offset] if offset < len(text) else ""
     shown = char if char.isprintable() else f"U+{ord(char):04X}" if char else "end of file"
     hint = _CHAR_HINTS.get(char, "remove it, or start a comment with `#`")
@@ -62,8 +64,8 @@ def _unexpected_character(err: UnexpectedCharacters, text: str) -> Diagnostic:
     if char in "./\\" and offset and (text[offset - 1].isalnum() or text[offset - 1] == "_"):
         hint = 'file names are written in double quotes, e.g. `data "table.csv"`'
     if char == "[":
-        return Diagnostic("unclosed vector: this `[` has no `]` on its line", _span_at(text, offset),
-                          "opened here", hint="close the vector with `]` on the same line, e.g. `example [1, 1] -> [5]`")
+        return Diagnostic("unclosed vector: this `[` has no `]` on its line", _span_at(text, offset), "opened here",
+                          hint="close the vector with `]` on the same line, e.g. `example [1, 1] -> [5]`")
     described = None if char in _CHAR_HINTS else describe_character(char)
     if described:
         message, label, hint = described
@@ -100,7 +102,8 @@ def _unexpected_token(err: UnexpectedToken, text: str) -> Diagnostic:
         return _in_vector(tok, found, span)
     if tok.type == "EQUAL":
         return Diagnostic("unexpected `=`", span, "needs an option name before it",
-                          hint="options are written `name=value` after the statement name, e.g. `optimizer sgd lr=0.01`")
+                          hint=("options are written `name=value` after the statement name, "
+                                "e.g. `optimizer sgd lr=0.01`"))
     if tok.type == "ARROW":
         return Diagnostic("unexpected `->`", span, "nothing to map from",
                           hint="write a width like `2->3`, or an example like `[1, 1] -> [10]`")

@@ -14,10 +14,9 @@ import torch
 from safetensors.torch import load_file
 
 import runtime
+from conftest import ROOT
 from runtime.checkpoint import read_metadata
 from runtime.cli import main
-
-from conftest import ROOT
 
 WIDER = "linear 2->4 bias\nlinear 4->1 bias\nleaky_relu\nexample [1, 1] -> [10]\n"
 
@@ -58,7 +57,7 @@ def test_load_starts_from_the_saved_weights_exactly(saved, tmp_path, capsys):
 
 
 def test_weights_of_other_widths_are_refused_at_each_layer(saved, tmp_path, monkeypatch, capsys):
-    weights, _ = saved
+    _weights, _ = saved
     (tmp_path / "wide.nqa").write_text(WIDER)
     monkeypatch.chdir(tmp_path)
     assert main(["run", "wide.nqa", "--load", "m.safetensors"]) == 2

@@ -8,10 +8,9 @@ import signal
 import subprocess
 import sys
 
+from conftest import ROOT
 from runtime.cli import main
 from runtime.files import write_atomic
-
-from conftest import ROOT
 
 
 def test_check_json_lists_every_error_as_an_object(tmp_path, capsys):
@@ -47,10 +46,11 @@ def test_ctrl_c_stops_cleanly_writes_the_partial_report_and_exits_130(tmp_path):
     proc = subprocess.Popen([sys.executable, "-m", "runtime", str(spec), "--json", str(report), "--quiet",
                              "--log-every", "100"],
                             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert proc.stderr is not None
     first = proc.stderr.readline()
     assert first.startswith("step     100/1000000  epoch 100/1000000  loss "), first
     proc.send_signal(signal.SIGINT)
-    out, rest = proc.communicate(timeout=30)
+    _, rest = proc.communicate(timeout=30)
     err = first + rest
     assert proc.returncode == 130, err
     assert "Traceback" not in err and "interrupted after" in err
@@ -90,8 +90,8 @@ def test_a_folder_a_binary_file_and_an_empty_file_each_get_one_clear_line(tmp_pa
     binary.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00")
     empty = tmp_path / "empty.nqa"
     empty.write_text("")
-    assert _run_file(tmp_path, capsys) == (2, f"error: `{tmp_path}` is a folder, not a spec file\n"
-                                              f" --> {tmp_path}\n  = hint: pass a .nqa file, e.g. specs/mlp.nqa\n")
+    assert _run_file(tmp_path, capsys) == (2, (f"error: `{tmp_path}` is a folder, not a spec file\n"
+                                               f" --> {tmp_path}\n  = hint: pass a .nqa file, e.g. specs/mlp.nqa\n"))
     code, err = _run_file(binary, capsys)
     assert code == 2 and err.startswith(f"error: `{binary}` is a binary file, not a spec")
     code, err = _run_file(empty, capsys)
@@ -154,13 +154,13 @@ def test_export_and_emit_python_need_training_data(tmp_path, capsys):
 def test_mistakes_on_the_command_line_are_not_placed_in_the_spec(monkeypatch, capsys, tmp_path):
     monkeypatch.chdir(ROOT)
     missing = tmp_path / "missing.safetensors"
-    cases = [(["--load", str(missing)], f"error: cannot read `{missing}`: no such file\n"
-                                        "  = hint: check the path to the weights file\n"),
-             (["--epochs", "0"], "error: --epochs must be from 1 to 1,000,000, not 0\n"
-                                 "  = hint: train for at least 1 epoch\n"),
+    cases = [(["--load", str(missing)], (f"error: cannot read `{missing}`: no such file\n"
+                                         "  = hint: check the path to the weights file\n")),
+             (["--epochs", "0"], ("error: --epochs must be from 1 to 1,000,000, not 0\n"
+                                  "  = hint: train for at least 1 epoch\n")),
              (["--runs", "4", "--save", str(tmp_path / "w.safetensors")],
-              "error: --save cannot be used with --runs\n"
-              "  = hint: train one seed with `nqa run SPEC --seed N` to save, load, plot, draw or trace it\n")]
+              ("error: --save cannot be used with --runs\n"
+               "  = hint: train one seed with `nqa run SPEC --seed N` to save, load, plot, draw or trace it\n"))]
     for options, expected in cases:
         assert main(["run", "specs/mlp.nqa", *options]) == 2
         assert capsys.readouterr().err == expected

@@ -109,7 +109,9 @@ ANIMALS = "a,b,animal\n0,1,dog\n1,0,cat\n0,2,dog\n2,0,cat\n"
 
 def test_text_labels_are_sorted_classes_with_accuracy(folder, capsys):
     spec = write(folder, CLASSES + 'data "x.csv"\n', ANIMALS)
-    assert list(check(spec).table.targets) == [1, 0, 1, 0]
+    table = check(spec).table
+    assert table is not None
+    assert list(table.targets) == [1, 0, 1, 0]
     run = train(spec, seed=0)
     assert run.report.training.classes == ("cat", "dog")
     assert run.report.accuracy == 1.0
@@ -249,8 +251,9 @@ def test_max_examples_counts_every_training_row(folder, capsys, statements, csv)
 
 def test_a_column_cannot_be_both_input_and_target_nor_named_twice(tmp_path):
     (tmp_path / "abc.csv").write_text("a,b,c\n1,2,3\n")
-    for options, message in (("inputs=a,b target=b", "column `b` of `abc.csv` is named both as an input and as the target"),
-                             ("inputs=a,a target=c", "column `a` is named twice in `inputs=`")):
+    for options, message in (
+            ("inputs=a,b target=b", "column `b` of `abc.csv` is named both as an input and as the target"),
+            ("inputs=a,a target=c", "column `a` is named twice in `inputs=`")):
         spec = tmp_path / "s.nqa"
         spec.write_text(f'linear 2->1\ndata "abc.csv" {options}\n')
         with pytest.raises(SpecError) as caught:

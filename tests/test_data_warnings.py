@@ -19,11 +19,10 @@ from pathlib import Path
 import pytest
 
 from compiler import check
+from conftest import ROOT
 from runtime import train
 from runtime.cli import main
 from spec_lang import Diagnostic, Span, SpecError, render_diagnostic
-
-from conftest import ROOT
 
 WARNING_SPECS = ROOT / "tests" / "warning_specs"
 WARNING_NAMES = sorted(p.stem for p in WARNING_SPECS.glob("*.nqa"))
@@ -42,6 +41,12 @@ def _write(folder: Path, spec: str, csv: str | bytes | None = None, name: str = 
     path = folder / "s.nqa"
     path.write_text(spec, encoding="utf-8")
     return path
+
+
+def _span(diagnostic: Diagnostic) -> Span:
+    """Where a diagnostic points: every one these tests read points somewhere."""
+    assert diagnostic.span is not None
+    return diagnostic.span
 
 
 def _data_error(folder: Path, spec: str, csv: str | bytes) -> Diagnostic:
@@ -77,20 +82,23 @@ def test_warning_spec_is_accepted_with_its_golden_warnings(name, capsys, monkeyp
      "the network ends with `softmax`, and `loss cross_entropy` applies a softmax again"),
     ("sigmoid_before_bce_logits", (4, 1),
      "the network ends with `sigmoid`, and `loss bce_logits` applies a sigmoid again"),
-    ("one_class_labels", (4, 6), "every training row is of class `setosa`: `loss cross_entropy` has nothing to tell apart"),
+    ("one_class_labels", (4, 6),
+     "every training row is of class `setosa`: `loss cross_entropy` has nothing to tell apart"),
     ("same_class_index", (4, 19), "every training row is of class 1: `loss cross_entropy` has nothing to tell apart"),
-    ("header_yes_on_numbers", (3, 20), "`numbers.csv` line 1 holds only numbers, but `header=yes` reads it as column names"),
+    ("header_yes_on_numbers", (3, 20),
+     "`numbers.csv` line 1 holds only numbers, but `header=yes` reads it as column names"),
     ("duplicate_header", (3, 6), "`duplicate_header.csv` names 2 columns `x` (columns 1, 2)"),
     ("validate_one_row", (3, 1), "`validate` holds out 1 row of 4: its loss measures a single example"),
 ])
 def test_each_warning_says_what_and_where(name, where, message) -> None:
     [warning] = check(WARNING_SPECS / f"{name}.nqa").warnings
+    assert warning.span is not None
     assert ((warning.span.line, warning.span.column), warning.message) == (where, message)
 
 
 def test_bidi_controls_warn_at_each_character_even_in_comments() -> None:
     warnings = check(WARNING_SPECS / "bidi_comment.nqa").warnings
-    assert [(w.span.line, w.span.column, w.message.split(" (")[0]) for w in warnings] == [
+    assert [(_span(w).line, _span(w).column, w.message.split(" (")[0]) for w in warnings] == [
         (2, 15, "bidirectional control character U+202E"), (2, 24, "bidirectional control character U+202C"),
         (3, 26, "bidirectional control character U+2067"), (3, 35, "bidirectional control character U+2069")]
     assert "(right-to-left override)" in warnings[0].message
@@ -100,6 +108,7 @@ def test_bidi_in_a_string_warns_too(tmp_path) -> None:
     name = "a\u202eb.csv"
     spec = _write(tmp_path, f'linear 2->1\ndata "{name}"\n', "1,2,3\n", name)
     [warning] = check(spec).warnings
+    assert warning.span is not None
     assert (warning.span.line, warning.span.column) == (2, 8)
 
 
@@ -182,12 +191,15 @@ def test_warnings_are_yellow_and_errors_red() -> None:
 ])
 def test_a_cell_beyond_float32_is_refused_where_it_is(tmp_path, csv, message) -> None:
     d = _data_error(tmp_path, 'linear 2->1\ndata "x.csv"\n', csv)
+    assert d.span is not None
     assert (d.message, d.span.line, d.span.column) == (message, 2, 6)
     assert "float32" in d.hint
 
 
 def test_the_largest_float32_cell_is_accepted(tmp_path) -> None:
-    assert list(check(_write(tmp_path, 'linear 2->1\ndata "x.csv"\n', "3.4e38,1,2\n")).table.inputs) == [3.4e38, 1]
+    table = check(_write(tmp_path, 'linear 2->1\ndata "x.csv"\n', "3.4e38,1,2\n")).table
+    assert table is not None
+    assert list(table.inputs) == [3.4e38, 1]
 
 
 @pytest.mark.parametrize(("statement", "csv"), [
@@ -197,32 +209,39 @@ def test_the_largest_float32_cell_is_accepted(tmp_path) -> None:
 ], ids=["semicolon", "tab", "bar"])
 def test_delimiter_reads_the_same_rows_as_commas(tmp_path, statement, csv) -> None:
     table = check(_write(tmp_path, f"linear 2->1\n{statement}\n", csv)).table
+    assert table is not None
     assert (list(table.inputs), list(table.targets), table.input_names) == ([1, 2, 4, 5], [3, 6], ("a", "b"))
 
 
 @pytest.mark.parametrize("value", ['""', '"ab"', '"1"', '"."', "e", "tabs"])
 def test_a_delimiter_that_cannot_be_one_is_refused_at_the_option(value) -> None:
     [d] = _errors_in(f'linear 2->1\ndata "x.csv" delimiter={value}\n').diagnostics
+    assert d.span is not None
     assert (d.span.line, d.span.column) == (2, 14) and "delimiter" in d.message
 
 
 @pytest.mark.parametrize(("statement", "csv", "message", "hint"), [
     ('data "x.csv"', "a;b;y\n1;2;3\n", "`x.csv` separates its columns with `;`, not `,`",
      'write `data "x.csv" delimiter=";"`'),
-    ('data "x.csv"', "a;b;y\n1,5;2;3\n", "`x.csv` separates its columns with `;`, not `,`, and writes numbers "
-     "with a decimal comma (`1,5`)", 'save it with a decimal point (`1.5`), then read it with `delimiter=";"`'),
-    ('data "x.csv"', "1\t2\t3\n", "`x.csv` separates its columns with tabs, not `,`", 'write `data "x.csv" delimiter=tab`'),
+    ('data "x.csv"', "a;b;y\n1,5;2;3\n",
+     "`x.csv` separates its columns with `;`, not `,`, and writes numbers with a decimal comma (`1,5`)",
+     'save it with a decimal point (`1.5`), then read it with `delimiter=";"`'),
+    ('data "x.csv"', "1\t2\t3\n", "`x.csv` separates its columns with tabs, not `,`",
+     'write `data "x.csv" delimiter=tab`'),
     ('data "x.csv" delimiter=";"', "a,b,y\n1,2,3\n", "`x.csv` separates its columns with `,`, not `;`",
      "leave out `delimiter=`: this file separates its columns with commas"),
-    ('data "x.csv" delimiter=";"', "a;b;y\n1;2,5;3\n", "`x.csv` line 2, column `b`: `2,5` is written with a "
-     "decimal comma", "write the decimal point as `.`, e.g. `2.5`"),
+    ('data "x.csv" delimiter=";"', "a;b;y\n1;2,5;3\n",
+     "`x.csv` line 2, column `b`: `2,5` is written with a decimal comma",
+     "write the decimal point as `.`, e.g. `2.5`"),
     ('data "x.csv"', "1,2,3,\n4,5,6,\n", "`x.csv` ends its lines with a comma: its column 4 is empty",
      "remove the comma at the end of each line"),
-    ('data "x.csv"', "a,b,y\n1,2,3\n4,5,6,\n", "`x.csv` line 3 ends with a comma: it has an empty column 4, but the "
-     "file has 3 columns", "remove the comma at the end of line 3"),
+    ('data "x.csv"', "a,b,y\n1,2,3\n4,5,6,\n",
+     "`x.csv` line 3 ends with a comma: it has an empty column 4, but the file has 3 columns",
+     "remove the comma at the end of line 3"),
     ('data "x.csv"', "a,b,y\n1,,3\n", "`x.csv` line 2, column `b` is empty", "fill in every cell"),
-    ('data "x.csv"', "x1,x2,2019\n1,2,3\n", "`x.csv` line 1 looks like a header, but `2019` in it is a number, so "
-     "it was read as data", "write `header=yes` to read line 1 as column names"),
+    ('data "x.csv"', "x1,x2,2019\n1,2,3\n",
+     "`x.csv` line 1 looks like a header, but `2019` in it is a number, so it was read as data",
+     "write `header=yes` to read line 1 as column names"),
     ('data "x.csv"', 'a,b,y\n\n1,"2\n",3\n', "`x.csv` line 3: a quoted cell runs onto line 4",
      "keep each row on one line: remove the line break inside the quotes, or escape it as `\\n`"),
     ('data "x.csv"', 'a,b,y\n1,"2,3\n4,5,6\n', "`x.csv` line 2: a quote opened in this row is never closed",
@@ -231,6 +250,7 @@ def test_a_delimiter_that_cannot_be_one_is_refused_at_the_option(value) -> None:
         "one trailing comma", "empty cell", "numeric header name", "quoted line break", "unclosed quote"])
 def test_a_file_laid_out_otherwise_says_how(tmp_path, statement, csv, message, hint) -> None:
     d = _data_error(tmp_path, f"linear 2->1\n{statement}\n", csv)
+    assert d.span is not None
     assert (d.message, d.hint, d.span.line) == (message, hint, 2)
 
 
@@ -240,8 +260,8 @@ def test_a_class_column_mixing_labels_and_indices_names_both(tmp_path) -> None:
 
 
 def test_weights_that_are_not_finite_are_refused_naming_the_tensor(tmp_path, capsys) -> None:
-    from safetensors.torch import save_file
     import torch
+    from safetensors.torch import save_file
 
     spec = _write(tmp_path, "linear 2->3\nrelu\nlinear 3->1\nexample [1, 1] -> [5]\nepochs 2\n")
     saved = tmp_path / "w.safetensors"
@@ -276,14 +296,17 @@ def test_weights_that_are_not_finite_are_refused_naming_the_tensor(tmp_path, cap
 ], ids=["cyrillic", "greek", "nbsp", "zero width", "rlm", "rlo", "escape"])
 def test_look_alike_and_invisible_characters_are_named(text, message, column) -> None:
     [d] = _errors_in(text + "\nexample [1, 1] -> [5]\n").diagnostics
+    assert d.span is not None
     assert (d.message, d.span.line, d.span.column) == (message, 1, column)
 
 
 @pytest.mark.parametrize(("text", "hint"), [
     ("Dense 2->3\nlinear 3->1", "`Dense` is called `linear` here: write `linear 2->3`"),
     ("linear 2->1\nloss binary_crossentropy", "`binary_crossentropy` is called `bce` here"),
-    ("linear 2->2\nloss sparse_categorical_crossentropy", "`sparse_categorical_crossentropy` is called `cross_entropy` here"),
-    ("linear 2->2\nSparseCategoricalCrossentropy", "`SparseCategoricalCrossentropy` is a loss: write `loss cross_entropy`"),
+    ("linear 2->2\nloss sparse_categorical_crossentropy",
+     "`sparse_categorical_crossentropy` is called `cross_entropy` here"),
+    ("linear 2->2\nSparseCategoricalCrossentropy",
+     "`SparseCategoricalCrossentropy` is a loss: write `loss cross_entropy`"),
 ])
 def test_keras_names_are_answered_with_nqas(text, hint) -> None:
     [d] = _errors_in(text + "\nexample [1, 1] -> [1]\n").diagnostics

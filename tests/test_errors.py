@@ -17,7 +17,7 @@ import pytest
 
 from compiler import Limits, check
 from runtime.cli import main_run
-from spec_lang import SpecError
+from spec_lang import Diagnostic, Span, SpecError
 
 ROOT = Path(__file__).resolve().parent.parent
 BAD = ROOT / "tests" / "bad_specs"
@@ -37,6 +37,12 @@ def _errors_in(source: str, filename: str = "spec.nqa", limits: Limits | None = 
     with pytest.raises(SpecError) as caught:
         check(source, filename=filename, limits=limits)
     return caught.value
+
+
+def _span(diagnostic: Diagnostic) -> Span:
+    """Where a diagnostic points: every one these tests read points somewhere."""
+    assert diagnostic.span is not None
+    return diagnostic.span
 
 
 # --- (a) every bad spec: exit 2, a located error on stderr, the golden text ---------
@@ -86,6 +92,7 @@ def test_width_mismatch_renders_as_designed() -> None:
 def test_width_mismatch_file_shows_both_layers_and_the_hint() -> None:
     error = _errors("width_mismatch")
     [diag] = error.diagnostics
+    assert diag.span is not None
     assert (diag.span.line, diag.span.column) == (3, 8)
     text = error.render()
     assert "2 | linear 2->2\n  |        ---- produces 2\n" in text
@@ -97,6 +104,7 @@ def test_guide_stage2_eval_points_at_the_eval() -> None:
     error = _errors("guide_stage2_eval")
     [diag] = error.diagnostics
     assert diag.message == "`eval` has 2 input values, but the network takes 1"
+    assert diag.span is not None
     assert (diag.span.line, diag.span.column) == (9, 6)
     assert "9 | eval [1, 1]\n  |      ^^^^^^ 2 values" in error.render()
     assert diag.hint == "give 1 input value, e.g. `eval [1]`"
@@ -111,6 +119,7 @@ def test_guide_stage2_eval_points_at_the_eval() -> None:
 ], ids=["lienar", "momentun", "leakyrelu", "adm", "biass"])
 def test_near_misses_suggest_the_right_word(source: str, line: int, column: int, hint: str) -> None:
     [diag] = _errors_in(source).diagnostics
+    assert diag.span is not None
     assert (diag.span.line, diag.span.column) == (line, column)
     assert diag.hint == hint
 
@@ -123,7 +132,7 @@ def test_setting_twice_shows_both_places() -> None:
 
 def test_five_mistakes_are_five_errors_in_source_order() -> None:
     error = _errors("several_mistakes")
-    found = [(d.span.line, d.span.column, d.message) for d in error.diagnostics]
+    found = [(_span(d).line, _span(d).column, d.message) for d in error.diagnostics]
     assert found == [
         (3, 1, "unknown statement `lienar`"),
         (4, 12, "negative slope must be at least 0, not `-1`"),
@@ -137,6 +146,7 @@ def test_five_mistakes_are_five_errors_in_source_order() -> None:
 def test_cascade_is_reported_once_at_its_cause() -> None:
     error = _errors("cascade")
     [diag] = error.diagnostics
+    assert diag.span is not None
     assert (diag.span.line, diag.span.column) == (5, 8)
     assert diag.message == "`linear 3->1` expects 3 inputs, but it receives 4 from `linear 2->4`"
     assert "2 | linear 2->4\n  |        ---- produces 4\n" in error.render()
@@ -151,6 +161,7 @@ def test_no_training_data_passes_check_but_not_run() -> None:
 
 def test_not_finite_target_is_one_error_at_the_number() -> None:
     [diag] = _errors("not_finite").diagnostics
+    assert diag.span is not None
     assert (diag.span.line, diag.span.column, diag.span.end_column) == (8, 20, 25)
 
 
@@ -229,5 +240,5 @@ def test_a_misspelt_example_is_not_also_nothing_to_train_on():
 
 
 def test_an_error_at_a_line_end_is_in_the_same_column_with_windows_line_ends():
-    spans = [_errors_in(f"linear 2->1{end}example [1,1] ->{end}").diagnostics[0].span for end in ("\n", "\r\n")]
+    spans = [_span(_errors_in(f"linear 2->1{end}example [1,1] ->{end}").diagnostics[0]) for end in ("\n", "\r\n")]
     assert [(s.line, s.column) for s in spans] == [(2, 17), (2, 17)]

@@ -12,6 +12,7 @@ from typing import cast
 import pytest
 
 from compiler import check, compile_spec
+from compiler.layers.linear import Linear
 from conftest import ROOT
 from spec_lang import Arrow, Number, Option, Vector, Word, parse
 
@@ -65,7 +66,7 @@ def test_numbers_negative_and_scientific():
 
 def test_width_is_inferred_from_the_layer_before():
     program = check("input 4\nlinear ->8\nrelu\nlinear 3")
-    assert [layer.in_features for layer in program.spec.layers if layer.kind == "linear"] == [4, 8]
+    assert [layer.in_features for layer in program.spec.layers if isinstance(layer, Linear)] == [4, 8]
     assert program.spec.parameter_count == 4 * 8 + 8 + 8 * 3 + 3
 
 

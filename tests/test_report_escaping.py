@@ -28,7 +28,8 @@ def test_class_labels_are_spelt_out_in_the_text_report_and_escaped_in_json(tmp_p
 
 def test_runs_reports_carry_the_specs_warnings(tmp_path, capsys):
     spec = tmp_path / "sm.nqa"
-    spec.write_text("linear 2->2\nsoftmax\nloss cross_entropy\nexample [1, 1] -> [1]\nexample [0, 1] -> [0]\nepochs 3\n")
+    spec.write_text("linear 2->2\nsoftmax\nloss cross_entropy\n"
+                    "example [1, 1] -> [1]\nexample [0, 1] -> [0]\nepochs 3\n")
     assert main(["run", str(spec), "--runs", "2", "--json", "-"]) == 0
     captured = capsys.readouterr()
     warnings = json.loads(captured.out)["warnings"]

@@ -13,10 +13,9 @@ import sys
 
 import pytest
 
+from conftest import ROOT
 from runtime.checkpoint import read_metadata
 from runtime.cli import main
-
-from conftest import ROOT
 
 SPEC = "linear 2->1\nexample [1, 1] -> [2]\nepochs 3\n"
 DATA_SPEC = 'linear 2->1\ndata "x.csv"\nepochs 3\n'
@@ -91,8 +90,8 @@ def test_an_output_over_an_input_is_refused_before_training(argv, victim, messag
     capsys.readouterr()
     assert main(argv) == 2
     out, err = capsys.readouterr()
-    assert (out, err) == ("", f"error: {message}\n  = hint: give {message.split()[0]} "
-                              f"another file name: {HINT}\n")
+    assert (out, err) == ("", (f"error: {message}\n  = hint: give {message.split()[0]} "
+                               f"another file name: {HINT}\n"))
     assert (folder / victim).read_bytes() == before
 
 
@@ -150,10 +149,10 @@ def test_outputs_that_are_fifos_sockets_or_loops_are_refused(folder, no_training
     server = _socket(folder / "sock")
     (folder / "loop1").symlink_to("loop2")
     (folder / "loop2").symlink_to("loop1")
-    cases = [(["run", "spec.nqa", "--json", "pipe"], "cannot write `pipe`: it is a named pipe (FIFO), and nqa "
-              "writes only regular files (use `-` for standard output where the option takes it)"),
-             (["draw", "spec.nqa", "-o", "sock"], "cannot write `sock`: it is a socket, and nqa "
-              "writes only regular files (use `-` for standard output where the option takes it)"),
+    cases = [(["run", "spec.nqa", "--json", "pipe"], ("cannot write `pipe`: it is a named pipe (FIFO), and nqa "
+               "writes only regular files (use `-` for standard output where the option takes it)")),
+             (["draw", "spec.nqa", "-o", "sock"], ("cannot write `sock`: it is a socket, and nqa "
+               "writes only regular files (use `-` for standard output where the option takes it)")),
              (["run", "spec.nqa", "--save", "loop1"], "cannot write `loop1`: it is a symbolic link that loops")]
     for argv, message in cases:
         assert main(argv) == 2
