@@ -23,6 +23,7 @@ from spec_lang.errors import Diagnostic, SpecError, SyntaxErrors, usage_error
 from spec_lang.gcpause import paused_gc
 from spec_lang.parser import normalized, parse_lenient
 
+from .activations import activation_problem
 from .bind_all import Collected, collect
 from .data_checks import (
     check_classes,
@@ -156,6 +157,11 @@ def _check_tree(tree: ast.Spec, source: str, filename: str, options: Options,
     problems += check_validate(found, table, checked)
     problems += check_classes(found, table, checked)
     problems += _limit_problems(found, options.limits)
+    if not problems:  # sizes are only known once the rest is right
+        rows = len(checked.examples) + (table.rows if table else 0)
+        where = found.one("batch") or found.one("data") or (found.all("example") or [None])[0]
+        too_big = activation_problem(checked, rows, options.limits, where.statement.span if where else None)
+        problems += [too_big] if too_big else []
     if options.require_data and checked.parameter_count == 0 and not (shapes.problems or gaps):
         problems.append(Diagnostic(
             "this network has no parameters to train", found.layers[0].statement.span, "no weights in any layer",

@@ -10,3 +10,10 @@ from __future__ import annotations
 def held_out_rows(fraction: float, rows: int) -> int:
     """How many of `rows` a `validate` share holds out: at least one, and one fewer than all."""
     return max(1, min(rows - 1, round(fraction * rows)))
+
+
+def rows_per_step(rows: int, held_out: float | None, batch: int | None) -> int:
+    """The most rows one optimizer step (or one held-out pass) runs through the network at once."""
+    held = held_out_rows(held_out, rows) if held_out and rows >= 2 else 0
+    trained = rows - held
+    return max(min(batch, trained) if batch else trained, held)

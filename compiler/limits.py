@@ -21,6 +21,7 @@ class Limits(BaseModel):
     max_layers: int = Field(1_000, ge=1)
     max_epochs: int = Field(1_000_000, ge=1)
     max_examples: int = Field(1_000_000, ge=1)
+    max_activations: int = Field(100_000_000, ge=1)  # layer outputs one step holds: rows x values per example
     max_data_bytes: int = Field(100_000_000, ge=1)
     max_runs: int = Field(100_000, ge=1)
     max_trace_values: int = Field(10_000_000, ge=1)  # values recorded by --trace: parameters x steps x kinds

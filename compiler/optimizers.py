@@ -12,7 +12,7 @@ from typing import Any, ClassVar, Literal
 from pydantic import Field, ValidationInfo, field_validator
 
 from .registry import member
-from .statement import StatementModel
+from .statement import StatementModel, fits_float32
 
 _LR = "use a positive learning rate, e.g. `lr=0.01`"
 _BETA = "a decay rate from 0 up to (not including) 1, e.g. 0.9"
@@ -60,11 +60,29 @@ class _AdamLike(Optimizer):
     beta2: float = Field(0.999, ge=0, lt=1, title="`beta2`")
     eps: float = Field(1e-8, gt=0, title="`eps`")
     weight_decay: float = Field(0.0, ge=0, title="`weight_decay`")
-    amsgrad: bool = Field(False, title="`amsgrad`")
+    amsgrad: bool = Field(False, title="`amsgrad`", validate_default=True)
 
     flags = {"amsgrad": ("amsgrad", True)}
+    decoupled_decay: ClassVar[bool] = False  # AdamW's: weights shrink by lr * weight_decay each step
     hints = {"lr": _LR, "beta1": _BETA, "beta2": _BETA, "eps": "a small positive number, e.g. `eps=1e-8`",
-             "weight_decay": "weight decay is at least 0, e.g. `weight_decay=0.01`"}
+             "weight_decay": "weight decay is at least 0, e.g. `weight_decay=0.01`",
+             "amsgrad": "learning rates are small numbers, e.g. `lr=0.001`"}
+
+    @field_validator("amsgrad")  # the last field: every number is known by then
+    @classmethod
+    def _steps_fit_float32(cls, amsgrad: bool, info: ValidationInfo) -> bool:
+        """The scalars the update is computed with must fit float32 too: the first step moves by
+        lr / (1 - beta1), and AdamW shrinks weights by lr * weight_decay."""
+        lr, beta1, weight_decay = (info.data.get(name) for name in ("lr", "beta1", "weight_decay"))
+        if lr is None or beta1 is None or weight_decay is None:
+            return amsgrad
+        if not fits_float32(lr / (1 - beta1)):
+            raise ValueError(f"with `beta1={beta1:g}` the first step moves by lr / (1 - beta1) = "
+                             f"{lr / (1 - beta1):g}, too large for float32: use a smaller `lr`")
+        if cls.decoupled_decay and not fits_float32(lr * weight_decay):
+            raise ValueError(f"lr * weight_decay = {lr * weight_decay:g} is too large for float32: "
+                             "use a smaller `lr` or `weight_decay`")
+        return amsgrad
 
     def torch_kwargs(self) -> dict[str, Any]:
         kwargs = self.model_dump(exclude={"kind", "beta1", "beta2"})
@@ -83,6 +101,7 @@ class Adam(_AdamLike):
 class AdamW(_AdamLike):
     kind: Literal["adamw"] = "adamw"
     weight_decay: float = Field(0.01, ge=0, title="`weight_decay`")
+    decoupled_decay = True
     keyword = "adamw"
     torch_name = "AdamW"
     example = "optimizer adamw lr=0.001 weight_decay=0.01"

@@ -12,22 +12,14 @@ from pydantic import Field, field_validator
 from pydantic_core import PydanticCustomError
 
 from .registry import register
-from .statement import StatementModel
+from .statement import StatementModel, fits_float32
 
 Vector = tuple[float, ...]
-
-
-FLOAT32_MAX = 3.4028234663852886e38
 
 
 def _as_vector(value: Any) -> Any:
     """A bare number where a vector is expected is a vector of one."""
     return (value,) if isinstance(value, (int, float)) else value
-
-
-def fits_float32(value: float) -> bool:
-    """Networks compute in float32: a value beyond its range would become infinite."""
-    return abs(value) <= FLOAT32_MAX
 
 
 FLOAT32_HINT = "networks compute in float32, which holds values up to about 3.4e38"

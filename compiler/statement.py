@@ -17,13 +17,22 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from pydantic_core import PydanticCustomError
 
 from spec_lang import ast
 from spec_lang.errors import Diagnostic
 
 from .messages import first_per_field, pydantic_diagnostic, shown
 from .suggest import did_you_mean
+
+FLOAT32_MAX = 3.4028234663852886e38
+
+
+def fits_float32(value: float) -> bool:
+    """Networks compute in float32: a value beyond its range would become infinite."""
+    return abs(value) <= FLOAT32_MAX
+
 
 _OPTION_NAMES: dict[type, tuple[str, ...]] = {}
 
@@ -42,6 +51,14 @@ class StatementModel(BaseModel):
     example: ClassVar[str] = ""
     repeatable: ClassVar[bool] = False
     aliases: ClassVar[tuple[str, ...]] = ()  # other names people use for it, for hints
+
+    @field_validator("*", mode="after", check_fields=False)
+    @classmethod
+    def _within_float32(cls, value: Any) -> Any:
+        """Every number a statement holds (a learning rate, a slope) is used in float32."""
+        if isinstance(value, float) and not fits_float32(value):
+            raise PydanticCustomError("float32", "{value} is too large for float32", {"value": f"{value:g}"})
+        return value
 
     @classmethod
     def option_names(cls) -> tuple[str, ...]:

@@ -23,6 +23,8 @@ import torch
 import torch.nn.functional as F
 
 from compiler import CheckedSpec, Limits, Program
+from compiler.activations import per_example
+from compiler.data_rules import rows_per_step
 from compiler.layers.activations import GELU, LeakyReLU
 from compiler.layers.linear import Linear
 from compiler.losses import Huber
@@ -152,8 +154,11 @@ def runs_fit(program: Program, count: int, limits: Limits) -> None:
     outputs for every row."""
     spec = program.spec
     params, rows = spec.parameter_count, len(spec.examples) + (program.table.rows if program.table else 0)
+    step = rows_per_step(rows, spec.held_out, spec.batch) * per_example(spec)
     for total, limit, what, flag in ((count * params, limits.max_params, "parameters", "--max-params"),
-                                     (count * rows, limits.max_examples, "rows", "--max-examples")):
+                                     (count * rows, limits.max_examples, "rows", "--max-examples"),
+                                     (count * step, limits.max_activations, "activations a step",
+                                      "--max-activations")):
         if total > limit:
             raise usage_error(
                 f"--runs {count:,} on this spec means {total:,} {what} at once ({count:,} x {total // count:,}), "
