@@ -159,7 +159,8 @@ def _check_tree(tree: ast.Spec, source: str, filename: str, options: Options,
     problems += _limit_problems(found, options.limits)
     if not problems:  # sizes are only known once the rest is right
         rows = len(checked.examples) + (table.rows if table else 0)
-        where = found.one("batch") or found.one("data") or (found.all("example") or [None])[0]
+        examples = found.all("example")
+        where = found.one("batch") or found.one("data") or (examples[0] if examples else None)
         too_big = activation_problem(checked, rows, options.limits, where.statement.span if where else None)
         problems += [too_big] if too_big else []
     if options.require_data and checked.parameter_count == 0 and not (shapes.problems or gaps):

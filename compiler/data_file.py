@@ -33,7 +33,8 @@ from .csv_layout import (
     quoted,
 )
 from .limits import Limits
-from .settings import FLOAT32_HINT, Data, fits_float32
+from .settings import FLOAT32_HINT, Data
+from .statement import fits_float32
 from .suggest import did_you_mean
 
 __all__ = ["DataProblem", "DataWarning", "Table", "load_table", "read_rows", "resolve"]
