@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterable
 from typing import NamedTuple
 
 from spec_lang.errors import visible
@@ -123,8 +124,7 @@ def header_warnings(data: Data, header: tuple[str, ...] | None, first: Row) -> l
             f"`{data.path}` line {line} holds only numbers, but `header=yes` reads it as column names",
             f"if line {line} is data, leave out `header=yes`: read as names, its numbers are not trained on",
             "names, not numbers", "header"))
-    names = [name for name in header or () if name]
-    twice = next((name for i, name in enumerate(names) if name in names[:i]), None)
+    twice = next(iter(repeated(name for name in header or () if name)), None)
     if twice is not None:
         columns = [str(i + 1) for i, name in enumerate(header or ()) if name == twice]
         warnings.append(DataWarning(
@@ -162,3 +162,14 @@ def check_trailing_comma(written: str, delimiter: str, header: tuple[str, ...] |
     mark, word = delimiter_word(delimiter)
     raise DataProblem(f"`{written}` ends its lines with {mark}: its column {column} is empty",
                       f"remove the {word} at the end of each line", f"empty column {column}")
+
+
+def repeated(names: Iterable[str]) -> list[str]:
+    """The names that come again after their first time, in the order they come again (in linear time)."""
+    seen: set[str] = set()
+    again = []
+    for name in names:
+        if name in seen:
+            again.append(name)
+        seen.add(name)
+    return again

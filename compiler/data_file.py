@@ -31,6 +31,7 @@ from .csv_layout import (
     header_warnings,
     number,
     quoted,
+    repeated,
 )
 from .limits import Limits
 from .settings import FLOAT32_HINT, Data
@@ -125,10 +126,12 @@ def choose_columns(data: Data, written: str, header: tuple[str, ...] | None, cou
         if header is None:
             raise DataProblem(f"`{written}` has no header row, so its columns have no names",
                               "add a header row, or leave out `inputs=` and `target=` to pick columns by width")
-        named = [_index(name, header, written, "inputs") for name in (data.inputs or ())]
-        target = [_index(name, header, written, "target") for name in (data.target or ())]
+        where = {name: i for i, name in reversed(list(enumerate(header)))}  # the first column of a name
+        named = [_index(name, where, header, written, "inputs") for name in (data.inputs or ())]
+        target = [_index(name, where, header, written, "target") for name in (data.target or ())]
         _distinct(data, header, written)
-        rest = [i for i in range(count) if i not in named and i not in target]
+        taken = set(named) | set(target)
+        rest = [i for i in range(count) if i not in taken]
         return (named or rest), (target or rest)
     if input_width is None:
         raise DataProblem(f"cannot tell which columns of `{written}` are inputs",
@@ -143,20 +146,22 @@ def choose_columns(data: Data, written: str, header: tuple[str, ...] | None, cou
 def _distinct(data: Data, header: tuple[str, ...], written: str) -> None:
     """No column named twice, nor as both an input and a target."""
     for field, names in (("inputs", data.inputs or ()), ("target", data.target or ())):
-        twice = sorted({n for n in names if names.count(n) > 1})
+        twice = sorted(set(repeated(names)))
         if twice:
             raise DataProblem(f"column `{twice[0]}` is named twice in `{field}=`", "name each column once",
                               "named twice", field)
-    both = [n for n in (data.target or ()) if n in (data.inputs or ())]
+    inputs = set(data.inputs or ())
+    both = [n for n in (data.target or ()) if n in inputs]
     if both:
         raise DataProblem(f"column `{both[0]}` of `{written}` is named both as an input and as the target",
                           "a column is either an input or a target", "both", "target")
 
 
-def _index(name: str, header: tuple[str, ...], written: str, field: str) -> int:
-    if name in header:
-        return header.index(name)
-    hint = did_you_mean(name, header) or "the columns are " + ", ".join(quoted(h, 20) for h in header[:20])
+def _index(name: str, where: dict[str, int], header: tuple[str, ...], written: str, field: str) -> int:
+    if name in where:
+        return where[name]
+    near = did_you_mean(name, header) if len(header) <= 10_000 else None  # difflib's time grows with the header
+    hint = near or "the columns are " + ", ".join(quoted(h, 20) for h in header[:20])
     raise DataProblem(f"`{written}` has no column `{name}`", hint, f"no column `{name}`", field)
 
 

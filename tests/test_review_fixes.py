@@ -69,3 +69,14 @@ def test_an_adam_learning_rate_just_within_float32_trains_to_a_clean_divergence(
     spec.write_text("linear 2->3\noptimizer adam lr=1e37\nexample [1, 1] -> [1]\nepochs 3\n")
     assert main(["run", str(spec), "--quiet"]) == 3
     assert "the loss became inf at step 2" in capsys.readouterr().err
+
+
+def test_a_header_of_200000_named_columns_is_read_in_linear_time(tmp_path, capsys):
+    count = 200_000  # a quadratic look-up took minutes here; each run below takes well under a second
+    (tmp_path / "wide.csv").write_text(",".join(f"c{i}" for i in range(count)) + "\n" + ",".join(["1"] * count) + "\n")
+    (tmp_path / "by_width.nqa").write_text(f'input {count - 1}\nlinear ->1\ndata "wide.csv"\n')
+    (tmp_path / "by_name.nqa").write_text('linear ->1\ndata "wide.csv" inputs=c0 target=c1\n')
+    (tmp_path / "twice.nqa").write_text('linear ->1\ndata "wide.csv" inputs=c0,c5,c0 target=c1\n')
+    assert main(["check", str(tmp_path / "by_width.nqa"), str(tmp_path / "by_name.nqa")]) == 0
+    assert main(["check", str(tmp_path / "twice.nqa")]) == 2
+    assert "column `c0` is named twice in `inputs=`" in capsys.readouterr().err
