@@ -18,7 +18,7 @@ import sys
 import traceback
 from pathlib import Path
 
-from spec_lang import SpecError, render_all, visible
+from spec_lang import SpecError, usage_error, render_all, visible
 
 from .arguments import parser, run_parser
 from .files import OutputError
@@ -101,6 +101,8 @@ def print_warnings(program) -> None:
 
 
 def _check(args) -> int:
+    if args.specs.count("-") > 1:
+        raise usage_error("`-` (standard input) is given more than once", "read standard input once")
     failed, records = 0, []
     for name in args.specs:
         try:

@@ -33,6 +33,13 @@ class OutputError(OSError):
 def check_writable(path: str | os.PathLike) -> None:
     """Raise `OutputError` now if `path` cannot be written later (a missing folder, a folder,
     FIFO or device in its place, a symbolic link that loops or points into a missing folder)."""
+    text = os.fspath(path)
+    if text == "":
+        raise OutputError("an output needs a file name, not an empty one")
+    if text == "-":
+        raise OutputError("`-` (standard output) is not taken here: this option writes a file; give it a name")
+    if text.endswith(os.sep) or (os.altsep and text.endswith(os.altsep)):
+        raise OutputError(f"cannot write `{path}`: a name ending in `{text[-1]}` names a folder, not a file")
     target = final_target(path)
     if not target.parent.is_dir():
         raise OutputError(f"cannot write `{path}`: the folder `{target.parent}` does not exist")
@@ -72,9 +79,12 @@ def _mode(path: str | os.PathLike) -> int | None:
 def check_outputs(outputs: Paths, inputs: Paths) -> None:
     """Refuse, before any work, an output (by its option) that is an input (by what it is)
     or another output. Unset ones (None, or standard output) are left out."""
-    chosen = {flag: path for flag, path in outputs.items() if path}
-    for path in chosen.values():
-        check_writable(path)
+    chosen = {flag: path for flag, path in outputs.items() if path is not None}
+    for flag, path in chosen.items():
+        try:
+            check_writable(path)
+        except OutputError as err:
+            raise OutputError(f"{flag}: {err}") from None
     for flag, path in chosen.items():
         for what, source in inputs.items():
             if source and same_file(path, source):

@@ -130,7 +130,7 @@ def test_a_dangling_symlink_is_written_where_it_points_when_its_folder_exists(fo
     assert main(["run", "spec.nqa", "--json", "new.json", "-q"]) == 0
     assert (folder / "new.json").is_symlink() and (folder / "made.json").read_text().startswith("{")
     assert main(["run", "spec.nqa", "--json", "lost.json", "-q"]) == 2
-    assert capsys.readouterr().err == ("error: cannot write `lost.json`: it is a symbolic link to "
+    assert capsys.readouterr().err == ("error: --json: cannot write `lost.json`: it is a symbolic link to "
                                        "`nowhere/made.json`, whose folder does not exist\n")
 
 
@@ -149,11 +149,11 @@ def test_outputs_that_are_fifos_sockets_or_loops_are_refused(folder, no_training
     server = _socket(folder / "sock")
     (folder / "loop1").symlink_to("loop2")
     (folder / "loop2").symlink_to("loop1")
-    cases = [(["run", "spec.nqa", "--json", "pipe"], ("cannot write `pipe`: it is a named pipe (FIFO), and nqa "
+    cases = [(["run", "spec.nqa", "--json", "pipe"], ("--json: cannot write `pipe`: it is a named pipe (FIFO), and nqa "
                "writes only regular files (use `-` for standard output where the option takes it)")),
-             (["draw", "spec.nqa", "-o", "sock"], ("cannot write `sock`: it is a socket, and nqa "
+             (["draw", "spec.nqa", "-o", "sock"], ("-o: cannot write `sock`: it is a socket, and nqa "
                "writes only regular files (use `-` for standard output where the option takes it)")),
-             (["run", "spec.nqa", "--save", "loop1"], "cannot write `loop1`: it is a symbolic link that loops")]
+             (["run", "spec.nqa", "--save", "loop1"], "--save: cannot write `loop1`: it is a symbolic link that loops")]
     for argv, message in cases:
         assert main(argv) == 2
         assert capsys.readouterr().err == f"error: {message}\n"
