@@ -18,7 +18,7 @@ import sys
 import traceback
 from pathlib import Path
 
-from spec_lang import SpecError, usage_error, render_all, visible
+from spec_lang import SpecError, render_all, usage_error, visible
 
 from .arguments import parser, run_parser
 from .files import OutputError
