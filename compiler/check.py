@@ -64,6 +64,9 @@ def check(spec: str | os.PathLike[str] | ast.Spec, *, filename: str | None = Non
     a path, else the working folder."""
     vector_problems: list[Diagnostic] = []
     bad: list[ast.Statement] = []
+    if limits is not None and not isinstance(limits, Limits):
+        raise usage_error(f"limits must be a compiler.Limits, not {type(limits).__name__}",
+                          "e.g. `limits=Limits(max_params=10_000)`")
     if isinstance(spec, os.PathLike):
         filename = filename or str(spec)
         folder = folder or Path(spec).parent
@@ -76,8 +79,10 @@ def check(spec: str | os.PathLike[str] | ast.Spec, *, filename: str | None = Non
     elif isinstance(spec, ast.Spec):
         source, filename, tree = "", filename or "<spec>", spec
     else:
+        hint = ("it is checked already: `compile_spec` and `train` take it as it is" if isinstance(spec, Program)
+                else "e.g. `check(Path('specs/mlp.nqa'))` or `check('linear 2->1')`")
         raise usage_error(f"a spec is its text (str), a pathlib.Path or a parsed Spec, not {type(spec).__name__}",
-                          "e.g. `check(Path('specs/mlp.nqa'))` or `check('linear 2->1')`")
+                          hint)
     options = Options(limits or _DEFAULT_LIMITS, require_data, folder, allow_outside)
     try:
         with paused_gc():

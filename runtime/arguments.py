@@ -7,6 +7,7 @@ Importing this module is cheap (no torch, no pydantic models built).
 from __future__ import annotations
 
 import argparse
+import re
 
 from compiler.limits import Limits
 
@@ -43,11 +44,14 @@ class _Parser(argparse.ArgumentParser):
         self.register("action", "store", _Once)
 
 
+_DIGITS = re.compile(r"[+-]?[0-9]+")
+
+
 def _integer(text: str) -> int:
-    try:
-        return int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, not {text!r}") from None
+    """A whole number written as in a spec: digits 0 to 9 (`int` would take `1_000` and other scripts' digits)."""
+    if not _DIGITS.fullmatch(text):
+        raise argparse.ArgumentTypeError(f"expected a whole number written with the digits 0 to 9, not {text!r}")
+    return int(text)
 
 
 def _count(text: str, least: int = 0) -> int:
@@ -89,9 +93,9 @@ def _run_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--load", metavar="PATH", help="start from weights saved with --save")
     p.add_argument("--plot", metavar="PNG", help="draw the loss curve (needs matplotlib: the `plot` extra)")
     p.add_argument("--draw", metavar="SVG", help="draw the network with its trained weights")
-    p.add_argument("--runs", type=_count, default=0, metavar="N",
+    p.add_argument("--runs", type=_positive, metavar="N",
                    help="train N copies at once, seeds SEED to SEED+N-1, and report the distribution")
-    p.add_argument("--tolerance", type=float, default=1e-3, metavar="LOSS",
+    p.add_argument("--tolerance", type=float, metavar="LOSS",
                    help="with --runs: a run has reached the target when its final loss is below this (default 0.001)")
     p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="cpu",
                    help="where to train; auto uses a GPU when there is one (default: cpu)")

@@ -163,8 +163,9 @@ def _check_outputs(outputs: dict, spec: str, program, inputs: dict | None = None
 def _draw(args) -> int:
     from compiler.draw import draw_network
 
-    from .files import write_atomic
+    from .files import check_svg_name, write_atomic
 
+    check_svg_name("-o", args.output)
     program = _checked(args, args.spec)
     _check_outputs({"-o": None if args.output == "-" else args.output}, args.spec, program,
                    {"the --weights file": args.weights})
@@ -223,6 +224,8 @@ def _visible_line(line: str) -> str:
 def _export(args) -> int:
     from .export import export_onnx, untrained
 
+    if args.untrained and args.epochs is not None:
+        raise usage_error("--epochs has no effect with --untrained", "leave out one of them")
     program = _checked(args, args.spec, require_data=not args.untrained)
     _check_outputs({"--onnx": args.onnx}, args.spec, program)
     if args.untrained:

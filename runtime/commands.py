@@ -20,17 +20,23 @@ from pathlib import Path
 from spec_lang import usage_error
 from spec_lang.files import same_file
 
-from .files import check_outputs, spec_inputs, write_atomic
+from .files import check_outputs, check_svg_name, spec_inputs, write_atomic
 from .json_text import json_text
 from .progress import Bar, plain_lines
 from .text_report import render_text
 from .training import Run, TrainingInterrupted, TrainOptions, train
 
+TOLERANCE = 1e-3  # --runs: a final loss below this has reached the target
+
 
 def run_command(args, limits) -> int:
-    if args.runs:
+    if args.runs is not None:
+        args.tolerance = TOLERANCE if args.tolerance is None else args.tolerance
         return _many(args, limits)
+    if args.tolerance is not None:
+        raise usage_error("--tolerance applies only with --runs", "add --runs N, or leave out --tolerance")
     _needs_matplotlib(args)
+    check_svg_name("--draw", args.draw)
     program, checking = _prepare(args, limits)
     progress, every = _progress(args)
     options = TrainOptions(seed=args.seed, epochs=args.epochs, limits=limits,

@@ -155,3 +155,11 @@ def _default_mode(target: Path) -> int:
     mask = os.umask(0)
     os.umask(mask)
     return 0o666 & ~mask
+
+
+def check_svg_name(flag: str, path: str | None) -> None:
+    """A drawing is SVG: refuse a name that says it is another format (`net.png`)."""
+    suffix = Path(path).suffix.lower() if path and path != "-" else ""
+    if suffix and suffix != ".svg":
+        raise usage_error(f"{flag} writes SVG, so `{path}` would hold SVG under a `{suffix}` name",
+                          "end the name with .svg")

@@ -9,6 +9,8 @@ Never imports torch.
 
 from __future__ import annotations
 
+import operator
+
 from spec_lang import SpecError, usage_error
 
 SEED_LIMIT = 2**63  # torch.manual_seed takes a signed 64-bit seed; the spec's `seed` has the same range
@@ -19,12 +21,21 @@ TRACES = ("grads", "params")
 def whole(value: object, name: str, least: int = 0, example: int = 1) -> int:
     """A whole number of at least `least` (bool is not a number here)."""
     hint = f"e.g. {_spelt(name, max(least, example))}"
-    if isinstance(value, bool) or not isinstance(value, int):
-        shown = f"{value!r}" if not isinstance(value, float) else f"{value:g}"
-        raise usage_error(f"{name} must be a whole number, not {shown}", hint)
+    value = _integer(value, name, hint)
     if value < least:
         raise usage_error(f"{name} must be at least {least}, not {value}", hint)
     return value
+
+
+def _integer(value: object, name: str, hint: str) -> int:
+    """Any integer type (numpy's too), but not a bool or a float."""
+    try:
+        if isinstance(value, bool):
+            raise TypeError
+        return operator.index(value)  # type: ignore[arg-type]
+    except TypeError:
+        shown = f"{value:g}" if isinstance(value, float) else repr(value)
+        raise usage_error(f"{name} must be a whole number, not {shown}", hint) from None
 
 
 def seed(value: object, name: str, count: int = 1) -> int:
@@ -41,7 +52,7 @@ def seed(value: object, name: str, count: int = 1) -> int:
 
 def epochs(value: object, name: str, limit: int) -> int:
     """Epochs from 1 to the `max_epochs` limit."""
-    value = whole(value, name)
+    value = _integer(value, name, f"e.g. {_spelt(name, 100)}")
     if not 1 <= value <= limit:
         hint = ("train for at least 1 epoch" if value < 1 else
                 f"raise the limit with {'--max-epochs' if name.startswith('--') else 'Limits(max_epochs=...)'}")

@@ -61,12 +61,12 @@ class TrainOptions:
         if not isinstance(self.limits, Limits):
             raise usage_error(f"limits must be a compiler.Limits, not {type(self.limits).__name__}",
                               "e.g. `limits=Limits(max_params=10_000)`")
-        if self.seed is not None:
-            rules.seed(self.seed, "seed")
+        if self.seed is not None:  # kept as the plain int the rule gives back (numpy's integers too)
+            object.__setattr__(self, "seed", rules.seed(self.seed, "seed"))
         if self.epochs is not None:
-            rules.epochs(self.epochs, "epochs", self.limits.max_epochs)
+            object.__setattr__(self, "epochs", rules.epochs(self.epochs, "epochs", self.limits.max_epochs))
         if self.every is not None:
-            rules.whole(self.every, "every")
+            object.__setattr__(self, "every", rules.whole(self.every, "every"))
         object.__setattr__(self, "trace", rules.traces(self.trace, "trace"))
         rules.device(self.device, "device")
         if self.load is not None and not isinstance(self.load, (str, Path)):
@@ -77,6 +77,9 @@ class TrainOptions:
 def train(spec, *, seed: int | None = None, epochs: int | None = None, filename: str | None = None,
           limits: Limits | None = None, options: TrainOptions | None = None) -> Run:
     """Train a spec; `seed`, `epochs` and `limits` are shortcuts for the same `TrainOptions`."""
+    if options is not None and not isinstance(options, TrainOptions):
+        raise usage_error(f"options must be a runtime.TrainOptions, not {type(options).__name__}",
+                          "e.g. `options=TrainOptions(seed=1)`")
     options = options or TrainOptions()
     if limits is not None or seed is not None or epochs is not None:  # checked as TrainOptions checks them
         options = replace(options, limits=limits or options.limits,

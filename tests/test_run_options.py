@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -118,7 +119,7 @@ def test_json_dash_gives_errors_as_json_on_stdout(tmp_path, capsys):
     (lambda: train(STAGE_7, seed=2**70),
      ("error: seed must be below 2**63 = 9,223,372,036,854,775,808, not 1,180,591,620,717,411,303,424\n"
       "  = hint: pick a smaller seed, e.g. `seed=0`")),
-    (lambda: train(STAGE_7, epochs=2.5), "error: epochs must be a whole number, not 2.5\n  = hint: e.g. `epochs=1`"),
+    (lambda: train(STAGE_7, epochs=2.5), "error: epochs must be a whole number, not 2.5\n  = hint: e.g. `epochs=100`"),
     (lambda: train(STAGE_7, epochs=10**7), ("error: epochs must be from 1 to 1,000,000, not 10,000,000\n"
                                            "  = hint: raise the limit with Limits(max_epochs=...)")),
     (lambda: TrainOptions(device="tpu"),
@@ -164,3 +165,20 @@ def test_check_dash_reads_the_spec_from_standard_input():
     huge = _check_stdin(b"#" * 2_000_000)
     assert huge.returncode == 2
     assert huge.stderr.decode().startswith("error: <stdin> holds more than 1,000,000 bytes, over the limit for a spec")
+
+
+def test_the_library_takes_numpy_integers_and_refuses_what_is_not_its_own_type():
+    import numpy as np
+
+    assert train(STAGE_7, seed=np.int64(3), epochs=np.int32(2)).report.seed == 3
+    wrong: Any = "x"
+    checked: Any = check(STAGE_7)
+    cases = [(lambda: train(STAGE_7, options=wrong), "error: options must be a runtime.TrainOptions, not str"),
+             (lambda: check(STAGE_7, limits=wrong), "error: limits must be a compiler.Limits, not str"),
+             (lambda: check(checked), ("error: a spec is its text (str), a pathlib.Path or a parsed Spec, not "
+                                       "Program\n  = hint: it is checked already: `compile_spec` and `train` "
+                                       "take it as it is"))]
+    for call, expected in cases:
+        with pytest.raises(SpecError) as raised:
+            call()
+        assert raised.value.render().startswith(expected)
