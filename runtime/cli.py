@@ -165,10 +165,10 @@ def _draw(args) -> int:
 
     from .files import check_svg_name, write_atomic
 
-    check_svg_name("-o", args.output)
     program = _checked(args, args.spec)
     _check_outputs({"-o": None if args.output == "-" else args.output}, args.spec, program,
                    {"the --weights file": args.weights})
+    check_svg_name("-o", args.output)
     weights = None
     if args.weights:
         from .checkpoint import load_state

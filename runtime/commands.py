@@ -36,8 +36,8 @@ def run_command(args, limits) -> int:
     if args.tolerance is not None:
         raise usage_error("--tolerance applies only with --runs", "add --runs N, or leave out --tolerance")
     _needs_matplotlib(args)
-    check_svg_name("--draw", args.draw)
     program, checking = _prepare(args, limits)
+    check_svg_name("--draw", args.draw)
     progress, every = _progress(args)
     options = TrainOptions(seed=args.seed, epochs=args.epochs, limits=limits,
                            allow_outside_data=args.allow_outside_data, progress=progress, every=every,

@@ -13,11 +13,13 @@ large tensor into Python floats.
 from __future__ import annotations
 
 import hashlib
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import torch
 from pydantic import BaseModel, ConfigDict, Field, GetCoreSchemaHandler
 from pydantic_core import core_schema
+
+if TYPE_CHECKING:  # torch is imported where a tensor is first handled: the report's schema needs none
+    import torch
 
 LISTED_VALUES = 100_000  # a network of more values is reported in summaries
 CHUNK = 1 << 20
@@ -51,10 +53,14 @@ def stats(tensor: torch.Tensor) -> tuple[int, float | None, float | None, float 
 
 def _sum(values: torch.Tensor) -> float:
     """The sum in float64, a chunk at a time (a whole float64 copy would double the memory)."""
+    import torch
+
     return sum(chunk.sum(dtype=torch.float64).item() for chunk in values.reshape(-1).split(CHUNK))
 
 
 def sha256(tensor: torch.Tensor) -> str:
+    import torch
+
     values = tensor.detach().cpu().to(torch.float32).contiguous().numpy().astype("<f4", copy=False)
     return hashlib.sha256(values.data).hexdigest()  # the array's own bytes, not a copy
 
@@ -65,6 +71,8 @@ def listed(tensors: dict[str, torch.Tensor], full: bool = False) -> bool:
 
 
 def as_tensor(value: Any) -> torch.Tensor:
+    import torch
+
     if isinstance(value, torch.Tensor):
         return value
     if isinstance(value, list):
@@ -91,5 +99,9 @@ class _Tensor:
             serialization=core_schema.plain_serializer_function_ser_schema(as_lists, when_used="json"))
 
 
-Values = Annotated[torch.Tensor, _Tensor(list[Any])]
-Snapshot = Annotated[torch.Tensor, _Tensor(list[Any] | TensorSummary)]
+if TYPE_CHECKING:
+    Values = Annotated[torch.Tensor, _Tensor(list[Any])]
+    Snapshot = Annotated[torch.Tensor, _Tensor(list[Any] | TensorSummary)]
+else:  # the same fields, described without importing torch
+    Values = Annotated[Any, _Tensor(list[Any])]
+    Snapshot = Annotated[Any, _Tensor(list[Any] | TensorSummary)]

@@ -187,4 +187,5 @@ def test_writing_into_a_missing_folder_is_refused_before_training(argv, tmp_path
     assert main(argv + [str(target)]) == 2
     out, err = capsys.readouterr()
     assert out == ""
-    assert err == f"error: cannot write `{target}`: the folder `{target.parent}` does not exist\n"
+    flag = argv[-1]
+    assert err == f"error: {flag}: cannot write `{target}`: the folder `{target.parent}` does not exist\n"

@@ -80,3 +80,18 @@ def test_a_header_of_200000_named_columns_is_read_in_linear_time(tmp_path, capsy
     assert main(["check", str(tmp_path / "by_width.nqa"), str(tmp_path / "by_name.nqa")]) == 0
     assert main(["check", str(tmp_path / "twice.nqa")]) == 2
     assert "column `c0` is named twice in `inputs=`" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv", [["compile", "specs/mlp.nqa", "--emit", "python"], ["schema"],
+                                  ["check", "specs/examples/iris.nqa"]])
+def test_commands_the_docs_list_as_torch_free_never_import_torch(argv):
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    code = ("import sys, io, contextlib; from runtime.cli import main\n"
+            "with contextlib.redirect_stdout(io.StringIO()): rc = main(sys.argv[1:])\n"
+            "sys.exit(3 if 'torch' in sys.modules else rc)")
+    done = subprocess.run([sys.executable, "-c", code, *argv], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
