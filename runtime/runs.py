@@ -131,7 +131,14 @@ def per_run_loss(spec: CheckedSpec, output: torch.Tensor, target: torch.Tensor) 
         assert isinstance(spec.loss, Huber)  # the one loss left
         loss = F.huber_loss(output, target.expand_as(output), reduction="none", delta=spec.loss.delta)
     else:
-        loss = function(output, target.expand_as(output), reduction="none")
+        try:
+            loss = function(output, target.expand_as(output), reduction="none")
+        except RuntimeError:  # `bce` refuses an output that is not finite: those runs diverged
+            bad = ~torch.isfinite(output)
+            if not bad.any():
+                raise
+            loss = function(output.masked_fill(bad, 0.5), target.expand_as(output), reduction="none")
+            loss = loss.masked_fill(bad, math.nan)
     return loss.reshape(runs, -1).mean(1)
 
 

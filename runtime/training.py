@@ -154,7 +154,13 @@ def _loop(session: Session):
     for _ in range(session.checked.epochs):
         for inputs, targets in session.data.batches():
             clear()
-            loss = criterion(forward(inputs), targets)
+            output = forward(inputs)
+            try:
+                loss = criterion(output, targets)
+            except RuntimeError:  # `bce` refuses an output that is not finite: the run diverged
+                if not_finite(output):
+                    return _diverged(losses, math.nan)
+                raise
             value = loss.item()
             if not math.isfinite(value):
                 return _diverged(losses, value)
@@ -174,9 +180,20 @@ def _held_out_loss(session: Session) -> float:
     model = session.model
     model.eval()
     with torch.no_grad():
-        value = session.criterion(model(session.data.held_inputs), session.data.held_targets).item()
+        output = model(session.data.held_inputs)
+        try:
+            value = session.criterion(output, session.data.held_targets).item()
+        except RuntimeError:  # as in the loop: an output that is not finite has no loss
+            if not not_finite(output):
+                raise
+            value = math.nan
     model.train()
     return value
+
+
+def not_finite(output: torch.Tensor) -> bool:
+    """Whether any value of a network's output is NaN or infinite (it then has no loss for `bce`)."""
+    return not bool(torch.isfinite(output).all())
 
 
 def _diverged(losses: list[float], value: float):
