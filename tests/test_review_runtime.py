@@ -6,7 +6,15 @@ stay bounded."""
 from __future__ import annotations
 
 import json
+import re
+import signal
+import subprocess
+import sys
+import time
 
+import pytest
+
+from conftest import ROOT
 from runtime.cli import main
 
 BCE = """linear 2->1
@@ -53,3 +61,40 @@ def test_runs_whose_bce_output_stops_being_finite_are_counted_as_diverged(tmp_pa
     finals = {run["seed"]: run["final_loss"] for run in json.loads(report.read_text())["each"]}
     assert finals[2] is None and finals[3] is None
     assert finals[0] is not None and finals[1] is not None
+
+
+STARTED = """import sys
+import runtime.training as training
+from runtime.cli import main
+loop = training._loop
+def announced(session):
+    print("training", file=sys.stderr, flush=True)
+    return loop(session)
+training._loop = announced
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def _stopped_once_training(argv: list[str], signum: int) -> tuple[int, str, str]:
+    """Runs `nqa ARGV` in a process of its own, sends it `signum` once training has
+    started, and gives back its exit code, stdout and stderr."""
+    proc = subprocess.Popen([sys.executable, "-c", STARTED, *argv], cwd=ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    assert proc.stderr is not None
+    assert proc.stderr.readline() == "training\n"
+    time.sleep(0.5)
+    proc.send_signal(signum)
+    out, err = proc.communicate(timeout=60)
+    return proc.returncode, out, err
+
+
+@pytest.mark.parametrize("signum, code, word", [(signal.SIGINT, 130, "interrupted"),
+                                                (signal.SIGTERM, 143, "terminated")])
+def test_export_stopped_by_a_signal_exports_nothing_and_says_so(signum, code, word, tmp_path):
+    spec = tmp_path / "long.nqa"
+    spec.write_text("linear 2->3\nlinear 3->1\nexample [1, 1] -> [1]\nepochs 1000000\n")
+    onnx = tmp_path / "m.onnx"
+    returncode, _, err = _stopped_once_training(["export", str(spec), "--onnx", str(onnx)], signum)
+    assert returncode == code, err
+    assert re.fullmatch(rf"nqa: {word} after \d+ steps; nothing exported\n", err), err
+    assert not onnx.exists()
