@@ -13,6 +13,7 @@ import sys
 import time
 
 import pytest
+import torch
 
 from conftest import ROOT
 from runtime.cli import main
@@ -63,23 +64,27 @@ def test_runs_whose_bce_output_stops_being_finite_are_counted_as_diverged(tmp_pa
     assert finals[0] is not None and finals[1] is not None
 
 
-STARTED = """import sys
-import runtime.training as training
+STARTED = """import importlib
+import sys
 from runtime.cli import main
-loop = training._loop
-def announced(session):
+module, name, *argv = sys.argv[1:]
+module = importlib.import_module(module)
+real = getattr(module, name)
+def announced(*args):
     print("training", file=sys.stderr, flush=True)
-    return loop(session)
-training._loop = announced
-sys.exit(main(sys.argv[1:]))
+    return real(*args)
+setattr(module, name, announced)
+sys.exit(main(argv))
 """
+LOOPS = {"one": ["runtime.training", "_loop"], "runs": ["runtime.runs", "_Feeds"]}
 
 
-def _stopped_once_training(argv: list[str], signum: int) -> tuple[int, str, str]:
+def _stopped_once_training(loop: str, argv: list[str], signum: int) -> tuple[int, str, str]:
     """Runs `nqa ARGV` in a process of its own, sends it `signum` once training has
-    started, and gives back its exit code, stdout and stderr."""
-    proc = subprocess.Popen([sys.executable, "-c", STARTED, *argv], cwd=ROOT, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    started (`loop`: one run's, or that of `--runs`), and gives back its exit code,
+    stdout and stderr."""
+    proc = subprocess.Popen([sys.executable, "-c", STARTED, *LOOPS[loop], *argv], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     assert proc.stderr is not None
     assert proc.stderr.readline() == "training\n"
     time.sleep(0.5)
@@ -88,13 +93,60 @@ def _stopped_once_training(argv: list[str], signum: int) -> tuple[int, str, str]
     return proc.returncode, out, err
 
 
-@pytest.mark.parametrize("signum, code, word", [(signal.SIGINT, 130, "interrupted"),
-                                                (signal.SIGTERM, 143, "terminated")])
+SIGNALS = pytest.mark.parametrize("signum, code, word", [(signal.SIGINT, 130, "interrupted"),
+                                                         (signal.SIGTERM, 143, "terminated")])
+LONG = "linear 2->3\nlinear 3->1\nleaky_relu\nexample [1, 1] -> [10]\nepochs 1000000\n"
+
+
+@SIGNALS
 def test_export_stopped_by_a_signal_exports_nothing_and_says_so(signum, code, word, tmp_path):
     spec = tmp_path / "long.nqa"
-    spec.write_text("linear 2->3\nlinear 3->1\nexample [1, 1] -> [1]\nepochs 1000000\n")
+    spec.write_text(LONG)
     onnx = tmp_path / "m.onnx"
-    returncode, _, err = _stopped_once_training(["export", str(spec), "--onnx", str(onnx)], signum)
+    returncode, _, err = _stopped_once_training("one", ["export", str(spec), "--onnx", str(onnx)], signum)
     assert returncode == code, err
     assert re.fullmatch(rf"nqa: {word} after \d+ steps; nothing exported\n", err), err
     assert not onnx.exists()
+
+
+@SIGNALS
+def test_runs_stopped_by_a_signal_write_the_report_so_far(signum, code, word, tmp_path):
+    spec = tmp_path / "long.nqa"
+    spec.write_text(LONG)
+    report = tmp_path / "rr.json"
+    returncode, out, err = _stopped_once_training("runs", ["run", str(spec), "--runs", "100", "--json", str(report)],
+                                                  signum)
+    assert returncode == code, err
+    stopped = re.fullmatch(rf"nqa: ({word} after (\d+) steps); the report so far was written\n", err)
+    assert stopped, err
+    steps = int(stopped[2])
+    assert 0 < steps < 1000000
+    assert out.endswith(f"\nstopped: {stopped[1]}\n") and f"steps per run     {steps}\n" in out
+    data = json.loads(report.read_text())
+    assert data["stopped"] == stopped[1] and data["steps"] == steps and len(data["each"]) == 100
+    assert data["diverged"] == 0 and all(run["final_loss"] is not None for run in data["each"])
+
+
+def test_runs_that_finish_report_no_stop(tmp_path, capsys):
+    spec = tmp_path / "short.nqa"
+    spec.write_text(LONG.replace("1000000", "3"))
+    assert main(["run", str(spec), "--runs", "2", "--json", "-"]) == 0
+    assert json.loads(capsys.readouterr().out)["stopped"] is None
+
+
+def test_runs_stopped_within_an_epoch_report_the_mean_of_its_steps_that_ran():
+    from compiler import as_program
+    from runtime.runs import RunsResult, layout
+    from runtime.runs_report import render_runs, runs_report
+
+    program = as_program(BCE + "batch 1\n", filename="bce.nqa")
+    slots = layout(program.spec)
+    weights = torch.zeros(2, slots[-1].end)
+    losses = torch.tensor([[1.0, 4.0], [2.0, 5.0], [3.0, 6.0]])  # one epoch of 2 steps, then 1 step
+    result = RunsResult([0, 1], slots, weights, weights + 1, losses, [1, 1], "interrupted after 3 steps", 130)
+    report = runs_report(program, result, 0.001, {})
+    assert [run.final_loss for run in report.each] == [3.0, 6.0]
+    assert render_runs(report).endswith("final loss        min 3  median 4.5  max 6\n"
+                                        "never moved       0.0% of runs (no parameter changed)\n"
+                                        "reached           0.0% of runs (final loss below 0.001)\n"
+                                        "stopped: interrupted after 3 steps\n")
