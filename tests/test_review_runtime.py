@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 import torch
@@ -150,3 +151,24 @@ def test_runs_stopped_within_an_epoch_report_the_mean_of_its_steps_that_ran():
                                         "never moved       0.0% of runs (no parameter changed)\n"
                                         "reached           0.0% of runs (final loss below 0.001)\n"
                                         "stopped: interrupted after 3 steps\n")
+
+
+@pytest.mark.parametrize("dtype, name", [(torch.int32, "int32"), (torch.float16, "float16"),
+                                         (torch.float64, "float64")])
+@pytest.mark.parametrize("command", [["run", "spec.nqa", "--load"], ["draw", "spec.nqa", "--weights"]])
+def test_weights_of_another_type_are_refused_at_their_layer(command, dtype, name, tmp_path, monkeypatch, capsys):
+    from safetensors.torch import save_file
+
+    monkeypatch.chdir(tmp_path)
+    Path("spec.nqa").write_text("linear 2->3\nlinear 3->1\nexample [1, 1] -> [1]\n")
+    save_file({"0.weight": torch.ones(3, 2, dtype=dtype), "0.bias": torch.zeros(3),
+               "1.weight": torch.ones(1, 3), "1.bias": torch.zeros(1)}, "w.safetensors")
+    assert main([*command, "w.safetensors"]) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err == (f"error: `w.safetensors` has `0.weight` of type {name}, but this layer needs float32\n"
+                   " --> spec.nqa:1:1\n"
+                   "  |\n"
+                   "1 | linear 2->3\n"
+                   "  | ^^^^^^^^^^^ needs 0.weight of type float32\n"
+                   "  = hint: load weights saved by `nqa run --save`, which are float32\n")
