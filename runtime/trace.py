@@ -44,7 +44,7 @@ class Tick:
     epoch: int
     epochs: int
     loss: float
-    values: dict | None = None  # the traced values of this step, if any
+    values: dict | None = None  # the traced tensors of this step by kind and name (a grad may be None), if any
 
 
 @dataclass
@@ -71,8 +71,7 @@ class Tracer:
             params = {name: _copy(p) for name, p in model.named_parameters()}
             self.records.append(TraceRecord(step=step, kind="params", values=params))
         if self.progress is not None and self.every > 0 and (step % self.every == 0 or step == self.steps):
-            values = {r.kind: {name: None if t is None else t.tolist() for name, t in r.values.items()}
-                      for r in self.records[-len(self.kinds):]} if self.kinds else None
+            values = {r.kind: dict(r.values) for r in self.records[-len(self.kinds):]} if self.kinds else None
             epochs = self.steps // max(1, self.batches_per_epoch)
             epoch = (step - 1) // max(1, self.batches_per_epoch) + 1
             self.progress(Tick(step, self.steps, epoch, epochs, self._loss, values))

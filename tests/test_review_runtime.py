@@ -172,3 +172,30 @@ def test_weights_of_another_type_are_refused_at_their_layer(command, dtype, name
                    "1 | linear 2->3\n"
                    "  | ^^^^^^^^^^^ needs 0.weight of type float32\n"
                    "  = hint: load weights saved by `nqa run --save`, which are float32\n")
+
+
+def test_traced_tensors_of_more_than_32_values_are_summed_up_in_the_progress_lines(tmp_path, capsys):
+    spec = tmp_path / "wide.nqa"
+    spec.write_text(f"linear 40->1\nexample [{', '.join(['1'] * 40)}] -> [0]\nepochs 2\n")
+    report = tmp_path / "x.json"
+    assert main(["run", str(spec), "--trace", "params", "--trace", "grads", "--log-every", "1",
+                 "--json", str(report)]) == 0
+    out, err = capsys.readouterr()
+    lines = err.splitlines()
+    assert f"            final   {lines[-2].removeprefix('  param 0.weight ')}\n" in out  # as the report says
+    assert len(lines) == 10 and lines[0].startswith("step 1/2") and lines[5].startswith("step 2/2")
+    trace = json.loads(report.read_text())["trace"]
+    for step, at in ((1, 0), (2, 5)):
+        grads, params = (next(r["values"] for r in trace if r["step"] == step and r["kind"] == kind)
+                         for kind in ("grads", "params"))
+        assert lines[at + 1] == f"  grad 0.weight {_summary(grads['0.weight'])}"
+        assert lines[at + 2] == f"  grad 0.bias [{grads['0.bias'][0]:.6g}]"
+        assert lines[at + 3] == f"  param 0.weight {_summary(params['0.weight'])}"
+        assert lines[at + 4] == f"  param 0.bias [{params['0.bias'][0]:.6g}]"
+
+
+def _summary(rows: list[list[float]]) -> str:
+    """What the text report prints for a tensor of more than 32 values (its mean summed in float64)."""
+    values = torch.tensor(rows, dtype=torch.float64)
+    return (f"{values.numel()} values, mean {values.mean().item():.6g}, min {values.min().item():.6g}, "
+            f"max {values.max().item():.6g}")
