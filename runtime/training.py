@@ -118,7 +118,8 @@ def _start(program: Program, checked: CheckedSpec, seed: int, options: TrainOpti
     data = dataset(checked, seed, program.table).to(device)
     steps = checked.epochs * data.batches_per_epoch()
     every = options.every if options.every is not None else max(1, steps // 200)
-    check_trace_size(options.trace, checked.parameter_count, steps, limits.max_trace_values)
+    check_trace_size(options.trace, checked.parameter_count, steps, limits.max_trace_values,
+                     options.full_parameters)
     tracer = Tracer(options.trace, options.progress, every, steps, data.batches_per_epoch())
     params: list[torch.Tensor] = list(model.parameters())
     optimizer = None if lean_optimizer(checked.optimizer, params) else build_optimizer(checked.optimizer, params)

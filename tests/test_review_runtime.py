@@ -199,3 +199,33 @@ def _summary(rows: list[list[float]]) -> str:
     values = torch.tensor(rows, dtype=torch.float64)
     return (f"{values.numel()} values, mean {values.mean().item():.6g}, min {values.min().item():.6g}, "
             f"max {values.max().item():.6g}")
+
+
+def test_full_parameters_over_the_report_limit_are_refused_before_training(tmp_path, capsys):
+    spec = tmp_path / "wide.nqa"
+    spec.write_text(f"linear 3000->3000\nexample [{', '.join(['1'] * 3000)}] -> [{', '.join(['0'] * 3000)}]\n")
+    report = tmp_path / "x.json"
+    started = time.perf_counter()
+    assert main(["run", str(spec), "--full-parameters", "--json", str(report)]) == 2
+    assert time.perf_counter() - started < 10
+    out, err = capsys.readouterr()
+    assert out == "" and not report.exists()
+    assert err == ("error: --full-parameters would list 18,006,000 values in the JSON report (2 x 9,003,000 "
+                   "parameters, initial and final, about 540.2 MB of JSON), over the limit of 10,000,000\n"
+                   "  = hint: raise the limit with --max-trace-values 18006000, or leave out --full-parameters: "
+                   "the report then sums up each tensor of a large network\n")
+
+
+def test_full_parameters_and_a_trace_count_together_against_the_report_limit(tmp_path, capsys):
+    mlp = str(ROOT / "specs/mlp.nqa")
+    report = tmp_path / "x.json"
+    argv = ["run", mlp, "--full-parameters", "--trace", "grads", "--json", str(report), "-q"]
+    assert main([*argv, "--max-trace-values", "1325"]) == 2
+    assert capsys.readouterr().err == (
+        "error: --trace grads and --full-parameters would list 1,326 values in the JSON report (1,300 traced and "
+        "2 x 13 parameters, initial and final, about 39.8 kB of JSON), over the limit of 1,325\n"
+        "  = hint: raise the limit with --max-trace-values 1326, trace fewer steps with --epochs, "
+        "or leave out --full-parameters\n")
+    assert not report.exists()
+    assert main([*argv, "--max-trace-values", "1326"]) == 0
+    assert len(json.loads(report.read_text())["trace"]) == 100
