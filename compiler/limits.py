@@ -3,7 +3,8 @@
 In: nothing (defaults) or the user's overrides (`--max-params` ...). Out: a
 frozen `Limits`. The defaults fit a 24 GiB machine with a wide margin: the
 largest network allowed, with its gradients and an optimizer's two buffers,
-needs about 1.6 GB; the largest trace (`--trace`), about 300 MB of JSON.
+needs about 1.6 GB; the largest JSON report (`--trace`, `--full-parameters`),
+about 300 MB.
 """
 
 from __future__ import annotations
@@ -24,7 +25,9 @@ class Limits(BaseModel):
     max_activations: int = Field(100_000_000, ge=1)  # layer outputs one step holds: rows x values per example
     max_data_bytes: int = Field(100_000_000, ge=1)
     max_runs: int = Field(100_000, ge=1)
-    max_trace_values: int = Field(10_000_000, ge=1)  # values recorded by --trace: parameters x steps x kinds
+    max_trace_values: int = Field(
+        10_000_000, ge=1, description="the values a JSON report may list: --trace records parameters x steps "
+                                      "x kinds, --full-parameters 2 x parameters")
 
 
 def human_bytes(count: int) -> str:

@@ -70,9 +70,10 @@ def _limits(p: argparse.ArgumentParser) -> None:
                    help="let `data` statements read files outside the spec's folder")
     defaults = Limits()
     group = p.add_argument_group("limits")
-    for name in Limits.model_fields:
+    for name, field in Limits.model_fields.items():
+        what = f"{field.description} " if field.description else ""
         group.add_argument("--" + name.replace("_", "-"), type=_positive, default=getattr(defaults, name),
-                           metavar="N", help=f"(default {getattr(defaults, name):,})")
+                           metavar="N", help=f"{what}(default {getattr(defaults, name):,})")
 
 
 def _run_arguments(p: argparse.ArgumentParser) -> None:

@@ -5,7 +5,8 @@ freshly built model and its program (to load). Out: a `.safetensors` file
 holding the `state_dict` tensors with the spec text, seed and versions as
 metadata, written atomically; or the weights copied into the model. Loading
 reads tensors only (safetensors never unpickles objects) and refuses weights
-whose names or shapes do not fit the spec, pointing at the layer concerned.
+whose names, shapes or types (float32, not integers, float16 or float64) do
+not fit the spec, pointing at the layer concerned.
 A weights file is read only when it is a regular file of bounded size
 (4 bytes a parameter, at most --max-params of them or the spec's count, plus
 a header of bounded size). The weights of a run that did not finish go to
@@ -70,10 +71,10 @@ def load_weights(path: Path, model: nn.Module, program: Program) -> None:
     expected = model.state_dict()
     tensors = _read(path, sum(t.numel() for t in expected.values()))
     problems = [_mismatch(path, name, tensors.get(name), tensor, program)
-                for name, tensor in expected.items()
-                if name not in tensors or tensors[name].shape != tensor.shape]
+                for name, tensor in expected.items() if not _fits(tensors.get(name), tensor)]
     for name, saved in tensors.items():  # a diverged run's weights would be blamed on the learning rate
-        if name in expected and saved.is_floating_point() and not saved.isfinite().all():
+        if name in expected and _fits(saved, expected[name]) and saved.is_floating_point() \
+                and not saved.isfinite().all():
             index = name.split(".")[0]
             spans = program.layer_spans
             span = spans[int(index)] if index.isdigit() and int(index) < len(spans) else None
@@ -90,7 +91,7 @@ def load_weights(path: Path, model: nn.Module, program: Program) -> None:
         raise SpecError(problems, program.source, program.filename)
     with torch.no_grad():
         for name, tensor in expected.items():
-            tensor.copy_(tensors[name].to(tensor.dtype))
+            tensor.copy_(tensors[name])
 
 
 def load_state(path: Path, program: Program) -> dict[str, list]:
@@ -135,6 +136,12 @@ def _bounded(path: Path, limit: int, values: int | None = None) -> bytes:
         raise usage_error(message, hint) from None
 
 
+def _fits(saved: torch.Tensor | None, wanted: torch.Tensor) -> bool:
+    """A saved tensor of the shape and the type the model's own has: integers are not weights,
+    and float16 or float64 would be silently rounded."""
+    return saved is not None and saved.shape == wanted.shape and saved.dtype == wanted.dtype
+
+
 def _mismatch(path: Path, name: str, saved: torch.Tensor | None, wanted: torch.Tensor,
               program: Program) -> Diagnostic:
     index = int(name.split(".")[0]) if name.split(".")[0].isdigit() else -1
@@ -143,5 +150,14 @@ def _mismatch(path: Path, name: str, saved: torch.Tensor | None, wanted: torch.T
     if saved is None:
         return Diagnostic(f"`{path}` has no `{name}`, which this layer needs (shape {shape})", span,
                           "its weights are missing", hint="load weights saved from the same network")
-    return Diagnostic(f"`{path}` has `{name}` of shape {list(saved.shape)}, but this layer needs {shape}",
-                      span, f"needs {name} of shape {shape}", hint="load weights saved from the same network")
+    if saved.shape != wanted.shape:
+        return Diagnostic(f"`{path}` has `{name}` of shape {list(saved.shape)}, but this layer needs {shape}",
+                          span, f"needs {name} of shape {shape}", hint="load weights saved from the same network")
+    have, need = _type_name(saved.dtype), _type_name(wanted.dtype)
+    return Diagnostic(f"`{path}` has `{name}` of type {have}, but this layer needs {need}", span,
+                      f"needs {name} of type {need}",
+                      hint=f"load weights saved by `nqa run --save`, which are {need}")
+
+
+def _type_name(dtype: torch.dtype) -> str:
+    return str(dtype).removeprefix("torch.")

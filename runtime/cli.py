@@ -231,9 +231,13 @@ def _export(args) -> int:
     if args.untrained:
         model = untrained(program, args.seed)
     else:
-        from .training import TrainOptions, train
+        from .training import TrainingInterrupted, TrainOptions, train
 
-        run = train(program, options=TrainOptions(seed=args.seed, epochs=args.epochs, limits=_limits(args)))
+        try:
+            run = train(program, options=TrainOptions(seed=args.seed, epochs=args.epochs, limits=_limits(args)))
+        except TrainingInterrupted as stop:  # Ctrl-C, or SIGTERM: nothing half-trained is exported
+            print(f"nqa: {stop.run.report.stopped}; nothing exported", file=sys.stderr)
+            return stop.exit_code
         if run.report.stopped:
             print(f"error: training stopped ({run.report.stopped}); nothing exported", file=sys.stderr)
             return EXIT_DIVERGED

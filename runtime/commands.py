@@ -137,12 +137,14 @@ def _many(args, limits) -> int:
     report = runs_report(program, result, args.tolerance, timing)
     if args.json == "-":
         sys.stdout.write(json_text(report))
-        return 0
-    if args.json:
-        write_atomic(args.json, json_text(report))
-    if not args.quiet:
-        sys.stdout.write(render_runs(report, relu=any(layer.kind == "relu" for layer in program.spec.layers)))
-    return 0
+    else:
+        if args.json:
+            write_atomic(args.json, json_text(report))
+        if not args.quiet:
+            sys.stdout.write(render_runs(report, relu=any(layer.kind == "relu" for layer in program.spec.layers)))
+    if result.stopped:
+        print(f"nqa: {result.stopped}; the report so far was written", file=sys.stderr)
+    return result.exit_code
 
 
 def _progress(args):

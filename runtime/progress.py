@@ -4,7 +4,9 @@ In: the output stream and the user's choice (`--log-every N`, `--quiet`).
 Out: a callback for `TrainOptions.progress` and how often to call it: on a
 terminal a tqdm bar (epoch, loss, rate) that only appears when a run lasts
 longer than half a second, so short runs do not flicker; with `--log-every N`
-(for pipes and CI) a plain line every N steps. Both go to stderr.
+(for pipes and CI) a plain line every N steps, with the traced tensors of
+that step, each summed up as the text report sums it up when it holds more
+than `SHOWN_VALUES` values. Both go to stderr.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, TextIO
 
-from .text_report import nested, num
+from .text_report import _tensor, num
 from .trace import Tick
 
 if TYPE_CHECKING:
@@ -25,7 +27,8 @@ def plain_lines(stream: TextIO = sys.stderr) -> Callable[[Tick], None]:
         text = (f"step {tick.step:>{len(str(tick.steps))}}/{tick.steps}  "
                 f"epoch {tick.epoch}/{tick.epochs}  loss {num(tick.loss)}")
         for kind, values in (tick.values or {}).items():
-            text += "".join(f"\n  {kind[:-1]} {name} {nested(v)}" for name, v in values.items())
+            text += "".join(f"\n  {kind[:-1]} {name} {'none' if v is None else _tensor(v)}"
+                            for name, v in values.items())
         print(text, file=stream, flush=True)
 
     return line

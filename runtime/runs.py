@@ -10,7 +10,9 @@ run follows its own trajectory). Initial weights are drawn directly from a
 generator seeded per run, exactly as `nn.Linear` draws them after
 `torch.manual_seed(seed)`, without building any module. Shuffled batches and
 held-out rows follow each run's own seed, as in a single run. Specs with
-`dropout` are refused: their masks cannot follow a single run's.
+`dropout` are refused: their masks cannot follow a single run's. Ctrl-C (and
+SIGTERM under the command line) stops every run: the result holds the steps
+that finished, with the reason in `stopped`.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from .data import dataset
 from .epochs import batch_rows
 from .lean import lean_optimizer, step_of
 from .optim import build_optimizer
+from .signals import exit_code, stop_word
 
 _ACTIVATIONS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
     "relu": F.relu, "sigmoid": torch.sigmoid, "tanh": torch.tanh, "softmax": lambda h: torch.softmax(h, -1),
@@ -63,6 +66,8 @@ class RunsResult:
     final: torch.Tensor  # [N, P]
     losses: torch.Tensor  # [steps, N]: each step's loss, the mean over its batch
     rows: list[int]  # the rows of each batch of an epoch
+    stopped: str | None = None  # why training stopped early ("interrupted after 12 steps"); None: it finished
+    exit_code: int = 0  # what the command line exits with: 130 for Ctrl-C, 143 for SIGTERM
 
 
 def layout(spec: CheckedSpec) -> list[Slot]:
@@ -133,7 +138,14 @@ def per_run_loss(spec: CheckedSpec, output: torch.Tensor, target: torch.Tensor) 
         assert isinstance(spec.loss, Huber)  # the one loss left
         loss = F.huber_loss(output, target.expand_as(output), reduction="none", delta=spec.loss.delta)
     else:
-        loss = function(output, target.expand_as(output), reduction="none")
+        try:
+            loss = function(output, target.expand_as(output), reduction="none")
+        except RuntimeError:  # `bce` refuses an output that is not finite: those runs diverged
+            bad = ~torch.isfinite(output)
+            if not bad.any():
+                raise
+            loss = function(output.masked_fill(bad, 0.5), target.expand_as(output), reduction="none")
+            loss = loss.masked_fill(bad, math.nan)
     return loss.reshape(runs, -1).mean(1)
 
 
@@ -175,17 +187,21 @@ def train_runs(program: Program, first_seed: int, count: int) -> RunsResult:
     optimizer = None if lean_optimizer(spec.optimizer, [flat]) else build_optimizer(spec.optimizer, [flat])
     step = step_of(spec.optimizer, optimizer, [flat])
     feeds = _Feeds(spec, program, seeds)
-    losses = []
-    for _ in range(spec.epochs):
-        for x, target in feeds.epoch():
-            flat.grad = None
-            loss = per_run_loss(spec, forward(spec, slots, flat, x), target)
-            losses.append(loss.detach())
-            loss.sum().backward()
-            step()
+    losses: list[torch.Tensor] = []
+    stopped, code = None, 0
+    try:
+        for _ in range(spec.epochs):
+            for x, target in feeds.epoch():
+                flat.grad = None
+                loss = per_run_loss(spec, forward(spec, slots, flat, x), target)
+                loss.sum().backward()
+                step()
+                losses.append(loss.detach())
+    except KeyboardInterrupt as stop:  # Ctrl-C, or SIGTERM under the command line: the runs so far
+        stopped, code = f"{stop_word(stop)} after {len(losses)} steps", exit_code(stop)
     first = feeds.data[0]
     return RunsResult(seeds, slots, initial, flat.detach(), torch.stack(losses) if losses else torch.empty(0, count),
-                      batch_rows(first.size, first.batch))
+                      batch_rows(first.size, first.batch), stopped, code)
 
 
 class _Feeds:

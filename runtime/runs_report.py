@@ -5,7 +5,8 @@ In: a `RunsResult` and the tolerance. Out: `RunsReport` (pydantic; JSON with
 never moved (for the tutorial's stage 2: the dead-ReLU rate), the share whose
 final loss is below the tolerance, and each run's seed, final loss and final
 parameters — and its text form. A run's final loss is its last epoch's mean,
-each step weighted by its batch's rows, as in a single run's report.
+each step weighted by its batch's rows, as in a single run's report (over the
+steps of that epoch that ran, when Ctrl-C stopped the runs: `stopped` says so).
 """
 
 from __future__ import annotations
@@ -53,6 +54,8 @@ class RunsReport(BaseModel):
     reached_share: float = Field(description="share of runs whose final loss (the last epoch's mean) is below "
                                              "`tolerance`")
     diverged: int = Field(description="runs whose loss stopped being finite")
+    stopped: str | None = Field(None, description="why training stopped before its last step "
+                                                  "(\"interrupted after 12 steps\"); null when it finished")
     timing: dict[str, float] = Field(default_factory=dict, description="seconds: init and training")
     warnings: tuple[WarningEntry, ...] = Field((), description="what checking the spec found likely wrong, "
                                                                 "as in a single run's report")
@@ -60,8 +63,7 @@ class RunsReport(BaseModel):
 
 
 def runs_report(program: Program, result: RunsResult, tolerance: float, timing: dict[str, float]) -> RunsReport:
-    finals = (last_epoch_means(result.losses, result.rows).tolist() if len(result.losses)
-              else [math.nan] * len(result.seeds))
+    finals = _finals(result)
     still = (result.final == result.initial).all(dim=1).tolist()
     finite = [x for x in finals if math.isfinite(x)]
     each = tuple(OneRun(seed=seed, final_loss=loss if math.isfinite(loss) else None, never_moved=moved,
@@ -74,8 +76,18 @@ def runs_report(program: Program, result: RunsResult, tolerance: float, timing: 
         final_loss_median=statistics.median(finite) if finite else math.nan,
         final_loss_max=max(finite, default=math.nan),
         never_moved_share=sum(still) / len(still),
-        reached_share=sum(x < tolerance for x in finite) / len(finals), diverged=len(finals) - len(finite),
-        timing=timing, warnings=tuple(WarningEntry.model_validate(w) for w in program.warnings), each=each)
+        reached_share=sum(x < tolerance for x in finite) / len(finals),
+        diverged=len(finals) - len(finite) if len(result.losses) else 0, stopped=result.stopped, timing=timing,
+        warnings=tuple(WarningEntry.model_validate(w) for w in program.warnings), each=each)
+
+
+def _finals(result: RunsResult) -> list[float]:
+    """Each run's final loss: its last epoch's mean, over the steps of that epoch that ran
+    when training stopped within it; NaN for all when no step ran."""
+    if not len(result.losses):
+        return [math.nan] * len(result.seeds)
+    ran = len(result.losses) % len(result.rows) or len(result.rows)
+    return last_epoch_means(result.losses[-ran:], result.rows[:ran]).tolist()
 
 
 def _named(result: RunsResult, n: int) -> dict[str, list[Any] | TensorSummary]:
@@ -97,4 +109,6 @@ def render_runs(report: RunsReport, relu: bool = False) -> str:
              f"reached           {report.reached_share:.1%} of runs (final loss below {num(report.tolerance)})"]
     if report.diverged:
         lines.append(f"diverged          {report.diverged} runs (loss not finite)")
+    if report.stopped:
+        lines.append(f"stopped: {report.stopped}")
     return "\n".join(lines) + "\n"

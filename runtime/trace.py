@@ -4,8 +4,9 @@ In: which traces to record (`grads`, `params`), a progress callback and how
 often to call it. Out: `Tracer`, called by the loop after `backward` and after
 `step` only when it has something to do, collecting `TraceRecord`s (copies of
 the tensors) and calling `progress(Tick)` every `every` steps; and
-`check_trace_size`, which refuses, before training, a trace of more values
-than `--max-trace-values`.
+`check_trace_size`, which refuses, before training, a JSON report that would
+list more values than `--max-trace-values`: a trace, and with
+`--full-parameters` every parameter's initial and final value.
 """
 
 from __future__ import annotations
@@ -23,16 +24,30 @@ from .report import TraceRecord
 JSON_BYTES_PER_VALUE = 30  # a traced value in the indented JSON report, about
 
 
-def check_trace_size(kinds: frozenset[str], parameters: int, steps: int, limit: int) -> None:
-    """Refuse a trace that would record more than `limit` values, before anything is recorded."""
-    values = len(kinds) * parameters * steps
+def check_trace_size(kinds: frozenset[str], parameters: int, steps: int, limit: int,
+                     full_parameters: bool = False) -> None:
+    """Refuse, before anything is recorded, a JSON report that would list more than `limit` values:
+    a trace (parameters x steps x kinds), and every parameter twice (initial and final) with
+    `--full-parameters`."""
+    traced = len(kinds) * parameters * steps
+    listed = 2 * parameters if full_parameters else 0
+    values = traced + listed
     if values <= limit:
         return
-    what = " and ".join(f"--trace {kind}" for kind in sorted(kinds))
+    json_size = f"about {human_bytes(values * JSON_BYTES_PER_VALUE)} of JSON"
+    traces = " and ".join(f"--trace {kind}" for kind in sorted(kinds))
     per = f"{len(kinds)} x " if len(kinds) > 1 else ""
-    raise usage_error(f"{what} would record {values:,} values ({per}{parameters:,} parameters x {steps:,} steps, "
-                      f"about {human_bytes(values * JSON_BYTES_PER_VALUE)} of JSON), over the limit of {limit:,}",
-                      f"raise the limit with --max-trace-values {values}, or trace fewer steps with --epochs")
+    if not listed:
+        raise usage_error(f"{traces} would record {values:,} values ({per}{parameters:,} parameters x {steps:,} steps, "
+                          f"{json_size}), over the limit of {limit:,}",
+                          f"raise the limit with --max-trace-values {values}, or trace fewer steps with --epochs")
+    what, figure = "--full-parameters", f"2 x {parameters:,} parameters, initial and final"
+    fewer = "or leave out --full-parameters: the report then sums up each tensor of a large network"
+    if traced:
+        what, figure = f"{traces} and --full-parameters", f"{traced:,} traced and {figure}"
+        fewer = "trace fewer steps with --epochs, or leave out --full-parameters"
+    raise usage_error(f"{what} would list {values:,} values in the JSON report ({figure}, {json_size}), "
+                      f"over the limit of {limit:,}", f"raise the limit with --max-trace-values {values}, {fewer}")
 
 
 @dataclass(frozen=True)
@@ -44,7 +59,7 @@ class Tick:
     epoch: int
     epochs: int
     loss: float
-    values: dict | None = None  # the traced values of this step, if any
+    values: dict | None = None  # the traced tensors of this step by kind and name (a grad may be None), if any
 
 
 @dataclass
@@ -71,8 +86,7 @@ class Tracer:
             params = {name: _copy(p) for name, p in model.named_parameters()}
             self.records.append(TraceRecord(step=step, kind="params", values=params))
         if self.progress is not None and self.every > 0 and (step % self.every == 0 or step == self.steps):
-            values = {r.kind: {name: None if t is None else t.tolist() for name, t in r.values.items()}
-                      for r in self.records[-len(self.kinds):]} if self.kinds else None
+            values = {r.kind: dict(r.values) for r in self.records[-len(self.kinds):]} if self.kinds else None
             epochs = self.steps // max(1, self.batches_per_epoch)
             epoch = (step - 1) // max(1, self.batches_per_epoch) + 1
             self.progress(Tick(step, self.steps, epoch, epochs, self._loss, values))

@@ -121,7 +121,8 @@ def _start(program: Program, checked: CheckedSpec, seed: int, options: TrainOpti
     data = dataset(checked, seed, program.table).to(device)
     steps = checked.epochs * data.batches_per_epoch()
     every = options.every if options.every is not None else max(1, steps // 200)
-    check_trace_size(options.trace, checked.parameter_count, steps, limits.max_trace_values)
+    check_trace_size(options.trace, checked.parameter_count, steps, limits.max_trace_values,
+                     options.full_parameters)
     tracer = Tracer(options.trace, options.progress, every, steps, data.batches_per_epoch())
     params: list[torch.Tensor] = list(model.parameters())
     optimizer = None if lean_optimizer(checked.optimizer, params) else build_optimizer(checked.optimizer, params)
@@ -157,7 +158,13 @@ def _loop(session: Session):
     for _ in range(session.checked.epochs):
         for inputs, targets in session.data.batches():
             clear()
-            loss = criterion(forward(inputs), targets)
+            output = forward(inputs)
+            try:
+                loss = criterion(output, targets)
+            except RuntimeError:  # `bce` refuses an output that is not finite: the run diverged
+                if not_finite(output):
+                    return _diverged(losses, math.nan)
+                raise
             value = loss.item()
             if not math.isfinite(value):
                 return _diverged(losses, value)
@@ -177,9 +184,20 @@ def _held_out_loss(session: Session) -> float:
     model = session.model
     model.eval()
     with torch.no_grad():
-        value = session.criterion(model(session.data.held_inputs), session.data.held_targets).item()
+        output = model(session.data.held_inputs)
+        try:
+            value = session.criterion(output, session.data.held_targets).item()
+        except RuntimeError:  # as in the loop: an output that is not finite has no loss
+            if not not_finite(output):
+                raise
+            value = math.nan
     model.train()
     return value
+
+
+def not_finite(output: torch.Tensor) -> bool:
+    """Whether any value of a network's output is NaN or infinite (it then has no loss for `bce`)."""
+    return not bool(torch.isfinite(output).all())
 
 
 def _diverged(losses: list[float], value: float):
