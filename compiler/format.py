@@ -7,6 +7,9 @@ the order the statement's model declares them), numbers spelt one way (`1e-2`
 -> `0.01`, `+2` -> `2`), at most one blank line in a row, no trailing spaces,
 and every comment kept at the end of its line.
 The formatted text parses to the same statements; formatting is idempotent.
+Line breaks are read as `parse` reads them (LF, CRLF, or a CR alone); the text
+is written with the line ending of its first line, CRLF or LF (a CR alone
+becomes LF), and keeps a leading byte-order mark.
 """
 
 from __future__ import annotations
@@ -15,13 +18,15 @@ import math
 from collections import Counter
 
 from spec_lang import SpecError, ast, parse
+from spec_lang.parser import normalized
 
 from .registry import lookup
 
 
 def format_spec(text: str, filename: str = "<spec>") -> str:
     tree = parse(text, filename)
-    lines = text.removeprefix("\ufeff").split("\n")
+    read = normalized(text)
+    lines = read.split("\n")
     by_line: dict[int, list[ast.Statement]] = {}
     for stmt in tree.statements:
         by_line.setdefault(stmt.span.line, []).append(stmt)
@@ -34,7 +39,14 @@ def format_spec(text: str, filename: str = "<spec>") -> str:
             continue
         rendered = "; ".join(render_statement(s) for s in statements)
         out.append(rendered + ("  " + comment if comment else ""))
-    return _tidy(out)
+    mark = "\ufeff" if text.startswith("\ufeff") else ""
+    return mark + _tidy(out).replace("\n", _line_end(read))
+
+
+def _line_end(read: str) -> str:
+    """CRLF if the first line (of the text as `parse` reads it) ends with one, else LF."""
+    first = read.find("\n")
+    return "\r\n" if first > 0 and read[first - 1] == "\r" else "\n"
 
 
 def _tidy(lines: list[str]) -> str:

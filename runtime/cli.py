@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 import traceback
 from pathlib import Path
@@ -201,7 +202,7 @@ def _fmt(args) -> int:
         changed += 1
         if args.diff:
             sys.stdout.writelines(_visible_line(line) for line in difflib.unified_diff(
-                before.splitlines(True), after.splitlines(True), f"{name} (before)", f"{name} (formatted)"))
+                _lines(before), _lines(after), f"{name} (before)", f"{name} (formatted)"))
         elif args.check:
             print(f"{name}: would be reformatted", file=sys.stderr)
         else:
@@ -212,10 +213,16 @@ def _fmt(args) -> int:
     return 1 if changed and (args.check or args.diff) else EXIT_OK
 
 
+def _lines(text: str) -> list[str]:
+    """The lines of a spec as `parse` reads them, each with its line end (LF, CRLF or a CR alone)."""
+    return re.findall(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$", text)
+
+
 def _visible_line(line: str) -> str:
-    """A diff line with its control characters spelt out, its tabs and line end kept."""
-    body = line.rstrip("\r\n")
-    return visible(body, tab="\t") + (line[len(body):] or "\n")
+    """A diff line with its control characters spelt out and its tabs kept, ending in LF:
+    a Windows line end is shown as a line end, a CR alone as `\\x0d` (it becomes LF)."""
+    body = line.removesuffix("\n").removesuffix("\r") if line.endswith("\r\n") else line.removesuffix("\n")
+    return visible(body, tab="\t") + "\n"
 
 
 def _export(args) -> int:

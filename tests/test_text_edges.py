@@ -1,0 +1,122 @@
+"""Text at its edges: line endings (LF, CRLF, a CR alone, mixed) read the same by
+`check`, error excerpts and `nqa fmt`, which never loses a statement or a
+comment; byte-order marks; look-alike characters named; numbers too small to
+hold; wording; user text in an emitted program."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from compiler import check
+from compiler.format import format_spec
+from runtime.cli import main
+from spec_lang import SpecError, parse
+from spec_lang.parser import normalized
+from spec_strategies import mutated_specs
+
+BREAKS = {"LF": "\n", "CRLF": "\r\n", "CR": "\r"}
+
+
+def statements(text: str) -> list[tuple[str, Counter]]:
+    return [(s.name, Counter(s.args)) for s in parse(text).statements]
+
+
+def comments(text: str) -> list[str]:
+    """Each comment's text, on lines as `parse` reads them (a `#` outside a string starts one)."""
+    found = []
+    for line in normalized(text).split("\n"):
+        outside = re.sub(r'"[^"]*"', lambda m: "x" * len(m[0]), line)
+        if "#" in outside:
+            found.append(line[outside.index("#"):].rstrip())
+    return found
+
+
+@pytest.mark.parametrize("ending", BREAKS)
+def test_every_line_ending_reads_four_statements(ending):
+    text = BREAKS[ending].join(["linear 2->3", "relu", "softmax", "example [1,1]->[1]"])
+    for written in (text, text + BREAKS[ending]):
+        assert [s.name for s in parse(written).statements] == ["linear", "relu", "softmax", "example"]
+        assert check(written).spec.layers.__len__() == 3
+
+
+def test_a_cr_alone_is_a_line_break_in_a_file_with_newlines_too():
+    assert [s.name for s in parse("linear 2->3\rrelu\n").statements] == ["linear", "relu"]
+    assert [s.name for s in parse("linear 2->3\rrelu\r\nsoftmax\n").statements] == ["linear", "relu", "softmax"]
+
+
+def test_a_cr_ends_a_comment_and_what_follows_is_read():
+    with pytest.raises(SpecError) as err:
+        check("linear 2->3 # c\roptimizer sgd lr=-1\n", filename="a.nqa")
+    assert err.value.render() == (
+        "error: learning rate `lr` must be greater than 0, not `-1`\n"
+        " --> a.nqa:2:15\n"
+        "  |\n"
+        "2 | optimizer sgd lr=-1\n"
+        "  |               ^^^^^ too small\n"
+        "  = hint: use a positive learning rate, e.g. `lr=0.01`")
+
+
+@pytest.mark.parametrize(("text", "formatted"), [
+    ("linear 2->3\rrelu\rsoftmax\rexample [1,1]->[1]", "linear 2->3\nrelu\nsoftmax\nexample [1, 1] -> [1]\n"),
+    ("linear 2->3\rlinear 3->1\rleaky_relu\r# comment\r", "linear 2->3\nlinear 3->1\nleaky_relu\n# comment\n"),
+    ("linear 2 ->3\r\nrelu # r\r\n\r\n\r\n# end\r\n", "linear 2->3\r\nrelu  # r\r\n\r\n# end\r\n"),
+    ("linear 2 ->3\r\nrelu\rsoftmax\n", "linear 2->3\r\nrelu\r\nsoftmax\r\n"),
+    ("linear 2 ->3\nrelu\r\nsoftmax\r", "linear 2->3\nrelu\nsoftmax\n"),
+    ("\ufefflinear 2 ->3\r\n", "\ufefflinear 2->3\r\n"),
+])
+def test_fmt_keeps_every_statement_and_comment_and_a_windows_file_s_line_ends(text, formatted):
+    assert format_spec(text) == formatted
+    assert format_spec(formatted) == formatted
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                    HealthCheck.filter_too_much])
+@given(mutated_specs(), st.lists(st.sampled_from(list(BREAKS.values())), min_size=1, max_size=4))
+def test_fmt_output_parses_to_the_input_s_statements_whatever_the_line_ends(spec, breaks):
+    lines = spec.split("\n")
+    text = "".join(line + breaks[i % len(breaks)] for i, line in enumerate(lines))
+    try:
+        once = format_spec(text)
+    except SpecError:
+        return
+    assert statements(once) == statements(text)
+    assert comments(once) == comments(text)
+    assert format_spec(once) == once
+
+
+def test_fmt_diff_spells_a_cr_out_and_writes_the_file(tmp_path, capsys):
+    spec = tmp_path / "a.nqa"
+    spec.write_bytes(b"linear 2->3\rrelu # r\rsoftmax")
+    assert main(["fmt", "--diff", str(spec)]) == 1
+    out = capsys.readouterr().out
+    assert "\r" not in out
+    assert "-linear 2->3\\x0d\n-relu # r\\x0d\n-softmax\n+linear 2->3\n+relu  # r\n+softmax\n" in out
+    assert main(["fmt", str(spec)]) == 0
+    assert spec.read_bytes() == b"linear 2->3\nrelu  # r\nsoftmax\n"
+
+
+def test_fmt_diff_of_a_windows_file_shows_line_ends_as_lines(tmp_path, capsys):
+    spec = tmp_path / "a.nqa"
+    spec.write_bytes(b"linear 2 ->3\r\nrelu\r\n")
+    assert main(["fmt", "--diff", str(spec)]) == 1
+    out = capsys.readouterr().out
+    assert "\r" not in out
+    assert "-linear 2 ->3\n+linear 2->3\n relu\n" in out
+    assert main(["fmt", str(spec)]) == 0
+    assert spec.read_bytes() == b"linear 2->3\r\nrelu\r\n"
+
+
+def test_one_leading_byte_order_mark_is_one_and_a_second_is_refused(tmp_path, capsys):
+    spec = tmp_path / "a.nqa"
+    spec.write_bytes(b"\xef\xbb\xbflinear 2->3\n")
+    assert main(["check", str(spec)]) == 0
+    assert main(["fmt", "--check", str(spec)]) == 0
+    spec.write_bytes(b"\xef\xbb\xbf\xef\xbb\xbflinear 2->3\n")
+    capsys.readouterr()
+    assert main(["check", str(spec)]) == 2
+    assert "error: unexpected invisible character U+FEFF (zero width no-break space)\n" in capsys.readouterr().err
