@@ -206,11 +206,40 @@ def _fmt(args) -> int:
         elif args.check:
             print(f"{name}: would be reformatted", file=sys.stderr)
         else:
+            refused = _not_rewritable(name)
+            if refused:
+                failed += 1
+                print(refused.render(colour=colour_wanted(sys.stderr)), file=sys.stderr)
+                continue
             write_atomic(name, after)
             print(f"{name}: reformatted", file=sys.stderr)
     if failed:
         return EXIT_USAGE
     return 1 if changed and (args.check or args.diff) else EXIT_OK
+
+
+def _not_rewritable(name: str) -> SpecError | None:
+    """Why `nqa fmt` must not replace the file `name`: it is read-only (by its mode
+    bits, which hold for root too), or other hard links share it (a new file
+    renamed over it would leave them with the old text)."""
+    from compiler.messages import plural
+    from spec_lang import Diagnostic
+
+    try:
+        found = os.stat(name)
+    except OSError:  # gone since it was read: writing it says why
+        return None
+    if not found.st_mode & 0o222 or not os.access(name, os.W_OK):
+        return SpecError(Diagnostic(f"cannot reformat `{name}`: it is read-only",
+                                    hint="make it writable first (`chmod u+w`), or see the changes with "
+                                         "`nqa fmt --diff`"), "", name)
+    if found.st_nlink > 1:
+        return SpecError(Diagnostic(
+            f"cannot reformat `{name}`: it has {plural(found.st_nlink - 1, 'other hard link')}, "
+            "which would keep the old text", hint="format a copy, then copy it over the file "
+                                                  "(`cp` keeps the links), or see the changes with `nqa fmt --diff`"),
+            "", name)
+    return None
 
 
 def _lines(text: str) -> list[str]:

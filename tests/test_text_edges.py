@@ -120,3 +120,37 @@ def test_one_leading_byte_order_mark_is_one_and_a_second_is_refused(tmp_path, ca
     capsys.readouterr()
     assert main(["check", str(spec)]) == 2
     assert "error: unexpected invisible character U+FEFF (zero width no-break space)\n" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("text", "formatted"), [
+    ("epochs 1e2", "epochs 100\n"),
+    ("optimizer sgd lr=1e-400", "optimizer sgd lr=1e-400\n"),
+    ("example [1e-400, -0, -0.0, 0e5, 100.0, 1.5e1, 1e20, 2E3] -> [2.50]",
+     "example [1e-400, 0, -0.0, 0.0, 100.0, 15.0, 1e20, 2000] -> [2.5]\n"),
+])
+def test_fmt_writes_whole_numbers_without_a_point_and_never_a_number_that_underflowed(text, formatted):
+    assert format_spec(text) == formatted
+    assert format_spec(formatted) == formatted
+
+
+def test_fmt_refuses_a_read_only_file_and_one_with_other_hard_links(tmp_path, capsys):
+    spec, other = tmp_path / "a.nqa", tmp_path / "b.nqa"
+    spec.write_text("linear 2 ->3\n")
+    spec.chmod(0o444)
+    assert main(["fmt", str(spec)]) == 2
+    assert capsys.readouterr().err == (
+        f"error: cannot reformat `{spec}`: it is read-only\n --> {spec}\n"
+        "  = hint: make it writable first (`chmod u+w`), or see the changes with `nqa fmt --diff`\n")
+    assert spec.read_text() == "linear 2 ->3\n"
+    spec.chmod(0o644)
+    other.hardlink_to(spec)
+    assert main(["fmt", str(spec)]) == 2
+    assert capsys.readouterr().err == (
+        f"error: cannot reformat `{spec}`: it has 1 other hard link, which would keep the old text\n --> {spec}\n"
+        "  = hint: format a copy, then copy it over the file (`cp` keeps the links), or see the changes with "
+        "`nqa fmt --diff`\n")
+    assert spec.read_text() == other.read_text() == "linear 2 ->3\n"
+    assert main(["fmt", "--check", str(spec)]) == 1  # only a rewrite is refused
+    other.unlink()
+    assert main(["fmt", str(spec)]) == 0
+    assert spec.read_text() == "linear 2->3\n"
