@@ -154,3 +154,23 @@ def test_fmt_refuses_a_read_only_file_and_one_with_other_hard_links(tmp_path, ca
     other.unlink()
     assert main(["fmt", str(spec)]) == 0
     assert spec.read_text() == "linear 2->3\n"
+
+
+@pytest.mark.parametrize(("char", "name", "ascii_"), [
+    ("\u2212", "minus sign", "-"), ("\u2010", "hyphen", "-"), ("\u2011", "non-breaking hyphen", "-"),
+    ("\u2012", "figure dash", "-"), ("\u2013", "en dash", "-"), ("\u2014", "em dash", "-"),
+    ("\u2015", "horizontal bar", "-"), ("\ufe63", "small hyphen-minus", "-"),
+    ("\uff0d", "fullwidth hyphen-minus", "-"), ("\uff1d", "fullwidth equals sign", "="),
+    ("\ufe65", "small greater-than sign", ">"), ("\uff1e", "fullwidth greater-than sign", ">"),
+    ("\u2024", "one dot leader", "."), ("\uff0c", "fullwidth comma", ","), ("\uff1b", "fullwidth semicolon", ";"),
+])
+@pytest.mark.parametrize("where", ["optimizer sgd lr{}0.1", "linear 2-{}3", "example [1{} 1] -> [1]"])
+def test_a_look_alike_of_ascii_punctuation_is_named_where_it_is(char, name, ascii_, where):
+    text = where.format(char)
+    with pytest.raises(SpecError) as err:
+        check(text, filename="a.nqa")
+    first = err.value.diagnostics[0]
+    code = f"U+{ord(char):04X}"
+    assert first.message == f"unexpected character `{char}` ({code} {name}), which looks like `{ascii_}`"
+    assert first.span is not None and text[first.span.start] == char
+    assert first.hint == f"type `{ascii_}` again: a spec's digits and punctuation are ASCII"
