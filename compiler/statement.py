@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from spec_lang import ast
 from spec_lang.errors import Diagnostic
 
-from .messages import first_per_field, pydantic_diagnostic, shown
+from .messages import first_per_field, pydantic_diagnostic, shown, too_small
 from .suggest import did_you_mean
 
 _OPTION_NAMES: dict[type, tuple[str, ...]] = {}
@@ -98,6 +98,7 @@ def bind(cls: type[StatementModel], stmt: ast.Statement, args: tuple[ast.Arg, ..
         problem = _bind_one(cls, arg, name, free, values, spans, nodes)
         if problem:
             problems.append(problem)
+    problems += [found for node in nodes.values() if (found := too_small(node))]
     if problems:
         return problems
     if "kind" in cls.__pydantic_fields__:

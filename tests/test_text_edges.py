@@ -174,3 +174,42 @@ def test_a_look_alike_of_ascii_punctuation_is_named_where_it_is(char, name, asci
     assert first.message == f"unexpected character `{char}` ({code} {name}), which looks like `{ascii_}`"
     assert first.span is not None and text[first.span.start] == char
     assert first.hint == f"type `{ascii_}` again: a spec's digits and punctuation are ASCII"
+
+
+def test_one_input_and_one_run_are_singular(tmp_path, capsys):
+    (tmp_path / "one.csv").write_text("y\n1\n2\n")
+    spec = tmp_path / "a.nqa"
+    spec.write_text('linear 1->1\ndata "one.csv"\n')
+    assert main(["check", str(spec)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: `one.csv` has 1 column, but the network takes 1 input and needs a target column "
+                          "after them\n")
+    assert err.endswith("  = hint: give each row 1 input and then the target\n")
+    spec.write_text("linear 1->1\nexample [1] -> [1]\n")
+    assert main(["run", str(spec), "--runs", "1", "--epochs", "2"]) == 0
+    assert capsys.readouterr().out.startswith(f"nqa run {spec}  (seed 0: 1 run)\n")
+    assert main(["run", str(spec), "--runs", "2", "--epochs", "2", "--seed", "3"]) == 0
+    assert capsys.readouterr().out.startswith(f"nqa run {spec}  (seeds 3 to 4: 2 runs at once)\n")
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("optimizer sgd lr=1e-400", "`1e-400` is too small for float32: it would be 0"),
+    ("optimizer adam eps=-1e-50", "`-1e-50` is too small for float32: it would be 0"),
+    ("optimizer adam eps=1e-40",
+     "`1e-40` is too small for float32: it would be a subnormal number, with less precision"),
+    ("example [1e-400] -> [1]", "`1e-400` is too small for float32: it would be 0"),
+    ("example [1] -> [0.5e-320]", "`0.5e-320` is too small for float32: it would be 0"),
+])
+def test_a_number_too_small_for_float32_says_so(text, message):
+    with pytest.raises(SpecError) as err:
+        check(f"linear 1->1\n{text}\n", filename="a.nqa")
+    (first,) = err.value.diagnostics
+    assert first.message == message
+    assert first.label == "too small" and first.span is not None
+    assert first.hint == ("networks compute in float32, whose smallest normal number is about 1.2e-38: write 0, "
+                          "or a larger number")
+
+
+def test_zero_written_any_way_and_the_smallest_normal_float32_are_taken():
+    spec = check("linear 3->1\nexample [0e-400, -0.0, 1.2e-38] -> [0]\nleaky_relu slope=0e-9\n").spec
+    assert spec.examples[0].input == (0.0, -0.0, 1.2e-38)
