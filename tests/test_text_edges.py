@@ -6,6 +6,8 @@ hold; wording; user text in an emitted program."""
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from collections import Counter
 
 import pytest
@@ -213,3 +215,26 @@ def test_a_number_too_small_for_float32_says_so(text, message):
 def test_zero_written_any_way_and_the_smallest_normal_float32_are_taken():
     spec = check("linear 3->1\nexample [0e-400, -0.0, 1.2e-38] -> [0]\nleaky_relu slope=0e-9\n").spec
     assert spec.examples[0].input == (0.0, -0.0, 1.2e-38)
+
+
+HOSTILE_NAMES = [
+    'x\nimport os;os.system("touch PWNED")\n#.nqa',
+    'q"""\rimport os;os.system(\'touch PWNED\')\x0c\u2028#\'.nqa',
+    "c coding:utf-7 +AAo-import os;os.system(+ACI-touch PWNED+ACI-)+AAo-#.nqa",
+]
+
+
+@pytest.mark.parametrize("name", HOSTILE_NAMES, ids=["newline", "quotes", "coding"])
+def test_the_emitted_program_holds_user_text_inertly(name, tmp_path):
+    (tmp_path / "rows.csv").write_text('a,label\n1,"x"""""" \'; import os;os.system(""touch PWNED"") #"\n2,b\n')
+    spec = tmp_path / name
+    spec.write_text('# """ \' \\ import os;os.system("touch PWNED")\n'
+                    'linear 1->2\ndata "rows.csv"\nloss cross_entropy\nepochs 1\n')
+    script = tmp_path / "program.py"
+    assert main(["compile", str(spec), "--emit", "python", "-o", str(script)]) == 0
+    text = script.read_text(encoding="utf-8")
+    assert "coding" not in "".join(text.splitlines(True)[:2])
+    done = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "final 0.weight = " in done.stdout
+    assert not (tmp_path / "PWNED").exists()
