@@ -34,6 +34,7 @@ from .csv_layout import (
     repeated,
 )
 from .limits import Limits
+from .messages import plural
 from .settings import FLOAT32_HINT, Data
 from .statement import fits_float32
 from .suggest import did_you_mean
@@ -137,9 +138,9 @@ def choose_columns(data: Data, written: str, header: tuple[str, ...] | None, cou
         raise DataProblem(f"cannot tell which columns of `{written}` are inputs",
                           "state the input width (`input 2` or `linear 2->3`), or name the columns with `inputs=`")
     if count <= input_width:
-        raise DataProblem(f"`{written}` has {count} column{'s' * (count != 1)}, but the network takes "
-                          f"{input_width} inputs and needs a target column after them",
-                          f"give each row {input_width} inputs and then the target")
+        raise DataProblem(f"`{written}` has {plural(count, 'column')}, but the network takes "
+                          f"{plural(input_width, 'input')} and needs a target column after them",
+                          f"give each row {plural(input_width, 'input')} and then the target")
     return list(range(input_width)), list(range(input_width, count))
 
 

@@ -6,17 +6,23 @@ the loss, the training loop, the prints — that, run with the same seed,
 prints the same loss at every step and the same final weights as `nqa run`
 (as `repr` of Python floats, so they can be compared exactly). The training
 rows, from `example` statements and any data file, are written into the script.
+User text reaches the script only as the spec's file name in a comment (with
+control characters spelt out, below its first two lines, where Python reads an
+encoding declaration) and class labels through `repr`; numbers through `repr`.
 """
 
 from __future__ import annotations
+
+from spec_lang import visible
 
 from .data_rules import held_out_rows
 from .layers import Layer
 from .model import Program
 
 HEADER = '''\
-# {name}: the plain PyTorch program this spec stands for, written by `nqa compile --emit python`.
-# Run with the same seed, it prints the same losses and final weights as `nqa run {name}`.
+# The plain PyTorch program a spec stands for, written by `nqa compile --emit python`.
+# Run with the same seed, it prints the same losses and final weights as `nqa run` of the spec.
+# spec: {name}
 import torch
 import torch.nn as nn
 
@@ -65,7 +71,8 @@ with torch.no_grad():
 
 def emit_python(program: Program, seed: int | None = None) -> str:
     spec = program.spec
-    parts = [HEADER.format(name=program.filename, seed=spec.seed if seed is None else seed), _data(program)]
+    parts = [HEADER.format(name=_comment_text(program.filename), seed=spec.seed if seed is None else seed),
+             _data(program)]
     modules = "\n".join(f"            nn.{_module(layer)}," for layer in spec.layers)
     parts.append(MODEL.format(modules=modules, optimizer=spec.optimizer.torch_name,
                               optimizer_args="".join(f", {k}={v!r}" for k, v in spec.optimizer.torch_kwargs().items()),
@@ -76,6 +83,12 @@ def emit_python(program: Program, seed: int | None = None) -> str:
                     for v in spec.evals) or "    pass\n"
     parts.append(LOOP.format(epochs=spec.epochs, evals=evals, validation=_validation(program)))
     return "".join(parts)
+
+
+def _comment_text(text: str) -> str:
+    """User text made safe in a comment: every character that could end the line spelt out.
+    (It is never on the first two lines, where Python would read `coding: utf-7` as the file's encoding.)"""
+    return visible(text)
 
 
 def _module(layer: Layer) -> str:

@@ -4,9 +4,12 @@ In: spec text. Out: the same spec with its statements on the lines they were
 written on (several on a line joined by `; `, as in `linear 2->3; relu`),
 single spaces, arguments in a fixed order (values, then words, then options in
 the order the statement's model declares them), numbers spelt one way (`1e-2`
--> `0.01`, `+2` -> `2`), at most one blank line in a row, no trailing spaces,
+-> `0.01`, `+2` -> `2`, `1e2` -> `100`), at most one blank line in a row, no trailing spaces,
 and every comment kept at the end of its line.
 The formatted text parses to the same statements; formatting is idempotent.
+Line breaks are read as `parse` reads them (LF, CRLF, or a CR alone); the text
+is written with the line ending of its first line, CRLF or LF (a CR alone
+becomes LF), and keeps a leading byte-order mark.
 """
 
 from __future__ import annotations
@@ -15,13 +18,15 @@ import math
 from collections import Counter
 
 from spec_lang import SpecError, ast, parse
+from spec_lang.parser import normalized
 
 from .registry import lookup
 
 
 def format_spec(text: str, filename: str = "<spec>") -> str:
     tree = parse(text, filename)
-    lines = text.removeprefix("\ufeff").split("\n")
+    read = normalized(text)
+    lines = read.split("\n")
     by_line: dict[int, list[ast.Statement]] = {}
     for stmt in tree.statements:
         by_line.setdefault(stmt.span.line, []).append(stmt)
@@ -34,7 +39,14 @@ def format_spec(text: str, filename: str = "<spec>") -> str:
             continue
         rendered = "; ".join(render_statement(s) for s in statements)
         out.append(rendered + ("  " + comment if comment else ""))
-    return _tidy(out)
+    mark = "\ufeff" if text.startswith("\ufeff") else ""
+    return mark + _tidy(out).replace("\n", _line_end(read))
+
+
+def _line_end(read: str) -> str:
+    """CRLF if the first line (of the text as `parse` reads it) ends with one, else LF."""
+    first = read.find("\n")
+    return "\r\n" if first > 0 and read[first - 1] == "\r" else "\n"
 
 
 def _tidy(lines: list[str]) -> str:
@@ -111,13 +123,21 @@ def render_arg(arg: ast.Arg | tuple[ast.Value, ...]) -> str:
 
 
 def render_number(number: ast.Number) -> str:
+    """The shortest spelling of the number's value; a whole one written without a
+    point stays without (`1e2` -> `100`, `3.0` stays, `1e20` too); a number that is not finite, or that
+    reads as 0 though written with a digit other than 0 (`1e-400`), as written."""
     value = number.value
     if isinstance(value, int):
         return str(value)
-    if not math.isfinite(value):
+    if not math.isfinite(value) or (value == 0 and _written_nonzero(number.text)):
         return number.text
     text = repr(value)  # the shortest spelling that reads back as the same float
     if "e" in text:
         mantissa, exponent = text.split("e")
         text = f"{mantissa}e{int(exponent)}"  # 1e-08 -> 1e-8, 1e+20 -> 1e20
-    return text
+    pointless = value and number.text and "." not in number.text  # 1e2, not 100.0, 3.0 nor 0e5
+    return text.removesuffix(".0") if pointless else text
+
+
+def _written_nonzero(text: str) -> bool:
+    return any(char in "123456789" for char in text.lower().split("e")[0])

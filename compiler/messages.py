@@ -4,10 +4,13 @@ In: one entry of `ValidationError.errors()`, the model class, the statement and
 the span of each field. Out: a `Diagnostic` that names the field as users know
 it ("learning rate", "output width"), shows the value as they wrote it, and
 points at the argument that gave it (or at the statement when it was missing).
+Also `too_small(node)`: a number written as not 0 that float32 cannot hold
+(`1e-400` reads as 0; below about 1.2e-38 it is subnormal), whatever the field.
 """
 
 from __future__ import annotations
 
+import struct
 from typing import TYPE_CHECKING, Any
 
 from pydantic_core import ErrorDetails
@@ -152,3 +155,30 @@ def _literal_choices(err: ErrorDetails) -> list[str]:
 
 def _article(what: str) -> str:
     return f"an {what}" if what[:1] in "aeiou" else f"a {what}"
+
+
+FLOAT32_TINY = 1.1754943508222875e-38  # float32's smallest normal number
+_TINY_HINT = "networks compute in float32, whose smallest normal number is about 1.2e-38: write 0, or a larger number"
+
+
+def too_small(node: Any) -> Diagnostic | None:
+    """A diagnostic at the first number in `node` (a number, a vector, a list) that is
+    written as not 0 but that float32 holds as 0 or only as a subnormal number."""
+    numbers = node.items if isinstance(node, ast.Vector) else node if isinstance(node, tuple) else (node,)
+    for number in numbers:
+        if isinstance(number, ast.Vector):
+            found = too_small(number)
+            if found:
+                return found
+            continue
+        if not isinstance(number, ast.Number) or not isinstance(number.value, float):
+            continue
+        value = number.value
+        if abs(value) >= FLOAT32_TINY or (value == 0 and not any(c in "123456789" for c in number.text.lower()
+                                                                      .split("e")[0])):
+            continue
+        as_float32 = struct.unpack("f", struct.pack("f", value))[0]
+        outcome = "it would be 0" if as_float32 == 0 else "it would be a subnormal number, with less precision"
+        return Diagnostic(f"`{number.text}` is too small for float32: {outcome}", number.span, "too small",
+                          hint=_TINY_HINT)
+    return None

@@ -23,7 +23,7 @@ from pydantic_core import PydanticCustomError
 from spec_lang import ast
 from spec_lang.errors import Diagnostic
 
-from .messages import first_per_field, pydantic_diagnostic, shown
+from .messages import first_per_field, pydantic_diagnostic, shown, too_small
 from .suggest import did_you_mean
 
 FLOAT32_MAX = 3.4028234663852886e38
@@ -115,6 +115,7 @@ def bind(cls: type[StatementModel], stmt: ast.Statement, args: tuple[ast.Arg, ..
         problem = _bind_one(cls, arg, name, free, values, spans, nodes)
         if problem:
             problems.append(problem)
+    problems += [found for node in nodes.values() if (found := too_small(node))]
     if problems:
         return problems
     if "kind" in cls.__pydantic_fields__:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 import traceback
 from pathlib import Path
@@ -204,10 +205,15 @@ def _fmt(args) -> int:
         changed += 1
         if args.diff:
             sys.stdout.writelines(_visible_line(line) for line in difflib.unified_diff(
-                before.splitlines(True), after.splitlines(True), f"{name} (before)", f"{name} (formatted)"))
+                _lines(before), _lines(after), f"{name} (before)", f"{name} (formatted)"))
         elif args.check:
             print(f"{name}: would be reformatted", file=sys.stderr)
         else:
+            refused = _not_rewritable(name)
+            if refused:
+                failed += 1
+                print(refused.render(colour=colour_wanted(sys.stderr)), file=sys.stderr)
+                continue
             write_atomic(name, after)
             print(f"{name}: reformatted", file=sys.stderr)
     if failed:
@@ -215,10 +221,40 @@ def _fmt(args) -> int:
     return 1 if changed and (args.check or args.diff) else EXIT_OK
 
 
+def _not_rewritable(name: str) -> SpecError | None:
+    """Why `nqa fmt` must not replace the file `name`: it is read-only (by its mode
+    bits, which hold for root too), or other hard links share it (a new file
+    renamed over it would leave them with the old text)."""
+    from compiler.messages import plural
+    from spec_lang import Diagnostic
+
+    try:
+        found = os.stat(name)
+    except OSError:  # gone since it was read: writing it says why
+        return None
+    if not found.st_mode & 0o222 or not os.access(name, os.W_OK):
+        return SpecError(Diagnostic(f"cannot reformat `{name}`: it is read-only",
+                                    hint="make it writable first (`chmod u+w`), or see the changes with "
+                                         "`nqa fmt --diff`"), "", name)
+    if found.st_nlink > 1:
+        return SpecError(Diagnostic(
+            f"cannot reformat `{name}`: it has {plural(found.st_nlink - 1, 'other hard link')}, "
+            "which would keep the old text", hint="format a copy, then copy it over the file "
+                                                  "(`cp` keeps the links), or see the changes with `nqa fmt --diff`"),
+            "", name)
+    return None
+
+
+def _lines(text: str) -> list[str]:
+    """The lines of a spec as `parse` reads them, each with its line end (LF, CRLF or a CR alone)."""
+    return re.findall(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$", text)
+
+
 def _visible_line(line: str) -> str:
-    """A diff line with its control characters spelt out, its tabs and line end kept."""
-    body = line.rstrip("\r\n")
-    return visible(body, tab="\t") + (line[len(body):] or "\n")
+    """A diff line with its control characters spelt out and its tabs kept, ending in LF:
+    a Windows line end is shown as a line end, a CR alone as `\\x0d` (it becomes LF)."""
+    body = line.removesuffix("\n").removesuffix("\r") if line.endswith("\r\n") else line.removesuffix("\n")
+    return visible(body, tab="\t") + "\n"
 
 
 def _export(args) -> int:

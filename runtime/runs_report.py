@@ -19,6 +19,7 @@ import torch
 from pydantic import BaseModel, ConfigDict, Field
 
 from compiler import Program
+from compiler.messages import plural
 
 from .epochs import last_epoch_means
 from .report import WarningEntry
@@ -101,14 +102,16 @@ def _named(result: RunsResult, n: int) -> dict[str, list[Any] | TensorSummary]:
 def render_runs(report: RunsReport, relu: bool = False) -> str:
     last = report.first_seed + report.runs - 1
     dead = ": a dead ReLU" if relu else ""
-    lines = [f"nqa run {report.spec}  (seeds {report.first_seed} to {last}: {report.runs} runs at once)", "",
+    seeds = (f"seed {report.first_seed}: 1 run" if report.runs == 1
+             else f"seeds {report.first_seed} to {last}: {report.runs} runs at once")
+    lines = [f"nqa run {report.spec}  ({seeds})", "",
              f"steps per run     {report.steps}",
              (f"final loss        min {num(report.final_loss_min)}  median {num(report.final_loss_median)}  "
              f"max {num(report.final_loss_max)}"),
              f"never moved       {report.never_moved_share:.1%} of runs (no parameter changed{dead})",
              f"reached           {report.reached_share:.1%} of runs (final loss below {num(report.tolerance)})"]
     if report.diverged:
-        lines.append(f"diverged          {report.diverged} runs (loss not finite)")
+        lines.append(f"diverged          {plural(report.diverged, 'run')} (loss not finite)")
     if report.stopped:
         lines.append(f"stopped: {report.stopped}")
     return "\n".join(lines) + "\n"

@@ -2,10 +2,12 @@
 
 In: one character a spec may not hold there, or a spec's whole text. Out:
 `describe_character(char)` -> (message, label, hint) for a letter that looks
-like a Latin one (Cyrillic `і`, Greek `ο`, fullwidth `ｌ`), a space that is not
-a space (no-break, em ...), an invisible character (zero-width space,
-bidirectional marks) or a control character, by code point and Unicode name;
-None for any other. `bidi_warnings(text)` -> a warning at each bidirectional
+like a Latin one (Cyrillic `і`, Greek `ο`, fullwidth `ｌ`), a digit or
+punctuation mark that looks like an ASCII one (minus sign `−`, fullwidth `＝`,
+small `﹥`, en dash `–`), a space that is not a space (no-break, em ...), an
+invisible character (zero-width space, bidirectional marks, a byte-order mark
+past the start) or a control character, by code point and Unicode name; None
+for any other. `bidi_warnings(text)` -> a warning at each bidirectional
 override or isolate, wherever it is (comments and strings too): such a
 character makes the text display in another order than it reads (Trojan Source).
 """
@@ -28,6 +30,12 @@ _LOOK_ALIKES = {
     0x03C7: "x", 0x0391: "A", 0x0392: "B", 0x0395: "E", 0x0396: "Z", 0x0397: "H", 0x0399: "I",
     0x039A: "K", 0x039C: "M", 0x039D: "N", 0x039F: "O", 0x03A1: "P", 0x03A4: "T", 0x03A5: "Y",
     0x03A7: "X",
+}
+# punctuation drawn like ASCII that NFKC does not map to it (it does map the fullwidth and small forms)
+_PUNCTUATION = {
+    0x2010: "-", 0x2011: "-", 0x2012: "-", 0x2013: "-", 0x2014: "-", 0x2015: "-", 0x2212: "-", 0x2043: "-",
+    0x02D7: "-", 0x2044: "/", 0x2215: "/", 0x3002: ".", 0xFF61: ".", 0x3001: ",", 0xFF64: ",", 0x2236: ":",
+    0x00B7: ".", 0x2219: ".", 0x02C2: "<", 0x02C3: ">", 0x2039: "<", 0x203A: ">",
 }
 _CONTROL_NAMES = {0x00: "null", 0x07: "bell", 0x08: "backspace", 0x0B: "vertical tab", 0x1B: "escape",
                   0x7F: "delete", 0x85: "next line", 0x9B: "control sequence introducer"}
@@ -55,6 +63,10 @@ def describe_character(char: str) -> tuple[str, str, str] | None:
         script = unicodedata.name(char).split()[0].capitalize()
         return (f"unexpected character: {script} `{char}` ({code_point(char)}) looks like Latin `{latin}`",
                 f"not Latin `{latin}`", f"type `{latin}` again: names are written in the Latin letters a to z")
+    ascii_ = _PUNCTUATION.get(ord(char)) or _compatible(char)
+    if ascii_:
+        return (f"unexpected character `{char}` ({code_point(char)} {_name(char)}), which looks like `{ascii_}`",
+                f"not `{ascii_}`", f"type `{ascii_}` again: a spec's digits and punctuation are ASCII")
     category = unicodedata.category(char)
     if category == "Zs":
         return (f"unexpected {_name(char)} ({code_point(char)})", "not an ordinary space",
@@ -74,6 +86,18 @@ def _fullwidth(char: str) -> str:
     """The ASCII letter a fullwidth or other compatibility letter stands for, if any."""
     plain = unicodedata.normalize("NFKC", char)
     return plain if len(plain) == 1 and plain.isascii() and plain.isalpha() else ""
+
+
+def _compatible(char: str) -> str:
+    """The ASCII digit or punctuation a fullwidth, small or other compatibility form stands for, if any."""
+    plain = unicodedata.normalize("NFKC", char)
+    return plain if len(plain) == 1 and plain.isascii() and plain.isprintable() and not plain.isspace() else ""
+
+
+def looks_like_ascii(char: str) -> bool:
+    """Whether `char` is a letter, digit or punctuation mark drawn like an ASCII one (`−`, `﹥`, `ｌ`)."""
+    return not char.isascii() and bool(_LOOK_ALIKES.get(ord(char)) or _fullwidth(char)
+                                       or _PUNCTUATION.get(ord(char)) or _compatible(char))
 
 
 def bidi_warnings(text: str) -> list[Diagnostic]:

@@ -17,6 +17,7 @@ import functools
 import hashlib
 import json
 import os
+import re
 from pathlib import Path
 
 from . import ast, lalr, nodes
@@ -52,11 +53,15 @@ def parse_lenient(text: str, filename: str = "<spec>") -> tuple[ast.Spec, list[D
         return spec, nodes.problems, nodes.bad
 
 
+_LONE_CR = re.compile("\r(?!\n)")
+
+
 def normalized(text: str) -> str:
-    """Without a byte-order mark; old Mac line endings (CR alone) read as newlines,
-    which keeps every position."""
+    """Without one leading byte-order mark (a second one is an invisible character
+    like any other); a CR that does not start a Windows line end (CRLF) is a line
+    break wherever it is, as editors show it. One character for one: every position is kept."""
     text = text.removeprefix("\ufeff")
-    return text.replace("\r", "\n") if "\r" in text and "\n" not in text else text
+    return _LONE_CR.sub("\n", text) if "\r" in text else text
 
 
 @functools.cache

@@ -1,9 +1,10 @@
 """Reading a spec file from disk.
 
-In: a path, or a stream such as standard input. Out: its text (BOM removed, any line ending), or a `SpecError` with
-one clear line for a missing file, a folder, a FIFO or device, a symbolic link
-that loops, an unreadable, binary or non-UTF-8 file, or one larger than the
-limit. The file is read through `files.read_bounded`: never more than the limit.
+In: a path, or a stream such as standard input. Out: its text as written
+(byte-order mark and line endings kept), or a `SpecError` with one clear line
+for a missing file, a folder, a FIFO or device, a symbolic link that loops, an
+unreadable, binary or non-UTF-8 file, or one larger than the limit. The file
+is read through `files.read_bounded`: never more than the limit.
 """
 
 from __future__ import annotations
@@ -52,7 +53,7 @@ def _text(data: bytes, shown: str) -> str:
     if b"\x00" in data:
         raise fail(f"`{shown}` is a binary file, not a spec", "pass a .nqa text file")
     try:
-        return data.decode("utf-8").removeprefix("\ufeff")
+        return data.decode("utf-8")  # a byte-order mark is left to `parse`, which takes one
     except UnicodeDecodeError as err:
         line = data[: err.start].count(b"\n") + 1
         raise fail(f"`{shown}` is not UTF-8 text (byte 0x{data[err.start]:02x} on line {line})",

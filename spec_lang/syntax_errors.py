@@ -14,7 +14,7 @@ from lark import Token
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 
 from .ast import Span
-from .characters import describe_character
+from .characters import describe_character, looks_like_ascii
 from .errors import Diagnostic
 from .vectors import FINITE_HINT
 
@@ -54,6 +54,8 @@ def describe_syntax_error(err: UnexpectedInput, text: str) -> Diagnostic:
 
 def _unexpected_character(err: UnexpectedCharacters, text: str) -> Diagnostic:
     offset = cast(int, err.pos_in_stream)  # lark types it `None` on the base class; the lexer sets an int
+    if text[offset: offset + 1].isascii() and looks_like_ascii(text[offset + 1: offset + 2]):
+        offset += 1  # `2-﹥3`: the `-` is refused for the look-alike after it, which is the mistake
     char = text[offset] if offset < len(text) else ""
     shown = char if char.isprintable() else f"U+{ord(char):04X}" if char else "end of file"
     hint = _CHAR_HINTS.get(char, "remove it, or start a comment with `#`")

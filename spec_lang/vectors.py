@@ -2,7 +2,8 @@
 
 In: the VECTOR token's text (brackets included, on one line) and its span. Out: the `Number`
 nodes, each with its own span, and a diagnostic for every item that is not a
-finite number (a missing comma, `nan`, a word, an empty item).
+finite number (a missing comma, `nan`, a word, an empty item, a look-alike
+character such as the minus sign U+2212 or a fullwidth comma).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import re
 
 from . import ast
+from .characters import describe_character, looks_like_ascii
 from .errors import Diagnostic
 
 _NUM = r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"  # ASCII digits, as in the grammar
@@ -85,6 +87,10 @@ def _item_problem(text: str, where: ast.Span, start: int) -> Diagnostic | None:
             return Diagnostic(f"unclosed vector: expected `]`, found `{mark}`", _span(where, at, at + len(mark)),
                               "expected `]` here",
                               hint="close the vector with `]` on the same line, e.g. `example [1, 1] -> [5]`")
+    odd = next((i for i, char in enumerate(text) if looks_like_ascii(char)), None)
+    if odd is not None:  # a minus sign, a fullwidth comma ...: name the look-alike
+        message, label, hint = describe_character(text[odd]) or ("", "", "")
+        return Diagnostic(message, _span(where, start + odd, start + odd + 1), label, hint=hint)
     first = text.split()[0]
     if NUMBER.fullmatch(first) and len(text.split()) > 1:
         gap = text.index(text.split()[1], len(first))
