@@ -59,8 +59,8 @@ def _dispatch(args: argparse.Namespace) -> int:
             errors = [_record(d, err.filename) for d in err.diagnostics]
             sys.stdout.write(json_text({"errors": errors}))
         return EXIT_USAGE
-    except OutputError as err:
-        print(f"error: {err}", file=sys.stderr)
+    except OutputError as err:  # its message quotes a path the user gave: spelt out, never sent raw
+        print(f"error: {visible(str(err))}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt as stop:  # Ctrl-C, or SIGTERM (`Terminated`)
         print(f"nqa: {stop_word(stop)}", file=sys.stderr)
@@ -110,7 +110,7 @@ def _check(args) -> int:
             program = _checked(args, name, show_warnings=args.format == "text")
             records += [_record(d, program.filename) for d in program.warnings]
             if not args.quiet and args.format == "text":
-                print(f"{program.filename}: ok")
+                print(f"{visible(program.filename)}: ok")
         except SpecError as err:
             failed += 1
             if args.format == "json":
@@ -207,7 +207,7 @@ def _fmt(args) -> int:
             sys.stdout.writelines(_visible_line(line) for line in difflib.unified_diff(
                 _lines(before), _lines(after), f"{name} (before)", f"{name} (formatted)"))
         elif args.check:
-            print(f"{name}: would be reformatted", file=sys.stderr)
+            print(f"{visible(name)}: would be reformatted", file=sys.stderr)
         else:
             refused = _not_rewritable(name)
             if refused:
@@ -215,7 +215,7 @@ def _fmt(args) -> int:
                 print(refused.render(colour=colour_wanted(sys.stderr)), file=sys.stderr)
                 continue
             write_atomic(name, after)
-            print(f"{name}: reformatted", file=sys.stderr)
+            print(f"{visible(name)}: reformatted", file=sys.stderr)
     if failed:
         return EXIT_USAGE
     return 1 if changed and (args.check or args.diff) else EXIT_OK
@@ -279,7 +279,7 @@ def _export(args) -> int:
             return EXIT_DIVERGED
         model = run.model
     export_onnx(model, program, Path(args.onnx))
-    print(f"{args.onnx}: written")
+    print(f"{visible(args.onnx)}: written")
     return EXIT_OK
 
 

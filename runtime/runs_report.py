@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from compiler import Program
 from compiler.messages import plural
+from spec_lang import visible
 
 from .epochs import last_epoch_means
 from .report import WarningEntry
@@ -104,7 +105,7 @@ def render_runs(report: RunsReport, relu: bool = False) -> str:
     dead = ": a dead ReLU" if relu else ""
     seeds = (f"seed {report.first_seed}: 1 run" if report.runs == 1
              else f"seeds {report.first_seed} to {last}: {report.runs} runs at once")
-    lines = [f"nqa run {report.spec}  ({seeds})", "",
+    lines = [f"nqa run {visible(report.spec)}  ({seeds})", "",
              f"steps per run     {report.steps}",
              (f"final loss        min {num(report.final_loss_min)}  median {num(report.final_loss_median)}  "
              f"max {num(report.final_loss_max)}"),

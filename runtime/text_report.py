@@ -40,7 +40,7 @@ def render_text(report: Report) -> str:
 
 def _header(r: Report) -> str:
     on = "" if r.device == "cpu" else f", on {r.device}"  # the CPU goes unsaid, as in every earlier report
-    return f"nqa run {r.spec}  (seed {r.seed}{on})"
+    return f"nqa run {visible(r.spec)}  (seed {r.seed}{on})"
 
 
 def _model(r: Report) -> str:
