@@ -83,7 +83,7 @@ def _run_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", metavar="PATH|-", help="also write the JSON report to PATH; `-` prints only JSON")
     p.add_argument("--quiet", "-q", action="store_true", help="print no text report and no progress bar")
     p.add_argument("--log-every", type=_count, default=0, metavar="N",
-                   help="print a progress line to stderr every N steps (for pipes and CI)")
+                   help="print a progress line to stderr every N steps (for pipes and CI; 0, the default: none)")
     p.add_argument("--trace", action="append", choices=["grads", "params"],
                    help="record the gradients (after backward) or parameters (after each step) "
                         "of every step in the JSON report; printed with --log-every")

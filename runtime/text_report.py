@@ -91,7 +91,7 @@ def _losses(r: Report) -> str:
         return "loss\n  no steps taken"
     per_epoch = r.training.batches_per_epoch
     if per_epoch == 1:
-        lines = _table("step", r.losses, "loss") + [f"final loss {num(r.losses[-1])} after {steps} steps"]
+        lines = _table("step", r.losses, "loss") + [f"final loss {num(r.losses[-1])} after {plural(steps, 'step')}"]
     else:
         lines = _table("epoch", r.epoch_losses, "mean loss") + [_final(r, steps, per_epoch)]
     if r.accuracy is not None:
@@ -115,7 +115,7 @@ def _final(r: Report, steps: int, per_epoch: int) -> str:
     epoch = len(r.epoch_losses)
     ran = steps - (epoch - 1) * per_epoch
     over = "the last epoch" if ran == per_epoch else f"the {plural(ran, 'step')} of epoch {epoch} that ran"
-    return f"final loss {num(r.epoch_losses[-1])}, the mean over {over}, after {steps:,} steps"
+    return f"final loss {num(r.epoch_losses[-1])}, the mean over {over}, after {plural(steps, 'step')}"
 
 
 def _validation(r: Report) -> list[str]:
