@@ -68,12 +68,31 @@ def _unexpected_character(err: UnexpectedCharacters, text: str) -> Diagnostic:
     if char == "[":
         return Diagnostic("unclosed vector: this `[` has no `]` on its line", _span_at(text, offset), "opened here",
                           hint="close the vector with `]` on the same line, e.g. `example [1, 1] -> [5]`")
+    inner = _nested_at(text, offset) if char == "]" else None
+    if inner is not None:  # `[[1]]`: the first `]` closed the inner vector, so this one is left over
+        return Diagnostic("vectors do not nest: this `[` opens a vector inside a vector", _span_at(text, inner),
+                          "a vector inside a vector",
+                          hint="a vector holds numbers, e.g. `[1, 2]`")
     described = None if char in _CHAR_HINTS else describe_character(char)
     if described:
         message, label, hint = described
         return Diagnostic(message, _span_at(text, offset), label, hint=hint)
     return Diagnostic(f"unexpected character `{shown}`", _span_at(text, offset), "not allowed here",
                       hint=hint)
+
+
+def _nested_at(text: str, offset: int) -> int | None:
+    """Where the inner `[` is, when the `]` at `offset` closes a vector opened inside another on its line."""
+    start = text.rfind("\n", 0, offset) + 1
+    opened: list[int] = []
+    for at in range(start, offset):
+        if text[at] == "[":
+            opened.append(at)
+        elif text[at] == "]" and opened:
+            if len(opened) > 1:
+                return opened[-1]
+            opened.pop()
+    return None
 
 
 def _describe_token(tok: Token) -> str:
