@@ -115,7 +115,8 @@ def _many(args, limits) -> int:
 
     ignored = [flag for flag, value in (("--save", args.save), ("--load", args.load), ("--plot", args.plot),
                                         ("--draw", args.draw), ("--trace", args.trace),
-                                        ("--log-every", args.log_every), ("--device", args.device != "cpu"))
+                                        ("--log-every", args.log_every), ("--device", args.device != "cpu"),
+                                        ("--full-parameters", args.full_parameters))
                if value]
     if ignored:
         raise usage_error(f"{', '.join(ignored)} cannot be used with --runs",

@@ -70,6 +70,7 @@ CASES = {
     "a seed written with an underscore": (["run", "{d}/net.nqa", "--seed", "1_000"], 2, ()),
     "export untrained with epochs": (["export", "{d}/net.nqa", "--untrained", "--epochs", "3",
                                       "--onnx", "{d}/m.onnx"], 2, ()),
+    "runs with full parameters": (["run", "{d}/net.nqa", "--runs", "2", "--full-parameters"], 2, ()),
     "two outputs on one path": (["run", "{d}/net.nqa", "--save", "{d}/out", "--json", "{d}/out"], 2, ()),
     "compile over the spec": (["compile", "{d}/net.nqa", "-o", "{d}/net.nqa"], 2, ()),
     "emit python over the data": (["compile", "{d}/net.nqa", "--emit", "python", "-o", "{d}/rows.csv"], 2, ()),
