@@ -15,7 +15,7 @@ import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, TextIO
 
-from .text_report import _tensor, num
+from .text_report import num, tensor_text
 from .trace import Tick
 
 if TYPE_CHECKING:
@@ -27,7 +27,7 @@ def plain_lines(stream: TextIO = sys.stderr) -> Callable[[Tick], None]:
         text = (f"step {tick.step:>{len(str(tick.steps))}}/{tick.steps}  "
                 f"epoch {tick.epoch}/{tick.epochs}  loss {num(tick.loss)}")
         for kind, values in (tick.values or {}).items():
-            text += "".join(f"\n  {kind[:-1]} {name} {'none' if v is None else _tensor(v)}"
+            text += "".join(f"\n  {kind[:-1]} {name} {'none' if v is None else tensor_text(v)}"
                             for name, v in values.items())
         print(text, file=stream, flush=True)
 

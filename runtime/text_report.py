@@ -137,12 +137,13 @@ def _parameters(r: Report) -> str:
     lines = ["parameters"]
     for name, before in r.parameters.initial.items():
         after = r.parameters.final[name]
-        lines.append(f"  {name:<{width}}  initial {_tensor(before)}")
-        lines.append(f"  {'':<{width}}  final   {_tensor(after)}")
+        lines.append(f"  {name:<{width}}  initial {tensor_text(before)}")
+        lines.append(f"  {'':<{width}}  final   {tensor_text(after)}")
     return "\n".join(lines) if len(lines) > 1 else "parameters\n  none"
 
 
-def _tensor(tensor) -> str:
+def tensor_text(tensor) -> str:
+    """A tensor as reports and progress lines print it: every value up to 32, else count, mean, min, max."""
     if tensor.numel() <= SHOWN_VALUES:
         return nested(tensor.tolist())
     count, mean, low, high = stats(tensor)
