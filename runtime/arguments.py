@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import argparse
 import re
+import sys
+from typing import NoReturn
 
 from compiler.limits import Limits
 
@@ -34,14 +36,27 @@ class _Once(argparse.Action):
         setattr(namespace, self.dest, values)
 
 
+class UsageExit(SystemExit):
+    """The command line's own grammar refused the arguments (exit 2); `message` says why."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(2)
+        self.message = message
+
+
 class _Parser(argparse.ArgumentParser):
     """A parser (and, through `add_subparsers`, subparsers) whose options that store
-    a value take it once."""
+    a value take it once, and whose refusals carry their message (for `--json -`)."""
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.register("action", None, _Once)
         self.register("action", "store", _Once)
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        print(f"{self.prog}: error: {message}", file=sys.stderr)
+        raise UsageExit(message)
 
 
 _DIGITS = re.compile(r"[+-]?[0-9]+")

@@ -12,6 +12,7 @@ because the loss was not finite, 130 interrupted (Ctrl-C), 143 terminated
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import re
@@ -21,7 +22,7 @@ from pathlib import Path
 
 from spec_lang import SpecError, render_all, usage_error, visible
 
-from .arguments import parser, run_parser
+from .arguments import UsageExit, parser, run_parser
 from .files import OutputError
 from .json_text import json_text
 
@@ -30,14 +31,27 @@ EXIT_OK, EXIT_BUG, EXIT_USAGE, EXIT_DIVERGED = 0, 1, 2, 3
 
 def main(argv: list[str] | None = None) -> int:
     """`nqa COMMAND ...`."""
-    return _dispatch(parser().parse_args(argv))
+    return _dispatch(_parsed(parser(), argv))
 
 
 def main_run(argv: list[str] | None = None) -> int:
     """`python -m runtime SPEC ...`: `nqa run` under its module name."""
-    args = run_parser().parse_args(argv)
+    args = _parsed(run_parser(), argv)
     args.command = "run"
     return _dispatch(args)
+
+
+def _parsed(grammar: argparse.ArgumentParser, argv: list[str] | None) -> argparse.Namespace:
+    """The arguments; a refusal of the grammar's is also written as JSON when `--json -` was asked."""
+    try:
+        return grammar.parse_args(argv)
+    except UsageExit as refused:
+        words = sys.argv[1:] if argv is None else argv
+        if any(pair == ("--json", "-") for pair in itertools.pairwise(words)) or "--json=-" in words:
+            record = {"file": "", "line": None, "column": None, "end_line": None, "end_column": None,
+                      "severity": "error", "message": refused.message, "label": "", "hint": "see --help"}
+            sys.stdout.write(json_text({"errors": [record]}))
+        raise
 
 
 def colour_wanted(stream) -> bool:

@@ -182,3 +182,13 @@ def test_the_library_takes_numpy_integers_and_refuses_what_is_not_its_own_type()
         with pytest.raises(SpecError) as raised:
             call()
         assert raised.value.render().startswith(expected)
+
+
+def test_json_dash_gives_the_command_lines_own_refusals_as_json_too(capsys):
+    with pytest.raises(SystemExit) as stop:
+        main(["run", MLP, "--json", "-", "--seed", "abc"])
+    assert stop.value.code == 2
+    captured = capsys.readouterr()
+    assert [e["message"] for e in json.loads(captured.out)["errors"]] == [
+        "argument --seed: expected a whole number written with the digits 0 to 9, not 'abc'"]
+    assert "error: argument --seed" in captured.err
