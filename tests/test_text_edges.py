@@ -91,26 +91,21 @@ def test_fmt_output_parses_to_the_input_s_statements_whatever_the_line_ends(spec
     assert format_spec(once) == once
 
 
-def test_fmt_diff_spells_a_cr_out_and_writes_the_file(tmp_path, capsys):
+@pytest.mark.parametrize("before, diff, after", [
+    (b"linear 2->3\rrelu # r\rsoftmax",
+     "-linear 2->3\\x0d\n-relu # r\\x0d\n-softmax\n+linear 2->3\n+relu  # r\n+softmax\n",
+     b"linear 2->3\nrelu  # r\nsoftmax\n"),
+    (b"linear 2 ->3\r\nrelu\r\n", "-linear 2 ->3\n+linear 2->3\n relu\n", b"linear 2->3\r\nrelu\r\n"),
+], ids=["lone CR: spelt out, written as LF", "CRLF: shown as line ends, kept"])
+def test_fmt_diff_never_prints_a_cr_and_fmt_writes_the_file(before, diff, after, tmp_path, capsys):
     spec = tmp_path / "a.nqa"
-    spec.write_bytes(b"linear 2->3\rrelu # r\rsoftmax")
+    spec.write_bytes(before)
     assert main(["fmt", "--diff", str(spec)]) == 1
     out = capsys.readouterr().out
     assert "\r" not in out
-    assert "-linear 2->3\\x0d\n-relu # r\\x0d\n-softmax\n+linear 2->3\n+relu  # r\n+softmax\n" in out
+    assert diff in out
     assert main(["fmt", str(spec)]) == 0
-    assert spec.read_bytes() == b"linear 2->3\nrelu  # r\nsoftmax\n"
-
-
-def test_fmt_diff_of_a_windows_file_shows_line_ends_as_lines(tmp_path, capsys):
-    spec = tmp_path / "a.nqa"
-    spec.write_bytes(b"linear 2 ->3\r\nrelu\r\n")
-    assert main(["fmt", "--diff", str(spec)]) == 1
-    out = capsys.readouterr().out
-    assert "\r" not in out
-    assert "-linear 2 ->3\n+linear 2->3\n relu\n" in out
-    assert main(["fmt", str(spec)]) == 0
-    assert spec.read_bytes() == b"linear 2->3\r\nrelu\r\n"
+    assert spec.read_bytes() == after
 
 
 def test_one_leading_byte_order_mark_is_one_and_a_second_is_refused(tmp_path, capsys):
