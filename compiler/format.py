@@ -111,6 +111,8 @@ def render_arg(arg: ast.Arg | tuple[ast.Value, ...]) -> str:
         return arg.name
     if isinstance(arg, ast.String):
         return f'"{arg.value}"'
+    if isinstance(arg, ast.Shape):
+        return arg.text
     if isinstance(arg, ast.Vector):
         return "[" + ", ".join(render_number(n) for n in arg.items) + "]"
     if isinstance(arg, ast.Arrow):

@@ -50,6 +50,8 @@ def _text(node: Any) -> str:
         return node.name
     if isinstance(node, ast.String):
         return f'"{node.value}"'
+    if isinstance(node, ast.Shape):
+        return node.text
     if isinstance(node, ast.Vector):
         return "[" + ", ".join(i.text for i in node.items) + "]"
     if isinstance(node, ast.Arrow):

@@ -91,6 +91,7 @@ _VALUE_OF: dict[type, Callable[[Any], Any]] = {
     ast.Word: lambda node: node.name,
     ast.String: lambda node: node.value,
     ast.Vector: lambda node: tuple([item.value for item in node.items]),
+    ast.Shape: lambda node: node.sizes,
     tuple: lambda node: tuple([value_of(n) for n in node]),
 }
 

@@ -84,7 +84,19 @@ class Arrow:
     span: Span = _span()
 
 
-Value = Number | Vector | String | Word
+@dataclass(frozen=True, slots=True)
+class Shape:
+    """A per-example shape: sizes joined by `x`, `1x8x8` (a single size is a `Number`)."""
+
+    sizes: tuple[int, ...]
+    span: Span = _span()
+
+    @property
+    def text(self) -> str:
+        return "x".join(str(size) for size in self.sizes)
+
+
+Value = Number | Vector | String | Word | Shape
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,7 +109,7 @@ class Option:
     span: Span = _span()
 
 
-Arg = Arrow | Option | Vector | String | Number | Word
+Arg = Arrow | Option | Vector | String | Number | Word | Shape
 
 
 @dataclass(frozen=True, slots=True)

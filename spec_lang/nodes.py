@@ -43,6 +43,9 @@ class Nodes:
     def NUMBER(self, text: str, span: ast.Span) -> ast.Number:
         return ast.Number(number_value(text), text, span)
 
+    def SHAPE(self, text: str, span: ast.Span) -> ast.Shape:
+        return ast.Shape(tuple(int(size) for size in text.split("x")), span)
+
     def STRING(self, text: str, span: ast.Span) -> ast.String:
         return ast.String(text[1:-1], span)
 

@@ -1,26 +1,17 @@
 """Element-wise activations: relu, sigmoid, tanh, gelu, leaky_relu, softmax.
 
-Each keeps the width it is given and has no parameters.
+Each keeps the shape it is given and has no parameters; `softmax` acts on the last dim.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Literal
 
 from pydantic import Field
 
 from ..registry import register
-from .base import Layer
-
-if TYPE_CHECKING:
-    from torch import nn
-
-
-def _module(name: str, *args: Any, **kwargs: Any) -> nn.Module:
-    from torch import nn
-
-    module: nn.Module = getattr(nn, name)(*args, **kwargs)
-    return module
+from ..types import TensorType
+from .base import Call, Layer
 
 
 @register
@@ -29,9 +20,6 @@ class ReLU(Layer):
     keyword = "relu"
     torch_name = "ReLU"
 
-    def build(self, width: int) -> nn.Module:
-        return _module("ReLU")
-
 
 @register
 class Sigmoid(Layer):
@@ -39,18 +27,12 @@ class Sigmoid(Layer):
     keyword = "sigmoid"
     torch_name = "Sigmoid"
 
-    def build(self, width: int) -> nn.Module:
-        return _module("Sigmoid")
-
 
 @register
 class Tanh(Layer):
     kind: Literal["tanh"] = "tanh"
     keyword = "tanh"
     torch_name = "Tanh"
-
-    def build(self, width: int) -> nn.Module:
-        return _module("Tanh")
 
 
 @register
@@ -61,11 +43,8 @@ class GELU(Layer):
     torch_name = "GELU"
     example = "gelu approximate=tanh"
 
-    def describe(self) -> str:
-        return "GELU()" if self.approximate == "none" else f"GELU(approximate='{self.approximate}')"
-
-    def build(self, width: int) -> nn.Module:
-        return _module("GELU", approximate=self.approximate)
+    def call(self, t: TensorType) -> Call:
+        return Call("GELU", (), () if self.approximate == "none" else (("approximate", self.approximate),))
 
 
 @register
@@ -77,11 +56,8 @@ class LeakyReLU(Layer):
     example = "leaky_relu slope=0.2"
     hints = {"slope": "the slope for negative inputs, e.g. `leaky_relu slope=0.01`"}
 
-    def describe(self) -> str:
-        return f"LeakyReLU(negative_slope={self.slope:g})"
-
-    def build(self, width: int) -> nn.Module:
-        return _module("LeakyReLU", negative_slope=self.slope)
+    def call(self, t: TensorType) -> Call:
+        return Call("LeakyReLU", (), (("negative_slope", self.slope),))
 
 
 @register
@@ -90,8 +66,5 @@ class Softmax(Layer):
     keyword = "softmax"
     torch_name = "Softmax"
 
-    def describe(self) -> str:
-        return "Softmax(dim=-1)"
-
-    def build(self, width: int) -> nn.Module:
-        return _module("Softmax", dim=-1)
+    def call(self, t: TensorType) -> Call:
+        return Call("Softmax", (), (("dim", -1),))

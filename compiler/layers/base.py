@@ -1,47 +1,178 @@
-"""What every layer knows: the width it needs, the width it makes, its parameter
-count and how to build its torch module.
+"""What every layer knows about itself, given the type flowing into it.
 
-In: the width flowing into the layer. Out: widths, counts, a display name, and
-(from `build`, the only place torch is imported) an `nn.Module`.
+In: the per-example `TensorType` arriving at the layer. Out: the type it gives
+(or a `Fault` naming the field at fault, with its own message and hint), its
+parameter count and multiply-accumulates per example, and one description of
+its torch module, a `Call`, from which the module is built (`build`, the only
+place torch is imported), its summary name (`describe`) and the source that
+`--emit python` writes (`source`) are all derived.
+
+A layer that states the size it reads (`linear 3->1`, `conv2d 1->8`) names
+that field in `input_field` and the dimension it reads in `input_axis`; the
+check against what arrives, and filling the field in when it is left out
+(`linear ->1`), are done here once for every such layer.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
 
+from ..messages import plural
 from ..statement import StatementModel
+from ..types import TensorType
 
 if TYPE_CHECKING:
     from torch import nn
 
 
+@dataclass(frozen=True)
+class Fault:
+    """Why a layer cannot take the type flowing into it.
+
+    `message` may hold `{name}` (the statement as written) and `{why}` (what
+    arrives and from where, worded by the shape pass from `arriving`)."""
+
+    message: str
+    field: str = ""  # the field to underline; "" for the whole statement
+    label: str = ""
+    hint: str = ""
+    arriving: str = ""  # what arrives, as said where it comes from: "2", "3 channels", "[16, 8, 8]"
+
+
+@dataclass(frozen=True)
+class Call:
+    """A module's constructor call: `Linear(2, 3, bias=False)`. `home` is where the
+    class lives: `torch.nn`, or `compiler.modules` for the few nqa adds."""
+
+    name: str
+    args: tuple[Any, ...] = ()
+    kwargs: tuple[tuple[str, Any], ...] = ()
+    home: str = "torch.nn"
+
+    def text(self) -> str:
+        parts = [repr(a) for a in self.args] + [f"{k}={v!r}" for k, v in self.kwargs]
+        return f"{self.name}({', '.join(parts)})"
+
+    def source(self) -> str:
+        """As the emitted program writes it: torch's modules as `nn.X`, nqa's by their own name."""
+        return ("nn." if self.home == "torch.nn" else "") + self.text()
+
+    def build(self) -> nn.Module:
+        import importlib
+
+        module: nn.Module = getattr(importlib.import_module(self.home), self.name)(*self.args, **dict(self.kwargs))
+        return module
+
+
 class Layer(StatementModel):
-    """A layer statement. Width-preserving with no parameters unless a subclass says otherwise."""
+    """A layer statement. Shape-preserving with no parameters unless a subclass says otherwise."""
 
     kind: str
-    torch_name: ClassVar[str] = ""
+    torch_name: ClassVar[str] = ""  # the module's class name
+    input_field: ClassVar[str | None] = None  # the field stating the size the layer reads
+    input_axis: ClassVar[int] = -1  # the dimension that size is read from
+    input_noun: ClassVar[str] = "input"  # how that size is counted: "input", "input channel"
+    output_field: ClassVar[str | None] = None  # the field stating the size the layer gives
+    size_fields: ClassVar[tuple[str, ...]] = ()  # fields that are sizes, held to --max-width
+    ranks: ClassVar[tuple[int, ...] | None] = None  # the input ranks it takes; None: any
+    rank_words: ClassVar[str] = ""  # those ranks as a user reads them: "[C, H, W] (channels, height, width)"
+    takes_ids: ClassVar[bool] = False  # takes int64 ids (and only them); the others take float32
+    keeps_shape: ClassVar[bool] = True  # never changes the shape (activations, dropout, norms)
 
+    # what is stated and what arrives
     def expects(self) -> int | None:
-        """The input width this layer states, if it states one."""
-        return None
+        """The size this layer states it reads, if it states one."""
+        return getattr(self, self.input_field) if self.input_field else None
 
     def states_output(self) -> bool:
-        """Whether this layer sets the width after it (rather than passing it on)."""
-        return False
+        """Whether this layer states the size it gives (so what follows is known again after a gap)."""
+        return self.output_field is not None
 
-    def resolve(self, width: int) -> Layer:
-        """The same layer with its input width filled in."""
-        return self
+    def implied_input(self) -> TensorType | None:
+        """The network's input type, when this layer comes first and its statement says it all."""
+        return None
 
-    def output_width(self, width: int) -> int:
-        return width
+    def assumed_input(self, t: TensorType) -> TensorType:
+        """`t` with the size this layer states in place of what arrives: after a
+        mismatch, the shape pass goes on as if the layer's own statement were right."""
+        stated = self.expects()
+        if stated is None or not t.dims or not -t.rank <= self.input_axis < t.rank:
+            return t
+        dims = list(t.dims)
+        dims[self.input_axis] = type(dims[self.input_axis])(stated, dims[self.input_axis].name)
+        return TensorType(tuple(dims), t.dtype)
 
-    def parameter_count(self, width: int) -> int:
+    def resolve(self, t: TensorType) -> Layer:
+        """The same layer with the size it reads filled in from `t` when left out."""
+        if self.input_field is None or getattr(self, self.input_field) is not None or not t.dims:
+            return self
+        if not -t.rank <= self.input_axis < t.rank:
+            return self
+        return self.model_copy(update={self.input_field: t.dims[self.input_axis].size})
+
+    def infer(self, t: TensorType) -> TensorType | Fault:
+        """The type this layer gives for `t`, or why it cannot take `t`."""
+        wrong = self._wrong_kind(t)
+        if wrong is not None:
+            return wrong
+        stated = self.expects()
+        if stated is not None and t.dims[self.input_axis].size != stated:
+            return self.mismatch(stated, t.dims[self.input_axis].size)
+        return self.output(t)
+
+    def _wrong_kind(self, t: TensorType) -> Fault | None:
+        if self.ranks is not None and t.rank not in self.ranks:
+            return Fault(f"`{{name}}` takes {self.rank_words}, but {{why}}", label=f"takes {self.rank_words}",
+                         hint=self.rank_hint(t), arriving=str(t))
+        if t.dtype == "int64" and not self.takes_ids:
+            return Fault("`{name}` takes float values, but {why}: token ids", label="takes floats",
+                         hint="token ids go into an `embedding` first, e.g. `embedding 50->8`", arriving=str(t))
+        if t.dtype != "int64" and self.takes_ids:
+            return Fault("`{name}` takes whole-number ids, but {why}", label="takes ids",
+                         hint="an `embedding` comes first, on integer ids from the data", arriving=str(t))
+        return None
+
+    def rank_hint(self, t: TensorType) -> str:
+        return f"give it {self.rank_words}"
+
+    def mismatch(self, stated: int, arriving: int) -> Fault:
+        """The stated size differs from what arrives (`linear 3->1` after a 2-wide layer)."""
+        return Fault(f"`{{name}}` expects {plural(stated, self.input_noun)}, but {{why}}", self.input_field or "",
+                     f"expects {stated}", self.mismatch_hint(arriving), str(arriving))
+
+    def mismatch_hint(self, arriving: int) -> str:
+        return f"write `{self.keyword} {arriving}->...`, or leave the size out to infer it"
+
+    def recover(self, t: TensorType) -> TensorType | None:
+        """The type given after a fault, as if the layer's own statement were right (None: unknown)."""
+        if self._wrong_kind(t) is not None:
+            return None
+        found = self.output(self.assumed_input(t))
+        return found if isinstance(found, TensorType) else None
+
+    def output(self, t: TensorType) -> TensorType | Fault:
+        """The type given for an input whose rank, dtype and stated size are right."""
+        return t
+
+    # what it costs
+    def parameter_count(self, t: TensorType) -> int:
         return 0
 
-    def describe(self) -> str:
-        """How the layer prints in a summary: the torch module's own repr."""
-        return f"{self.torch_name}()"
+    def flops(self, t: TensorType) -> int:
+        """Multiply-accumulates per example (as torchinfo counts them)."""
+        return 0
 
-    def build(self, width: int) -> nn.Module:
-        raise NotImplementedError
+    # what it is in torch
+    def call(self, t: TensorType) -> Call:
+        return Call(self.torch_name)
+
+    def describe(self, t: TensorType) -> str:
+        """How the layer prints in a summary: its module's constructor call."""
+        return self.call(t).text()
+
+    def source(self, t: TensorType) -> str:
+        return self.call(t).source()
+
+    def build(self, t: TensorType) -> nn.Module:
+        return self.call(t).build()

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 from pydantic import Field
 
 from ..registry import register
-from .base import Layer
-
-if TYPE_CHECKING:
-    from torch import nn
+from ..types import TensorType
+from .base import Call, Layer
 
 
 @register
@@ -23,10 +21,5 @@ class Dropout(Layer):
     example = "dropout p=0.1"
     hints = {"p": "the share of inputs zeroed in training, from 0 up to (not including) 1, e.g. `dropout p=0.1`"}
 
-    def describe(self) -> str:
-        return f"Dropout(p={self.p:g})"
-
-    def build(self, width: int) -> nn.Module:
-        from torch import nn
-
-        return nn.Dropout(self.p)
+    def call(self, t: TensorType) -> Call:
+        return Call("Dropout", (), (("p", self.p),))

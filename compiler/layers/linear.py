@@ -1,16 +1,14 @@
-"""`linear 2->3`, `linear ->3`, `linear 3`, with `bias` (default) or `nobias`: nn.Linear."""
+"""`linear 2->3`, `linear ->3`, `linear 3`, with `bias` (default) or `nobias`: nn.Linear, on the last dim."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 from pydantic import Field
 
 from ..registry import register
-from .base import Layer
-
-if TYPE_CHECKING:
-    from torch import nn
+from ..types import TensorType
+from .base import Call, Layer
 
 
 @register
@@ -32,26 +30,26 @@ class Linear(Layer):
     missing = {"out_features": ("expected a width like `3` or `2->3` after `linear`",
                                 "write `linear 2->3`, or `linear ->3` to infer the input width")}
 
-    def expects(self) -> int | None:
-        return self.in_features
+    input_field = "in_features"
+    output_field = "out_features"
+    size_fields = ("in_features", "out_features")
+    keeps_shape = False
 
-    def states_output(self) -> bool:
-        return True
+    def implied_input(self) -> TensorType | None:
+        return TensorType.vector(self.in_features) if self.in_features is not None else None
 
-    def resolve(self, width: int) -> Linear:
-        return self if self.in_features == width else self.model_copy(update={"in_features": width})
+    def mismatch_hint(self, arriving: int) -> str:
+        out = self.out_features
+        return f"write `linear {arriving}->{out}`, or `linear ->{out}` to infer the width"
 
-    def output_width(self, width: int) -> int:
-        return self.out_features
+    def output(self, t: TensorType) -> TensorType:
+        return t.with_last(self.out_features)
 
-    def parameter_count(self, width: int) -> int:
-        return width * self.out_features + (self.out_features if self.bias else 0)
+    def parameter_count(self, t: TensorType) -> int:
+        return t.last * self.out_features + (self.out_features if self.bias else 0)
 
-    def describe(self) -> str:
-        bias = "" if self.bias else ", bias=False"
-        return f"Linear({self.in_features}, {self.out_features}{bias})"
+    def flops(self, t: TensorType) -> int:
+        return t.values * self.out_features  # every input value meets every output, at each position
 
-    def build(self, width: int) -> nn.Module:
-        from torch import nn
-
-        return nn.Linear(width, self.out_features, bias=self.bias)
+    def call(self, t: TensorType) -> Call:
+        return Call("Linear", (t.last, self.out_features), () if self.bias else (("bias", False),))
