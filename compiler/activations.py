@@ -19,7 +19,7 @@ from .model import CheckedSpec
 
 def per_example(spec: CheckedSpec) -> int:
     """Values one example makes on its way through the network: its input and each layer's output."""
-    return spec.input_width + sum(row.output_width for row in spec.summary())
+    return sum(t.values for t in spec.types())
 
 
 def activation_problem(spec: CheckedSpec, rows: int, limits: Limits, span: ast.Span | None) -> Diagnostic | None:

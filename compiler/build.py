@@ -43,8 +43,5 @@ def compile_spec(spec: str | os.PathLike[str] | ast.Spec | Program | CheckedSpec
 
     checked = as_program(spec, filename=filename, limits=limits).spec
     with paused_gc():  # torch modules make no reference cycles; see spec_lang.gcpause
-        modules, width = [], checked.input_width
-        for layer in checked.layers:
-            modules.append(layer.build(width))
-            width = layer.output_width(width)
-        return nn.Sequential(*modules)
+        types = checked.types()
+        return nn.Sequential(*[layer.build(t) for layer, t in zip(checked.layers, types, strict=False)])

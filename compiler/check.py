@@ -39,8 +39,9 @@ from .limits import Limits
 from .model import CheckedSpec, Program
 from .registry import lookup, statement_names
 from .settings import Epochs, Eval, Example, Input
-from .shapes import Source, first_stated_width, infer_widths, statement_text
+from .shapes import Source, first_stated_input, infer_types, statement_text
 from .suggest import closest
+from .types import TensorType
 
 _DEFAULT_LIMITS = Limits()
 
@@ -153,9 +154,9 @@ def _check_tree(tree: ast.Spec, source: str, filename: str, options: Options,
             f"cannot tell how many inputs `{statement_text(first)}` takes", first.span,
             "input width unknown", hint="state it, e.g. `linear 2->3`, or add `input 2`"))
         raise _errors(problems)
-    shapes = infer_widths(found.layers, start, options.limits, gaps)
+    shapes = infer_types(found.layers, start, options.limits, gaps)
     problems += shapes.problems
-    checked = _assemble(found, start.width, shapes.layers)
+    checked = _assemble(found, start.type, shapes.layers)
     problems += check_loss(found, checked, shapes)
     problems += check_examples(found, checked, start, shapes)
     problems += check_table(found, table, checked, start, shapes, options.limits)
@@ -209,32 +210,32 @@ def _may_change_width(stmt: ast.Statement) -> bool:
     if meant is None:
         return any(isinstance(arg, ast.Arrow) for arg in stmt.args)
     entry = lookup(meant)
-    return isinstance(entry, type) and issubclass(entry, Layer) and "out_features" in entry.model_fields
+    return isinstance(entry, type) and issubclass(entry, Layer) and not entry.keeps_shape
 
 
 def _input_source(found: Collected) -> Source | None:
     stated = found.one("input")
     if stated is not None:
         assert isinstance(stated.model, Input)
-        return Source(stated.model.width, stated.statement.span, "input", stated.statement)
-    from_layer = first_stated_width(found.layers)
+        return Source(TensorType.of(*stated.model.shape), stated.statement.span, "input", stated.statement)
+    from_layer = first_stated_input(found.layers)
     if from_layer is not None:
         return from_layer
     for name in ("example", "eval"):
         for bound in found.all(name):
             assert isinstance(bound.model, (Example, Eval))
-            return Source(len(bound.model.input), bound.span_of("input"), name, bound.statement)
+            return Source(TensorType.vector(len(bound.model.input)), bound.span_of("input"), name, bound.statement)
     return None
 
 
-def _assemble(found: Collected, input_width: int, layers: tuple[Layer, ...]) -> CheckedSpec:
+def _assemble(found: Collected, input_type: TensorType, layers: tuple[Layer, ...]) -> CheckedSpec:
     def value(name: str, attr: str, default: Any) -> Any:
         bound = found.one(name)
         return getattr(bound.model, attr) if bound else default
 
     data = found.one("data")
     fields: dict[str, Any] = {
-        "input_width": input_width, "layers": layers,
+        "input_type": input_type, "layers": layers,
         "epochs": value("epochs", "count", 100), "seed": value("seed", "value", 0),
         "batch": value("batch", "size", None), "shuffle": found.one("shuffle") is not None,
         "held_out": value("validate", "fraction", None),

@@ -27,6 +27,7 @@ from .model import CheckedSpec
 from .settings import Data, Eval, Example, Validate
 from .shapes import Shapes, Source
 from .statement import Bound
+from .types import TensorType
 
 if TYPE_CHECKING:
     from .check import Options
@@ -55,7 +56,7 @@ def table_source(found: Collected, table: Table | None) -> Source | None:
         return None
     bound = found.one("data")
     assert bound is not None  # a table is read from a `data` statement
-    return Source(table.input_width, bound.span_of("inputs"), "data file", bound.statement)
+    return Source(TensorType.vector(table.input_width), bound.span_of("inputs"), "data file", bound.statement)
 
 
 def check_loss(found: Collected, spec: CheckedSpec, shapes: Shapes) -> list[Diagnostic]:

@@ -38,9 +38,9 @@ class Column:
 
 def _columns(spec: CheckedSpec) -> list[Column]:
     columns = [Column("input", spec.input_width, [])]
-    for index, layer in enumerate(spec.layers):
+    for index, (layer, t) in enumerate(zip(spec.layers, spec.types(), strict=False)):
         if isinstance(layer, Linear):
-            columns.append(Column(layer.describe(), layer.out_features, [], index, layer.bias))
+            columns.append(Column(layer.describe(t), layer.out_features, [], index, layer.bias))
         else:
             columns[-1].notes.append(layer.torch_name)
     return columns

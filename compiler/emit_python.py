@@ -16,7 +16,6 @@ from __future__ import annotations
 from spec_lang import visible
 
 from .data_rules import held_out_rows
-from .layers import Layer
 from .model import Program
 
 HEADER = '''\
@@ -73,7 +72,7 @@ def emit_python(program: Program, seed: int | None = None) -> str:
     spec = program.spec
     parts = [HEADER.format(name=_comment_text(program.filename), seed=spec.seed if seed is None else seed),
              _data(program)]
-    modules = "\n".join(f"            nn.{_module(layer)}," for layer in spec.layers)
+    modules = "\n".join(f"            {layer.source(t)}," for layer, t in zip(spec.layers, spec.types(), strict=False))
     parts.append(MODEL.format(modules=modules, optimizer=spec.optimizer.torch_name,
                               optimizer_args="".join(f", {k}={v!r}" for k, v in spec.optimizer.torch_kwargs().items()),
                               loss=spec.loss.torch_name,
@@ -89,12 +88,6 @@ def _comment_text(text: str) -> str:
     """User text made safe in a comment: every character that could end the line spelt out.
     (It is never on the first two lines, where Python would read `coding: utf-7` as the file's encoding.)"""
     return visible(text)
-
-
-def _module(layer: Layer) -> str:
-    if layer.kind == "linear":  # a Linear
-        return f"Linear({layer.in_features}, {layer.out_features}, bias={layer.bias})"  # type: ignore[attr-defined]
-    return layer.describe()
 
 
 def _rows(program: Program) -> tuple[list[list[float]], list[list[float]]]:

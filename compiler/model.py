@@ -10,6 +10,7 @@ found (what is accepted but is likely a mistake).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING, Annotated, Any, Union
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -23,6 +24,7 @@ from . import optimizers as _optimizers
 from .data_file import Table
 from .registry import FAMILIES, layer_classes
 from .settings import Data, Example, Vector
+from .types import TensorType
 
 if TYPE_CHECKING:  # to the type checker, each union is its base class
     from .layers.base import Layer as LayerModel
@@ -38,7 +40,7 @@ else:
 
 
 class LayerInfo(BaseModel):
-    """One row of the model summary."""
+    """One row of the model summary: widths count the values of one example."""
 
     model_config = ConfigDict(frozen=True, defer_build=True)
 
@@ -47,6 +49,10 @@ class LayerInfo(BaseModel):
     input_width: int
     output_width: int
     parameters: int
+    input_shape: tuple[int, ...] = ()
+    output_shape: tuple[int, ...] = ()
+    output_dtype: str = "float32"
+    flops: int = 0  # multiply-accumulates per example
 
 
 class CheckedSpec(BaseModel):
@@ -56,7 +62,7 @@ class CheckedSpec(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
-    input_width: int
+    input_type: TensorType
     layers: tuple[LayerModel, ...]
     optimizer: OptimizerModel = Field(default_factory=lambda: _optimizers.DEFAULT)
     loss: LossModel = Field(default_factory=lambda: _losses.DEFAULT)
@@ -69,25 +75,46 @@ class CheckedSpec(BaseModel):
     held_out: float | None = None  # `validate`: share of the rows held out to measure validation loss
     data: Data | None = None
 
+    @cached_property
+    def _types(self) -> tuple[TensorType, ...]:
+        found = [self.input_type]
+        for layer in self.layers:
+            given = layer.infer(found[-1])
+            if not isinstance(given, TensorType):  # only while `check` is still collecting errors: as the shape
+                given = layer.recover(found[-1]) or found[-1]  # pass goes on, as if the layer were right
+            found.append(given)
+        return tuple(found)
+
+    def types(self) -> tuple[TensorType, ...]:
+        """The type flowing into each layer, then the network's output type (one more than the layers)."""
+        return self._types
+
     def summary(self) -> tuple[LayerInfo, ...]:
-        rows, width = [], self.input_width
-        for index, layer in enumerate(self.layers):
-            out = layer.output_width(width)
-            rows.append(LayerInfo(index=index, name=layer.describe(), input_width=width,
-                                  output_width=out, parameters=layer.parameter_count(width)))
-            width = out
-        return tuple(rows)
+        types = self.types()
+        return tuple(LayerInfo(index=index, name=layer.describe(t), input_width=t.values,
+                               output_width=out.values, parameters=layer.parameter_count(t),
+                               input_shape=t.sizes, output_shape=out.sizes, output_dtype=out.dtype,
+                               flops=layer.flops(t))
+                     for index, (layer, t, out) in enumerate(zip(self.layers, types, types[1:], strict=False)))
+
+    @property
+    def input_width(self) -> int:
+        """The values of one example."""
+        return self.input_type.values
+
+    @property
+    def output_type(self) -> TensorType:
+        return self.types()[-1]
 
     @property
     def output_width(self) -> int:
-        width = self.input_width
-        for layer in self.layers:
-            width = layer.output_width(width)
-        return width
+        """The values the network gives for one example."""
+        return self.output_type.values
 
     @property
     def parameter_count(self) -> int:
-        return sum(row.parameters for row in self.summary())
+        types = self.types()
+        return sum(layer.parameter_count(t) for layer, t in zip(self.layers, types, strict=False))
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ setting may be given once, except `example` and `eval`.
 
 from __future__ import annotations
 
+import math
 from typing import Any, Literal
 
 from pydantic import Field, field_validator
@@ -32,12 +33,30 @@ def _fits_float32(vector: tuple[float, ...]) -> tuple[float, ...]:
     return vector
 
 
+def _sizes(value: Any) -> Any:
+    """Every size of a shape is at least 1."""
+    for size in value:
+        if size < 1:
+            raise PydanticCustomError("size", "a shape's sizes are at least 1, not {size}", {"size": size})
+    return value
+
+
 @register
 class Input(StatementModel):
-    width: int = Field(ge=1, title="input width")
+    """`input 2` (a vector of two), `input 1x8x8` (channels x height x width), `input 20x1` (steps x features)."""
+
+    shape: tuple[int, ...] = Field(min_length=1, title="input shape")
     keyword = "input"
-    positional = ("width",)
+    positional = ("shape",)
     example = "input 2"
+    hints = {"shape": "the size of one example, e.g. `input 2` or `input 1x8x8`"}
+
+    _vector = field_validator("shape", mode="before")(_as_vector)
+    _positive = field_validator("shape")(_sizes)
+
+    @property
+    def width(self) -> int:
+        return math.prod(self.shape)
 
 
 @register

@@ -1,11 +1,13 @@
-"""The shape pass: the width flowing through the layer list, checked layer by layer.
+"""The shape pass: the type flowing through the layer list, folded layer by layer.
 
-In: the bound layer statements, where the input width comes from, and the
-limits. Out: the layers with every input width filled in, and a diagnostic for
-each layer whose stated input width differs from what flows into it (naming
-both places), each width over the limit, and the layer that pushes the
-parameter count over the limit. After a mismatch the pass goes on with the
-layer's own stated width, so one mistake is reported once, at its cause.
+In: the bound layer statements, where the input type comes from, and the
+limits. Out: the layers with every size they read filled in, and a
+diagnostic for each layer that cannot take what flows into it (the layer's
+own `Fault`, pointing at the field at fault and at the place the type came
+from), each size over the limit, and the layer that pushes the parameter count
+over the limit. After a fault the pass goes on as if the layer's own statement
+were right, so one mistake is reported once, at its cause. Nothing here knows
+any layer or field by name: each layer says what it takes and gives.
 """
 
 from __future__ import annotations
@@ -17,20 +19,27 @@ from spec_lang import ast
 from spec_lang.errors import Diagnostic, Label
 
 from .layers import Layer
+from .layers.base import Fault
 from .limits import BYTES_PER_PARAMETER, Limits, human_bytes
-from .messages import plural, shown
+from .messages import shown
 from .statement import Bound
+from .types import TensorType
 
 
 @dataclass(frozen=True)
 class Source:
-    """Where the current width came from: a layer, the `input` statement or the data."""
+    """Where the current type came from: a layer, the `input` statement or the data."""
 
-    width: int
+    type: TensorType
     span: ast.Span
-    what: str  # "layer" | "input" | "example" | "eval"
+    what: str  # "layer" | "input" | "example" | "eval" | "data file"
     statement: ast.Statement
     index: int = -1  # the producing layer's position, for layers
+
+    @property
+    def width(self) -> int:
+        """The values one example holds here."""
+        return self.type.values
 
 
 def statement_text(stmt: ast.Statement) -> str:
@@ -40,14 +49,15 @@ def statement_text(stmt: ast.Statement) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def first_stated_width(layers: list[Bound]) -> Source | None:
-    """The input width the first width-changing layer states, if any."""
+def first_stated_input(layers: list[Bound]) -> Source | None:
+    """The input type the first layer's statement implies (`linear 2->3`: `[2]`), if it does.
+    Only layers that keep the shape may come before it."""
     for bound in layers:
         layer: Layer = bound.model  # type: ignore[assignment]
-        if layer.expects() is not None:
-            return Source(layer.expects(), bound.span_of("in_features"), "layer",  # type: ignore[arg-type]  # not None
-                          bound.statement)
-        if layer.states_output():
+        implied = layer.implied_input()
+        if implied is not None:
+            return Source(implied, bound.span_of(layer.input_field or ""), "layer", bound.statement)
+        if not layer.keeps_shape:
             return None
     return None
 
@@ -57,18 +67,20 @@ class Shapes:
     """What the shape pass found."""
 
     layers: tuple[Layer, ...]
+    types: tuple[TensorType, ...]  # the type each layer gives
     problems: tuple[Diagnostic, ...]
-    output: Source  # where the network's output width is set
-    input_in_doubt: bool  # the first stated width disagrees or is over the limit
-    output_in_doubt: bool  # some width along the way is wrong
+    output: Source  # where the network's output type is set
+    input_in_doubt: bool  # the first stated size disagrees or is over the limit
+    output_in_doubt: bool  # some type along the way is wrong
 
 
-def infer_widths(layers: list[Bound], start: Source, limits: Limits, gaps: Sequence[int] = ()) -> Shapes:
-    """`gaps`: where statements that failed and may have been width-setting layers
-    stand (offsets). Past a gap the width flowing on is unknown until a layer
-    states one, so no mismatch is reported there; a gap before the first stated
-    width puts the input in doubt, one after the last puts the output in doubt."""
+def infer_types(layers: list[Bound], start: Source, limits: Limits, gaps: Sequence[int] = ()) -> Shapes:
+    """`gaps`: where statements that failed and may have changed the shape stand
+    (offsets). Past a gap the type flowing on is unknown until a layer states
+    its output, so no fault is reported there; a gap before the first stated
+    size puts the input in doubt, one after the last puts the output in doubt."""
     resolved: list[Layer] = []
+    types: list[TensorType] = []
     problems: list[Diagnostic] = []
     flow, total, over, first_doubt = start, 0, False, False
     ahead, unsure = sorted(gaps), False
@@ -77,57 +89,70 @@ def infer_widths(layers: list[Bound], start: Source, limits: Limits, gaps: Seque
         while ahead and ahead[0] < bound.statement.span.start:
             ahead.pop(0)
             unsure = True
-        expected = layer.expects()
-        width = flow.width
-        too_wide = _width_limits(bound, layer.resolve(width if expected is None else expected), limits)
+        arriving = flow.type
+        too_wide = _size_limits(bound, layer, limits)
         problems += too_wide
-        if expected is not None and expected != width and not too_wide and not unsure:
-            problems.append(_mismatch(bound, expected, flow, index))
-        if expected is not None and flow is start:
+        found = layer.infer(arriving)
+        fault = isinstance(found, Fault)
+        if fault and not too_wide and not unsure:
+            problems.append(_fault(bound, found, flow, index))  # type: ignore[arg-type]  # a Fault
+        if layer.expects() is not None and flow is start:
             first_doubt = bool(problems) or (unsure and start.what == "layer")
-        if expected is not None:
-            unsure = False  # the layer states the width it takes
-        width = width if expected is None else expected
-        layer = layer.resolve(width)
+        given = layer.recover(arriving) if fault else found
+        taken = layer.assumed_input(arriving)
+        layer = layer.resolve(taken)
         resolved.append(layer)
-        total += 0 if too_wide else layer.parameter_count(width)
+        total += 0 if too_wide or given is None else layer.parameter_count(taken)
         if total > limits.max_params and not over:
             over = True
             problems.append(_too_many(bound, total, limits))
-        if layer.states_output():
-            out_span = bound.spans.get("arrow") or bound.span_of("out_features")
-            flow = Source(layer.output_width(width), out_span, "layer", bound.statement, index)
-            unsure = False  # and what follows gets the width it states
-    return Shapes(tuple(resolved), tuple(problems), flow, first_doubt, bool(problems) or unsure or bool(ahead))
+        if given is None:  # what flows on is unknown: go on with what arrived, reporting nothing more
+            unsure, given = True, arriving
+        elif layer.states_output():
+            unsure = False  # what follows gets the size it states
+        types.append(given)  # type: ignore[arg-type]  # not a Fault here
+        if given != arriving or layer.states_output():
+            flow = Source(given, _output_span(bound, layer), "layer", bound.statement, index)  # type: ignore[arg-type]
+    return Shapes(tuple(resolved), tuple(types), tuple(problems), flow, first_doubt,
+                  bool(problems) or unsure or bool(ahead))
 
 
-def _mismatch(bound: Bound, expected: int, flow: Source, index: int) -> Diagnostic:
+def _output_span(bound: Bound, layer: Layer) -> ast.Span:
+    """Where a layer states what it gives: its arrow (`2->3`), its output size, or the statement."""
+    if "arrow" in bound.spans:
+        return bound.spans["arrow"]
+    return bound.span_of(layer.output_field or "")
+
+
+def _fault(bound: Bound, fault: Fault, flow: Source, index: int) -> Diagnostic:
+    """A layer's fault as a diagnostic: its field underlined, the source of the type labelled."""
     name = statement_text(bound.statement)
+    arriving = fault.arriving or str(flow.type)
     if flow.what == "layer" and flow.index == index - 1:
-        why = f"the layer before it produces {flow.width}"
+        why = f"the layer before it produces {arriving}"
     elif flow.what == "layer":
-        why = f"it receives {flow.width} from `{statement_text(flow.statement)}`"
+        why = f"it receives {arriving} from `{statement_text(flow.statement)}`"
     elif flow.what == "input":
-        why = f"the input width is {flow.width}"
+        why = (f"the input width is {arriving}" if flow.type.rank == 1 and arriving == str(flow.type.last)
+               else f"the input is {arriving}")
+    elif flow.what == "data file":
+        why = f"the data file gives {arriving}"
     else:
-        why = f"the first {flow.what} has {flow.width} values"
+        why = f"the first {flow.what} has {flow.type.values} values"
     label = "produces" if flow.what == "layer" else "gives"
-    out = bound.model.output_width(expected)  # type: ignore[attr-defined]
-    return Diagnostic(
-        f"`{name}` expects {plural(expected, 'input')}, but {why}", bound.span_of("in_features"),
-        f"expects {expected}", (Label(flow.span, f"{label} {flow.width}"),),
-        hint=f"write `linear {flow.width}->{out}`, or `linear ->{out}` to infer the width")
+    return Diagnostic(fault.message.format(name=name, why=why), bound.span_of(fault.field),
+                      fault.label or "here", (Label(flow.span, f"{label} {arriving}"),), hint=fault.hint)
 
 
-def _width_limits(bound: Bound, layer: Layer, limits: Limits) -> list[Diagnostic]:
-    """One diagnostic for a layer with a width over the limit, saying what it would cost."""
-    wide = [(field, getattr(layer, field)) for field in ("in_features", "out_features")
+def _size_limits(bound: Bound, layer: Layer, limits: Limits) -> list[Diagnostic]:
+    """One diagnostic for a layer with a size over the limit, saying what it would cost."""
+    wide = [(field, getattr(layer, field)) for field in layer.size_fields
             if field in bound.spans and (getattr(layer, field, None) or 0) > limits.max_width]
     if not wide:
         return []
     (field, value), *others = wide
-    width = layer.expects() or 0
-    params = layer.parameter_count(width)
+    stated = layer.implied_input()
+    params = layer.parameter_count(stated) if stated is not None else 0
     cost = (f": `{statement_text(bound.statement)}` alone would have {params:,} parameters "
             f"({human_bytes(params * BYTES_PER_PARAMETER)})" if params else "")
     return [Diagnostic(f"width {value:,} is over the limit of {limits.max_width:,}{cost}", bound.spans[field],

@@ -72,8 +72,9 @@ class RunsResult:
 
 def layout(spec: CheckedSpec) -> list[Slot]:
     """Each linear layer's weight then bias, in the order `nn.Linear` draws them."""
-    slots, start, width = [], 0, spec.input_width
-    for index, layer in enumerate(spec.layers):
+    slots, start = [], 0
+    for index, (layer, t) in enumerate(zip(spec.layers, spec.types(), strict=False)):
+        width = t.last
         if isinstance(layer, Linear):
             gain = math.sqrt(2.0 / (1 + math.sqrt(5) ** 2))  # kaiming_uniform_(a=sqrt(5))
             weight_bound = math.sqrt(3.0) * (gain / math.sqrt(width))
@@ -82,7 +83,6 @@ def layout(spec: CheckedSpec) -> list[Slot]:
             if layer.bias:
                 slots.append(Slot(f"{index}.bias", index, start, (layer.out_features,), 1 / math.sqrt(width)))
                 start = slots[-1].end
-        width = layer.output_width(width)
     return slots
 
 

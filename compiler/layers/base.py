@@ -49,14 +49,15 @@ class Call:
     args: tuple[Any, ...] = ()
     kwargs: tuple[tuple[str, Any], ...] = ()
     home: str = "torch.nn"
+    quiet: tuple[str, ...] = ()  # keyword arguments the summary leaves out (at their default), the program writes
 
-    def text(self) -> str:
-        parts = [repr(a) for a in self.args] + [f"{k}={v!r}" for k, v in self.kwargs]
+    def text(self, every: bool = False) -> str:
+        parts = [repr(a) for a in self.args] + [f"{k}={v!r}" for k, v in self.kwargs if every or k not in self.quiet]
         return f"{self.name}({', '.join(parts)})"
 
     def source(self) -> str:
         """As the emitted program writes it: torch's modules as `nn.X`, nqa's by their own name."""
-        return ("nn." if self.home == "torch.nn" else "") + self.text()
+        return ("nn." if self.home == "torch.nn" else "") + self.text(every=True)
 
     def build(self) -> nn.Module:
         import importlib

@@ -52,4 +52,4 @@ class Linear(Layer):
         return t.values * self.out_features  # every input value meets every output, at each position
 
     def call(self, t: TensorType) -> Call:
-        return Call("Linear", (t.last, self.out_features), () if self.bias else (("bias", False),))
+        return Call("Linear", (t.last, self.out_features), (("bias", self.bias),), quiet=("bias",) * self.bias)
