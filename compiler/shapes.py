@@ -134,7 +134,7 @@ def _fault(bound: Bound, fault: Fault, flow: Source, index: int) -> Diagnostic:
         why = f"it receives {arriving} from `{statement_text(flow.statement)}`"
     elif flow.what == "input":
         why = (f"the input width is {arriving}" if flow.type.rank == 1 and arriving == str(flow.type.last)
-               else f"the input is {arriving}")
+               else f"the input gives {arriving}")
     elif flow.what == "data file":
         why = f"the data file gives {arriving}"
     else:

@@ -139,8 +139,10 @@ class Layer(StatementModel):
 
     def mismatch(self, stated: int, arriving: int) -> Fault:
         """The stated size differs from what arrives (`linear 3->1` after a 2-wide layer)."""
+        noun = self.input_noun.removeprefix("input ")  # "2 inputs" arrive bare, as widths; "3 channels" named
         return Fault(f"`{{name}}` expects {plural(stated, self.input_noun)}, but {{why}}", self.input_field or "",
-                     f"expects {stated}", self.mismatch_hint(arriving), str(arriving))
+                     f"expects {stated}", self.mismatch_hint(arriving),
+                     str(arriving) if noun == self.input_noun else plural(arriving, noun))
 
     def mismatch_hint(self, arriving: int) -> str:
         return f"write `{self.keyword} {arriving}->...`, or leave the size out to infer it"
