@@ -42,7 +42,7 @@ def test_a_conv_network_is_a_box_per_layer_with_its_name_shape_and_parameters(tm
         "layer-4": ["Conv2d(8, 16, kernel_size=3)", "[16, 2, 2]", "1,168 parameters"],
         "layer-5": ["GlobalAvgPool()", "[16]"],
         "layer-6": ["Linear(16, 3)", "[3]", "51 parameters"]}
-    arrows = [g for g in svg.iter(f"{NS}g") if g.get("id") == "arrows"][0].findall(f"{NS}line")
+    arrows = next(g for g in svg.iter(f"{NS}g") if g.get("id") == "arrows").findall(f"{NS}line")
     assert len(arrows) == 8  # into each layer, and out of the last
     assert not list(svg.iter(f"{NS}circle"))
     assert "output [3]" in [t.text for t in svg.iter(f"{NS}text")]
