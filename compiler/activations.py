@@ -6,7 +6,8 @@ In: the checked spec, the number of training rows (when there is data), the
 limits and where each value came from. Out: a `Diagnostic` when one example
 alone makes more values than `max_example_activations` (at the input or the
 layer that pushes the total over), or when the rows of one step times the
-values per example exceed `max_activations`; else None. No torch here.
+values per example exceed `max_activations`; else None. Also the layers that
+cannot train on the smallest batch (`batch_problems`). No torch here.
 """
 
 from __future__ import annotations
@@ -16,9 +17,10 @@ from collections.abc import Sequence
 from spec_lang import ast
 from spec_lang.errors import Diagnostic
 
-from .data_rules import rows_per_step
+from .data_rules import rows_per_step, smallest_batch
 from .limits import BYTES_PER_PARAMETER, Limits, human_bytes
 from .model import CheckedSpec
+from .shapes import statement_text
 
 EXAMPLE_FLAG = "--max-example-activations"
 
@@ -50,6 +52,18 @@ def example_problem(spec: CheckedSpec, limits: Limits, input_span: ast.Span | No
             hint=f"the input and every layer's output count: make them smaller (fewer channels, a stride or a pool "
                  f"earlier), or raise the limit with {EXAMPLE_FLAG}")
     return None
+
+
+def batch_problems(spec: CheckedSpec, rows: int, statements: tuple[ast.Statement, ...]) -> list[Diagnostic]:
+    """Layers that cannot train on the smallest batch of an epoch (`batch_norm` on one row)."""
+    smallest = smallest_batch(rows, spec.held_out, spec.batch)
+    found = []
+    for layer, t, statement in zip(spec.layers, spec.types(), statements, strict=False):
+        fault = layer.batch_problem(t, smallest)
+        if fault is not None:
+            found.append(Diagnostic(fault.message.format(name=statement_text(statement), why=""), statement.span,
+                                    fault.label, hint=fault.hint))
+    return found
 
 
 def activation_problem(spec: CheckedSpec, rows: int, limits: Limits, span: ast.Span | None) -> Diagnostic | None:

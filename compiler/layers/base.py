@@ -175,6 +175,10 @@ class Layer(StatementModel):
         """The type given for an input whose rank, dtype and stated size are right."""
         return t
 
+    def batch_problem(self, t: TensorType, smallest: int) -> Fault | None:
+        """Why this layer cannot train on a batch of `smallest` rows (the smallest of an epoch), else None."""
+        return None
+
     # what it costs
     def parameter_count(self, t: TensorType) -> int:
         return 0

@@ -16,7 +16,7 @@ from pydantic import Field
 
 from ..registry import register
 from ..types import TensorType
-from .base import Call, Layer
+from .base import Call, Fault, Layer
 
 _EPS_HINT = "a small number added to the variance so it is never 0, e.g. `eps=1e-5`"
 
@@ -45,6 +45,14 @@ class BatchNorm(Layer):
         """How many values of one example each channel's statistics see: with 1, training
         needs batches of at least 2 (torch refuses to normalise a single value)."""
         return t.values // t.sizes[0]
+
+    def batch_problem(self, t: TensorType, smallest: int) -> Fault | None:
+        if smallest > 1 or self.values_per_channel(t) > 1:
+            return None
+        return Fault(f"`{{name}}` on {t} normalises each channel over the rows of a batch, but a batch of "
+                     f"1 row gives it a single value", label="needs batches of 2 rows or more",
+                     hint="train on batches of at least 2 rows (`batch` and the row count decide the last "
+                          "batch), or use `layer_norm`")
 
     def parameter_count(self, t: TensorType) -> int:
         return 2 * self.channels(t)
