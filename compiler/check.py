@@ -23,7 +23,7 @@ from spec_lang.errors import Diagnostic, SpecError, SyntaxErrors, usage_error
 from spec_lang.gcpause import paused_gc
 from spec_lang.parser import normalized, parse_lenient
 
-from .activations import activation_problem, batch_problems
+from .activations import activation_problem, batch_problems, example_problem
 from .bind_all import Collected, collect
 from .data_checks import (
     check_classes,
@@ -157,6 +157,9 @@ def _check_tree(tree: ast.Spec, source: str, filename: str, options: Options,
     shapes = infer_types(found.layers, start, options.limits, gaps)
     problems += shapes.problems
     checked = _assemble(found, start.type, shapes.layers)
+    if not shapes.problems:  # one example's values, with or without data
+        too_big = example_problem(checked, options.limits, start.span, [b.statement.span for b in found.layers])
+        problems += [too_big] if too_big else []
     problems += check_loss(found, checked, shapes)
     problems += check_examples(found, checked, start, shapes)
     problems += check_table(found, table, checked, start, shapes, options.limits)

@@ -1,7 +1,8 @@
 """`nqa compile FILE --emit python`: the plain PyTorch program a spec stands for.
 
 In: a checked `Program`. Out: the text of a standalone script in the
-tutorial's style — a module class wrapping the `nn.Sequential`, the optimizer,
+tutorial's style — the source of any module nqa adds to torch's (so the
+script never imports nqa), a module class wrapping the `nn.Sequential`, the optimizer,
 the loss, the training loop, the prints — that, run with the same seed,
 prints the same loss at every step and the same final weights as `nqa run`
 (as `repr` of Python floats, so they can be compared exactly). The training
@@ -29,7 +30,7 @@ SEED = {seed}
 '''
 
 MODEL = '''
-
+{definitions}
 class SimpleNN(nn.Module):
     def __init__(self):
         super().__init__()
@@ -73,7 +74,8 @@ def emit_python(program: Program, seed: int | None = None) -> str:
     parts = [HEADER.format(name=_comment_text(program.filename), seed=spec.seed if seed is None else seed),
              _data(program)]
     modules = "\n".join(f"            {layer.source(t)}," for layer, t in zip(spec.layers, spec.types(), strict=False))
-    parts.append(MODEL.format(modules=modules, optimizer=spec.optimizer.torch_name,
+    parts.append(MODEL.format(definitions=_definitions(program), modules=modules,
+                              optimizer=spec.optimizer.torch_name,
                               optimizer_args="".join(f", {k}={v!r}" for k, v in spec.optimizer.torch_kwargs().items()),
                               loss=spec.loss.torch_name,
                               loss_args=", ".join(f"{k}={v!r}" for k, v in spec.loss.torch_kwargs().items())))
@@ -82,6 +84,18 @@ def emit_python(program: Program, seed: int | None = None) -> str:
                     for v in spec.evals) or "    pass\n"
     parts.append(LOOP.format(epochs=spec.epochs, evals=evals, validation=_validation(program)))
     return "".join(parts)
+
+
+def _definitions(program: Program) -> str:
+    """The class of each module nqa adds to torch's (`GlobalAvgPool`, its `LSTM`), once, in order: the
+    script builds them as nqa does without importing nqa."""
+    spec = program.spec
+    calls = [layer.call(t) for layer, t in zip(spec.layers, spec.types(), strict=False)]
+    own = {call.name: call.definition() for call in calls if call.home != "torch.nn"}
+    if not own:
+        return ""
+    return ("\n# nqa's own modules, as compiler/modules.py defines them\n"
+            + "\n\n\n".join(own.values()) + "\n\n")
 
 
 def _comment_text(text: str) -> str:
