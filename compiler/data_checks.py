@@ -169,13 +169,23 @@ def check_table(found: Collected, table: Table | None, spec: CheckedSpec, start:
             table.input_shape != spec.input_type.sizes):
         return [_shape_disagrees(bound, table, spec, start)]
     if table.input_width != spec.input_width and not shapes.input_in_doubt:
+        if _arrays(table):
+            has = f"{plural(table.input_width, 'input value')} a row"
+            fix = f"give `{table.input_names[0]}` rows of {plural(spec.input_width, 'value')}"
+        else:
+            has, fix = plural(table.input_width, "input column"), "name the input columns with `inputs=`"
         return [Diagnostic(
-            f"`{table.path}` has {plural(table.input_width, 'input column')}, but the network takes {spec.input_width}",
+            f"`{table.path}` has {has}, but the network takes {spec.input_width}",
             span, plural(table.input_width, "input"), (Label(start.span, f"takes {spec.input_width}"),),
-            hint="name the input columns with `inputs=`, or change the network's input width")]
+            hint=f"{fix}, or change the network's input width")]
     if shapes.output_in_doubt:
         return []
     return _table_targets(table, spec, span, Label(shapes.output.span, plural(spec.output_width, "output")))
+
+
+def _arrays(table: Table) -> bool:
+    """Whether the table was read from an .npz file's arrays (rather than a CSV file's columns)."""
+    return table.path.lower().endswith(".npz")
 
 
 def _shape_disagrees(bound: Bound, table: Table, spec: CheckedSpec, start: Source) -> Diagnostic:
@@ -195,7 +205,7 @@ def _table_targets(table: Table, spec: CheckedSpec, span: ast.Span, produces: La
                            f"{plural(outputs, 'output')}", span, plural(len(table.classes), "class"), (produces,),
                            hint=f"give the last layer one output per class, e.g. `linear ->{len(table.classes)}`")]
     if not spec.loss.class_targets and width not in (1, outputs):
-        if table.path.lower().endswith(".npz"):
+        if _arrays(table):
             has = f"{plural(width, 'target value')} a row"
             fix = f"give each row of `{table.target_names[0]}` {plural(outputs, 'value')}"
         else:

@@ -175,6 +175,9 @@ NPZ_REFUSALS = [
     ("shape count", 'data "d.npz" shape=7', {"x": X, "y": Y},
      "error: `shape=7` holds 7 values, but a row of `x` in `d.npz` holds 6 ([2, 3])",
      '  |              ^^^^^^^ wrong count', "give a shape of as many values as a row holds"),
+    ("input width", 'input 4\nlinear ->1\ndata "d.npz"', {"x": X.reshape(6, 6), "y": Y[:, 0, 0]},
+     "error: `d.npz` has 6 input values a row, but the network takes 4", '  |      ^^^^^^^ 6 inputs',
+     "give `x` rows of 4 values, or change the network's input width"),
     ("target width", 'data "d.npz" shape=6', {"x": X, "y": Y},
      "error: `d.npz` has 2 target values a row, but the network has 1 output", '  |      ^^^^^^^ 2 targets',
      "give each row of `y` 1 value, or give the network 2 outputs"),
@@ -186,7 +189,7 @@ NPZ_REFUSALS = [
 def test_npz_refusals_are_located_messages(tmp_path, statement, arrays, message, underline, hint):
     text = refusal(tmp_path, "linear ->1\n" + statement + "\n", d_npz=npz(**arrays))
     lines = text.splitlines()
-    assert lines[0] == message and lines[1].startswith(" --> s.nqa:2:"), text
+    assert lines[0] == message and lines[1].startswith(" --> s.nqa:"), text
     assert underline in lines and lines[-1].startswith("  = hint: ") and hint in lines[-1], text
 
 
