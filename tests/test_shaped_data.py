@@ -13,14 +13,10 @@ import pytest
 
 from compiler import Limits, check
 from compiler.emit_python import emit_python
-from compiler.registry import lookup
 from conftest import ROOT
 from runtime import train
 from runtime.data import dataset
 from spec_lang import SpecError
-
-HAS_EMBEDDING = lookup("embedding") is not None
-needs_embedding = pytest.mark.skipif(not HAS_EMBEDDING, reason="runs once the `embedding` layer is merged in")
 
 RNG = np.random.default_rng(7)
 X = RNG.normal(size=(6, 2, 3)).astype("float32")  # six examples of shape [2, 3]
@@ -254,7 +250,6 @@ TOKENS = "t0,t1,t2,t3,t4,t5,t6,t7,t8,t9,label\n" + "".join(
 EMBED = "input 10\nembedding 50->8\nlinear ->1\nepochs 3\n"  # [10] ids -> [10, 8] -> [10, 1]
 
 
-@needs_embedding
 def test_whole_number_csv_cells_into_an_embedding_are_int64_ids(tmp_path):
     program = check(write(tmp_path, EMBED + 'data "tokens.csv" target=label\n', tokens_csv=TOKENS))
     assert str(program.spec.input_type) == "[10] int64"
@@ -265,12 +260,10 @@ def test_whole_number_csv_cells_into_an_embedding_are_int64_ids(tmp_path):
     assert len(train(program).report.losses) == 3
 
 
-@needs_embedding
 def test_input_then_embedding_is_an_int64_input(tmp_path):
     assert str(check("input 10\nembedding 50->8\n").spec.input_type) == "[10] int64"
 
 
-@needs_embedding
 @pytest.mark.parametrize("cell, message", [
     ("50", "error: `tokens.csv` line 4, column `t4`: id `50` is outside 0 to 49"),
     ("2.5", "error: `tokens.csv` line 4, column `t4`: `2.5` is not a whole-number id"),
@@ -291,7 +284,6 @@ def test_ids_outside_the_embedding_are_refused_at_their_line(tmp_path, cell, mes
   = hint: `embedding 50->8` takes ids 0 to 49"""
 
 
-@needs_embedding
 def test_npz_ids_are_refused_at_their_index(tmp_path):
     ids = np.arange(60).reshape(6, 10) % 50
     ids[4, 7] = 50
@@ -301,7 +293,6 @@ def test_npz_ids_are_refused_at_their_index(tmp_path):
     assert str(dataset(program.spec, 0, program.table).inputs.dtype) == "torch.int64"
 
 
-@needs_embedding
 def test_example_and_eval_ids_are_whole_numbers_in_range(tmp_path):
     text = refusal(tmp_path, "input 3\nembedding 5->2\nlinear ->1\nexample [1, 2, 5] -> [1]\neval [0, 1.5, 2]\n")
     assert text == """\
@@ -328,7 +319,6 @@ error: `eval` value 2: 1.5 is not a whole-number id
 error: 2 problems found in s.nqa"""
 
 
-@needs_embedding
 def test_the_emitted_program_feeds_ids_as_int64(tmp_path):
     path = write(tmp_path, EMBED + 'data "tokens.csv" target=label\n', tokens_csv=TOKENS)
     script = tmp_path / "program.py"
@@ -337,3 +327,16 @@ def test_the_emitted_program_feeds_ids_as_int64(tmp_path):
     assert done.returncode == 0, done.stderr
     printed = [float(line.split(" = ")[1]) for line in done.stdout.splitlines() if line.startswith("step ")]
     assert printed == list(train(path).report.losses)
+
+
+@pytest.mark.parametrize("statements, input_type, rows", [
+    ('data "digits.csv" target=digit shape=1x8x8\nconv2d ->8 kernel=3\nflatten\nlinear ->10\nloss cross_entropy',
+     "[1, 8, 8]", 1797),
+    ('data "sine.npz"\nlstm ->16\nlinear ->1', "[20, 1]", 1500),
+    ('input 10\nembedding 50->8\nflatten\nlinear ->2\nloss cross_entropy\ndata "tokens.csv" target=label',
+     "[10] int64", 2000),
+], ids=["digits", "sine", "tokens"])
+def test_the_example_data_gives_each_network_its_input(statements, input_type, rows):
+    spec = ROOT / "specs" / "examples" / "probe.nqa"
+    program = check(statements, filename=str(spec), folder=spec.parent)
+    assert program.table is not None and (str(program.spec.input_type), program.table.rows) == (input_type, rows)
