@@ -80,7 +80,8 @@ def emit_python(program: Program, seed: int | None = None) -> str:
                               loss=spec.loss.torch_name,
                               loss_args=", ".join(f"{k}={v!r}" for k, v in spec.loss.torch_kwargs().items())))
     parts.append(_batches(program))
-    evals = "".join(f"    print(f\"eval {list(v)!r} -> {{net(torch.tensor({list(v)!r})).tolist()!r}}\")\n"
+    ids = ", dtype=torch.long" if spec.input_type.dtype == "int64" else ""
+    evals = "".join(f"    print(f\"eval {list(v)!r} -> {{net(torch.tensor({list(v)!r}{ids})).tolist()!r}}\")\n"
                     for v in spec.evals) or "    pass\n"
     parts.append(LOOP.format(epochs=spec.epochs, evals=evals, validation=_validation(program)))
     return "".join(parts)
@@ -105,14 +106,18 @@ def _comment_text(text: str) -> str:
 
 
 def _rows(program: Program) -> tuple[list[list[float]], list[list[float]]]:
+    """Every training row's inputs and targets as Python numbers (ints for ids), examples first."""
     spec, table = program.spec, program.table
     inputs = [list(e.input) for e in spec.examples]
     targets = [list(e.target) for e in spec.examples]
     if table is not None:
         w, t = table.input_width, table.target_width
-        inputs += [list(table.inputs[i:i + w]) for i in range(0, len(table.inputs), w)]
-        targets += [list(table.targets[i:i + t]) for i in range(0, len(table.targets), t)]
+        inputs += [table.row(table.inputs, i, w) for i in range(table.rows)]
+        targets += [table.row(table.targets, i, t) for i in range(table.rows)]
+    number = int if spec.input_type.dtype == "int64" else float
+    inputs = [[number(v) for v in row] for row in inputs]
     outputs = spec.output_width
+    targets = [[float(v) for v in row] for row in targets]
     if not spec.loss.class_targets:
         targets = [row if len(row) == outputs else row * outputs for row in targets]
     return inputs, targets
@@ -125,8 +130,11 @@ def _data(program: Program) -> str:
         target_text = "torch.tensor(" + repr([int(r[0]) for r in targets]) + ", dtype=torch.long)"
     else:
         target_text = "torch.tensor([\n" + "".join(f"    {r!r},\n" for r in targets) + "])"
+        target_text += _reshape(spec.output_type.sizes)
+    ids = ", dtype=torch.long" if spec.input_type.dtype == "int64" else ""
     lines = ["\n# the training rows: inputs, and the target of each",
-             "inputs = torch.tensor([\n" + "".join(f"    {r!r},\n" for r in inputs) + "])",
+             "inputs = torch.tensor([\n" + "".join(f"    {r!r},\n" for r in inputs) + f"]{ids})"
+             + _reshape(spec.input_type.sizes),
              f"targets = {target_text}"]
     if program.table is not None and program.table.classes:
         lines.append(f"# classes: {dict(enumerate(program.table.classes))}")
@@ -141,6 +149,11 @@ def _data(program: Program) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _reshape(sizes: tuple[int, ...]) -> str:
+    """Rows written flat, reshaped to one example's shape: nothing to add for a vector."""
+    return "" if len(sizes) == 1 else f".reshape(-1, {', '.join(map(str, sizes))})"
+
+
 def _held(program: Program) -> int:
     """How many rows `validate` holds out (as the runtime computes it)."""
     count = len(_rows(program)[0])
@@ -150,7 +163,7 @@ def _held(program: Program) -> int:
 def _batches(program: Program) -> str:
     spec = program.spec
     rows = len(_rows(program)[0]) - _held(program)
-    if rows == 1:
+    if rows == 1 and spec.input_type.rank == 1:
         return ("\n\n# one example: fed as a plain vector, as in the tutorial\n"
                 "def batches():\n    yield inputs[0], targets[0]\n\n")
     if spec.batch is None and not spec.shuffle:

@@ -17,7 +17,7 @@ from torch import nn
 
 from compiler import CheckedSpec, Program
 
-from .data import Dataset
+from .data import Dataset, input_dtype
 from .diagnose import diagnose
 from .epochs import batch_rows, epoch_means
 from .optim import declared_settings, group_settings
@@ -82,7 +82,7 @@ def _evaluate(model: nn.Module, checked: CheckedSpec, device: torch.device) -> t
     results = []
     with torch.no_grad():
         for vector in checked.evals:
-            output = model(torch.tensor(vector, dtype=torch.float32, device=device))
+            output = model(torch.tensor(vector, dtype=input_dtype(checked), device=device))
             results.append(EvalResult(input=vector, output=tuple(output.cpu().tolist())))
     return tuple(results)
 
