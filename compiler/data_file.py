@@ -233,13 +233,12 @@ def _cell(written: str, line: int, row: list[str], index: int, names: tuple[str,
           header: tuple[str, ...] | None, role: str, ids: Ids | None = None) -> float:
     cell = row[index]
     value = number(cell)
-    where, label = f"`{written}` line {line}, {_column(names, header, index)}", f"line {line} of this file"
-    if ids is not None and value is not None:
-        trouble = ids.problem(value, quoted(cell))
-        if trouble:
-            raise DataProblem(f"{where}: {trouble}", ids.hint, label)
-    if value is not None and fits_float32(value):
+    trouble = ids is not None and value is not None and ids.problem(value, cell) is not None
+    if value is not None and fits_float32(value) and not trouble:
         return value
+    where, label = f"`{written}` line {line}, {_column(names, header, index)}", f"line {line} of this file"
+    if trouble:  # worded only now: most cells are fine, and `quoted` costs
+        raise DataProblem(f"{where}: {ids.problem(value, quoted(cell))}", ids.hint, label)  # type: ignore[union-attr, arg-type]  # both set
     if value is not None:
         raise DataProblem(f"{where}: {quoted(cell)} is too large for float32", FLOAT32_HINT, label)
     if not cell.strip():

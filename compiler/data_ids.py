@@ -43,11 +43,10 @@ class Ids:
 
 
 def ids_of(layers: list[Bound]) -> Ids | None:
-    """The ids the first layer takes, if it takes ids (its `num_embeddings` says how many)."""
+    """The ids the first layer takes, if it takes ids (its `id_count()` says how many)."""
     if not layers:
         return None
     first: Layer = layers[0].model  # type: ignore[assignment]
     if not first.takes_ids:
         return None
-    count = getattr(first, "num_embeddings", None)
-    return Ids(count if isinstance(count, int) else None, statement_text(layers[0].statement))
+    return Ids(first.id_count(), statement_text(layers[0].statement))

@@ -69,7 +69,7 @@ class Parameters(_Frozen):
     final: dict[str, Snapshot] = Field(description="the same after training")
 
     @field_serializer("initial", "final", when_used="json")
-    def _written(self, tensors: dict) -> dict[str, list[Any] | TensorSummary]:
+    def _written(self, tensors: dict) -> dict[str, list[Any] | TensorSummary | int | float]:
         return {name: t.tolist() if self.listed else summary(t) for name, t in tensors.items()}
 
 
