@@ -14,13 +14,16 @@ from collections import Counter
 import pytest
 from torch import nn
 
-from compiler import compile_spec
+from compiler import check, compile_spec
+from compiler.draw import draws_neurons
 from conftest import ROOT
 from runtime.cli import main
 
 NS = "{http://www.w3.org/2000/svg}"
 POSITIVE, NEGATIVE = "#1f5fa8", "#c0392b"
-ALL_SPECS = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "specs").rglob("*.nqa"))
+# the specs drawn neuron by neuron; the others are drawn as blocks (tests/test_block_drawing.py)
+ALL_SPECS = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "specs").rglob("*.nqa")
+                   if draws_neurons(check(p).spec))
 TUTORIAL = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "specs").glob("*.nqa"))
 
 
