@@ -61,3 +61,159 @@ def test_dropout_is_refused_with_a_located_message(tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.startswith("error: `--runs` cannot train a network with `dropout` at once")
     assert f"{spec}:2:1" in err
+
+
+# the two ways: "stacked" for linear layers and activations on vectors, "vmap" (torch.func) for any network
+
+def _program(text: str, name: str = "spec.nqa"):
+    from compiler import as_program
+
+    return as_program(text, filename=name)
+
+
+def _matches_single_runs(program, result) -> None:
+    for n, seed in enumerate(result.seeds):
+        single = train(program, seed=seed).report
+        assert torch.equal(_flat(single.parameters.initial), result.initial[n]), f"seed {seed}: initial"
+        assert torch.allclose(_flat(single.parameters.final), result.final[n], atol=1e-5, rtol=1e-5), f"seed {seed}"
+        assert torch.allclose(torch.tensor(single.losses), result.losses[:, n], atol=1e-5, rtol=1e-5), f"seed {seed}"
+
+
+@pytest.mark.parametrize("stage", ["neuron", "relu", "mlp", "sequential", "examples/iris"])
+def test_the_generic_path_matches_the_single_run_of_each_seed(stage):
+    from dataclasses import replace
+
+    program = check(ROOT / f"specs/{stage}.nqa")
+    program = replace(program, spec=program.spec.model_copy(update={"epochs": min(program.spec.epochs, 30)}))
+    result = train_runs(program, 3, 6, path="vmap")
+    assert result.path == "vmap"
+    _matches_single_runs(program, result)
+
+
+LOSSES = {"mse": ("", "[0.5, -1]"), "l1": ("", "[0.5, -1]"), "huber": (" delta=0.3", "[0.5, -1]"),
+          "bce": ("\nsigmoid", "[0.25, 1]"), "bce_logits": ("", "[0.25, 1]"), "cross_entropy": ("", "[1]")}
+
+
+@pytest.mark.parametrize("path", ["stacked", "vmap"])
+@pytest.mark.parametrize("loss", LOSSES)
+def test_each_loss_gives_each_run_the_single_runs_losses(loss, path):
+    """A loss standing in for another (huber for bce, mse for l1) would change these numbers."""
+    options, target = LOSSES[loss]
+    end, options = (options, "") if options.startswith("\n") else ("", options)
+    text = (f"linear 3->4\ntanh\nlinear 4->2{end}\noptimizer sgd lr=0.1 momentum=0.5\nloss {loss}{options}\n"
+            f"epochs 15\nbatch 2\nexample [1, 2, 3] -> {target}\nexample [-1, 0.5, 2] -> {target}\n"
+            f"example [0, 0, 1] -> {target}\n")
+    program = _program(text)
+    result = train_runs(program, 0, 5, path=path)
+    assert result.path == path
+    _matches_single_runs(program, result)
+
+
+def test_a_loss_computed_another_way_than_its_module_gives_way_to_the_module():
+    from compiler.losses import MSE
+    from runtime.ensemble import MemberLosses
+
+    losses = MemberLosses(MSE(), batched=True)
+    losses.elements = torch.nn.L1Loss(reduction="none")  # a stand-in that does not agree with MSELoss
+    output, target = torch.tensor([[[3.0]], [[1.0]]]), torch.tensor([[0.0]])
+    assert losses(output, target, shared=True).tolist() == [9.0, 1.0]
+    assert losses.elements is None
+
+
+def test_initial_weights_that_differ_from_the_built_network_send_the_runs_the_generic_way(monkeypatch):
+    import runtime.stacked
+
+    monkeypatch.setattr(runtime.stacked, "_bounds", lambda model: dict.fromkeys(model.state_dict(), 0.5))
+    program = check(ROOT / "specs/mlp.nqa")
+    result = train_runs(program, 0, 3)
+    assert result.path == "vmap"
+    _matches_single_runs(program, result)
+
+
+def test_the_stacked_path_is_for_linear_layers_and_activations_on_vectors_only(monkeypatch):
+    from torch import nn
+
+    import runtime.runs
+    from runtime.runs import path_for
+    from runtime.stacked import stackable
+
+    for stage in STAGES:
+        assert path_for(check(ROOT / f"specs/{stage}.nqa").spec) == "stacked"
+    assert path_for(_program("linear 2->3\ndropout 0.5\nlinear 3->1\nexample [1, 1] -> [1]\n").spec) == "vmap"
+    assert not any(stackable(m) for m in (nn.BatchNorm1d(3), nn.LayerNorm(3), nn.Softmax(dim=0), nn.Dropout(),
+                                          type("Twin", (nn.Linear,), {})(2, 2), nn.Identity()))
+    assert all(stackable(m) for m in (nn.Linear(2, 2), nn.ReLU(), nn.GELU(approximate="tanh"), nn.Softmax(dim=-1)))
+    program = check(ROOT / "specs/mlp.nqa")
+    monkeypatch.setattr(runtime.runs, "compile_spec", lambda spec: nn.Sequential(nn.Linear(2, 3), nn.LayerNorm(3)))
+    assert path_for(program.spec) == "vmap"
+
+
+BATCH_NORM = """linear 2->4
+relu
+linear 4->1
+optimizer sgd lr=0.1
+loss mse
+epochs 6
+batch 3
+shuffle
+example [0, 0] -> [0]
+example [0, 1] -> [1]
+example [1, 0] -> [1]
+example [1, 1] -> [0]
+example [0.5, 2] -> [1]
+example [-1, 0.5] -> [0]
+"""
+
+
+def test_batch_norm_running_statistics_follow_each_runs_own(monkeypatch):
+    """Buffers are stacked and updated in place under vmap: each run's running mean, variance and count
+    equal those of the single run of its seed (the network is built with a BatchNorm1d in the middle)."""
+    from torch import nn
+
+    import runtime.ensemble
+    import runtime.training
+
+    def with_batch_norm(spec, **_):
+        return nn.Sequential(nn.Linear(2, 4), nn.BatchNorm1d(4), nn.ReLU(), nn.Linear(4, 1))
+
+    for module in (runtime.training, runtime.ensemble):
+        monkeypatch.setattr(module, "compile_spec", with_batch_norm)
+    program = _program(BATCH_NORM)
+    result = train_runs(program, 0, 4, path="vmap")
+    names = [slot.name for slot in result.slots]
+    assert names[2:7] == ["1.weight", "1.bias", "1.running_mean", "1.running_var", "1.num_batches_tracked"]
+    steps = result.slots[names.index("1.num_batches_tracked")].start
+    assert result.final[:, steps].tolist() == [12.0] * 4  # 6 epochs of 2 batches
+    _matches_single_runs(program, result)
+    assert len({tuple(row.tolist()) for row in result.final}) == 4  # four runs, four different states
+
+
+# a spec around each registered layer; a layer that needs more than a vector of floats names its own
+AROUND_LAYER = {"linear": "input 4\nlinear ->2\n{layer}\nlinear ->1\n"}  # its example reads 2
+REFUSED = {"dropout"}  # a random layer: its masks cannot follow each single run's
+
+
+def _layer_spec(cls) -> str:
+    statement = getattr(cls, "example", "") or cls.keyword
+    template = AROUND_LAYER.get(cls.keyword, "input 4\nlinear ->4\n{layer}\nlinear ->1\n")
+    return template.format(layer=statement) + ("batch 2\nexample [1, 2, 3, 4] -> [1]\nexample [0, 1, 0, 1] -> [0]\n"
+                                                "example [2, 0, 1, 1] -> [1]\nexample [1, 1, 1, 0] -> [0]\nepochs 3\n")
+
+
+@pytest.mark.parametrize("cls", __import__("compiler.registry", fromlist=["x"]).layer_classes(),
+                         ids=lambda cls: cls.keyword)
+def test_runs_2_trains_a_network_with_each_registered_layer(cls, tmp_path, capsys):
+    spec = tmp_path / f"{cls.keyword}.nqa"
+    spec.write_text(_layer_spec(cls))
+    assert main(["check", str(spec)]) == 0, f"add a spec that holds `{cls.keyword}` to AROUND_LAYER"
+    capsys.readouterr()
+    code = main(["run", str(spec), "--runs", "2", "--json", "-"])
+    out, err = capsys.readouterr()
+    assert "Traceback" not in out + err
+    if cls.keyword in REFUSED:
+        assert code == 2 and err.startswith(f"error: `--runs` cannot train a network with `{cls.keyword}` at once")
+        return
+    assert code == 0, err
+    report = json.loads(out)
+    assert [run["seed"] for run in report["each"]] == [0, 1] and report["steps"] == 6
+    assert all(run["final_loss"] is not None for run in report["each"])
