@@ -1,9 +1,9 @@
 """The generic way to train N seeds of one network at once: `torch.func`.
 
 In: a checked spec and the seeds. Out: `Ensemble` — the N networks built
-exactly as single runs build them (`torch.manual_seed(seed)`, then
-`compile_spec`), their parameters and buffers stacked member by member
-(`stack_module_state`), and `forward(x, shared)`, which runs the network's own
+exactly as single runs build them (torch's CPU generator seeded as
+`torch.manual_seed(seed)` seeds it, then `compile_spec`), their parameters
+and buffers stacked member by member (`stack_module_state`), and `forward(x, shared)`, which runs the network's own
 modules on every member at once (`functional_call` under `vmap`). Buffers are
 stacked too and passed to `vmap` batched, so a module that updates its buffers
 in training (`BatchNorm`'s running statistics) updates each member's own row in
@@ -64,13 +64,20 @@ def slots_of(model: nn.Module) -> list[Slot]:
     return slots
 
 
+def seeded(seed: int) -> None:
+    """`torch.manual_seed(seed)` for what is built here, on the CPU: its CPU generator,
+    left in the same state. `torch.manual_seed` also queues the seed for devices not
+    started yet, recording a traceback each time (over a millisecond a seed)."""
+    torch.random.default_generator.manual_seed(seed)
+
+
 class Ensemble:
     """N members of one network, stacked, trained as one."""
 
     def __init__(self, spec: CheckedSpec, seeds: list[int]) -> None:
         models = []
         for seed in seeds:
-            torch.manual_seed(seed)
+            seeded(seed)
             models.append(compile_spec(spec))
         self.count = len(seeds)
         self.slots = slots_of(models[0])

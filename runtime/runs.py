@@ -38,7 +38,7 @@ from compiler.data_rules import rows_per_step
 from spec_lang import Diagnostic, SpecError, usage_error
 
 from .data import Dataset, dataset
-from .ensemble import Ensemble, MemberLosses, Slot, slots_of
+from .ensemble import Ensemble, MemberLosses, Slot, seeded, slots_of
 from .epochs import batch_rows
 from .lean import lean_optimizer, step_of
 from .optim import build_optimizer
@@ -113,7 +113,7 @@ def members_of(spec: CheckedSpec, seeds: list[int], path: Literal["stacked", "vm
     """The runs, stacked when `path_for` says so (and the first run's weights agree), else
     through vmap; `path="vmap"` takes the generic path whatever the network."""
     if (path or path_for(spec)) == "stacked":
-        torch.manual_seed(seeds[0])
+        seeded(seeds[0])
         stacked = Stacked.of(compile_spec(spec), seeds)
         if stacked is not None:
             return stacked
