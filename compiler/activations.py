@@ -12,14 +12,27 @@ from __future__ import annotations
 from spec_lang import ast
 from spec_lang.errors import Diagnostic
 
-from .data_rules import rows_per_step
+from .data_rules import rows_per_step, smallest_batch
 from .limits import BYTES_PER_PARAMETER, Limits, human_bytes
 from .model import CheckedSpec
+from .shapes import statement_text
 
 
 def per_example(spec: CheckedSpec) -> int:
     """Values one example makes on its way through the network: its input and each layer's output."""
     return sum(t.values for t in spec.types())
+
+
+def batch_problems(spec: CheckedSpec, rows: int, statements: tuple[ast.Statement, ...]) -> list[Diagnostic]:
+    """Layers that cannot train on the smallest batch of an epoch (`batch_norm` on one row)."""
+    smallest = smallest_batch(rows, spec.held_out, spec.batch)
+    found = []
+    for layer, t, statement in zip(spec.layers, spec.types(), statements, strict=False):
+        fault = layer.batch_problem(t, smallest)
+        if fault is not None:
+            found.append(Diagnostic(fault.message.format(name=statement_text(statement), why=""), statement.span,
+                                    fault.label, hint=fault.hint))
+    return found
 
 
 def activation_problem(spec: CheckedSpec, rows: int, limits: Limits, span: ast.Span | None) -> Diagnostic | None:

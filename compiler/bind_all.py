@@ -24,12 +24,9 @@ from .suggest import closest, did_you_mean, known_as
 
 # layers other libraries have and nqa does not yet: what they are called, by their names there
 NOT_YET = {
-    "batch normalisation": ("batchnorm", "batchnorm1d", "batchnorm2d", "batchnormalization"),
-    "layer normalisation": ("layernorm", "layernormalization"),
-    "convolutions": ("conv", "conv1d", "conv2d", "conv3d", "convolution"),
-    "pooling": ("maxpool", "maxpool1d", "maxpool2d", "avgpool", "avgpool2d", "maxpooling2d"),
-    "recurrent layers": ("rnn", "lstm", "gru"),
-    "embeddings": ("embedding",),
+    "3-d convolutions": ("conv3d", "convolution3d", "maxpool3d", "avgpool3d"),
+    "plain recurrent layers": ("rnn", "simplernn"),
+    "attention": ("attention", "multiheadattention", "transformer"),
 }
 
 

@@ -23,7 +23,7 @@ from spec_lang.errors import Diagnostic, SpecError, SyntaxErrors, usage_error
 from spec_lang.gcpause import paused_gc
 from spec_lang.parser import normalized, parse_lenient
 
-from .activations import activation_problem
+from .activations import activation_problem, batch_problems
 from .bind_all import Collected, collect
 from .data_checks import (
     check_classes,
@@ -169,6 +169,8 @@ def _check_tree(tree: ast.Spec, source: str, filename: str, options: Options,
         where = found.one("batch") or found.one("data") or (examples[0] if examples else None)
         too_big = activation_problem(checked, rows, options.limits, where.statement.span if where else None)
         problems += [too_big] if too_big else []
+        if rows:
+            problems += batch_problems(checked, rows, tuple(b.statement for b in found.layers))
     if options.require_data and checked.parameter_count == 0 and not (shapes.problems or gaps):
         problems.append(Diagnostic(
             "this network has no parameters to train", found.layers[0].statement.span, "no weights in any layer",

@@ -25,7 +25,7 @@ from .losses import Loss
 from .messages import plural, shown
 from .model import CheckedSpec
 from .settings import Data, Eval, Example, Validate
-from .shapes import Shapes, Source
+from .shapes import Shapes, Source, statement_text
 from .statement import Bound
 from .types import TensorType
 
@@ -64,14 +64,37 @@ def check_loss(found: Collected, spec: CheckedSpec, shapes: Shapes) -> list[Diag
     bound = found.one("loss")
     if bound is None or shapes.output_in_doubt:
         return []
-    trouble = spec.loss.network_problem(spec.layers[-1].kind if spec.layers else None, spec.output_width)
+    trouble = spec.loss.network_problem(spec.layers[-1] if spec.layers else None, spec.output_type)
     if trouble is None:
         return []
     last = found.layers[-1].statement
-    note = (Label(last.span, f"`{last.name}` here") if trouble.about == "last layer" else
-            Label(shapes.output.span, plural(spec.output_width, "output")))
-    return [Diagnostic(trouble.message, bound.statement.span, "this loss", (note,), hint=trouble.hint,
+    hint = trouble.hint
+    if trouble.about == "flatten":
+        place = _flatten_place(found, spec)
+        hint += f" before `{statement_text(place.statement)}` (line {place.statement.span.line})" if place else \
+            " as the last layer, then a `linear` with one output per class"
+        note = Label(shapes.output.span, f"gives {spec.output_type}")
+    elif trouble.about == "last layer":
+        note = Label(last.span, f"`{last.name}` here")
+    else:
+        note = Label(shapes.output.span, plural(spec.output_width, "output"))
+    return [Diagnostic(trouble.message, bound.statement.span, "this loss", (note,), hint=hint,
                        severity=trouble.severity)]
+
+
+def _flatten_place(found: Collected, spec: CheckedSpec) -> Bound | None:
+    """Where a `flatten` belongs: before the first of the last run of layers that keep
+    more than one dim and state the size they give (`linear ->10` after a conv)."""
+    types = spec.types()
+    place = None
+    for index in range(len(spec.layers) - 1, -1, -1):
+        if types[index].rank < 2:
+            break
+        if spec.layers[index].states_output() and spec.layers[index].input_axis == -1:
+            place = found.layers[index]
+        elif not spec.layers[index].keeps_shape:
+            break
+    return place
 
 
 def check_examples(found: Collected, spec: CheckedSpec, start: Source, shapes: Shapes) -> list[Diagnostic]:
@@ -94,7 +117,7 @@ def check_examples(found: Collected, spec: CheckedSpec, start: Source, shapes: S
             miscounted = len(target) != 1 if spec.loss.class_targets else len(target) not in (1, outputs)
             label = f"{len(target)} value{'s' * (len(target) != 1)}" if miscounted else "out of range"
             problems.append(Diagnostic(trouble, bound.span_of("target"), label, (produces,),
-                                       hint=_target_hint(spec, outputs)))
+                                       hint=spec.loss.target_hint(outputs)))
     return problems
 
 
@@ -110,16 +133,6 @@ def _width_problem(bound: Bound, got: int, want: int, takes: Label) -> Diagnosti
     return Diagnostic(
         f"`{name}` has {got} input value{'s' * (got != 1)}, but the network takes {want}",
         bound.span_of("input"), f"{got} value{'s' * (got != 1)}", (takes,), hint=hint)
-
-
-def _target_hint(spec: CheckedSpec, outputs: int) -> str:
-    if spec.loss.kind == "bce":
-        return "`bce` compares probabilities: write targets from 0 to 1, e.g. `-> [1]`"
-    if spec.loss.class_targets:
-        return f"give the index of the right class, from 0 to {outputs - 1}, e.g. `-> [0]`"
-    if outputs == 1:
-        return "give 1 target value"
-    return f"give {outputs} target values, or one value to use for every output"
 
 
 def check_table(found: Collected, table: Table | None, spec: CheckedSpec, start: Source,

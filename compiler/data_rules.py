@@ -12,6 +12,14 @@ def held_out_rows(fraction: float, rows: int) -> int:
     return max(1, min(rows - 1, round(fraction * rows)))
 
 
+def smallest_batch(rows: int, held_out: float | None, batch: int | None) -> int:
+    """The fewest rows one optimizer step trains on: the last batch of an epoch, or the only one."""
+    held = held_out_rows(held_out, rows) if held_out and rows >= 2 else 0
+    trained = rows - held
+    step = batch or trained
+    return trained % step or step
+
+
 def rows_per_step(rows: int, held_out: float | None, batch: int | None) -> int:
     """The most rows one optimizer step (or one held-out pass) runs through the network at once."""
     held = held_out_rows(held_out, rows) if held_out and rows >= 2 else 0

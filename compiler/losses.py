@@ -3,7 +3,7 @@
 In: the options after the loss's name. Out: a frozen model with the torch
 class name and arguments, `target_problem(target, outputs)`, which says why
 a target does not fit the network (or None), and `network_problem(last_layer,
-outputs)`, a `NetworkProblem` when the end of the network does not suit the
+output_type)`, a `NetworkProblem` when the end of the network does not suit the
 loss: an error when it cannot work, a warning when it works worse than meant
 (an activation the loss applies again). No torch here.
 """
@@ -14,9 +14,12 @@ from typing import Any, ClassVar, Literal, NamedTuple
 
 from pydantic import Field
 
+from .layers.activations import Sigmoid, Softmax
+from .layers.base import Layer
 from .messages import plural
 from .registry import member
 from .statement import StatementModel
+from .types import TensorType
 
 
 class NetworkProblem(NamedTuple):
@@ -25,7 +28,8 @@ class NetworkProblem(NamedTuple):
     message: str
     hint: str
     severity: Literal["error", "warning"] = "error"
-    about: Literal["outputs", "last layer"] = "outputs"  # what to point at besides the loss
+    about: Literal["outputs", "last layer", "flatten"] = "outputs"  # what to point at besides the loss
+    # ("flatten": the output has dims to flatten; the hint is completed with where)
 
 
 def _applied_twice(loss: str, layer: str, applies: str) -> NetworkProblem:
@@ -48,8 +52,14 @@ class Loss(StatementModel):
             return None
         return f"the target has {len(target)} values, but the network has {plural(outputs, 'output')}"
 
-    def network_problem(self, last_layer: str | None, outputs: int) -> NetworkProblem | None:
-        """What is wrong with the end of the network for this loss, else None."""
+    def target_hint(self, outputs: int) -> str:
+        """What to write when an example's target does not fit."""
+        if outputs == 1:
+            return "give 1 target value"
+        return f"give {outputs} target values, or one value to use for every output"
+
+    def network_problem(self, last_layer: Layer | None, output: TensorType) -> NetworkProblem | None:
+        """What is wrong with the end of the network (its last layer, the type it gives) for this loss, else None."""
         return None
 
 
@@ -86,13 +96,16 @@ class BCE(Loss):
     aliases = ("binary_cross_entropy", "binary_crossentropy")  # the second is Keras's name
     torch_name = "BCELoss"
 
+    def target_hint(self, outputs: int) -> str:
+        return "`bce` compares probabilities: write targets from 0 to 1, e.g. `-> [1]`"
+
     def target_problem(self, target: tuple[float, ...], outputs: int) -> str | None:
         if any(not 0 <= value <= 1 for value in target):
             return "`bce` targets must lie between 0 and 1"
         return super().target_problem(target, outputs)
 
-    def network_problem(self, last_layer: str | None, outputs: int) -> NetworkProblem | None:
-        if last_layer in ("sigmoid", "softmax"):
+    def network_problem(self, last_layer: Layer | None, output: TensorType) -> NetworkProblem | None:
+        if isinstance(last_layer, (Sigmoid, Softmax)):
             return None
         return NetworkProblem(
             "`loss bce` needs outputs between 0 and 1, but the network does not end with `sigmoid`",
@@ -106,8 +119,8 @@ class BCEWithLogits(Loss):
     aliases = ("bce_with_logits", "bcewithlogits", "binary_cross_entropy_with_logits")
     torch_name = "BCEWithLogitsLoss"
 
-    def network_problem(self, last_layer: str | None, outputs: int) -> NetworkProblem | None:
-        return _applied_twice("bce_logits", "sigmoid", "a sigmoid") if last_layer == "sigmoid" else None
+    def network_problem(self, last_layer: Layer | None, output: TensorType) -> NetworkProblem | None:
+        return _applied_twice("bce_logits", "sigmoid", "a sigmoid") if isinstance(last_layer, Sigmoid) else None
 
 
 @member("loss")
@@ -119,12 +132,20 @@ class CrossEntropy(Loss):
     torch_name = "CrossEntropyLoss"
     class_targets = True
 
-    def network_problem(self, last_layer: str | None, outputs: int) -> NetworkProblem | None:
+    def network_problem(self, last_layer: Layer | None, output: TensorType) -> NetworkProblem | None:
+        if output.rank != 1:
+            return NetworkProblem(
+                f"`loss cross_entropy` needs one score per class for each example, a vector, "
+                f"but the network gives {output}", "add `flatten`", about="flatten")
+        outputs = output.last
         if outputs < 2:
             return NetworkProblem(
                 f"`loss cross_entropy` needs one output per class, at least 2, but the network has {outputs}",
                 "give the last layer one output per class, e.g. `linear ->3` for three classes")
-        return _applied_twice("cross_entropy", "softmax", "a softmax") if last_layer == "softmax" else None
+        return _applied_twice("cross_entropy", "softmax", "a softmax") if isinstance(last_layer, Softmax) else None
+
+    def target_hint(self, outputs: int) -> str:
+        return f"give the index of the right class, from 0 to {outputs - 1}, e.g. `-> [0]`"
 
     def target_problem(self, target: tuple[float, ...], outputs: int) -> str | None:
         if len(target) != 1:

@@ -35,6 +35,7 @@ class Source:
     what: str  # "layer" | "input" | "example" | "eval" | "data file"
     statement: ast.Statement
     index: int = -1  # the producing layer's position, for layers
+    flattened: str = ""  # when a layer flattened a shape into this vector, that shape: "16x4x4"
 
     @property
     def width(self) -> int:
@@ -112,7 +113,9 @@ def infer_types(layers: list[Bound], start: Source, limits: Limits, gaps: Sequen
             unsure = False  # what follows gets the size it states
         types.append(given)  # type: ignore[arg-type]  # not a Fault here
         if given != arriving or layer.states_output():
-            flow = Source(given, _output_span(bound, layer), "layer", bound.statement, index)  # type: ignore[arg-type]
+            flat = "x".join(map(str, arriving.sizes)) if (
+                given.rank == 1 < arriving.rank and given.values == arriving.values) else ""  # type: ignore[union-attr]
+            flow = Source(given, _output_span(bound, layer), "layer", bound.statement, index, flat)  # type: ignore[arg-type]
     return Shapes(tuple(resolved), tuple(types), tuple(problems), flow, first_doubt,
                   bool(problems) or unsure or bool(ahead))
 
@@ -128,6 +131,8 @@ def _fault(bound: Bound, fault: Fault, flow: Source, index: int) -> Diagnostic:
     """A layer's fault as a diagnostic: its field underlined, the source of the type labelled."""
     name = statement_text(bound.statement)
     arriving = fault.arriving or str(flow.type)
+    if flow.flattened and arriving == str(flow.type.last):
+        arriving = f"{arriving} = {flow.flattened}"
     if flow.what == "layer" and flow.index == index - 1:
         why = f"the layer before it produces {arriving}"
     elif flow.what == "layer":

@@ -17,6 +17,7 @@ import sys
 import time
 from pathlib import Path
 
+from compiler.layers.activations import ReLU
 from spec_lang import usage_error
 from spec_lang.files import same_file
 
@@ -142,7 +143,7 @@ def _many(args, limits) -> int:
         if args.json:
             write_atomic(args.json, json_text(report))
         if not args.quiet:
-            sys.stdout.write(render_runs(report, relu=any(layer.kind == "relu" for layer in program.spec.layers)))
+            sys.stdout.write(render_runs(report, relu=any(isinstance(layer, ReLU) for layer in program.spec.layers)))
     if result.stopped:
         print(f"nqa: {result.stopped}; the report so far was written", file=sys.stderr)
     return result.exit_code

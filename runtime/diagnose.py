@@ -15,6 +15,7 @@ from __future__ import annotations
 import torch
 
 from compiler import CheckedSpec
+from compiler.layers.activations import ReLU
 
 from .report import DiagnosticEntry
 
@@ -40,9 +41,9 @@ def _frozen(spec: CheckedSpec, initial: dict[str, torch.Tensor],
     entries = []
     for index in sorted({int(name.split(".")[0]) for name in still}):
         names = [n for n in still if n.split(".")[0] == str(index)]
-        after = spec.layers[index + 1].kind if index + 1 < len(spec.layers) else None
+        after = spec.layers[index + 1] if index + 1 < len(spec.layers) else None
         shown = " and ".join(f"`{n}`" for n in names)
-        if after == "relu":
+        if isinstance(after, ReLU):
             entries.append(DiagnosticEntry(
                 kind="dead_relu", layer=index, parameter=names[0],
                 message=(f"{shown} never changed: the ReLU after layer {index} output 0 for every example, "

@@ -313,11 +313,18 @@ def test_keras_names_are_answered_with_nqas(text, hint) -> None:
     assert d.hint == hint
 
 
-@pytest.mark.parametrize("name", ["batchnorm", "BatchNorm1d", "batch_norm"])
-def test_batchnorm_is_said_to_be_missing_not_a_misspelt_batch(name) -> None:
+@pytest.mark.parametrize(("name", "what"), [("conv3d", "3-d convolutions"), ("SimpleRNN", "plain recurrent layers")])
+def test_a_layer_nqa_lacks_is_said_to_be_missing_not_misspelt(name, what) -> None:
     [d] = _errors_in(f"linear 2->3\n{name}\nlinear 3->1\n").diagnostics
     assert d.message == f"`{name}` is not available in nqa yet"
-    assert d.hint.startswith("nqa has no batch normalisation yet; its layers are ") and "batch`" not in d.hint
+    assert d.hint.startswith(f"nqa has no {what} yet; its layers are ") and "`conv2d`" in d.hint
+
+
+@pytest.mark.parametrize(("name", "ours"), [("batchnorm", "batch_norm"), ("BatchNorm2d", "batch_norm"),
+                                            ("LayerNorm", "layer_norm"), ("MaxPooling2D", "max_pool2d")])
+def test_other_libraries_layer_names_are_answered_with_nqas(name, ours) -> None:
+    [d] = _errors_in(f"linear 2->3\n{name}\nlinear 3->1\n").diagnostics
+    assert (d.message, d.hint) == (f"unknown statement `{name}`", f"`{name}` is called `{ours}` here: write `{ours}`")
 
 
 # --- no control character reaches the terminal raw -----------------------------------

@@ -13,6 +13,7 @@ import pytest
 
 from compiler import check, compile_spec
 from compiler.layers.linear import Linear
+from compiler.registry import layer_classes
 from conftest import ROOT
 from spec_lang import Arrow, Number, Option, Vector, Word, parse
 
@@ -85,7 +86,7 @@ def _doc_blocks(path):
     return re.findall(r"```nqa\n(.*?)```", path.read_text(encoding="utf-8"), flags=re.S)
 
 
-LAYER_WORDS = {"linear", "relu", "leaky_relu", "sigmoid", "tanh", "gelu", "dropout", "softmax"}
+LAYER_WORDS = {cls.keyword for cls in layer_classes()}
 
 
 @pytest.mark.parametrize("doc", ["docs/language.md", "README.md"])

@@ -65,6 +65,22 @@ class Call:
         module: nn.Module = getattr(importlib.import_module(self.home), self.name)(*self.args, **dict(self.kwargs))
         return module
 
+    def definition(self) -> str:
+        """The source of the class, for the few nqa adds ("" for torch's own), read
+        without importing torch: an emitted program copies it in."""
+        if self.home == "torch.nn":
+            return ""
+        import ast
+        import importlib.util
+
+        spec = importlib.util.find_spec(self.home)
+        if spec is None or spec.origin is None:
+            raise LookupError(f"no source for {self.home}")
+        with open(spec.origin, encoding="utf-8") as file:
+            text = file.read()
+        found = next(node for node in ast.parse(text).body if isinstance(node, ast.ClassDef) and node.name == self.name)
+        return ast.get_source_segment(text, found) or ""
+
 
 class Layer(StatementModel):
     """A layer statement. Shape-preserving with no parameters unless a subclass says otherwise."""
@@ -123,15 +139,16 @@ class Layer(StatementModel):
         return self.output(t)
 
     def _wrong_kind(self, t: TensorType) -> Fault | None:
-        if self.ranks is not None and t.rank not in self.ranks:
-            return Fault(f"`{{name}}` takes {self.rank_words}, but {{why}}", label=f"takes {self.rank_words}",
-                         hint=self.rank_hint(t), arriving=str(t))
+        """The dtype first: ids where floats belong (or floats for ids) is the cause a wrong rank then shows."""
         if t.dtype == "int64" and not self.takes_ids:
             return Fault("`{name}` takes float values, but {why}: token ids", label="takes floats",
                          hint="token ids go into an `embedding` first, e.g. `embedding 50->8`", arriving=str(t))
         if t.dtype != "int64" and self.takes_ids:
             return Fault("`{name}` takes whole-number ids, but {why}", label="takes ids",
                          hint="an `embedding` comes first, on integer ids from the data", arriving=str(t))
+        if self.ranks is not None and t.rank not in self.ranks:
+            return Fault(f"`{{name}}` takes {self.rank_words}, but {{why}}", label=f"takes {self.rank_words}",
+                         hint=self.rank_hint(t), arriving=str(t))
         return None
 
     def rank_hint(self, t: TensorType) -> str:
@@ -157,6 +174,10 @@ class Layer(StatementModel):
     def output(self, t: TensorType) -> TensorType | Fault:
         """The type given for an input whose rank, dtype and stated size are right."""
         return t
+
+    def batch_problem(self, t: TensorType, smallest: int) -> Fault | None:
+        """Why this layer cannot train on a batch of `smallest` rows (the smallest of an epoch), else None."""
+        return None
 
     # what it costs
     def parameter_count(self, t: TensorType) -> int:

@@ -1,0 +1,56 @@
+"""The few torch modules nqa adds to torch.nn, built by `Call(home="compiler.modules")`.
+
+In: their constructor arguments. Out: modules that nn.Sequential chains (one
+tensor in, one tensor out) and that print as the summary names them. This is
+the one file of `compiler` that imports torch at its top: it is imported only
+when a network is built. `--emit python` copies these classes into the program
+it writes (`Call.definition()`), so each stands alone on `torch` and `nn`.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+
+class GlobalAvgPool(nn.Module):
+    """The mean of each channel over all its positions: [N, C, ...] -> [N, C]."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.flatten(2).mean(dim=2)
+
+
+class LSTM(nn.Module):
+    """nn.LSTM over [N, T, F] (batch first), giving the last step [N, H], or every step [N, T, H] with `sequence`."""
+
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, sequence: bool = False) -> None:
+        super().__init__()
+        self.lstm = nn.LSTM(input_size, hidden_size, num_layers=num_layers, batch_first=True)
+        self.sequence = sequence
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        steps: torch.Tensor = self.lstm(x)[0]  # the top layer's output at every step; not the final states
+        return steps if self.sequence else steps[:, -1]
+
+    def __repr__(self) -> str:
+        layers = f", num_layers={self.lstm.num_layers}" if self.lstm.num_layers != 1 else ""
+        sequence = ", sequence=True" if self.sequence else ""
+        return f"LSTM({self.lstm.input_size}, {self.lstm.hidden_size}{layers}{sequence})"
+
+
+class GRU(nn.Module):
+    """nn.GRU over [N, T, F] (batch first), giving the last step [N, H], or every step [N, T, H] with `sequence`."""
+
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, sequence: bool = False) -> None:
+        super().__init__()
+        self.gru = nn.GRU(input_size, hidden_size, num_layers=num_layers, batch_first=True)
+        self.sequence = sequence
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        steps: torch.Tensor = self.gru(x)[0]  # the top layer's output at every step; not the final state
+        return steps if self.sequence else steps[:, -1]
+
+    def __repr__(self) -> str:
+        layers = f", num_layers={self.gru.num_layers}" if self.gru.num_layers != 1 else ""
+        sequence = ", sequence=True" if self.sequence else ""
+        return f"GRU({self.gru.input_size}, {self.gru.hidden_size}{layers}{sequence})"
