@@ -8,7 +8,10 @@ modules on every member at once (`functional_call` under `vmap`). Buffers are
 stacked too and passed to `vmap` batched, so a module that updates its buffers
 in training (`BatchNorm`'s running statistics) updates each member's own row in
 place, as the single run of its seed updates its own. No layer is named here:
-whatever `compile_spec` builds is what runs.
+whatever `compile_spec` builds is what runs. A network with a module that
+`vmap` cannot batch (torch has no batching rule for the LSTM and GRU kernels)
+runs its members one after another instead, on views of the same stacked
+tensors: the same results, without the speed.
 
 Also: `MemberLosses`, each member's loss from the spec's own loss class
 (the module `build_loss` builds, or the same class with `reduction="none"`,
@@ -89,13 +92,34 @@ class Ensemble:
         def one(params: dict[str, torch.Tensor], buffers: dict[str, torch.Tensor], x: torch.Tensor) -> torch.Tensor:
             return functional_call(base, (params, buffers), (x,))
 
+        self._one = one
         self._shared = vmap(one, in_dims=(0, 0, None), randomness="error")
         self._each = vmap(one, in_dims=(0, 0, 0), randomness="error")
+        self.vectorised: bool | None = None  # whether vmap batches every module; told at the first call
 
     def forward(self, x: torch.Tensor, shared: bool) -> torch.Tensor:
         """Every member's output: `x` is one batch for all (`shared`), or one per member on dim 0."""
+        if self.vectorised is None:
+            self.vectorised = self._batches(x, shared)
+        if not self.vectorised:
+            return torch.stack([self._one({k: v[n] for k, v in self.params.items()},
+                                          {k: v[n] for k, v in self.buffers.items()}, x if shared else x[n])
+                                for n in range(self.count)])
         result: torch.Tensor = (self._shared if shared else self._each)(self.params, self.buffers, x)
         return result
+
+    def _batches(self, x: torch.Tensor, shared: bool) -> bool:
+        """Whether `vmap` can batch every module (torch has no batching rule for `nn.LSTM`'s
+        kernel, for one), tried on `meta` copies: nothing is computed, no buffer changes.
+        Where it cannot, the members run one by one on views of the same stacked tensors."""
+        def meta(tensors: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+            return {name: torch.empty_like(t, device="meta") for name, t in tensors.items()}
+
+        try:
+            (self._shared if shared else self._each)(meta(self.params), meta(self.buffers), x.to("meta"))
+        except RuntimeError:
+            return False
+        return True
 
     def rows(self) -> torch.Tensor:
         """Every member's state, `[N, P]` float32 (a copy), laid out as `slots` say."""

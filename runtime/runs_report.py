@@ -35,9 +35,10 @@ class OneRun(BaseModel):
     seed: int
     final_loss: float | None = Field(description="the mean loss of the last epoch")
     never_moved: bool = Field(description="no parameter of this run changed in training (buffers not counted)")
-    parameters: dict[str, list[Any] | TensorSummary] = Field(
-        description="final parameters and buffers by state_dict name: nested lists when all runs hold at most "
-                    f"{LISTED_VALUES:,} values in all, else a summary of each tensor")
+    parameters: dict[str, list[Any] | int | float | TensorSummary] = Field(
+        description="final parameters and buffers by state_dict name: nested lists (a number for a 0-dim "
+                    f"tensor, such as a step count) when all runs hold at most {LISTED_VALUES:,} values in all, "
+                    "else a summary of each tensor")
 
 
 class RunsReport(BaseModel):
@@ -95,7 +96,7 @@ def _finals(result: RunsResult) -> list[float]:
     return last_epoch_means(result.losses[-ran:], result.rows[:ran]).tolist()
 
 
-def _named(result: RunsResult, n: int) -> dict[str, list[Any] | TensorSummary]:
+def _named(result: RunsResult, n: int) -> dict[str, list[Any] | int | float | TensorSummary]:
     """Run `n`'s final parameters: listed, or summed up when all runs together hold more
     values than a report lists (as a single run's report does)."""
     row, every = result.final[n], result.final.numel() <= LISTED_VALUES

@@ -4,6 +4,7 @@ of its seed starts, ends within 1e-5 of it, and the distribution is reported."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 import torch
@@ -25,6 +26,7 @@ def _flat(named: dict) -> torch.Tensor:
 def test_each_of_32_runs_matches_the_single_run_of_its_seed(stage):
     program = check(ROOT / f"specs/{stage}.nqa")
     result = train_runs(program, 0, 32)
+    assert result.path == "stacked"
     for n, seed in enumerate(result.seeds):
         single = train(program, seed=seed).report
         assert torch.equal(_flat(single.parameters.initial), result.initial[n]), f"seed {seed}: initial"
@@ -81,8 +83,6 @@ def _matches_single_runs(program, result) -> None:
 
 @pytest.mark.parametrize("stage", ["neuron", "relu", "mlp", "sequential", "examples/iris"])
 def test_the_generic_path_matches_the_single_run_of_each_seed(stage):
-    from dataclasses import replace
-
     program = check(ROOT / f"specs/{stage}.nqa")
     program = replace(program, spec=program.spec.model_copy(update={"epochs": min(program.spec.epochs, 30)}))
     result = train_runs(program, 3, 6, path="vmap")
@@ -148,61 +148,123 @@ def test_the_stacked_path_is_for_linear_layers_and_activations_on_vectors_only(m
     assert path_for(program.spec) == "vmap"
 
 
-BATCH_NORM = """linear 2->4
-relu
-linear 4->1
-optimizer sgd lr=0.1
-loss mse
-epochs 6
-batch 3
-shuffle
-example [0, 0] -> [0]
-example [0, 1] -> [1]
-example [1, 0] -> [1]
-example [1, 1] -> [0]
-example [0.5, 2] -> [1]
-example [-1, 0.5] -> [0]
-"""
+def _rows(values: int, count: int, classes: int = 0, ids: int = 0) -> str:
+    """`count` example rows of `values` inputs each (whole ids below `ids` when given), targets in [0, 1)
+    or class indices below `classes`."""
+    def value(i: int, j: int) -> str:
+        return str((i * 7 + j * 3) % ids) if ids else f"{((i * 37 + j * 11) % 23) / 11.5 - 1:.3f}"
+
+    return "".join(f"example [{', '.join(value(i, j) for j in range(values))}] -> "
+                   f"[{i % classes if classes else (i % 4) / 4}]\n" for i in range(count))
 
 
-def test_batch_norm_running_statistics_follow_each_runs_own(monkeypatch):
-    """Buffers are stacked and updated in place under vmap: each run's running mean, variance and count
-    equal those of the single run of its seed (the network is built with a BatchNorm1d in the middle)."""
-    from torch import nn
-
-    import runtime.ensemble
+@pytest.fixture
+def shaped_data(monkeypatch):
+    """Rows reach the network in the spec's input shape and dtype (`[1, 8, 8]`, int64 ids), in single runs and
+    in `--runs` alike: a stand-in for data that arrives shaped, and nothing once it does."""
+    import runtime.data
+    import runtime.runs
     import runtime.training
 
-    def with_batch_norm(spec, **_):
-        return nn.Sequential(nn.Linear(2, 4), nn.BatchNorm1d(4), nn.ReLU(), nn.Linear(4, 1))
+    def shaped(spec, seed, table=None):
+        data = runtime.data.dataset(spec, seed, table)
+        t = spec.input_type
+        dtype = torch.int64 if t.dtype == "int64" else torch.float32
+        if data.inputs.dim() > 1 and (tuple(data.inputs.shape[1:]) != t.sizes or data.inputs.dtype != dtype):
+            data.inputs = data.inputs.reshape(-1, *t.sizes).to(dtype)
+            if data.held_inputs is not None:
+                data.held_inputs = data.held_inputs.reshape(-1, *t.sizes).to(dtype)
+        return data
 
-    for module in (runtime.training, runtime.ensemble):
-        monkeypatch.setattr(module, "compile_spec", with_batch_norm)
-    program = _program(BATCH_NORM)
-    result = train_runs(program, 0, 4, path="vmap")
+    for module in (runtime.training, runtime.runs):
+        monkeypatch.setattr(module, "dataset", shaped)
+
+
+SETTINGS = "optimizer sgd lr=0.05 momentum=0.5\nepochs 4\nbatch 4\nshuffle\n"
+NETWORKS = {
+    "conv": ("input 1x8x8\nconv2d ->4 kernel=3\nrelu\nmax_pool2d 2\nflatten\nlinear ->3\nloss cross_entropy\n",
+             _rows(64, 12, classes=3)),
+    "conv1d": ("input 2x8\nconv1d ->3 kernel=3\navg_pool1d 2\ntanh\nglobal_avg_pool\nlinear ->1\n", _rows(16, 12)),
+    "layer_norm": ("input 4\nlinear ->8\nlayer_norm\nrelu\nlinear ->1\n", _rows(4, 12)),
+    "batch_norm": ("input 4\nlinear ->8\nbatch_norm\nrelu\nlinear ->1\n", _rows(4, 12)),
+    "batch_norm2d": ("input 1x4x4\nconv2d ->2 kernel=3\nbatch_norm\nrelu\nflatten\nlinear ->1\n", _rows(16, 12)),
+    "lstm": ("input 3x2\nlstm ->4\nlinear ->1\n", _rows(6, 12)),
+    "gru": ("input 3x2\ngru ->4 sequence\nflatten\nlinear ->1\n", _rows(6, 12)),
+}
+
+
+@pytest.mark.parametrize("network", NETWORKS)
+def test_networks_of_any_layer_run_through_vmap_and_match_single_runs(network, shaped_data):
+    from runtime.runs import path_for
+
+    layers, rows = NETWORKS[network]
+    program = _program(layers + SETTINGS + rows, f"{network}.nqa")
+    assert path_for(program.spec) == "vmap"
+    result = train_runs(program, 0, 4)
+    assert result.path == "vmap"
+    _matches_single_runs(program, result)
+
+
+def test_token_ids_through_an_embedding_match_single_runs(shaped_data):
+    from compiler import CheckedSpec
+    from compiler.layers.embedding import Embedding
+    from compiler.types import TensorType
+
+    floats = _program("input 4x3\ngru ->5\nlinear ->1\n" + SETTINGS + _rows(12, 8), "ids.nqa")
+    spec = CheckedSpec.model_validate(dict(floats.spec) | {  # validated anew: the types are derived again
+        "input_type": TensorType.of(4, dtype="int64"),
+        "layers": (Embedding(num_embeddings=6, embedding_dim=3), *floats.spec.layers),
+        "examples": _program("input 4\nlinear ->1\n" + _rows(4, 8, ids=6)).spec.examples})
+    program = replace(floats, spec=spec)
+    result = train_runs(program, 0, 3)
+    assert result.path == "vmap" and result.slots[0].name == "0.weight" and result.slots[0].shape == (6, 3)
+    _matches_single_runs(program, result)
+
+
+def test_batch_norm_running_statistics_follow_each_runs_own(shaped_data):
+    """Buffers are stacked and updated in place under vmap: each run's running mean, variance and count
+    equal those of the single run of its seed."""
+    layers, rows = NETWORKS["batch_norm"]
+    program = _program(layers + SETTINGS.replace("epochs 4", "epochs 6") + rows, "bn.nqa")
+    result = train_runs(program, 0, 4)
     names = [slot.name for slot in result.slots]
     assert names[2:7] == ["1.weight", "1.bias", "1.running_mean", "1.running_var", "1.num_batches_tracked"]
     steps = result.slots[names.index("1.num_batches_tracked")].start
-    assert result.final[:, steps].tolist() == [12.0] * 4  # 6 epochs of 2 batches
-    _matches_single_runs(program, result)
+    assert result.final[:, steps].tolist() == [18.0] * 4  # 6 epochs of 3 batches
+    _matches_single_runs(program, result)  # buffers included: they are in each single run's state_dict
     assert len({tuple(row.tolist()) for row in result.final}) == 4  # four runs, four different states
 
 
-# a spec around each registered layer; a layer that needs more than a vector of floats names its own
-AROUND_LAYER = {"linear": "input 4\nlinear ->2\n{layer}\nlinear ->1\n"}  # its example reads 2
+# a spec around each registered layer: (layers, input values a row); a layer that needs more than a vector
+# of floats names its own
+AROUND_LAYER = {
+    "linear": ("input 4\nlinear ->2\n{layer}\nlinear ->1\n", 4),  # its example reads 2
+    "conv2d": ("input 1x6x6\n{layer}\nflatten\nlinear ->1\n", 36),
+    "max_pool2d": ("input 1x6x6\n{layer}\nflatten\nlinear ->1\n", 36),
+    "avg_pool2d": ("input 1x6x6\n{layer}\nflatten\nlinear ->1\n", 36),
+    "conv1d": ("input 1x8\n{layer}\nflatten\nlinear ->1\n", 8),
+    "max_pool1d": ("input 1x8\n{layer}\nflatten\nlinear ->1\n", 8),
+    "avg_pool1d": ("input 1x8\n{layer}\nflatten\nlinear ->1\n", 8),
+    "global_avg_pool": ("input 2x3x3\n{layer}\nlinear ->1\n", 18),
+    "flatten": ("input 2x3\n{layer}\nlinear ->1\n", 6),
+    "lstm": ("input 3x8\n{layer}\nlinear ->1\n", 24),  # its example reads 8 features
+    "gru": ("input 3x8\n{layer}\nlinear ->1\n", 24),
+}
 REFUSED = {"dropout"}  # a random layer: its masks cannot follow each single run's
+IDS = {"embedding"}  # takes ids, which come only from a data file: test_token_ids_... builds its spec instead
 
 
 def _layer_spec(cls) -> str:
     statement = getattr(cls, "example", "") or cls.keyword
-    template = AROUND_LAYER.get(cls.keyword, "input 4\nlinear ->4\n{layer}\nlinear ->1\n")
-    return template.format(layer=statement) + ("batch 2\nexample [1, 2, 3, 4] -> [1]\nexample [0, 1, 0, 1] -> [0]\n"
-                                                "example [2, 0, 1, 1] -> [1]\nexample [1, 1, 1, 0] -> [0]\nepochs 3\n")
+    template, values = AROUND_LAYER.get(cls.keyword, ("input 4\nlinear ->4\n{layer}\nlinear ->1\n", 4))
+    return template.format(layer=statement) + "batch 2\nepochs 3\n" + _rows(values, 4)
 
 
 @pytest.mark.parametrize("cls", __import__("compiler.registry", fromlist=["x"]).layer_classes(),
                          ids=lambda cls: cls.keyword)
-def test_runs_2_trains_a_network_with_each_registered_layer(cls, tmp_path, capsys):
+def test_runs_2_trains_a_network_with_each_registered_layer(cls, tmp_path, capsys, shaped_data):
+    if cls.keyword in IDS:
+        pytest.skip("ids reach a spec only from a data file")
     spec = tmp_path / f"{cls.keyword}.nqa"
     spec.write_text(_layer_spec(cls))
     assert main(["check", str(spec)]) == 0, f"add a spec that holds `{cls.keyword}` to AROUND_LAYER"
