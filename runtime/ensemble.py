@@ -169,9 +169,9 @@ class MemberLosses:
         runs = len(output)
         targets = target.expand(runs, *target.shape) if shared else target
         if self.batched:  # members times rows, one batch
-            values = self.elements(output.flatten(0, 1), targets.flatten(0, 1))
+            values = self.elements.forward(output.flatten(0, 1), targets.flatten(0, 1))
         else:  # one example each, which a single run feeds unbatched: the members are the batch
-            values = self.elements(output, targets)
+            values = self.elements.forward(output, targets)
         losses = values.reshape(runs, -1).mean(1)
         if not self.checked and not self._agrees(losses[0], output[0], targets[0]):
             self.elements = None

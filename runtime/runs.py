@@ -72,15 +72,17 @@ def layout(spec: CheckedSpec) -> list[Slot]:
     return slots_of(_structure(spec))
 
 
-def path_for(spec: CheckedSpec) -> Literal["stacked", "vmap"]:
-    """"stacked" for vector inputs through `nn.Linear` and element-wise activations only, else "vmap"."""
+def path_for(spec: CheckedSpec, structure: nn.Sequential | None = None) -> Literal["stacked", "vmap"]:
+    """"stacked" for vector inputs through `nn.Linear` and element-wise activations only, else "vmap"
+    (`structure`: the spec's modules, when built already)."""
     vectors = all(t.rank == 1 and t.dtype == "float32" for t in spec.types())
-    return "stacked" if vectors and all(stackable(module) for module in _structure(spec)) else "vmap"
+    modules = _structure(spec) if structure is None else structure
+    return "stacked" if vectors and all(stackable(module) for module in modules) else "vmap"
 
 
-def refuse_random(program: Program) -> None:
+def refuse_random(program: Program, structure: nn.Sequential | None = None) -> None:
     """A layer that draws at random in training (`dropout`) cannot follow each single run's draws."""
-    for index, module in enumerate(_structure(program.spec)):
+    for index, module in enumerate(_structure(program.spec) if structure is None else structure):
         if isinstance(module, nn.modules.dropout._DropoutNd):
             span = program.layer_spans[index] if index < len(program.layer_spans) else None
             keyword = program.spec.layers[index].keyword
@@ -108,11 +110,9 @@ def runs_fit(program: Program, count: int, limits: Limits) -> None:
                 f"over the limit of {limit:,}", f"train fewer runs at once, or raise the limit with {flag}")
 
 
-def members_of(spec: CheckedSpec, seeds: list[int], path: Literal["stacked", "vmap"] | None = None,
-               ) -> Stacked | Ensemble:
-    """The runs, stacked when `path_for` says so (and the first run's weights agree), else
-    through vmap; `path="vmap"` takes the generic path whatever the network."""
-    if (path or path_for(spec)) == "stacked":
+def members_of(spec: CheckedSpec, seeds: list[int], path: Literal["stacked", "vmap"]) -> Stacked | Ensemble:
+    """The runs, stacked when `path` says so and the first run's weights agree, else through vmap."""
+    if path == "stacked":
         seeded(seeds[0])
         stacked = Stacked.of(compile_spec(spec), seeds)
         if stacked is not None:
@@ -123,12 +123,14 @@ def members_of(spec: CheckedSpec, seeds: list[int], path: Literal["stacked", "vm
 def train_runs(program: Program, first_seed: int, count: int,
                path: Literal["stacked", "vmap"] | None = None) -> RunsResult:
     """Train `count` runs from `first_seed` on; `path` forces a way (None: `path_for`'s)."""
-    refuse_random(program)
     spec = program.spec
+    structure = _structure(spec)
+    refuse_random(program, structure)
     seeds = list(range(first_seed, first_seed + count))
-    if path == "stacked" and path_for(spec) != "stacked":
+    fits = path_for(spec, structure)
+    if path == "stacked" and fits != "stacked":
         raise ValueError("the stacked path takes vector inputs through linear layers and activations only")
-    members = members_of(spec, seeds, path)
+    members = members_of(spec, seeds, path or fits)
     initial, leaves = members.rows(), members.leaves
     optimizer = None if lean_optimizer(spec.optimizer, leaves) else build_optimizer(spec.optimizer, leaves)
     step = step_of(spec.optimizer, optimizer, leaves)
