@@ -1,13 +1,18 @@
 """What one training step holds besides the parameters: every layer's output for
-every row of the batch (kept for the backward pass), checked against a limit
+every row of the batch (kept for the backward pass), checked against limits
 before anything is allocated.
 
-In: the checked spec, the number of training rows and the limits. Out: a
-`Diagnostic` when the rows of one step times the values a layer chain makes per
-example exceed `max_activations`, else None. No torch here.
+In: the checked spec, the number of training rows (when there is data), the
+limits and where each value came from. Out: a `Diagnostic` when one example
+alone makes more values than `max_example_activations` (at the input or the
+layer that pushes the total over), or when the rows of one step times the
+values per example exceed `max_activations`; else None. Also the layers that
+cannot train on the smallest batch (`batch_problems`). No torch here.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 from spec_lang import ast
 from spec_lang.errors import Diagnostic
@@ -17,10 +22,36 @@ from .limits import BYTES_PER_PARAMETER, Limits, human_bytes
 from .model import CheckedSpec
 from .shapes import statement_text
 
+EXAMPLE_FLAG = "--max-example-activations"
+
 
 def per_example(spec: CheckedSpec) -> int:
     """Values one example makes on its way through the network: its input and each layer's output."""
     return sum(t.values for t in spec.types())
+
+
+def example_problem(spec: CheckedSpec, limits: Limits, input_span: ast.Span | None,
+                    layer_spans: Sequence[ast.Span]) -> Diagnostic | None:
+    """One example's values against `max_example_activations`, summed from the input on: the
+    diagnostic points at the input, or at the layer whose output pushes the sum over."""
+    limit, total = limits.max_example_activations, 0
+    for index, t in enumerate(spec.types()):
+        total += t.values
+        if total <= limit:
+            continue
+        size = human_bytes(total * BYTES_PER_PARAMETER)
+        if index == 0:
+            return Diagnostic(
+                f"one example of {t} is {total:,} values ({size} as float32), over the limit of {limit:,} "
+                f"values per example", input_span, f"{total:,} values",
+                hint=f"use a smaller input, or raise the limit with {EXAMPLE_FLAG}")
+        span = layer_spans[index - 1] if index - 1 < len(layer_spans) else None
+        return Diagnostic(
+            f"one example would make {total:,} values by this layer ({size} as float32), over the limit of "
+            f"{limit:,} values per example", span, f"gives {t}, {total:,} values so far",
+            hint=f"the input and every layer's output count: make them smaller (fewer channels, a stride or a pool "
+                 f"earlier), or raise the limit with {EXAMPLE_FLAG}")
+    return None
 
 
 def batch_problems(spec: CheckedSpec, rows: int, statements: tuple[ast.Statement, ...]) -> list[Diagnostic]:

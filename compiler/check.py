@@ -23,7 +23,7 @@ from spec_lang.errors import Diagnostic, SpecError, SyntaxErrors, usage_error
 from spec_lang.gcpause import paused_gc
 from spec_lang.parser import normalized, parse_lenient
 
-from .activations import activation_problem, batch_problems
+from .activations import activation_problem, batch_problems, example_problem
 from .bind_all import Collected, collect
 from .data_checks import (
     check_classes,
@@ -34,6 +34,7 @@ from .data_checks import (
     read_table,
     table_source,
 )
+from .data_ids import ids_of
 from .layers import Layer
 from .limits import Limits
 from .model import CheckedSpec, Program
@@ -138,11 +139,13 @@ def _check_tree(tree: ast.Spec, source: str, filename: str, options: Options,
         if not problems:
             problems.append(Diagnostic("this spec has no layers", None, hint="add a layer, e.g. `linear 2->1`"))
         raise SpecError(problems)
-    start = _input_source(found)
-    table, table_found = read_table(found, start, options)
+    stated, implied = _input_statement(found), _implied_input(found)
+    table, table_found = read_table(found, stated or implied, options)
     problems += table_found
     table_failed = table is None and bool(table_found)
-    start = start or table_source(found, table)
+    # a shape the data states comes before one the first layer implies: `linear 3->1` reads the last of [2, 3]
+    shaped = table_source(found, table) if table is not None and table.shaped else None
+    start = _typed(stated or shaped or implied or table_source(found, table), found)
     failed = found.failed_statements + bad
     meant = {_meant(stmt) for stmt in failed}
     gaps = [stmt.span.start for stmt in failed if _may_change_width(stmt)]
@@ -157,6 +160,9 @@ def _check_tree(tree: ast.Spec, source: str, filename: str, options: Options,
     shapes = infer_types(found.layers, start, options.limits, gaps)
     problems += shapes.problems
     checked = _assemble(found, start.type, shapes.layers)
+    if not shapes.problems:  # one example's values, with or without data
+        too_big = example_problem(checked, options.limits, start.span, [b.statement.span for b in found.layers])
+        problems += [too_big] if too_big else []
     problems += check_loss(found, checked, shapes)
     problems += check_examples(found, checked, start, shapes)
     problems += check_table(found, table, checked, start, shapes, options.limits)
@@ -215,11 +221,23 @@ def _may_change_width(stmt: ast.Statement) -> bool:
     return isinstance(entry, type) and issubclass(entry, Layer) and not entry.keeps_shape
 
 
-def _input_source(found: Collected) -> Source | None:
+def _input_statement(found: Collected) -> Source | None:
     stated = found.one("input")
-    if stated is not None:
-        assert isinstance(stated.model, Input)
-        return Source(TensorType.of(*stated.model.shape), stated.statement.span, "input", stated.statement)
+    if stated is None:
+        return None
+    assert isinstance(stated.model, Input)
+    return Source(TensorType.of(*stated.model.shape), stated.statement.span, "input", stated.statement)
+
+
+def _typed(start: Source | None, found: Collected) -> Source | None:
+    """The input type with the dtype the first layer takes: int64 ids for an `embedding`, else float32."""
+    if start is None or ids_of(found.layers) is None:
+        return start
+    return replace(start, type=replace(start.type, dtype="int64"))
+
+
+def _implied_input(found: Collected) -> Source | None:
+    """The input type the first layer's statement implies, or else the first `example` or `eval`'s width."""
     from_layer = first_stated_input(found.layers)
     if from_layer is not None:
         return from_layer

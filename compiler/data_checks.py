@@ -1,12 +1,14 @@
 """The training data against the network: `example`, `eval` and `data` rows.
 
-In: the bound statements, the checked spec, where the input width came from
+In: the bound statements, the checked spec, where the input type came from
 and what the shape pass found. Out: a diagnostic for every example or eval
-whose width does not fit, every target the loss cannot use, and every problem
-with a data file (read here, without torch, as a `Table`); and warnings for
-what is accepted but likely a mistake: an activation the loss applies again,
-training rows all of one class, a `validate` that holds out a single row,
-and what the data file's reading noticed (`Table.warnings`).
+whose width does not fit (or that is a flat vector for a shaped input, or
+holds a value that is not an id the first layer takes), every target the loss
+cannot use, and every problem with a data file (read here, without torch, as
+a `Table`; its shape must agree with the `input` statement's); and warnings
+for what is accepted but likely a mistake: an activation the loss applies
+again, training rows all of one class, a `validate` that holds out a single
+row, and what the data file's reading noticed (`Table.warnings`).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from spec_lang.errors import Diagnostic, Label
 
 from .bind_all import Collected
 from .data_file import DataProblem, Table, load_table
+from .data_ids import Ids, ids_of
 from .data_rules import held_out_rows
 from .limits import Limits
 from .losses import Loss
@@ -42,7 +45,7 @@ def read_table(found: Collected, start: Source | None, options: Options) -> tupl
     assert isinstance(bound.model, Data)
     try:
         table = load_table(bound.model, options.folder or Path.cwd(), options.allow_outside,
-                           start.width if start else None, class_targets, options.limits)
+                           start.width if start else None, class_targets, options.limits, ids_of(found.layers))
     except DataProblem as problem:
         return None, [Diagnostic(problem.message, bound.span_of(problem.field), problem.label,
                                  hint=problem.hint)]
@@ -51,12 +54,14 @@ def read_table(found: Collected, start: Source | None, options: Options) -> tupl
 
 
 def table_source(found: Collected, table: Table | None) -> Source | None:
-    """The input width a data file gives when its input columns are named."""
+    """The input type a data file gives: the shape of one example's inputs (`shape=`, or an .npz
+    array's), or as many values as the input columns named."""
     if table is None:
         return None
     bound = found.one("data")
     assert bound is not None  # a table is read from a `data` statement
-    return Source(TensorType.vector(table.input_width), bound.span_of("inputs"), "data file", bound.statement)
+    field = "shape" if "shape" in bound.spans else "inputs"
+    return Source(TensorType.of(*table.input_shape), bound.span_of(field), "data file", bound.statement)
 
 
 def check_loss(found: Collected, spec: CheckedSpec, shapes: Shapes) -> list[Diagnostic]:
@@ -98,17 +103,22 @@ def _flatten_place(found: Collected, spec: CheckedSpec) -> Bound | None:
 
 
 def check_examples(found: Collected, spec: CheckedSpec, start: Source, shapes: Shapes) -> list[Diagnostic]:
-    """Examples and evals against the network's input and output widths."""
+    """Examples and evals against the network's input and output widths, and the ids it takes."""
     problems: list[Diagnostic] = []
     takes = Label(start.span, f"takes {spec.input_width}" if start.what != "example" else
                   f"{plural(spec.input_width, 'input')} here")
     outputs = spec.output_width
     produces = Label(shapes.output.span, f"{outputs} output{'s' * (outputs != 1)}")
+    ids = ids_of(found.layers)
     for bound in found.all("example") + found.all("eval"):
         assert isinstance(bound.model, (Example, Eval))
         given = len(bound.model.input)
-        if given != spec.input_width and not shapes.input_in_doubt:
+        if spec.input_type.rank > 1 and not shapes.input_in_doubt:
+            problems.append(_shaped_problem(bound, spec, start))
+        elif given != spec.input_width and not shapes.input_in_doubt:
             problems.append(_width_problem(bound, given, spec.input_width, takes))
+        elif ids is not None:
+            problems += _id_problems(bound, ids, found.layers[0].statement.span)
         if not isinstance(bound.model, Example) or shapes.output_in_doubt:
             continue
         target = bound.model.target
@@ -119,6 +129,27 @@ def check_examples(found: Collected, spec: CheckedSpec, start: Source, shapes: S
             problems.append(Diagnostic(trouble, bound.span_of("target"), label, (produces,),
                                        hint=spec.loss.target_hint(outputs)))
     return problems
+
+
+def _shaped_problem(bound: Bound, spec: CheckedSpec, start: Source) -> Diagnostic:
+    """An `example` or `eval` is a flat vector; a network taking a shaped input learns from a data file."""
+    name, shape = bound.statement.name, spec.input_type
+    sizes = TensorType.of(*shape.sizes)  # the sizes alone, without the dtype
+    return Diagnostic(f"`{name}` gives a flat vector, but the network takes {sizes}",
+                      bound.span_of("input"), "a flat vector", (Label(start.span, f"takes {sizes}"),),
+                      hint=f'give shaped inputs in a data file: `data "file.npz"`, or `data "file.csv" '
+                           f'shape={shape.written}`')
+
+
+def _id_problems(bound: Bound, ids: Ids, layer: ast.Span) -> list[Diagnostic]:
+    """The first value of an `example` or `eval` that is not an id the first layer takes."""
+    assert isinstance(bound.model, (Example, Eval))
+    for position, value in enumerate(bound.model.input):
+        trouble = ids.problem(value, f"{value:g}")
+        if trouble:
+            return [Diagnostic(f"`{bound.statement.name}` value {position + 1}: {trouble}", bound.span_of("input"),
+                               "not an id", (Label(layer, ids.span_label),), hint=ids.hint)]
+    return []
 
 
 def _width_problem(bound: Bound, got: int, want: int, takes: Label) -> Diagnostic:
@@ -147,14 +178,37 @@ def check_table(found: Collected, table: Table | None, spec: CheckedSpec, start:
         return [Diagnostic(f"{rows:,} rows of training data (examples and `{table.path}`) is over the limit of "
                            f"{limits.max_examples:,}", span, f"{plural(table.rows, 'row')}",
                            hint="use fewer rows, or raise the limit with --max-examples")]
+    if table.shaped and start.what != "data file" and not shapes.input_in_doubt and (
+            table.input_shape != spec.input_type.sizes):
+        return [_shape_disagrees(bound, table, spec, start)]
     if table.input_width != spec.input_width and not shapes.input_in_doubt:
+        if _arrays(table):
+            has = f"{plural(table.input_width, 'input value')} a row"
+            fix = f"give `{table.input_names[0]}` rows of {plural(spec.input_width, 'value')}"
+        else:
+            has, fix = plural(table.input_width, "input column"), "name the input columns with `inputs=`"
         return [Diagnostic(
-            f"`{table.path}` has {plural(table.input_width, 'input column')}, but the network takes {spec.input_width}",
+            f"`{table.path}` has {has}, but the network takes {spec.input_width}",
             span, plural(table.input_width, "input"), (Label(start.span, f"takes {spec.input_width}"),),
-            hint="name the input columns with `inputs=`, or change the network's input width")]
+            hint=f"{fix}, or change the network's input width")]
     if shapes.output_in_doubt:
         return []
     return _table_targets(table, spec, span, Label(shapes.output.span, plural(spec.output_width, "output")))
+
+
+def _arrays(table: Table) -> bool:
+    """Whether the table was read from an .npz file's arrays (rather than a CSV file's columns)."""
+    return table.path.lower().endswith(".npz")
+
+
+def _shape_disagrees(bound: Bound, table: Table, spec: CheckedSpec, start: Source) -> Diagnostic:
+    """The data's stated shape and the `input` statement's differ."""
+    given, takes = TensorType.of(*table.input_shape), TensorType.of(*spec.input_type.sizes)
+    return Diagnostic(f"`{table.path}` gives inputs of shape {given}, but the network takes {takes}",
+                      bound.span_of("shape" if "shape" in bound.spans else "path"), f"gives {given}",
+                      (Label(start.span, f"takes {takes}"),),
+                      hint=f"make them agree: `input {given.written}`, or `shape={takes.written}` on the `data` "
+                           "statement")
 
 
 def _table_targets(table: Table, spec: CheckedSpec, span: ast.Span, produces: Label) -> list[Diagnostic]:
@@ -164,15 +218,35 @@ def _table_targets(table: Table, spec: CheckedSpec, span: ast.Span, produces: La
                            f"{plural(outputs, 'output')}", span, plural(len(table.classes), "class"), (produces,),
                            hint=f"give the last layer one output per class, e.g. `linear ->{len(table.classes)}`")]
     if not spec.loss.class_targets and width not in (1, outputs):
-        return [Diagnostic(f"`{table.path}` has {plural(width, 'target column')}, but the network has "
+        if _arrays(table):
+            has = f"{plural(width, 'target value')} a row"
+            fix = f"give each row of `{table.target_names[0]}` {plural(outputs, 'value')}"
+        else:
+            has, fix = plural(width, "target column"), "name the target columns with `target=`"
+        return [Diagnostic(f"`{table.path}` has {has}, but the network has "
                            f"{plural(outputs, 'output')}", span, plural(width, "target"), (produces,),
-                           hint=f"name the target columns with `target=`, or give the network {width} outputs")]
-    for row in range(table.rows):
-        trouble = spec.loss.target_problem(tuple(table.targets[row * width:(row + 1) * width]), outputs)
-        if trouble:
-            return [Diagnostic(f"`{table.path}` row {row + 1}: {trouble}", span, f"row {row + 1} of the data",
-                               (produces,), hint=f"class indices run from 0 to {outputs - 1}")]
+                           hint=f"{fix}, or give the network {width} outputs")]
+    bad = _first_bad_row(table, spec.loss, outputs)
+    if bad is not None:
+        row, trouble = bad
+        return [Diagnostic(f"`{table.path}` row {row + 1}: {trouble}", span, f"row {row + 1} of the data",
+                           (produces,), hint=f"class indices run from 0 to {outputs - 1}")]
     return []
+
+
+def _first_bad_row(table: Table, loss: Loss, outputs: int) -> tuple[int, str] | None:
+    """The first row whose target the loss refuses, with why. A loss refuses a target for its
+    width (the same in every row) or for one of its values, so each distinct value is asked once."""
+    width = table.target_width
+    trouble = loss.target_problem(tuple(table.row(table.targets, 0, width)), outputs)
+    if trouble:
+        return 0, trouble
+    values = table.targets.tolist()
+    wrong = {value for value in set(values) if loss.target_problem((value,), outputs)}
+    if not wrong:
+        return None
+    row = next(index for index, value in enumerate(values) if value in wrong) // width
+    return row, loss.target_problem(tuple(table.row(table.targets, row, width)), outputs) or ""
 
 
 def check_validate(found: Collected, table: Table | None, spec: CheckedSpec) -> list[Diagnostic]:
@@ -199,7 +273,7 @@ def check_classes(found: Collected, table: Table | None, spec: CheckedSpec) -> l
         return []
     classes = {example.target[0] for example in spec.examples if len(example.target) == 1}
     if table is not None and table.target_width == 1:
-        classes.update(table.targets)
+        classes.update(table.targets.tolist())
     if len(classes) != 1:
         return []
     [index] = classes

@@ -1,20 +1,22 @@
-"""Reading a `data "file.csv"` statement's rows, without torch.
+"""Reading a `data "file.csv"` (or `"file.npz"`) statement's rows, without torch.
 
 In: the `Data` settings, the folder the spec is in, whether the spec may read
 outside that folder, the network's input width (when columns are chosen by
-width) and the limits. Out: a `Table` — inputs and targets as flat float
-arrays, the column names, and the class labels when the target column holds
-text — and the warnings about it (`csv_layout.DataWarning`), or a
-`DataProblem` that `check` places at the `data` statement, naming the file's
-line and column that is wrong.
+width), the ids its first layer takes (if it takes ids) and the limits. Out: a
+`Table` — inputs and targets as flat row-major arrays with the shape of one
+example's inputs and targets, the column names, and the class labels when the
+target column holds text — and the warnings about it (`csv_layout.DataWarning`),
+or a `DataProblem` that `check` places at the `data` statement, naming the
+file's line and column that is wrong. An .npz file is read by `data_npz`.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import math
 from array import array
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
 from spec_lang.files import FOLDER, LOOP, MISSING, SPECIAL, TOO_LARGE, ReadProblem, read_bounded, resolved
@@ -33,6 +35,9 @@ from .csv_layout import (
     quoted,
     repeated,
 )
+from .data_ids import Ids
+from .data_npz import load_npz
+from .data_table import Table
 from .limits import Limits
 from .messages import plural
 from .settings import FLOAT32_HINT, Data
@@ -40,31 +45,6 @@ from .statement import fits_float32
 from .suggest import did_you_mean
 
 __all__ = ["DataProblem", "DataWarning", "Table", "load_table", "read_rows", "resolve"]
-
-
-@dataclass(frozen=True)
-class Table:
-    """Rows read from a CSV file: row-major float arrays, `width` values a row."""
-
-    path: str
-    inputs: array[float]
-    targets: array[float]
-    input_names: tuple[str, ...]
-    target_names: tuple[str, ...]
-    classes: tuple[str, ...] = ()  # class label of each target index, when targets were text
-    warnings: tuple[DataWarning, ...] = ()
-
-    @property
-    def rows(self) -> int:
-        return len(self.inputs) // max(1, len(self.input_names))
-
-    @property
-    def input_width(self) -> int:
-        return len(self.input_names)
-
-    @property
-    def target_width(self) -> int:
-        return len(self.target_names)
 
 
 def resolve(written: str, folder: Path, allow_outside: bool) -> Path:
@@ -78,22 +58,28 @@ def resolve(written: str, folder: Path, allow_outside: bool) -> Path:
 
 _READ_HINTS = {  # a `ReadProblem` kind -> hint, label
     MISSING: ("paths are relative to the spec's folder", "no such file"),
-    FOLDER: ("name a .csv file", "in this file"),
-    SPECIAL: ("name a regular .csv file", "not a regular file"),
-    LOOP: ("point the link at a .csv file", "a link that loops"),
+    FOLDER: ("name a {kind} file", "in this file"),
+    SPECIAL: ("name a regular {kind} file", "not a regular file"),
+    LOOP: ("point the link at a {kind} file", "a link that loops"),
     TOO_LARGE: ("use a smaller file, or raise the limit with --max-data-bytes", "in this file"),
 }
+
+
+def read_file(written: str, path: Path, limits: Limits, kind: str = ".csv") -> bytes:
+    """The file's bytes, read bounded by --max-data-bytes; `kind` is the file's kind, `.csv` or `.npz`."""
+    try:
+        return read_bounded(path, limits.max_data_bytes, "CSV file" if kind == ".csv" else f"{kind} file",
+                            shown=written)
+    except ReadProblem as problem:
+        hint, label = _READ_HINTS.get(problem.kind, ("check the file", "in this file"))
+        raise DataProblem(problem.message, hint.format(kind=kind), label) from None
 
 
 def read_rows(written: str, path: Path, limits: Limits, delimiter: str = ",") -> list[Row]:
     """The file's rows that hold something, read bounded by --max-data-bytes, and
     refused as soon as they are well over --max-examples (a header and one more
     row are let through, for `check_table` to count the rows exactly)."""
-    try:
-        data = read_bounded(path, limits.max_data_bytes, "CSV file", shown=written)
-    except ReadProblem as problem:
-        hint, label = _READ_HINTS.get(problem.kind, ("check the file", "in this file"))
-        raise DataProblem(problem.message, hint, label) from None
+    data = read_file(written, path, limits)
     rows: list[Row] = []
     try:
         reader = csv.reader(io.TextIOWrapper(io.BytesIO(data), encoding="utf-8-sig", newline=""), delimiter=delimiter)
@@ -167,7 +153,7 @@ def _index(name: str, where: dict[str, int], header: tuple[str, ...], written: s
 
 
 def to_table(written: str, rows: list[Row], header: tuple[str, ...] | None, inputs: list[int],
-             targets: list[int], class_targets: bool, delimiter: str = ",") -> Table:
+             targets: list[int], class_targets: bool, delimiter: str = ",", ids: Ids | None = None) -> Table:
     count = len(header) if header is not None else len(rows[0][1])
     names = header or tuple(f"column {i + 1}" for i in range(count))
     if header is None and rows and all(number(cell) is None and cell.strip().lstrip("+-").lower() not in _NOT_LABELS
@@ -182,11 +168,11 @@ def to_table(written: str, rows: list[Row], header: tuple[str, ...] | None, inpu
     for line, row in rows:
         if len(row) != count:
             _ragged(written, line, row, count, header, delimiter)
-        xs.extend(_cell(written, line, row, i, names, header, "input") for i in inputs)
+        xs.extend(_cell(written, line, row, i, names, header, "input", ids) for i in inputs)
         ys.extend(labels[row[i].strip()] if labels else _cell(written, line, row, i, names, header, "target")
                   for i in targets)
     return Table(written, xs, ys, tuple(names[i] for i in inputs), tuple(names[i] for i in targets),
-                 tuple(labels) if labels else ())
+                 tuple(labels) if labels else (), input_shape=(len(inputs),), target_shape=(len(targets),))
 
 
 def _ragged(written: str, line: int, row: list[str], count: int, header: tuple[str, ...] | None,
@@ -244,12 +230,15 @@ _NOT_LABELS = ("nan", "inf", "infinity")
 
 
 def _cell(written: str, line: int, row: list[str], index: int, names: tuple[str, ...],
-          header: tuple[str, ...] | None, role: str) -> float:
+          header: tuple[str, ...] | None, role: str, ids: Ids | None = None) -> float:
     cell = row[index]
     value = number(cell)
-    if value is not None and fits_float32(value):
+    trouble = ids is not None and value is not None and ids.problem(value, cell) is not None
+    if value is not None and fits_float32(value) and not trouble:
         return value
     where, label = f"`{written}` line {line}, {_column(names, header, index)}", f"line {line} of this file"
+    if trouble:  # worded only now: most cells are fine, and `quoted` costs
+        raise DataProblem(f"{where}: {ids.problem(value, quoted(cell))}", ids.hint, label)  # type: ignore[union-attr, arg-type]  # both set
     if value is not None:
         raise DataProblem(f"{where}: {quoted(cell)} is too large for float32", FLOAT32_HINT, label)
     if not cell.strip():
@@ -263,8 +252,17 @@ def _cell(written: str, line: int, row: list[str], index: int, names: tuple[str,
 
 
 def load_table(data: Data, folder: Path, allow_outside: bool, input_width: int | None,
-               class_targets: bool, limits: Limits) -> Table:
+               class_targets: bool, limits: Limits, ids: Ids | None = None) -> Table:
     path = resolve(data.path, folder, allow_outside)
+    kind = Path(data.path).suffix.lower()
+    if kind == ".npy":
+        raise DataProblem(f"`{data.path}` holds a single array, so it has no targets",
+                          'save the inputs and the targets together: `np.savez("data.npz", x=inputs, y=targets)`',
+                          "a single array")
+    if kind == ".npz":
+        return load_npz(data, read_file(data.path, path, limits, kind), limits, ids)
+    if data.shape is not None:
+        input_width = math.prod(data.shape)
     rows = read_rows(data.path, path, limits, data.delimiter)
     check_layout(data, rows)
     header, body = split_header(data, rows)
@@ -275,5 +273,17 @@ def load_table(data: Data, folder: Path, allow_outside: bool, input_width: int |
     check_trailing_comma(data.path, data.delimiter, header, body)
     count = len(header) if header is not None else len(body[0][1])
     inputs, targets = choose_columns(data, data.path, header, count, input_width)
-    table = to_table(data.path, body, header, inputs, targets, class_targets, data.delimiter)
+    table = to_table(data.path, body, header, inputs, targets, class_targets, data.delimiter, ids)
+    if data.shape is not None:
+        table = _reshaped(data, data.shape, table)
     return replace(table, warnings=tuple(header_warnings(data, header, rows[0])))
+
+
+def _reshaped(data: Data, shape: tuple[int, ...], table: Table) -> Table:
+    """A CSV row's input cells, row-major, as one example of `shape`: as many cells as it holds values."""
+    if math.prod(shape) != table.input_width:
+        raise DataProblem(f"`shape={'x'.join(map(str, shape))}` holds {plural(math.prod(shape), 'value')}, but "
+                          f"`{data.path}` has {plural(table.input_width, 'input column')}",
+                          "give a shape of as many values as there are input columns, or name the input columns "
+                          "with `inputs=`", "wrong count", "shape")
+    return replace(table, input_shape=shape, shaped=True)

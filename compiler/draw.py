@@ -1,11 +1,14 @@
 """The network as the tutorial draws it, as SVG.
 
 In: a checked spec and, optionally, its parameters by state_dict name (nested
-lists, e.g. a report's final parameters). Out: SVG text: the inputs, a column
+lists, e.g. a report's final parameters). Out: SVG text. A small vector
+network (`draws_neurons`) is drawn neuron by neuron: the inputs, a column
 of neurons per linear layer, a bias unit feeding each biased layer, every
 connection, the activations named under the neurons they apply to. With
 weights, a connection's colour shows its sign (blue positive, red negative) and
 its thickness its size. Columns wider than 16 are drawn in part, with a gap.
+Any other network (shapes, convolutions, recurrent layers) is drawn as a
+block diagram, one box per layer (`compiler.draw_blocks`).
 Pure Python (ElementTree), no torch, no Graphviz.
 """
 
@@ -15,6 +18,7 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from typing import Any
 
+from .draw_blocks import draw_blocks
 from .layers.linear import Linear
 from .model import CheckedSpec
 
@@ -54,7 +58,20 @@ def _shown(width: int) -> list[int | None]:
     return list(range(half)) + [None] + list(range(width - half + 1, width))
 
 
+def draws_neurons(spec: CheckedSpec) -> bool:
+    """Whether the network is drawn neuron by neuron: every type along it a float vector, and every layer
+    a linear one (a column of neurons) or one that keeps the shape and has no weights (a note under them)."""
+    types = spec.types()
+    if any(t.rank != 1 or t.dtype != "float32" for t in types):
+        return False
+    return all(isinstance(layer, Linear) or (layer.keeps_shape and layer.parameter_count(t) == 0)
+               for layer, t in zip(spec.layers, types, strict=False))
+
+
 def draw_network(spec: CheckedSpec, weights: dict[str, Any] | None = None) -> str:
+    """The neuron drawing (with `weights`, coloured by them), or the block diagram, which draws no weights."""
+    if not draws_neurons(spec):
+        return draw_blocks(spec)
     columns = _columns(spec)
     tallest = max(len(_shown(c.width)) + (1 if c.bias else 0) for c in columns)
     height = 2 * MARGIN + 60 + tallest * GAP_Y

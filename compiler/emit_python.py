@@ -1,7 +1,8 @@
 """`nqa compile FILE --emit python`: the plain PyTorch program a spec stands for.
 
 In: a checked `Program`. Out: the text of a standalone script in the
-tutorial's style — a module class wrapping the `nn.Sequential`, the optimizer,
+tutorial's style — the source of any module nqa adds to torch's (so the
+script never imports nqa), a module class wrapping the `nn.Sequential`, the optimizer,
 the loss, the training loop, the prints — that, run with the same seed,
 prints the same loss at every step and the same final weights as `nqa run`
 (as `repr` of Python floats, so they can be compared exactly). The training
@@ -29,7 +30,7 @@ SEED = {seed}
 '''
 
 MODEL = '''
-
+{definitions}
 class SimpleNN(nn.Module):
     def __init__(self):
         super().__init__()
@@ -73,15 +74,29 @@ def emit_python(program: Program, seed: int | None = None) -> str:
     parts = [HEADER.format(name=_comment_text(program.filename), seed=spec.seed if seed is None else seed),
              _data(program)]
     modules = "\n".join(f"            {layer.source(t)}," for layer, t in zip(spec.layers, spec.types(), strict=False))
-    parts.append(MODEL.format(modules=modules, optimizer=spec.optimizer.torch_name,
+    parts.append(MODEL.format(definitions=_definitions(program), modules=modules,
+                              optimizer=spec.optimizer.torch_name,
                               optimizer_args="".join(f", {k}={v!r}" for k, v in spec.optimizer.torch_kwargs().items()),
                               loss=spec.loss.torch_name,
                               loss_args=", ".join(f"{k}={v!r}" for k, v in spec.loss.torch_kwargs().items())))
     parts.append(_batches(program))
-    evals = "".join(f"    print(f\"eval {list(v)!r} -> {{net(torch.tensor({list(v)!r})).tolist()!r}}\")\n"
+    ids = ", dtype=torch.long" if spec.input_type.dtype == "int64" else ""
+    evals = "".join(f"    print(f\"eval {list(v)!r} -> {{net(torch.tensor({list(v)!r}{ids})).tolist()!r}}\")\n"
                     for v in spec.evals) or "    pass\n"
     parts.append(LOOP.format(epochs=spec.epochs, evals=evals, validation=_validation(program)))
     return "".join(parts)
+
+
+def _definitions(program: Program) -> str:
+    """The class of each module nqa adds to torch's (`GlobalAvgPool`, its `LSTM`), once, in order: the
+    script builds them as nqa does without importing nqa."""
+    spec = program.spec
+    calls = [layer.call(t) for layer, t in zip(spec.layers, spec.types(), strict=False)]
+    own = {call.name: call.definition() for call in calls if call.home != "torch.nn"}
+    if not own:
+        return ""
+    return ("\n# nqa's own modules, as compiler/modules.py defines them\n"
+            + "\n\n\n".join(own.values()) + "\n\n")
 
 
 def _comment_text(text: str) -> str:
@@ -91,14 +106,18 @@ def _comment_text(text: str) -> str:
 
 
 def _rows(program: Program) -> tuple[list[list[float]], list[list[float]]]:
+    """Every training row's inputs and targets as Python numbers (ints for ids), examples first."""
     spec, table = program.spec, program.table
     inputs = [list(e.input) for e in spec.examples]
     targets = [list(e.target) for e in spec.examples]
     if table is not None:
         w, t = table.input_width, table.target_width
-        inputs += [list(table.inputs[i:i + w]) for i in range(0, len(table.inputs), w)]
-        targets += [list(table.targets[i:i + t]) for i in range(0, len(table.targets), t)]
+        inputs += [table.row(table.inputs, i, w) for i in range(table.rows)]
+        targets += [table.row(table.targets, i, t) for i in range(table.rows)]
+    number = int if spec.input_type.dtype == "int64" else float
+    inputs = [[number(v) for v in row] for row in inputs]
     outputs = spec.output_width
+    targets = [[float(v) for v in row] for row in targets]
     if not spec.loss.class_targets:
         targets = [row if len(row) == outputs else row * outputs for row in targets]
     return inputs, targets
@@ -111,8 +130,11 @@ def _data(program: Program) -> str:
         target_text = "torch.tensor(" + repr([int(r[0]) for r in targets]) + ", dtype=torch.long)"
     else:
         target_text = "torch.tensor([\n" + "".join(f"    {r!r},\n" for r in targets) + "])"
+        target_text += _reshape(spec.output_type.sizes)
+    ids = ", dtype=torch.long" if spec.input_type.dtype == "int64" else ""
     lines = ["\n# the training rows: inputs, and the target of each",
-             "inputs = torch.tensor([\n" + "".join(f"    {r!r},\n" for r in inputs) + "])",
+             "inputs = torch.tensor([\n" + "".join(f"    {r!r},\n" for r in inputs) + f"]{ids})"
+             + _reshape(spec.input_type.sizes),
              f"targets = {target_text}"]
     if program.table is not None and program.table.classes:
         lines.append(f"# classes: {dict(enumerate(program.table.classes))}")
@@ -127,6 +149,11 @@ def _data(program: Program) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _reshape(sizes: tuple[int, ...]) -> str:
+    """Rows written flat, reshaped to one example's shape: nothing to add for a vector."""
+    return "" if len(sizes) == 1 else f".reshape(-1, {', '.join(map(str, sizes))})"
+
+
 def _held(program: Program) -> int:
     """How many rows `validate` holds out (as the runtime computes it)."""
     count = len(_rows(program)[0])
@@ -136,7 +163,7 @@ def _held(program: Program) -> int:
 def _batches(program: Program) -> str:
     spec = program.spec
     rows = len(_rows(program)[0]) - _held(program)
-    if rows == 1:
+    if rows == 1 and spec.input_type.rank == 1:
         return ("\n\n# one example: fed as a plain vector, as in the tutorial\n"
                 "def batches():\n    yield inputs[0], targets[0]\n\n")
     if spec.batch is None and not spec.shuffle:

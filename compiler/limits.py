@@ -23,6 +23,8 @@ class Limits(BaseModel):
     max_epochs: int = Field(1_000_000, ge=1)
     max_examples: int = Field(1_000_000, ge=1)
     max_activations: int = Field(100_000_000, ge=1)  # layer outputs one step holds: rows x values per example
+    max_example_activations: int = Field(
+        10_000_000, ge=1, description="the values one example makes: its input and every layer's output")
     max_data_bytes: int = Field(100_000_000, ge=1)
     max_runs: int = Field(100_000, ge=1)
     max_trace_values: int = Field(

@@ -40,19 +40,20 @@ else:
 
 
 class LayerInfo(BaseModel):
-    """One row of the model summary: widths count the values of one example."""
+    """One row of the model summary, for one example (the batch dimension is left out)."""
 
     model_config = ConfigDict(frozen=True, defer_build=True)
 
     index: int
-    name: str
-    input_width: int
-    output_width: int
+    name: str = Field(description="the layer's torch module as its constructor call, e.g. `Linear(2, 3)`")
+    input_width: int = Field(description="the values of one example flowing in: the product of `input_shape`")
+    output_width: int = Field(description="the values of one example flowing out: the product of `output_shape`")
     parameters: int
-    input_shape: tuple[int, ...] = ()
-    output_shape: tuple[int, ...] = ()
-    output_dtype: str = "float32"
-    flops: int = 0  # multiply-accumulates per example
+    input_shape: tuple[int, ...] = Field((), description="the per-example shape flowing in, e.g. [1, 8, 8]")
+    output_shape: tuple[int, ...] = Field((), description="the per-example shape flowing out, e.g. [16, 8, 8]")
+    input_dtype: str = Field("float32", description="float32, or int64 for token ids")
+    output_dtype: str = Field("float32", description="float32, or int64 for token ids")
+    flops: int = Field(0, description="multiply-accumulates per example (MACs, as torchinfo counts them)")
 
 
 class CheckedSpec(BaseModel):
@@ -93,8 +94,8 @@ class CheckedSpec(BaseModel):
         types = self.types()
         return tuple(LayerInfo(index=index, name=layer.describe(t), input_width=t.values,
                                output_width=out.values, parameters=layer.parameter_count(t),
-                               input_shape=t.sizes, output_shape=out.sizes, output_dtype=out.dtype,
-                               flops=layer.flops(t))
+                               input_shape=t.sizes, output_shape=out.sizes, input_dtype=t.dtype,
+                               output_dtype=out.dtype, flops=layer.flops(t))
                      for index, (layer, t, out) in enumerate(zip(self.layers, types, types[1:], strict=False)))
 
     @property

@@ -35,7 +35,7 @@ def _fits_float32(vector: tuple[float, ...]) -> tuple[float, ...]:
 
 def _sizes(value: Any) -> Any:
     """Every size of a shape is at least 1."""
-    for size in value:
+    for size in value or ():
         if size < 1:
             raise PydanticCustomError("size", "a shape's sizes are at least 1, not {size}", {"size": size})
     return value
@@ -134,10 +134,15 @@ class Data(StatementModel):
     target: tuple[str, ...] | None = Field(None, title="target columns")
     header: Literal["auto", "yes", "no"] = Field("auto", title="header")
     delimiter: str = Field(",", title="delimiter")
+    shape: tuple[int, ...] | None = Field(None, min_length=1, title="input shape")
     keyword = "data"
     positional = ("path",)
     example = 'data "xor.csv"'
-    hints = {"delimiter": 'the character between columns, e.g. `delimiter=";"`, or `delimiter=tab`'}
+    hints = {"delimiter": 'the character between columns, e.g. `delimiter=";"`, or `delimiter=tab`',
+             "shape": "the shape of one example's inputs, e.g. `shape=1x8x8`"}
+
+    _shape = field_validator("shape", mode="before")(_as_vector)
+    _positive = field_validator("shape")(_sizes)
 
     @field_validator("delimiter", mode="before")
     @classmethod

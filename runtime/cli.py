@@ -158,7 +158,9 @@ def _compile(args) -> int:
 
         text = emit_python(program)
     else:
-        text = f"{compile_spec(program)}\n\n{model_table(program.spec.summary(), program.spec.parameter_count)}\n"
+        spec = program.spec
+        table = model_table(spec.summary(), spec.parameter_count, spec.input_type.sizes, spec.input_type.dtype)
+        text = f"{compile_spec(program)}\n\n{table}\n"
     if args.output == "-":
         sys.stdout.write(text)
     else:

@@ -179,11 +179,13 @@ def _emit(run: Run, args) -> None:
 
         plot_losses(run.report, Path(args.plot))
     if args.draw:
-        from compiler.draw import draw_network
+        from compiler.draw import draw_network, draws_neurons
 
         from .drawing import drawn_weights
 
-        write_atomic(args.draw, draw_network(run.program.spec, drawn_weights(run.report.parameters.final)))
+        spec = run.program.spec  # a block diagram draws no weights: none are gathered for it
+        weights = drawn_weights(run.report.parameters.final) if draws_neurons(spec) else None
+        write_atomic(args.draw, draw_network(spec, weights))
     if args.json == "-":
         sys.stdout.write(json_text(run.report))
         return

@@ -1,17 +1,21 @@
 """Training examples as tensors, and the batches of each epoch.
 
-In: the checked spec's examples, its loss and the network's output width.
-Out: `Dataset` with input and target tensors and `batches(epoch)`. A single
-example is fed as a plain vector, exactly as the tutorial feeds it; several are
-stacked into a matrix, one row each. A target of width 1 on a wider network is
-expanded explicitly to every output (and `broadcast` says so); class targets
-for `cross_entropy` become integer indices.
+In: the checked spec's examples and data table, its loss and the network's
+input and output types. Out: `Dataset` with input and target tensors and
+`batches(epoch)`. Inputs are `[N, *input sizes]`, float32, or int64 ids when
+the first layer takes ids. A single example of a vector input is fed as a
+plain vector, exactly as the tutorial feeds it. Targets are `[N, *output
+sizes]`: a target of one value on a wider network is expanded explicitly to
+every output (and `broadcast` says so); class targets for `cross_entropy`
+become int64 indices `[N]`.
 """
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 
@@ -60,29 +64,52 @@ class Dataset:
             yield self.inputs[index], self.targets[index]
 
 
+def input_dtype(spec: CheckedSpec) -> torch.dtype:
+    """int64 ids for a network whose first layer takes ids, else float32."""
+    return torch.int64 if spec.input_type.dtype == "int64" else torch.float32
+
+
 def dataset(spec: CheckedSpec, seed: int, table: Table | None = None) -> Dataset:
-    outputs = spec.output_width
-    rows = [e.target for e in spec.examples]
+    in_type, dtype = spec.input_type, input_dtype(spec)
+    inputs = torch.tensor([e.input for e in spec.examples], dtype=torch.float32 if dtype == torch.float32 else
+                          torch.float64).reshape(-1, in_type.values)
     if table is not None:
-        w = table.target_width
-        rows += [tuple(table.targets[i:i + w]) for i in range(0, len(table.targets), w)]
-    inputs = torch.tensor([e.input for e in spec.examples], dtype=torch.float32).reshape(-1, spec.input_width)
-    if table is not None:
-        more = torch.frombuffer(table.inputs, dtype=torch.float64).reshape(-1, table.input_width)
-        inputs = torch.cat([inputs, more.to(torch.float32)])
-    broadcast = False
-    if spec.loss.class_targets:
-        targets = torch.tensor([int(r[0]) for r in rows], dtype=torch.long)
-    else:
-        targets = torch.tensor([r if len(r) == outputs else r * outputs for r in rows], dtype=torch.float32)
-        broadcast = any(len(r) != outputs for r in rows)
+        inputs = torch.cat([inputs.to(dtype), values(table.inputs).reshape(-1, in_type.values).to(dtype)])
+    inputs = inputs.to(dtype).reshape(-1, *in_type.sizes)
+    targets, broadcast = _targets(spec, table)
     held: tuple[torch.Tensor, torch.Tensor] | tuple[None, None] = (None, None)
     if spec.held_out:
         inputs, targets, held = _hold_out(inputs, targets, spec.held_out, seed)
-    if len(inputs) == 1:
+    if len(inputs) == 1 and in_type.rank == 1:
         inputs, targets = inputs[0], targets[0]
     generator = torch.Generator().manual_seed(seed)
     return Dataset(inputs, targets, spec.batch, spec.shuffle, generator, broadcast, *held)
+
+
+def values(flat: Any) -> torch.Tensor:
+    """A table's flat values as a tensor: an `array('d')` from a CSV file, or an .npz file's NumPy array."""
+    if isinstance(flat, array):
+        return torch.frombuffer(flat, dtype=torch.float64) if len(flat) else torch.zeros(0, dtype=torch.float64)
+    if flat.dtype.kind == "u" and flat.dtype.itemsize > 1:  # torch reads unsigned bytes only
+        flat = flat.astype("float64" if flat.dtype.itemsize == 8 else "int64")
+    return torch.from_numpy(flat)
+
+
+def _targets(spec: CheckedSpec, table: Table | None) -> tuple[torch.Tensor, bool]:
+    """Class indices `[N]`, or targets `[N, *output sizes]` with one-value targets expanded to every output."""
+    outputs, sizes = spec.output_width, spec.output_type.sizes
+    rows = [e.target for e in spec.examples]
+    width = table.target_width if table is not None else 1
+    more = values(table.targets).reshape(-1, width) if table is not None else torch.zeros(0, 1)
+    if spec.loss.class_targets:
+        return torch.cat([torch.tensor([int(r[0]) for r in rows], dtype=torch.long), more[:, 0].long()]), False
+    targets = torch.tensor([r if len(r) == outputs else r * outputs for r in rows], dtype=torch.float32)
+    broadcast = any(len(r) != outputs for r in rows)
+    if table is not None:
+        broadcast = broadcast or width != outputs
+        more = more.to(torch.float32).expand(-1, outputs) if width != outputs else more.to(torch.float32)
+        targets = torch.cat([targets.reshape(-1, outputs), more])
+    return targets.reshape(-1, *sizes), broadcast
 
 
 def _hold_out(inputs: torch.Tensor, targets: torch.Tensor, fraction: float,

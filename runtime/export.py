@@ -2,7 +2,8 @@
 
 In: a spec, how to get its weights (train it as `nqa run` would, or
 `--untrained`: only seeded and built) and the output path. Out: an ONNX model
-with a dynamic batch dimension, written atomically, made by PyTorch's exporter
+whose input has the spec's per-example shape and dtype (int64 for token ids)
+after a dynamic batch dimension, written atomically, made by PyTorch's exporter
 (the `onnx` extra: onnx and onnxscript, imported only here).
 """
 
@@ -31,12 +32,18 @@ def export_onnx(model: torch.nn.Module, program: Program, path: Path) -> None:
                           f"{'is' if len(missing) == 1 else 'are'} not installed",
                           "install them with `pip install 'nqa[onnx]'`")
     model = model.cpu().eval()
-    example = torch.zeros(2, program.spec.input_width)
+    example = example_input(program)
     batch = torch.export.Dim("batch", min=1)
     with _quiet():
         exported = torch.onnx.export(model, (example,), input_names=["input"], output_names=["output"],
                                      dynamic_shapes=({0: batch},), dynamo=True, verbose=False)
     write_atomic(path, exported.model_proto.SerializeToString())  # type: ignore[union-attr]  # dynamo: never None
+
+
+def example_input(program: Program, batch: int = 2) -> torch.Tensor:
+    """Zeros of the input type's shape and dtype (int64 for token ids; 0 is a valid id), `batch` rows."""
+    t = program.spec.input_type
+    return torch.zeros(batch, *t.sizes, dtype=torch.long if t.dtype == "int64" else torch.float32)
 
 
 @contextlib.contextmanager

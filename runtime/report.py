@@ -29,8 +29,13 @@ class ModelInfo(_Frozen):
     repr: str = Field(description="the nn.Sequential as torch prints it")
     layers: tuple[LayerInfo, ...]
     parameters: int = Field(description="total number of trainable parameters")
-    input_width: int
-    output_width: int
+    input_width: int = Field(description="the values of one example: the product of `input_shape`")
+    output_width: int = Field(description="the values the network gives for one example")
+    input_shape: tuple[int, ...] = Field(description="the per-example shape of the input, e.g. [1, 8, 8]")
+    input_dtype: str = Field("float32", description="float32, or int64 for token ids")
+    output_shape: tuple[int, ...] = Field(description="the per-example shape of the output")
+    output_dtype: str = Field("float32", description="float32 (or int64)")
+    flops: int = Field(0, description="multiply-accumulates per example (MACs), summed over the layers")
 
 
 class OptimizerInfo(_Frozen):
@@ -64,7 +69,7 @@ class Parameters(_Frozen):
     final: dict[str, Snapshot] = Field(description="the same after training")
 
     @field_serializer("initial", "final", when_used="json")
-    def _written(self, tensors: dict) -> dict[str, list[Any] | TensorSummary]:
+    def _written(self, tensors: dict) -> dict[str, list[Any] | TensorSummary | int | float]:
         return {name: t.tolist() if self.listed else summary(t) for name, t in tensors.items()}
 
 
@@ -120,7 +125,12 @@ class Timing(_Frozen):
     train_seconds: float = Field(description="the training loop alone")
 
 
+SCHEMA_VERSION = 2  # 1: widths only, before layers carried shapes
+
+
 class Report(_Frozen):
+    schema_version: int = Field(SCHEMA_VERSION, description=f"this format's version, {SCHEMA_VERSION}: layers "
+                                                           "and the model carry shapes, dtypes and MACs")
     spec: str = Field(description="the spec file as given")
     seed: int
     torch_version: str

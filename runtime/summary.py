@@ -17,7 +17,7 @@ from torch import nn
 
 from compiler import CheckedSpec, Program
 
-from .data import Dataset
+from .data import Dataset, input_dtype
 from .diagnose import diagnose
 from .epochs import batch_rows, epoch_means
 from .optim import declared_settings, group_settings
@@ -82,7 +82,7 @@ def _evaluate(model: nn.Module, checked: CheckedSpec, device: torch.device) -> t
     results = []
     with torch.no_grad():
         for vector in checked.evals:
-            output = model(torch.tensor(vector, dtype=torch.float32, device=device))
+            output = model(torch.tensor(vector, dtype=input_dtype(checked), device=device))
             results.append(EvalResult(input=vector, output=tuple(output.cpu().tolist())))
     return tuple(results)
 
@@ -110,6 +110,15 @@ def _device_name(device: torch.device) -> str:
     return device.type
 
 
+def model_info(model: nn.Module, checked: CheckedSpec) -> ModelInfo:
+    rows = checked.summary()
+    t, out = checked.input_type, checked.output_type
+    return ModelInfo(repr=repr(model), layers=rows, parameters=checked.parameter_count,
+                     input_width=checked.input_width, output_width=checked.output_width,
+                     input_shape=t.sizes, input_dtype=t.dtype, output_shape=out.sizes, output_dtype=out.dtype,
+                     flops=sum(row.flops for row in rows))
+
+
 def build_report(session: Session, stopped: str | None, diagnostics: list) -> Report:
     program, checked, seed, model = session.program, session.checked, session.seed, session.model
     optimizer, criterion, data, losses = session.optimizer, session.criterion, session.data, session.losses
@@ -121,8 +130,7 @@ def build_report(session: Session, stopped: str | None, diagnostics: list) -> Re
                                                data.broadcast)
     return Report(
         spec=program.filename, seed=seed, torch_version=torch.__version__, device=_device_name(device),
-        model=ModelInfo(repr=repr(model), layers=checked.summary(), parameters=checked.parameter_count,
-                        input_width=checked.input_width, output_width=checked.output_width),
+        model=model_info(model, checked),
         optimizer=OptimizerInfo(name=checked.optimizer.torch_name,
                                 settings=(group_settings(optimizer) if optimizer
                                           else declared_settings(checked.optimizer))),

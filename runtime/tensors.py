@@ -101,7 +101,7 @@ class _Tensor:
 
 if TYPE_CHECKING:
     Values = Annotated[torch.Tensor, _Tensor(list[Any])]
-    Snapshot = Annotated[torch.Tensor, _Tensor(list[Any] | TensorSummary)]
+    Snapshot = Annotated[torch.Tensor, _Tensor(list[Any] | TensorSummary | int | float)]  # a 0-d buffer: a number
 else:  # the same fields, described without importing torch
     Values = Annotated[Any, _Tensor(list[Any])]
-    Snapshot = Annotated[Any, _Tensor(list[Any] | TensorSummary)]
+    Snapshot = Annotated[Any, _Tensor(list[Any] | TensorSummary | int | float)]

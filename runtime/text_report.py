@@ -2,16 +2,23 @@
 
 In: a `Report`. Out: plain text with fixed float formatting and no timings,
 so that the same run always prints the same text (the golden files pin it):
-the model table, optimizer and loss settings, the loss as training went (each
-step's when an epoch is one step, else each epoch's mean), the named initial
-and final parameters (every value up to 32 in a tensor, else its count, mean,
-min and max), the eval outputs and any diagnostics.
+the model table (the input's shape, each layer's output shape, parameters and
+multiply-accumulates per example), optimizer and loss settings, the loss as
+training went (each step's when an epoch is one step, else each epoch's mean),
+the named initial and final parameters (every value up to 32 in a tensor, else
+its count, mean, min and max), the eval outputs and any diagnostics.
 """
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
+from typing import cast
+
+from compiler import LayerInfo
 from compiler.limits import BYTES_PER_PARAMETER, human_bytes
 from compiler.messages import plural
+from compiler.types import DType, TensorType
 from spec_lang import visible
 
 from .report import Report
@@ -44,18 +51,36 @@ def _header(r: Report) -> str:
 
 
 def _model(r: Report) -> str:
-    return "model\n" + model_table(r.model.layers, r.model.parameters)
+    m = r.model
+    return "model\n" + model_table(m.layers, m.parameters, m.input_shape, m.input_dtype)
 
 
-def model_table(rows, total: int) -> str:
-    """Each layer with its output width and parameter count, and the total."""
-    width = max(len("layer"), *(len(row.name) for row in rows))
-    lines = [f"  {'#':>2}  {'layer':<{width}}  {'output':>6}  {'params':>8}"]
-    for row in rows:
-        lines.append(f"  {row.index:>2}  {row.name:<{width}}  {row.output_width:>6}  {row.parameters:>8,}")
-    lines.append(f"  {'':>2}  {'total':<{width}}  {'':>6}  {total:>8,}")
+def shape_text(shape, dtype: str = "float32") -> str:
+    """A per-example shape as users read it: `[16, 8, 8]`, `[10] int64`."""
+    return str(TensorType.of(*shape, dtype=cast(DType, dtype)))
+
+
+def model_table(rows: Sequence[LayerInfo], total: int, input_shape: Sequence[int], input_dtype: str = "float32") -> str:
+    """The input's shape, then each layer with its output shape, parameter count and
+    multiply-accumulates per example (MACs), the totals and their sizes, as torchinfo prints them."""
+    input_type = shape_text(input_shape, input_dtype)
+    outputs = [shape_text(row.output_shape, row.output_dtype) for row in rows]
+    macs = sum(row.flops for row in rows)
+    name_w = max(len("layer"), *(len(row.name) for row in rows))
+    shape_w = max(len("output"), len(input_type), *(len(text) for text in outputs))
+    params_w = max(8, len(f"{total:,}"))
+    macs_w = max(8, len(f"{macs:,}"))
+    lines = [f"  {'#':>2}  {'layer':<{name_w}}  {'output':<{shape_w}}  {'params':>{params_w}}  {'MACs':>{macs_w}}",
+             f"  {'':>2}  {'input':<{name_w}}  {input_type}"]
+    for row, output in zip(rows, outputs, strict=True):
+        lines.append(f"  {row.index:>2}  {row.name:<{name_w}}  {output:<{shape_w}}  {row.parameters:>{params_w},}  "
+                     f"{row.flops:>{macs_w},}")
+    lines.append(f"  {'':>2}  {'total':<{name_w}}  {'':<{shape_w}}  {total:>{params_w},}  {macs:>{macs_w},}")
+    values = math.prod(input_shape) + sum(row.output_width for row in rows)
     lines.append(f"  {plural(total, 'parameter')}, {human_bytes(total * BYTES_PER_PARAMETER)} as float32")
-    return "\n".join(lines)
+    lines.append(f"  per example: {plural(macs, 'multiply-accumulate')} (MACs), "
+                 f"{plural(values, 'activation value')} (the input and every layer's output)")
+    return "\n".join(line.rstrip() for line in lines)
 
 
 def _settings(r: Report) -> str:

@@ -35,8 +35,15 @@ def test_compile_prints_the_network_and_its_summary(capsys, monkeypatch):
     assert main(["compile", "specs/sequential.nqa"]) == 0
     out = capsys.readouterr().out
     assert out.startswith("Sequential(\n  (0): Linear(in_features=2, out_features=3, bias=True)")
-    assert "  0  Linear(2, 3)" in out and "total" in out
-    assert out.rstrip().endswith("  13 parameters, 52 bytes as float32")
+    assert out.endswith(
+        "   #  layer                           output    params      MACs\n"
+        "      input                           [2]\n"
+        "   0  Linear(2, 3)                    [3]            9         6\n"
+        "   1  Linear(3, 1)                    [1]            4         3\n"
+        "   2  LeakyReLU(negative_slope=0.01)  [1]            0         0\n"
+        "      total                                         13         9\n"
+        "  13 parameters, 52 bytes as float32\n"
+        "  per example: 9 multiply-accumulates (MACs), 7 activation values (the input and every layer's output)\n")
 
 
 def test_ctrl_c_stops_cleanly_writes_the_partial_report_and_exits_130(tmp_path):

@@ -111,7 +111,7 @@ def test_an_output_through_a_symlink_replaces_its_target_and_keeps_the_link(fold
     (folder / "link.json").symlink_to("real.json")
     assert main(["run", "spec.nqa", "--json", "link.json", "-q"]) == 0
     assert (folder / "link.json").is_symlink() and os.readlink(folder / "link.json") == "real.json"
-    assert (folder / "real.json").read_text().startswith('{\n  "spec": "spec.nqa"')
+    assert (folder / "real.json").read_text().startswith('{\n  "schema_version": 2,\n  "spec": "spec.nqa"')
     assert stat.S_IMODE((folder / "real.json").stat().st_mode) == 0o600
 
 

@@ -151,6 +151,10 @@ class Layer(StatementModel):
                          hint=self.rank_hint(t), arriving=str(t))
         return None
 
+    def id_count(self) -> int | None:
+        """For a layer that takes ids: how many there are (ids run from 0 to one less)."""
+        return None
+
     def rank_hint(self, t: TensorType) -> str:
         return f"give it {self.rank_words}"
 

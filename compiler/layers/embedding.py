@@ -23,6 +23,9 @@ class Embedding(Layer):
     embedding_dim: int = Field(ge=1, title="embedding width")
 
     keyword = "embedding"
+
+    def id_count(self) -> int | None:
+        return self.num_embeddings
     torch_name = "Embedding"
     arrow = ("num_embeddings", "embedding_dim")
     example = "embedding 50->8"
