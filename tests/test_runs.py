@@ -158,26 +158,18 @@ def _rows(values: int, count: int, classes: int = 0, ids: int = 0) -> str:
                    f"[{i % classes if classes else (i % 4) / 4}]\n" for i in range(count))
 
 
-@pytest.fixture
-def shaped_data(monkeypatch):
-    """Rows reach the network in the spec's input shape and dtype (`[1, 8, 8]`, int64 ids), in single runs and
-    in `--runs` alike: a stand-in for data that arrives shaped, and nothing once it does."""
-    import runtime.data
-    import runtime.runs
-    import runtime.training
-
-    def shaped(spec, seed, table=None):
-        data = runtime.data.dataset(spec, seed, table)
-        t = spec.input_type
-        dtype = torch.int64 if t.dtype == "int64" else torch.float32
-        if data.inputs.dim() > 1 and (tuple(data.inputs.shape[1:]) != t.sizes or data.inputs.dtype != dtype):
-            data.inputs = data.inputs.reshape(-1, *t.sizes).to(dtype)
-            if data.held_inputs is not None:
-                data.held_inputs = data.held_inputs.reshape(-1, *t.sizes).to(dtype)
-        return data
-
-    for module in (runtime.training, runtime.runs):
-        monkeypatch.setattr(module, "dataset", shaped)
+def _with_data(folder, text: str, name: str = "spec.nqa"):
+    """The spec written to `folder` with its example rows moved to `d.csv`, read in the shape of its `input`
+    (shaped inputs come only from data files); the spec's path."""
+    lines = text.splitlines()
+    shape = next(line.split()[1] for line in lines if line.startswith("input "))
+    rows = [line.removeprefix("example ").replace(" -> ", ",") for line in lines if line.startswith("example ")]
+    (folder / "d.csv").write_text("".join(row.replace("[", "").replace("]", "").replace(" ", "") + "\n"
+                                          for row in rows))
+    spec = folder / name
+    spec.write_text("".join(line + "\n" for line in lines if not line.startswith("example "))
+                    + f'data "d.csv" shape={shape}\n')
+    return spec
 
 
 SETTINGS = "optimizer sgd lr=0.05 momentum=0.5\nepochs 4\nbatch 4\nshuffle\n"
@@ -194,38 +186,31 @@ NETWORKS = {
 
 
 @pytest.mark.parametrize("network", NETWORKS)
-def test_networks_of_any_layer_run_through_vmap_and_match_single_runs(network, shaped_data):
+def test_networks_of_any_layer_run_through_vmap_and_match_single_runs(network, tmp_path):
     from runtime.runs import path_for
 
     layers, rows = NETWORKS[network]
-    program = _program(layers + SETTINGS + rows, f"{network}.nqa")
+    program = check(_with_data(tmp_path, layers + SETTINGS + rows))
     assert path_for(program.spec) == "vmap"
     result = train_runs(program, 0, 4)
     assert result.path == "vmap"
     _matches_single_runs(program, result)
 
 
-def test_token_ids_through_an_embedding_match_single_runs(shaped_data):
-    from compiler import CheckedSpec
-    from compiler.layers.embedding import Embedding
-    from compiler.types import TensorType
-
-    floats = _program("input 4x3\ngru ->5\nlinear ->1\n" + SETTINGS + _rows(12, 8), "ids.nqa")
-    spec = CheckedSpec.model_validate(dict(floats.spec) | {  # validated anew: the types are derived again
-        "input_type": TensorType.of(4, dtype="int64"),
-        "layers": (Embedding(num_embeddings=6, embedding_dim=3), *floats.spec.layers),
-        "examples": _program("input 4\nlinear ->1\n" + _rows(4, 8, ids=6)).spec.examples})
-    program = replace(floats, spec=spec)
+def test_token_ids_through_an_embedding_match_single_runs(tmp_path):
+    program = check(_with_data(tmp_path, "input 4\nembedding 6->3\ngru ->5\nlinear ->1\n" + SETTINGS
+                               + _rows(4, 8, ids=6)))
+    assert str(program.spec.input_type) == "[4] int64"
     result = train_runs(program, 0, 3)
     assert result.path == "vmap" and result.slots[0].name == "0.weight" and result.slots[0].shape == (6, 3)
     _matches_single_runs(program, result)
 
 
-def test_batch_norm_running_statistics_follow_each_runs_own(shaped_data):
+def test_batch_norm_running_statistics_follow_each_runs_own(tmp_path):
     """Buffers are stacked and updated in place under vmap: each run's running mean, variance and count
     equal those of the single run of its seed."""
     layers, rows = NETWORKS["batch_norm"]
-    program = _program(layers + SETTINGS.replace("epochs 4", "epochs 6") + rows, "bn.nqa")
+    program = check(_with_data(tmp_path, layers + SETTINGS.replace("epochs 4", "epochs 6") + rows))
     result = train_runs(program, 0, 4)
     names = [slot.name for slot in result.slots]
     assert names[2:7] == ["1.weight", "1.bias", "1.running_mean", "1.running_var", "1.num_batches_tracked"]
@@ -249,24 +234,22 @@ AROUND_LAYER = {
     "flatten": ("input 2x3\n{layer}\nlinear ->1\n", 6),
     "lstm": ("input 3x8\n{layer}\nlinear ->1\n", 24),  # its example reads 8 features
     "gru": ("input 3x8\n{layer}\nlinear ->1\n", 24),
+    "embedding": ("input 5\n{layer}\nflatten\nlinear ->1\n", 5),  # ids: whole numbers below 50
 }
 REFUSED = {"dropout"}  # a random layer: its masks cannot follow each single run's
-IDS = {"embedding"}  # takes ids, which come only from a data file: test_token_ids_... builds its spec instead
 
 
 def _layer_spec(cls) -> str:
     statement = getattr(cls, "example", "") or cls.keyword
     template, values = AROUND_LAYER.get(cls.keyword, ("input 4\nlinear ->4\n{layer}\nlinear ->1\n", 4))
-    return template.format(layer=statement) + "batch 2\nepochs 3\n" + _rows(values, 4)
+    rows = _rows(values, 4, ids=50 if cls.takes_ids else 0)
+    return template.format(layer=statement) + "batch 2\nepochs 3\n" + rows
 
 
 @pytest.mark.parametrize("cls", __import__("compiler.registry", fromlist=["x"]).layer_classes(),
                          ids=lambda cls: cls.keyword)
-def test_runs_2_trains_a_network_with_each_registered_layer(cls, tmp_path, capsys, shaped_data):
-    if cls.keyword in IDS:
-        pytest.skip("ids reach a spec only from a data file")
-    spec = tmp_path / f"{cls.keyword}.nqa"
-    spec.write_text(_layer_spec(cls))
+def test_runs_2_trains_a_network_with_each_registered_layer(cls, tmp_path, capsys):
+    spec = _with_data(tmp_path, _layer_spec(cls), f"{cls.keyword}.nqa")
     assert main(["check", str(spec)]) == 0, f"add a spec that holds `{cls.keyword}` to AROUND_LAYER"
     capsys.readouterr()
     code = main(["run", str(spec), "--runs", "2", "--json", "-"])
