@@ -34,10 +34,11 @@ class OneRun(BaseModel):
 
     seed: int
     final_loss: float | None = Field(description="the mean loss of the last epoch")
-    never_moved: bool = Field(description="no parameter of this run changed in training")
-    parameters: dict[str, list[Any] | TensorSummary] = Field(
-        description="final parameters by state_dict name: nested lists when all runs hold at most "
-                    f"{LISTED_VALUES:,} values in all, else a summary of each tensor")
+    never_moved: bool = Field(description="no parameter of this run changed in training (buffers not counted)")
+    parameters: dict[str, list[Any] | int | float | TensorSummary] = Field(
+        description="final parameters and buffers by state_dict name: nested lists (a number for a 0-dim "
+                    f"tensor, such as a step count) when all runs hold at most {LISTED_VALUES:,} values in all, "
+                    "else a summary of each tensor")
 
 
 class RunsReport(BaseModel):
@@ -66,7 +67,10 @@ class RunsReport(BaseModel):
 
 def runs_report(program: Program, result: RunsResult, tolerance: float, timing: dict[str, float]) -> RunsReport:
     finals = _finals(result)
-    still = (result.final == result.initial).all(dim=1).tolist()
+    trained = torch.zeros(result.final.shape[1], dtype=torch.bool)  # buffers (running statistics) do not count
+    for slot in result.slots:
+        trained[slot.start:slot.end] = not slot.buffer
+    still = (result.final[:, trained] == result.initial[:, trained]).all(dim=1).tolist()
     finite = [x for x in finals if math.isfinite(x)]
     each = tuple(OneRun(seed=seed, final_loss=loss if math.isfinite(loss) else None, never_moved=moved,
                         parameters=_named(result, n))
@@ -92,12 +96,13 @@ def _finals(result: RunsResult) -> list[float]:
     return last_epoch_means(result.losses[-ran:], result.rows[:ran]).tolist()
 
 
-def _named(result: RunsResult, n: int) -> dict[str, list[Any] | TensorSummary]:
+def _named(result: RunsResult, n: int) -> dict[str, list[Any] | int | float | TensorSummary]:
     """Run `n`'s final parameters: listed, or summed up when all runs together hold more
     values than a report lists (as a single run's report does)."""
     row, every = result.final[n], result.final.numel() <= LISTED_VALUES
-    return {slot.name: (row[slot.start:slot.end].view(slot.shape).tolist() if every
-                        else summary(row[slot.start:slot.end].view(slot.shape))) for slot in result.slots}
+    named = {slot.name: row[slot.start:slot.end].view(slot.shape).to(getattr(torch, slot.dtype))
+             for slot in result.slots}
+    return {name: tensor.tolist() if every else summary(tensor) for name, tensor in named.items()}
 
 
 def render_runs(report: RunsReport, relu: bool = False) -> str:

@@ -4,6 +4,7 @@ of its seed starts, ends within 1e-5 of it, and the distribution is reported."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 import torch
@@ -25,6 +26,7 @@ def _flat(named: dict) -> torch.Tensor:
 def test_each_of_32_runs_matches_the_single_run_of_its_seed(stage):
     program = check(ROOT / f"specs/{stage}.nqa")
     result = train_runs(program, 0, 32)
+    assert result.path == "stacked"
     for n, seed in enumerate(result.seeds):
         single = train(program, seed=seed).report
         assert torch.equal(_flat(single.parameters.initial), result.initial[n]), f"seed {seed}: initial"
@@ -61,3 +63,202 @@ def test_dropout_is_refused_with_a_located_message(tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.startswith("error: `--runs` cannot train a network with `dropout` at once")
     assert f"{spec}:2:1" in err
+
+
+# the two ways: "stacked" for linear layers and activations on vectors, "vmap" (torch.func) for any network
+
+def _program(text: str, name: str = "spec.nqa"):
+    from compiler import as_program
+
+    return as_program(text, filename=name)
+
+
+def _matches_single_runs(program, result) -> None:
+    for n, seed in enumerate(result.seeds):
+        single = train(program, seed=seed).report
+        assert torch.equal(_flat(single.parameters.initial), result.initial[n]), f"seed {seed}: initial"
+        assert torch.allclose(_flat(single.parameters.final), result.final[n], atol=1e-5, rtol=1e-5), f"seed {seed}"
+        assert torch.allclose(torch.tensor(single.losses), result.losses[:, n], atol=1e-5, rtol=1e-5), f"seed {seed}"
+
+
+@pytest.mark.parametrize("stage", ["neuron", "relu", "mlp", "sequential", "examples/iris"])
+def test_the_generic_path_matches_the_single_run_of_each_seed(stage):
+    program = check(ROOT / f"specs/{stage}.nqa")
+    program = replace(program, spec=program.spec.model_copy(update={"epochs": min(program.spec.epochs, 30)}))
+    result = train_runs(program, 3, 6, path="vmap")
+    assert result.path == "vmap"
+    _matches_single_runs(program, result)
+
+
+LOSSES = {"mse": ("", "[0.5, -1]"), "l1": ("", "[0.5, -1]"), "huber": (" delta=0.3", "[0.5, -1]"),
+          "bce": ("\nsigmoid", "[0.25, 1]"), "bce_logits": ("", "[0.25, 1]"), "cross_entropy": ("", "[1]")}
+
+
+@pytest.mark.parametrize("path", ["stacked", "vmap"])
+@pytest.mark.parametrize("loss", LOSSES)
+def test_each_loss_gives_each_run_the_single_runs_losses(loss, path):
+    """A loss standing in for another (huber for bce, mse for l1) would change these numbers."""
+    options, target = LOSSES[loss]
+    end, options = (options, "") if options.startswith("\n") else ("", options)
+    text = (f"linear 3->4\ntanh\nlinear 4->2{end}\noptimizer sgd lr=0.1 momentum=0.5\nloss {loss}{options}\n"
+            f"epochs 15\nbatch 2\nexample [1, 2, 3] -> {target}\nexample [-1, 0.5, 2] -> {target}\n"
+            f"example [0, 0, 1] -> {target}\n")
+    program = _program(text)
+    result = train_runs(program, 0, 5, path=path)
+    assert result.path == path
+    _matches_single_runs(program, result)
+
+
+def test_a_loss_computed_another_way_than_its_module_gives_way_to_the_module():
+    from compiler.losses import MSE
+    from runtime.ensemble import MemberLosses
+
+    losses = MemberLosses(MSE(), batched=True)
+    losses.elements = torch.nn.L1Loss(reduction="none")  # a stand-in that does not agree with MSELoss
+    output, target = torch.tensor([[[3.0]], [[1.0]]]), torch.tensor([[0.0]])
+    assert losses(output, target, shared=True).tolist() == [9.0, 1.0]
+    assert losses.elements is None
+
+
+def test_initial_weights_that_differ_from_the_built_network_send_the_runs_the_generic_way(monkeypatch):
+    import runtime.stacked
+
+    monkeypatch.setattr(runtime.stacked, "_bounds", lambda model: dict.fromkeys(model.state_dict(), 0.5))
+    program = check(ROOT / "specs/mlp.nqa")
+    result = train_runs(program, 0, 3)
+    assert result.path == "vmap"
+    _matches_single_runs(program, result)
+
+
+def test_the_stacked_path_is_for_linear_layers_and_activations_on_vectors_only(monkeypatch):
+    from torch import nn
+
+    import runtime.runs
+    from runtime.runs import path_for
+    from runtime.stacked import stackable
+
+    for stage in STAGES:
+        assert path_for(check(ROOT / f"specs/{stage}.nqa").spec) == "stacked"
+    assert path_for(_program("linear 2->3\ndropout 0.5\nlinear 3->1\nexample [1, 1] -> [1]\n").spec) == "vmap"
+    assert not any(stackable(m) for m in (nn.BatchNorm1d(3), nn.LayerNorm(3), nn.Softmax(dim=0), nn.Dropout(),
+                                          type("Twin", (nn.Linear,), {})(2, 2), nn.Identity()))
+    assert all(stackable(m) for m in (nn.Linear(2, 2), nn.ReLU(), nn.GELU(approximate="tanh"), nn.Softmax(dim=-1)))
+    program = check(ROOT / "specs/mlp.nqa")
+    monkeypatch.setattr(runtime.runs, "compile_spec", lambda spec: nn.Sequential(nn.Linear(2, 3), nn.LayerNorm(3)))
+    assert path_for(program.spec) == "vmap"
+
+
+def _rows(values: int, count: int, classes: int = 0, ids: int = 0) -> str:
+    """`count` example rows of `values` inputs each (whole ids below `ids` when given), targets in [0, 1)
+    or class indices below `classes`."""
+    def value(i: int, j: int) -> str:
+        return str((i * 7 + j * 3) % ids) if ids else f"{((i * 37 + j * 11) % 23) / 11.5 - 1:.3f}"
+
+    return "".join(f"example [{', '.join(value(i, j) for j in range(values))}] -> "
+                   f"[{i % classes if classes else (i % 4) / 4}]\n" for i in range(count))
+
+
+def _with_data(folder, text: str, name: str = "spec.nqa"):
+    """The spec written to `folder` with its example rows moved to `d.csv`, read in the shape of its `input`
+    (shaped inputs come only from data files); the spec's path."""
+    lines = text.splitlines()
+    shape = next(line.split()[1] for line in lines if line.startswith("input "))
+    rows = [line.removeprefix("example ").replace(" -> ", ",") for line in lines if line.startswith("example ")]
+    (folder / "d.csv").write_text("".join(row.replace("[", "").replace("]", "").replace(" ", "") + "\n"
+                                          for row in rows))
+    spec = folder / name
+    spec.write_text("".join(line + "\n" for line in lines if not line.startswith("example "))
+                    + f'data "d.csv" shape={shape}\n')
+    return spec
+
+
+SETTINGS = "optimizer sgd lr=0.05 momentum=0.5\nepochs 4\nbatch 4\nshuffle\n"
+NETWORKS = {
+    "conv": ("input 1x8x8\nconv2d ->4 kernel=3\nrelu\nmax_pool2d 2\nflatten\nlinear ->3\nloss cross_entropy\n",
+             _rows(64, 12, classes=3)),
+    "conv1d": ("input 2x8\nconv1d ->3 kernel=3\navg_pool1d 2\ntanh\nglobal_avg_pool\nlinear ->1\n", _rows(16, 12)),
+    "layer_norm": ("input 4\nlinear ->8\nlayer_norm\nrelu\nlinear ->1\n", _rows(4, 12)),
+    "batch_norm": ("input 4\nlinear ->8\nbatch_norm\nrelu\nlinear ->1\n", _rows(4, 12)),
+    "batch_norm2d": ("input 1x4x4\nconv2d ->2 kernel=3\nbatch_norm\nrelu\nflatten\nlinear ->1\n", _rows(16, 12)),
+    "lstm": ("input 3x2\nlstm ->4\nlinear ->1\n", _rows(6, 12)),
+    "gru": ("input 3x2\ngru ->4 sequence\nflatten\nlinear ->1\n", _rows(6, 12)),
+}
+
+
+@pytest.mark.parametrize("network", NETWORKS)
+def test_networks_of_any_layer_run_through_vmap_and_match_single_runs(network, tmp_path):
+    from runtime.runs import path_for
+
+    layers, rows = NETWORKS[network]
+    program = check(_with_data(tmp_path, layers + SETTINGS + rows))
+    assert path_for(program.spec) == "vmap"
+    result = train_runs(program, 0, 4)
+    assert result.path == "vmap"
+    _matches_single_runs(program, result)
+
+
+def test_token_ids_through_an_embedding_match_single_runs(tmp_path):
+    program = check(_with_data(tmp_path, "input 4\nembedding 6->3\ngru ->5\nlinear ->1\n" + SETTINGS
+                               + _rows(4, 8, ids=6)))
+    assert str(program.spec.input_type) == "[4] int64"
+    result = train_runs(program, 0, 3)
+    assert result.path == "vmap" and result.slots[0].name == "0.weight" and result.slots[0].shape == (6, 3)
+    _matches_single_runs(program, result)
+
+
+def test_batch_norm_running_statistics_follow_each_runs_own(tmp_path):
+    """Buffers are stacked and updated in place under vmap: each run's running mean, variance and count
+    equal those of the single run of its seed."""
+    layers, rows = NETWORKS["batch_norm"]
+    program = check(_with_data(tmp_path, layers + SETTINGS.replace("epochs 4", "epochs 6") + rows))
+    result = train_runs(program, 0, 4)
+    names = [slot.name for slot in result.slots]
+    assert names[2:7] == ["1.weight", "1.bias", "1.running_mean", "1.running_var", "1.num_batches_tracked"]
+    steps = result.slots[names.index("1.num_batches_tracked")].start
+    assert result.final[:, steps].tolist() == [18.0] * 4  # 6 epochs of 3 batches
+    _matches_single_runs(program, result)  # buffers included: they are in each single run's state_dict
+    assert len({tuple(row.tolist()) for row in result.final}) == 4  # four runs, four different states
+
+
+# a spec around each registered layer: (layers, input values a row); a layer that needs more than a vector
+# of floats names its own
+AROUND_LAYER = {
+    "linear": ("input 4\nlinear ->2\n{layer}\nlinear ->1\n", 4),  # its example reads 2
+    "conv2d": ("input 1x6x6\n{layer}\nflatten\nlinear ->1\n", 36),
+    "max_pool2d": ("input 1x6x6\n{layer}\nflatten\nlinear ->1\n", 36),
+    "avg_pool2d": ("input 1x6x6\n{layer}\nflatten\nlinear ->1\n", 36),
+    "conv1d": ("input 1x8\n{layer}\nflatten\nlinear ->1\n", 8),
+    "max_pool1d": ("input 1x8\n{layer}\nflatten\nlinear ->1\n", 8),
+    "avg_pool1d": ("input 1x8\n{layer}\nflatten\nlinear ->1\n", 8),
+    "global_avg_pool": ("input 2x3x3\n{layer}\nlinear ->1\n", 18),
+    "flatten": ("input 2x3\n{layer}\nlinear ->1\n", 6),
+    "lstm": ("input 3x8\n{layer}\nlinear ->1\n", 24),  # its example reads 8 features
+    "gru": ("input 3x8\n{layer}\nlinear ->1\n", 24),
+    "embedding": ("input 5\n{layer}\nflatten\nlinear ->1\n", 5),  # ids: whole numbers below 50
+}
+REFUSED = {"dropout"}  # a random layer: its masks cannot follow each single run's
+
+
+def _layer_spec(cls) -> str:
+    statement = getattr(cls, "example", "") or cls.keyword
+    template, values = AROUND_LAYER.get(cls.keyword, ("input 4\nlinear ->4\n{layer}\nlinear ->1\n", 4))
+    rows = _rows(values, 4, ids=50 if cls.takes_ids else 0)
+    return template.format(layer=statement) + "batch 2\nepochs 3\n" + rows
+
+
+@pytest.mark.parametrize("cls", __import__("compiler.registry", fromlist=["x"]).layer_classes(),
+                         ids=lambda cls: cls.keyword)
+def test_runs_2_trains_a_network_with_each_registered_layer(cls, tmp_path, capsys):
+    spec = _with_data(tmp_path, _layer_spec(cls), f"{cls.keyword}.nqa")
+    assert main(["check", str(spec)]) == 0, f"add a spec that holds `{cls.keyword}` to AROUND_LAYER"
+    capsys.readouterr()
+    code = main(["run", str(spec), "--runs", "2", "--json", "-"])
+    out, err = capsys.readouterr()
+    assert "Traceback" not in out + err
+    if cls.keyword in REFUSED:
+        assert code == 2 and err.startswith(f"error: `--runs` cannot train a network with `{cls.keyword}` at once")
+        return
+    assert code == 0, err
+    report = json.loads(out)
+    assert [run["seed"] for run in report["each"]] == [0, 1] and report["steps"] == 6
+    assert all(run["final_loss"] is not None for run in report["each"])
