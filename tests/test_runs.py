@@ -11,6 +11,7 @@ import torch
 
 from compiler import check
 from conftest import ROOT
+from layer_specs import REFUSED, layer_spec, rows, with_data
 from runtime import train
 from runtime.cli import main
 from runtime.runs import train_runs
@@ -148,40 +149,19 @@ def test_the_stacked_path_is_for_linear_layers_and_activations_on_vectors_only(m
     assert path_for(program.spec) == "vmap"
 
 
-def _rows(values: int, count: int, classes: int = 0, ids: int = 0) -> str:
-    """`count` example rows of `values` inputs each (whole ids below `ids` when given), targets in [0, 1)
-    or class indices below `classes`."""
-    def value(i: int, j: int) -> str:
-        return str((i * 7 + j * 3) % ids) if ids else f"{((i * 37 + j * 11) % 23) / 11.5 - 1:.3f}"
 
-    return "".join(f"example [{', '.join(value(i, j) for j in range(values))}] -> "
-                   f"[{i % classes if classes else (i % 4) / 4}]\n" for i in range(count))
-
-
-def _with_data(folder, text: str, name: str = "spec.nqa"):
-    """The spec written to `folder` with its example rows moved to `d.csv`, read in the shape of its `input`
-    (shaped inputs come only from data files); the spec's path."""
-    lines = text.splitlines()
-    shape = next(line.split()[1] for line in lines if line.startswith("input "))
-    rows = [line.removeprefix("example ").replace(" -> ", ",") for line in lines if line.startswith("example ")]
-    (folder / "d.csv").write_text("".join(row.replace("[", "").replace("]", "").replace(" ", "") + "\n"
-                                          for row in rows))
-    spec = folder / name
-    spec.write_text("".join(line + "\n" for line in lines if not line.startswith("example "))
-                    + f'data "d.csv" shape={shape}\n')
-    return spec
 
 
 SETTINGS = "optimizer sgd lr=0.05 momentum=0.5\nepochs 4\nbatch 4\nshuffle\n"
 NETWORKS = {
     "conv": ("input 1x8x8\nconv2d ->4 kernel=3\nrelu\nmax_pool2d 2\nflatten\nlinear ->3\nloss cross_entropy\n",
-             _rows(64, 12, classes=3)),
-    "conv1d": ("input 2x8\nconv1d ->3 kernel=3\navg_pool1d 2\ntanh\nglobal_avg_pool\nlinear ->1\n", _rows(16, 12)),
-    "layer_norm": ("input 4\nlinear ->8\nlayer_norm\nrelu\nlinear ->1\n", _rows(4, 12)),
-    "batch_norm": ("input 4\nlinear ->8\nbatch_norm\nrelu\nlinear ->1\n", _rows(4, 12)),
-    "batch_norm2d": ("input 1x4x4\nconv2d ->2 kernel=3\nbatch_norm\nrelu\nflatten\nlinear ->1\n", _rows(16, 12)),
-    "lstm": ("input 3x2\nlstm ->4\nlinear ->1\n", _rows(6, 12)),
-    "gru": ("input 3x2\ngru ->4 sequence\nflatten\nlinear ->1\n", _rows(6, 12)),
+             rows(64, 12, classes=3)),
+    "conv1d": ("input 2x8\nconv1d ->3 kernel=3\navg_pool1d 2\ntanh\nglobal_avg_pool\nlinear ->1\n", rows(16, 12)),
+    "layer_norm": ("input 4\nlinear ->8\nlayer_norm\nrelu\nlinear ->1\n", rows(4, 12)),
+    "batch_norm": ("input 4\nlinear ->8\nbatch_norm\nrelu\nlinear ->1\n", rows(4, 12)),
+    "batch_norm2d": ("input 1x4x4\nconv2d ->2 kernel=3\nbatch_norm\nrelu\nflatten\nlinear ->1\n", rows(16, 12)),
+    "lstm": ("input 3x2\nlstm ->4\nlinear ->1\n", rows(6, 12)),
+    "gru": ("input 3x2\ngru ->4 sequence\nflatten\nlinear ->1\n", rows(6, 12)),
 }
 
 
@@ -190,7 +170,7 @@ def test_networks_of_any_layer_run_through_vmap_and_match_single_runs(network, t
     from runtime.runs import path_for
 
     layers, rows = NETWORKS[network]
-    program = check(_with_data(tmp_path, layers + SETTINGS + rows))
+    program = check(with_data(tmp_path, layers + SETTINGS + rows))
     assert path_for(program.spec) == "vmap"
     result = train_runs(program, 0, 4)
     assert result.path == "vmap"
@@ -198,8 +178,8 @@ def test_networks_of_any_layer_run_through_vmap_and_match_single_runs(network, t
 
 
 def test_token_ids_through_an_embedding_match_single_runs(tmp_path):
-    program = check(_with_data(tmp_path, "input 4\nembedding 6->3\ngru ->5\nlinear ->1\n" + SETTINGS
-                               + _rows(4, 8, ids=6)))
+    program = check(with_data(tmp_path, "input 4\nembedding 6->3\ngru ->5\nlinear ->1\n" + SETTINGS
+                               + rows(4, 8, ids=6)))
     assert str(program.spec.input_type) == "[4] int64"
     result = train_runs(program, 0, 3)
     assert result.path == "vmap" and result.slots[0].name == "0.weight" and result.slots[0].shape == (6, 3)
@@ -210,7 +190,7 @@ def test_batch_norm_running_statistics_follow_each_runs_own(tmp_path):
     """Buffers are stacked and updated in place under vmap: each run's running mean, variance and count
     equal those of the single run of its seed."""
     layers, rows = NETWORKS["batch_norm"]
-    program = check(_with_data(tmp_path, layers + SETTINGS.replace("epochs 4", "epochs 6") + rows))
+    program = check(with_data(tmp_path, layers + SETTINGS.replace("epochs 4", "epochs 6") + rows))
     result = train_runs(program, 0, 4)
     names = [slot.name for slot in result.slots]
     assert names[2:7] == ["1.weight", "1.bias", "1.running_mean", "1.running_var", "1.num_batches_tracked"]
@@ -220,36 +200,10 @@ def test_batch_norm_running_statistics_follow_each_runs_own(tmp_path):
     assert len({tuple(row.tolist()) for row in result.final}) == 4  # four runs, four different states
 
 
-# a spec around each registered layer: (layers, input values a row); a layer that needs more than a vector
-# of floats names its own
-AROUND_LAYER = {
-    "linear": ("input 4\nlinear ->2\n{layer}\nlinear ->1\n", 4),  # its example reads 2
-    "conv2d": ("input 1x6x6\n{layer}\nflatten\nlinear ->1\n", 36),
-    "max_pool2d": ("input 1x6x6\n{layer}\nflatten\nlinear ->1\n", 36),
-    "avg_pool2d": ("input 1x6x6\n{layer}\nflatten\nlinear ->1\n", 36),
-    "conv1d": ("input 1x8\n{layer}\nflatten\nlinear ->1\n", 8),
-    "max_pool1d": ("input 1x8\n{layer}\nflatten\nlinear ->1\n", 8),
-    "avg_pool1d": ("input 1x8\n{layer}\nflatten\nlinear ->1\n", 8),
-    "global_avg_pool": ("input 2x3x3\n{layer}\nlinear ->1\n", 18),
-    "flatten": ("input 2x3\n{layer}\nlinear ->1\n", 6),
-    "lstm": ("input 3x8\n{layer}\nlinear ->1\n", 24),  # its example reads 8 features
-    "gru": ("input 3x8\n{layer}\nlinear ->1\n", 24),
-    "embedding": ("input 5\n{layer}\nflatten\nlinear ->1\n", 5),  # ids: whole numbers below 50
-}
-REFUSED = {"dropout"}  # a random layer: its masks cannot follow each single run's
-
-
-def _layer_spec(cls) -> str:
-    statement = getattr(cls, "example", "") or cls.keyword
-    template, values = AROUND_LAYER.get(cls.keyword, ("input 4\nlinear ->4\n{layer}\nlinear ->1\n", 4))
-    rows = _rows(values, 4, ids=50 if cls.takes_ids else 0)
-    return template.format(layer=statement) + "batch 2\nepochs 3\n" + rows
-
-
 @pytest.mark.parametrize("cls", __import__("compiler.registry", fromlist=["x"]).layer_classes(),
                          ids=lambda cls: cls.keyword)
 def test_runs_2_trains_a_network_with_each_registered_layer(cls, tmp_path, capsys):
-    spec = _with_data(tmp_path, _layer_spec(cls), f"{cls.keyword}.nqa")
+    spec = with_data(tmp_path, layer_spec(cls), f"{cls.keyword}.nqa")
     assert main(["check", str(spec)]) == 0, f"add a spec that holds `{cls.keyword}` to AROUND_LAYER"
     capsys.readouterr()
     code = main(["run", str(spec), "--runs", "2", "--json", "-"])
