@@ -229,7 +229,8 @@ def test_the_schema_describes_lists_or_summaries_and_the_epoch_losses(capsys):
     schema = json.loads(capsys.readouterr().out)
     assert "epoch_losses" in schema["properties"]
     values = schema["$defs"]["Parameters"]["properties"]["initial"]["additionalProperties"]["anyOf"]
-    assert values == [{"items": {}, "type": "array"}, {"$ref": "#/$defs/TensorSummary"}]
+    assert values == [{"items": {}, "type": "array"}, {"$ref": "#/$defs/TensorSummary"},
+                      {"type": "integer"}, {"type": "number"}]  # a 0-d buffer (num_batches_tracked) is a number
     assert set(schema["$defs"]["TensorSummary"]["properties"]) == {"shape", "count", "mean", "min", "max", "sha256"}
 
 
