@@ -169,7 +169,7 @@ def _check_tree(tree: ast.Spec, source: str, filename: str, options: Options,
     problems += check_validate(found, table, checked)
     problems += check_classes(found, table, checked)
     problems += _limit_problems(found, options.limits)
-    if not problems:  # sizes are only known once the rest is right
+    if not any(p.severity == "error" for p in problems):  # sizes are only known once the rest is right
         rows = len(checked.examples) + (table.rows if table else 0)
         examples = found.all("example")
         where = found.one("batch") or found.one("data") or (examples[0] if examples else None)

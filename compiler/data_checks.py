@@ -95,7 +95,7 @@ def _flatten_place(found: Collected, spec: CheckedSpec) -> Bound | None:
     for index in range(len(spec.layers) - 1, -1, -1):
         if types[index].rank < 2:
             break
-        if spec.layers[index].states_output() and spec.layers[index].input_axis == -1:
+        if spec.layers[index].states_output() and spec.layers[index].ranks is None:  # on the last dim, any rank
             place = found.layers[index]
         elif not spec.layers[index].keeps_shape:
             break
@@ -230,7 +230,7 @@ def _table_targets(table: Table, spec: CheckedSpec, span: ast.Span, produces: La
     if bad is not None:
         row, trouble = bad
         return [Diagnostic(f"`{table.path}` row {row + 1}: {trouble}", span, f"row {row + 1} of the data",
-                           (produces,), hint=f"class indices run from 0 to {outputs - 1}")]
+                           (produces,), hint=spec.loss.target_hint(outputs))]
     return []
 
 

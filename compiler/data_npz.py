@@ -133,7 +133,7 @@ def _member(archive: Any, name: str) -> str:
 
 
 def _array(archive: Any, written: str, name: str, field: str) -> Any:
-    """The array `name`, contiguous (its header was checked first)."""
+    """The array `name`, contiguous and in this machine's byte order (its header was checked first)."""
     import numpy as np
 
     try:
@@ -141,6 +141,8 @@ def _array(archive: Any, written: str, name: str, field: str) -> Any:
     except _BAD as err:
         raise DataProblem(f"cannot read array `{name}` of `{written}`: {_reason(err)}", _SAVE_HINT,
                           f"array `{name}`", field) from None
+    if not array.dtype.isnative:  # saved on a machine of the other byte order: torch takes native ones only
+        array = array.astype(array.dtype.newbyteorder("="))
     return np.ascontiguousarray(array)
 
 
@@ -162,7 +164,8 @@ def _check_values(written: str, name: str, array: Any, ids: Ids | None) -> None:
     if bad is not None:
         raise DataProblem(f"`{written}`, {_index(name, bad)}: {array[bad].item()} is not a finite number",
                           "every value must be a finite number", f"array `{name}`")
-    bad = _first(np.abs(array) > FLOAT32_MAX)
+    with np.errstate(over="ignore"):  # float16's own overflow while comparing: not the user's business
+        bad = _first(np.abs(array) > FLOAT32_MAX)
     if bad is not None:
         raise DataProblem(f"`{written}`, {_index(name, bad)}: {array[bad].item():g} is too large for float32",
                           FLOAT32_HINT, f"array `{name}`")

@@ -6,6 +6,11 @@ In: counts and settings. Out: numbers (no torch here).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .model import CheckedSpec
+
 
 def held_out_rows(fraction: float, rows: int) -> int:
     """How many of `rows` a `validate` share holds out: at least one, and one fewer than all."""
@@ -18,6 +23,13 @@ def smallest_batch(rows: int, held_out: float | None, batch: int | None) -> int:
     trained = rows - held
     step = batch or trained
     return trained % step or step
+
+
+def plain_vector(spec: CheckedSpec) -> bool:
+    """Whether one example goes in as a plain vector, as the tutorial feeds it (a single training
+    row, an `eval`): a vector input, and only layers whose modules take one without a batch dim.
+    Otherwise it goes in as a batch of one row."""
+    return spec.input_type.rank == 1 and all(layer.unbatched for layer in spec.layers)
 
 
 def rows_per_step(rows: int, held_out: float | None, batch: int | None) -> int:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from spec_lang import visible
 
-from .data_rules import held_out_rows
+from .data_rules import held_out_rows, plain_vector
 from .model import Program
 
 HEADER = '''\
@@ -81,7 +81,8 @@ def emit_python(program: Program, seed: int | None = None) -> str:
                               loss_args=", ".join(f"{k}={v!r}" for k, v in spec.loss.torch_kwargs().items())))
     parts.append(_batches(program))
     ids = ", dtype=torch.long" if spec.input_type.dtype == "int64" else ""
-    evals = "".join(f"    print(f\"eval {list(v)!r} -> {{net(torch.tensor({list(v)!r}{ids})).tolist()!r}}\")\n"
+    batched = "" if plain_vector(spec) else ".unsqueeze(0))[0].flatten("  # one example as a batch of one row
+    evals = "".join(f"    print(f\"eval {list(v)!r} -> {{net(torch.tensor({list(v)!r}{ids}){batched}).tolist()!r}}\")\n"
                     for v in spec.evals) or "    pass\n"
     parts.append(LOOP.format(epochs=spec.epochs, evals=evals, validation=_validation(program)))
     return "".join(parts)
@@ -163,7 +164,7 @@ def _held(program: Program) -> int:
 def _batches(program: Program) -> str:
     spec = program.spec
     rows = len(_rows(program)[0]) - _held(program)
-    if rows == 1 and spec.input_type.rank == 1:
+    if rows == 1 and plain_vector(spec):
         return ("\n\n# one example: fed as a plain vector, as in the tutorial\n"
                 "def batches():\n    yield inputs[0], targets[0]\n\n")
     if spec.batch is None and not spec.shuffle:

@@ -21,7 +21,7 @@ import torch
 
 from compiler import CheckedSpec
 from compiler.data_file import Table
-from compiler.data_rules import held_out_rows
+from compiler.data_rules import held_out_rows, plain_vector
 
 
 @dataclass
@@ -80,7 +80,7 @@ def dataset(spec: CheckedSpec, seed: int, table: Table | None = None) -> Dataset
     held: tuple[torch.Tensor, torch.Tensor] | tuple[None, None] = (None, None)
     if spec.held_out:
         inputs, targets, held = _hold_out(inputs, targets, spec.held_out, seed)
-    if len(inputs) == 1 and in_type.rank == 1:
+    if len(inputs) == 1 and plain_vector(spec):
         inputs, targets = inputs[0], targets[0]
     generator = torch.Generator().manual_seed(seed)
     return Dataset(inputs, targets, spec.batch, spec.shuffle, generator, broadcast, *held)

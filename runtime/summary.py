@@ -16,6 +16,7 @@ import torch
 from torch import nn
 
 from compiler import CheckedSpec, Program
+from compiler.data_rules import plain_vector
 
 from .data import Dataset, input_dtype
 from .diagnose import diagnose
@@ -81,9 +82,11 @@ def _evaluate(model: nn.Module, checked: CheckedSpec, device: torch.device) -> t
     model.eval()
     results = []
     with torch.no_grad():
+        plain = plain_vector(checked)
         for vector in checked.evals:
-            output = model(torch.tensor(vector, dtype=input_dtype(checked), device=device))
-            results.append(EvalResult(input=vector, output=tuple(output.cpu().tolist())))
+            given = torch.tensor(vector, dtype=input_dtype(checked), device=device)
+            output = model(given) if plain else model(given.unsqueeze(0))[0]
+            results.append(EvalResult(input=vector, output=tuple(output.cpu().flatten().tolist())))
     return tuple(results)
 
 

@@ -19,6 +19,7 @@ class ReLU(Layer):
     kind: Literal["relu"] = "relu"
     keyword = "relu"
     torch_name = "ReLU"
+    unbatched = True
 
 
 @register
@@ -26,6 +27,7 @@ class Sigmoid(Layer):
     kind: Literal["sigmoid"] = "sigmoid"
     keyword = "sigmoid"
     torch_name = "Sigmoid"
+    unbatched = True
 
 
 @register
@@ -33,6 +35,7 @@ class Tanh(Layer):
     kind: Literal["tanh"] = "tanh"
     keyword = "tanh"
     torch_name = "Tanh"
+    unbatched = True
 
 
 @register
@@ -41,6 +44,7 @@ class GELU(Layer):
     approximate: Literal["none", "tanh"] = Field("none", title="approximation")
     keyword = "gelu"
     torch_name = "GELU"
+    unbatched = True
     example = "gelu approximate=tanh"
 
     def call(self, t: TensorType) -> Call:
@@ -53,6 +57,7 @@ class LeakyReLU(Layer):
     slope: float = Field(0.01, ge=0, title="negative slope")
     keyword = "leaky_relu"
     torch_name = "LeakyReLU"
+    unbatched = True
     example = "leaky_relu slope=0.2"
     hints = {"slope": "the slope for negative inputs, e.g. `leaky_relu slope=0.01`"}
 
@@ -65,6 +70,7 @@ class Softmax(Layer):
     kind: Literal["softmax"] = "softmax"
     keyword = "softmax"
     torch_name = "Softmax"
+    unbatched = True
 
     def call(self, t: TensorType) -> Call:
         return Call("Softmax", (), (("dim", -1),))

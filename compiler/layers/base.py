@@ -96,6 +96,7 @@ class Layer(StatementModel):
     rank_words: ClassVar[str] = ""  # those ranks as a user reads them: "[C, H, W] (channels, height, width)"
     takes_ids: ClassVar[bool] = False  # takes int64 ids (and only them); the others take float32
     keeps_shape: ClassVar[bool] = True  # never changes the shape (activations, dropout, norms)
+    unbatched: ClassVar[bool] = False  # its module also takes one example without a batch dim (nn.Linear does)
 
     # what is stated and what arrives
     def expects(self) -> int | None:

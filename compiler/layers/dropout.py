@@ -17,6 +17,7 @@ class Dropout(Layer):
     p: float = Field(0.5, ge=0, lt=1, title="dropout probability `p`")
     keyword = "dropout"
     torch_name = "Dropout"
+    unbatched = True
     positional = ("p",)
     example = "dropout p=0.1"
     hints = {"p": "the share of inputs zeroed in training, from 0 up to (not including) 1, e.g. `dropout p=0.1`"}

@@ -34,6 +34,7 @@ class Linear(Layer):
     output_field = "out_features"
     size_fields = ("in_features", "out_features")
     keeps_shape = False
+    unbatched = True
 
     def implied_input(self) -> TensorType | None:
         return TensorType.vector(self.in_features) if self.in_features is not None else None
