@@ -23,7 +23,7 @@ from compiler.messages import plural
 from spec_lang import visible
 
 from .epochs import last_epoch_means
-from .report import WarningEntry
+from .report import SCHEMA_VERSION, WarningEntry
 from .runs import RunsResult
 from .tensors import LISTED_VALUES, TensorSummary, summary
 from .text_report import num
@@ -44,6 +44,7 @@ class OneRun(BaseModel):
 class RunsReport(BaseModel):
     model_config = ConfigDict(frozen=True)
 
+    schema_version: int = Field(SCHEMA_VERSION, description="the version of the report formats (`nqa schema`)")
     spec: str
     torch_version: str
     runs: int
