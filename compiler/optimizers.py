@@ -1,4 +1,4 @@
-"""`optimizer sgd|adam|adamw|rmsprop ...`: validated optimizer settings.
+"""`optimizer sgd|adam|adamw|rmsprop|adagrad|adamax|nadam ...`: validated optimizer settings.
 
 In: the options after the optimizer's name. Out: a frozen model whose
 `torch_name` and `torch_kwargs()` say how the runtime builds the torch optimizer.
@@ -122,6 +122,65 @@ class RMSprop(Optimizer):
     flags = {"centered": ("centered", True)}
     example = "optimizer rmsprop lr=0.01"
     hints = {"lr": _LR, "alpha": _BETA}
+
+
+@member("optimizer")
+class Adagrad(Optimizer):
+    kind: Literal["adagrad"] = "adagrad"
+    lr: float = Field(0.01, gt=0, title="learning rate `lr`")
+    lr_decay: float = Field(0.0, ge=0, title="`lr_decay`")
+    weight_decay: float = Field(0.0, ge=0, title="`weight_decay`")
+    initial_accumulator_value: float = Field(0.0, ge=0, title="`initial_accumulator_value`")
+    eps: float = Field(1e-10, gt=0, title="`eps`")
+
+    keyword = "adagrad"
+    torch_name = "Adagrad"
+    example = "optimizer adagrad lr=0.01"
+    hints = {"lr": _LR, "lr_decay": "how fast the learning rate falls with the steps, at least 0, e.g. `lr_decay=0`"}
+
+
+class _InfinityNormLike(Optimizer):
+    """Adamax and NAdam: Adam's two decay rates, without `amsgrad`."""
+
+    lr: float = Field(0.002, gt=0, title="learning rate `lr`")
+    beta1: float = Field(0.9, ge=0, lt=1, title="`beta1`")
+    beta2: float = Field(0.999, ge=0, lt=1, title="`beta2`")
+    eps: float = Field(1e-8, gt=0, title="`eps`")
+    weight_decay: float = Field(0.0, ge=0, title="`weight_decay`", validate_default=True)
+    hints = {"lr": _LR, "beta1": _BETA, "beta2": _BETA, "eps": "a small positive number, e.g. `eps=1e-8`",
+             "weight_decay": "weight decay is at least 0 (e.g. `weight_decay=0.01`), and `lr` small enough "
+                             "for float32 (e.g. `lr=0.002`)"}
+
+    @field_validator("weight_decay")  # the last shared field: lr and beta1 are known by then
+    @classmethod
+    def _first_step_fits_float32(cls, weight_decay: float, info: ValidationInfo) -> float:
+        """The first step moves by lr / (1 - beta1), computed in float32."""
+        lr, beta1 = info.data.get("lr"), info.data.get("beta1")
+        if lr is not None and beta1 is not None and not fits_float32(lr / (1 - beta1)):
+            raise ValueError(f"with `beta1={beta1:g}` the first step moves by lr / (1 - beta1) = "
+                             f"{lr / (1 - beta1):g}, too large for float32: use a smaller `lr`")
+        return weight_decay
+
+    def torch_kwargs(self) -> dict[str, Any]:
+        kwargs = self.model_dump(exclude={"kind", "beta1", "beta2"})
+        return {"betas": (self.beta1, self.beta2), **kwargs}
+
+
+@member("optimizer")
+class Adamax(_InfinityNormLike):
+    kind: Literal["adamax"] = "adamax"
+    keyword = "adamax"
+    torch_name = "Adamax"
+    example = "optimizer adamax lr=0.002"
+
+
+@member("optimizer")
+class NAdam(_InfinityNormLike):
+    kind: Literal["nadam"] = "nadam"
+    momentum_decay: float = Field(0.004, ge=0, title="`momentum_decay`")
+    keyword = "nadam"
+    torch_name = "NAdam"
+    example = "optimizer nadam lr=0.002"
 
 
 DEFAULT = SGD()
