@@ -54,39 +54,44 @@ class SGD(Optimizer):
         return nesterov
 
 
-class _AdamLike(Optimizer):
+class _TwoDecays(Optimizer):
+    """Adam and its kin: a learning rate, two decay rates, `eps` and weight decay."""
+
     lr: float = Field(0.001, gt=0, title="learning rate `lr`")
     beta1: float = Field(0.9, ge=0, lt=1, title="`beta1`")
     beta2: float = Field(0.999, ge=0, lt=1, title="`beta2`")
     eps: float = Field(1e-8, gt=0, title="`eps`")
-    weight_decay: float = Field(0.0, ge=0, title="`weight_decay`")
-    amsgrad: bool = Field(False, title="`amsgrad`", validate_default=True)
+    weight_decay: float = Field(0.0, ge=0, title="`weight_decay`", validate_default=True)
 
-    flags = {"amsgrad": ("amsgrad", True)}
     decoupled_decay: ClassVar[bool] = False  # AdamW's: weights shrink by lr * weight_decay each step
     hints = {"lr": _LR, "beta1": _BETA, "beta2": _BETA, "eps": "a small positive number, e.g. `eps=1e-8`",
-             "weight_decay": "weight decay is at least 0, e.g. `weight_decay=0.01`",
-             "amsgrad": "learning rates are small numbers, e.g. `lr=0.001`"}
+             "weight_decay": "weight decay is at least 0 (e.g. `weight_decay=0.01`), and `lr` small enough "
+                             "for float32 (e.g. `lr=0.001`)"}
 
-    @field_validator("amsgrad")  # the last field: every number is known by then
+    @field_validator("weight_decay")  # lr and beta1 are known by then
     @classmethod
-    def _steps_fit_float32(cls, amsgrad: bool, info: ValidationInfo) -> bool:
+    def _steps_fit_float32(cls, weight_decay: float, info: ValidationInfo) -> float:
         """The scalars the update is computed with must fit float32 too: the first step moves by
         lr / (1 - beta1), and AdamW shrinks weights by lr * weight_decay."""
-        lr, beta1, weight_decay = (info.data.get(name) for name in ("lr", "beta1", "weight_decay"))
-        if lr is None or beta1 is None or weight_decay is None:
-            return amsgrad
+        lr, beta1 = info.data.get("lr"), info.data.get("beta1")
+        if lr is None or beta1 is None:
+            return weight_decay
         if not fits_float32(lr / (1 - beta1)):
             raise ValueError(f"with `beta1={beta1:g}` the first step moves by lr / (1 - beta1) = "
                              f"{lr / (1 - beta1):g}, too large for float32: use a smaller `lr`")
         if cls.decoupled_decay and not fits_float32(lr * weight_decay):
             raise ValueError(f"lr * weight_decay = {lr * weight_decay:g} is too large for float32: "
                              "use a smaller `lr` or `weight_decay`")
-        return amsgrad
+        return weight_decay
 
     def torch_kwargs(self) -> dict[str, Any]:
         kwargs = self.model_dump(exclude={"kind", "beta1", "beta2"})
         return {"betas": (self.beta1, self.beta2), **kwargs}
+
+
+class _AdamLike(_TwoDecays):
+    amsgrad: bool = Field(False, title="`amsgrad`")
+    flags = {"amsgrad": ("amsgrad", True)}
 
 
 @member("optimizer")
@@ -100,7 +105,7 @@ class Adam(_AdamLike):
 @member("optimizer")
 class AdamW(_AdamLike):
     kind: Literal["adamw"] = "adamw"
-    weight_decay: float = Field(0.01, ge=0, title="`weight_decay`")
+    weight_decay: float = Field(0.01, ge=0, title="`weight_decay`", validate_default=True)
     decoupled_decay = True
     keyword = "adamw"
     torch_name = "AdamW"
@@ -139,31 +144,10 @@ class Adagrad(Optimizer):
     hints = {"lr": _LR, "lr_decay": "how fast the learning rate falls with the steps, at least 0, e.g. `lr_decay=0`"}
 
 
-class _InfinityNormLike(Optimizer):
-    """Adamax and NAdam: Adam's two decay rates, without `amsgrad`."""
+class _InfinityNormLike(_TwoDecays):
+    """Adamax and NAdam: Adam's settings without `amsgrad`, and torch's larger default `lr`."""
 
     lr: float = Field(0.002, gt=0, title="learning rate `lr`")
-    beta1: float = Field(0.9, ge=0, lt=1, title="`beta1`")
-    beta2: float = Field(0.999, ge=0, lt=1, title="`beta2`")
-    eps: float = Field(1e-8, gt=0, title="`eps`")
-    weight_decay: float = Field(0.0, ge=0, title="`weight_decay`", validate_default=True)
-    hints = {"lr": _LR, "beta1": _BETA, "beta2": _BETA, "eps": "a small positive number, e.g. `eps=1e-8`",
-             "weight_decay": "weight decay is at least 0 (e.g. `weight_decay=0.01`), and `lr` small enough "
-                             "for float32 (e.g. `lr=0.002`)"}
-
-    @field_validator("weight_decay")  # the last shared field: lr and beta1 are known by then
-    @classmethod
-    def _first_step_fits_float32(cls, weight_decay: float, info: ValidationInfo) -> float:
-        """The first step moves by lr / (1 - beta1), computed in float32."""
-        lr, beta1 = info.data.get("lr"), info.data.get("beta1")
-        if lr is not None and beta1 is not None and not fits_float32(lr / (1 - beta1)):
-            raise ValueError(f"with `beta1={beta1:g}` the first step moves by lr / (1 - beta1) = "
-                             f"{lr / (1 - beta1):g}, too large for float32: use a smaller `lr`")
-        return weight_decay
-
-    def torch_kwargs(self) -> dict[str, Any]:
-        kwargs = self.model_dump(exclude={"kind", "beta1", "beta2"})
-        return {"betas": (self.beta1, self.beta2), **kwargs}
 
 
 @member("optimizer")
