@@ -14,6 +14,8 @@ encoding declaration) and class labels through `repr`; numbers through `repr`.
 
 from __future__ import annotations
 
+import textwrap
+
 from spec_lang import visible
 
 from .data_rules import held_out_rows, plain_vector
@@ -73,7 +75,8 @@ def emit_python(program: Program, seed: int | None = None) -> str:
     spec = program.spec
     parts = [HEADER.format(name=_comment_text(program.filename), seed=spec.seed if seed is None else seed),
              _data(program)]
-    modules = "\n".join(f"            {layer.source(t)}," for layer, t in zip(spec.layers, spec.types(), strict=False))
+    modules = "\n".join(textwrap.indent(f"{layer.source(t)},", " " * 12)
+                         for layer, t in zip(spec.layers, spec.types(), strict=False))
     parts.append(MODEL.format(definitions=_definitions(program), modules=modules,
                               optimizer=spec.optimizer.torch_name,
                               optimizer_args="".join(f", {k}={v!r}" for k, v in spec.optimizer.torch_kwargs().items()),
@@ -92,7 +95,7 @@ def _definitions(program: Program) -> str:
     """The class of each module nqa adds to torch's (`GlobalAvgPool`, its `LSTM`), once, in order: the
     script builds them as nqa does without importing nqa."""
     spec = program.spec
-    calls = [layer.call(t) for layer, t in zip(spec.layers, spec.types(), strict=False)]
+    calls = [call for layer, t in zip(spec.layers, spec.types(), strict=False) for call in layer.calls(t)]
     own = {call.name: call.definition() for call in calls if call.home != "torch.nn"}
     if not own:
         return ""

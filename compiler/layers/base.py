@@ -192,7 +192,15 @@ class Layer(StatementModel):
         """Multiply-accumulates per example (as torchinfo counts them)."""
         return 0
 
+    def last_leaf(self) -> Layer:
+        """The layer whose output is the network's when this one comes last (a block's last layer inside)."""
+        return self
+
     # what it is in torch
+    def calls(self, t: TensorType) -> list[Call]:
+        """This layer's module call, and those of any layers inside it."""
+        return [self.call(t)]
+
     def call(self, t: TensorType) -> Call:
         return Call(self.torch_name)
 
