@@ -17,11 +17,10 @@ import torch
 
 from compiler import check, compile_spec
 from compiler.format import format_spec
+from layer_specs import rows
 from runtime.cli import main
 from spec_lang import SpecError, parse
 from spec_lang.lark_path import parse_with_lark
-
-from layer_specs import rows
 
 MLP = ("# a residual MLP\ninput 4\nblock head {\n  linear ->8  # widen\n  relu\n}\nhead\n"
        "repeat 2 { residual { linear ->8; tanh } }\nlinear ->1\nbatch 2\nepochs 3\n" + rows(4, 4))
@@ -90,8 +89,8 @@ def test_every_command_takes_blocks_and_the_emitted_program_trains_alike(tmp_pat
     assert main(["draw", str(spec), "-o", str(tmp_path / "net.svg")]) == 0
     svg = ET.fromstring((tmp_path / "net.svg").read_text(encoding="utf-8"))
     ids = [g.get("id") for g in svg.iter("{http://www.w3.org/2000/svg}g")]
-    assert ["block-0", "layer-0-0", "layer-0-1", "block-1", "block-1-0", "layer-1-0-0"] == [
-        i for i in ids if i and (i.startswith("block-") or i.startswith("layer-"))][:6]
+    assert [
+        i for i in ids if i and (i.startswith("block-") or i.startswith("layer-"))][:6] == ["block-0", "layer-0-0", "layer-0-1", "block-1", "block-1-0", "layer-1-0-0"]
     texts = [t.text for t in svg.iter("{http://www.w3.org/2000/svg}text")]
     assert "Sequential: repeat 2" in texts and "adds its input back" in texts
 
