@@ -37,8 +37,8 @@ def _spec(tmp_path, text: str = MLP):
     ("input 4\nresidual { linear ->4; relu }\nlinear ->1", 20 + 5, ["0.0.weight", "0.0.bias", "1.weight"]),
     ("input 2\nblock b { linear ->3; relu; linear ->2 }\nb * 2\nb", 3 * (9 + 8),
      ["0.0.weight", "0.2.bias", "0.3.weight", "1.2.weight"]),
-    ("input 1x8x8\nconv2d ->4 kernel=3 padding=same\nrepeat 2 { residual { conv2d ->4 kernel=3 padding=same; "
-     "batch_norm; relu } }\nglobal_avg_pool\nlinear ->2", 40 + 2 * (148 + 8) + 10,
+    (("input 1x8x8\nconv2d ->4 kernel=3 padding=same\nrepeat 2 { residual { conv2d ->4 kernel=3 padding=same; "
+     "batch_norm; relu } }\nglobal_avg_pool\nlinear ->2"), 40 + 2 * (148 + 8) + 10,
      ["0.weight", "1.0.0.weight", "1.0.1.running_mean", "1.1.0.bias", "3.weight"]),
 ])
 def test_blocks_build_the_parameters_torch_counts_and_names(text, params, names):
@@ -90,7 +90,7 @@ def test_every_command_takes_blocks_and_the_emitted_program_trains_alike(tmp_pat
     svg = ET.fromstring((tmp_path / "net.svg").read_text(encoding="utf-8"))
     ids = [g.get("id") for g in svg.iter("{http://www.w3.org/2000/svg}g")]
     assert [
-        i for i in ids if i and (i.startswith("block-") or i.startswith("layer-"))][:6] == ["block-0", "layer-0-0", "layer-0-1", "block-1", "block-1-0", "layer-1-0-0"]
+        i for i in ids if i and (i.startswith(("block-", "layer-")))][:6] == ["block-0", "layer-0-0", "layer-0-1", "block-1", "block-1-0", "layer-1-0-0"]
     texts = [t.text for t in svg.iter("{http://www.w3.org/2000/svg}text")]
     assert "Sequential: repeat 2" in texts and "adds its input back" in texts
 
