@@ -89,8 +89,8 @@ def test_every_command_takes_blocks_and_the_emitted_program_trains_alike(tmp_pat
     assert main(["draw", str(spec), "-o", str(tmp_path / "net.svg")]) == 0
     svg = ET.fromstring((tmp_path / "net.svg").read_text(encoding="utf-8"))
     ids = [g.get("id") for g in svg.iter("{http://www.w3.org/2000/svg}g")]
-    assert [
-        i for i in ids if i and (i.startswith(("block-", "layer-")))][:6] == ["block-0", "layer-0-0", "layer-0-1", "block-1", "block-1-0", "layer-1-0-0"]
+    drawn = [i for i in ids if i and i.startswith(("block-", "layer-"))]
+    assert drawn[:6] == ["block-0", "layer-0-0", "layer-0-1", "block-1", "block-1-0", "layer-1-0-0"]
     texts = [t.text for t in svg.iter("{http://www.w3.org/2000/svg}text")]
     assert "Sequential: repeat 2" in texts and "adds its input back" in texts
 
