@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from spec_lang import ast
 from spec_lang.errors import Diagnostic, Label
 
+from .bind_blocks import Scope
 from .layers import Layer
 from .messages import shorten, shown
 from .registry import FAMILIES, STATEMENTS, layer_classes, lookup, statement_names
@@ -37,6 +38,7 @@ class Collected:
     problems: list[Diagnostic] = field(default_factory=list)
     failed: set[str] = field(default_factory=set)  # names of statements that did not bind
     failed_statements: list[ast.Statement] = field(default_factory=list)
+    gaps: set[int] = field(default_factory=set)  # ids of failed statements that stood for layers (blocks)
 
     def one(self, name: str) -> Bound | None:
         found = self.settings.get(name)
@@ -48,8 +50,12 @@ class Collected:
 
 def collect(spec: ast.Spec) -> Collected:
     out = Collected()
+    scope = Scope.of(spec.statements, bind_statement)
     for stmt in spec.statements:
-        result = bind_statement(stmt)
+        if stmt.name == "block":
+            out.problems += scope.define(stmt)
+            continue
+        result = scope.bind_layer(stmt)
         if isinstance(result, list):
             out.problems += result
             out.failed.add(stmt.name)
@@ -58,6 +64,8 @@ def collect(spec: ast.Spec) -> Collected:
             out.layers.append(result)
         else:
             _add_setting(out, result)
+    out.problems += scope.unused()
+    out.gaps = scope.gaps
     return out
 
 

@@ -40,7 +40,7 @@ def plain_vector(spec: CheckedSpec) -> bool:
     """Whether one example goes in as a plain vector, as the tutorial feeds it (a single training
     row, an `eval`): a vector input, and only layers whose modules take one without a batch dim.
     Otherwise it goes in as a batch of one row."""
-    return spec.input_type.rank == 1 and all(layer.unbatched for layer in spec.layers)
+    return spec.input_type.rank == 1 and all(layer.unbatched for layer in spec.flat()[0])
 
 
 def rows_per_step(rows: int, held_out: float | None, batch: int | None) -> int:

@@ -15,10 +15,14 @@ encoding declaration) and class labels through `repr`; numbers through `repr`.
 
 from __future__ import annotations
 
+import textwrap
+
 from spec_lang import visible
 
 from .data_rules import batch_rows, held_out_rows, plain_vector
 from .emit_control import loop_parts
+from .inits import FUNCTION, HOME
+from .layers.base import source_of
 from .model import Program
 
 HEADER = '''\
@@ -75,7 +79,8 @@ def emit_python(program: Program, seed: int | None = None) -> str:
     spec = program.spec
     parts = [HEADER.format(name=_comment_text(program.filename), seed=spec.seed if seed is None else seed),
              _data(program)]
-    modules = "\n".join(f"            {layer.source(t)}," for layer, t in zip(spec.layers, spec.types(), strict=False))
+    modules = "\n".join(textwrap.indent(f"{layer.source(t)},", " " * 12)
+                         for layer, t in zip(spec.layers, spec.types(), strict=False))
     parts.append(MODEL.format(definitions=_definitions(program), modules=modules,
                               optimizer=spec.optimizer.torch_name,
                               optimizer_args="".join(f", {k}={v!r}" for k, v in spec.optimizer.torch_kwargs().items()),
@@ -96,9 +101,10 @@ def _definitions(program: Program) -> str:
     """The class of each module nqa adds to torch's (`GlobalAvgPool`, its `LSTM`), and the function
     that draws weights as `init` says, once, in order: the script builds them as nqa does without importing nqa."""
     spec = program.spec
-    own: dict[str, str] = {}
-    for layer, t in zip(spec.layers, spec.types(), strict=False):
-        own.update(layer.definitions(t))
+    calls = [call for layer, t in zip(spec.layers, spec.types(), strict=False) for call in layer.calls(t)]
+    own = {call.name: call.definition() for call in calls if call.home != "torch.nn"}
+    if any(getattr(layer, "init", None) is not None for layer in spec.flat()[0]):  # layers with weights have one
+        own[FUNCTION] = source_of(HOME, FUNCTION)
     if not own:
         return ""
     return ("\n# nqa's own modules and weight drawing, as compiler/modules.py and compiler/initialise.py define them\n"

@@ -67,8 +67,11 @@ def statements_taking(option: str) -> list[str]:
     return sorted(found)
 
 
-def layer_classes() -> list[type[Layer]]:
+def layer_classes(blocks: bool = False) -> list[type[Layer]]:
+    """The layer statements; with `blocks`, also those holding layers (`repeat`, `residual`, a block's use)."""
     _load()
     from .layers import Layer
+    from .layers.blocks import BlockUse, Container
 
-    return [cls for cls in STATEMENTS.values() if issubclass(cls, Layer)]
+    found = [cls for cls in STATEMENTS.values() if issubclass(cls, Layer) and (blocks or not issubclass(cls, Container))]
+    return found + [BlockUse] if blocks else found

@@ -51,6 +51,7 @@ class StatementModel(BaseModel):
     example: ClassVar[str] = ""
     repeatable: ClassVar[bool] = False
     aliases: ClassVar[tuple[str, ...]] = ()  # other names people use for it, for hints
+    internal: ClassVar[tuple[str, ...]] = ()  # fields the compiler fills in, never written as options
 
     @field_validator("*", mode="after", check_fields=False)
     @classmethod
@@ -64,7 +65,7 @@ class StatementModel(BaseModel):
     def option_names(cls) -> tuple[str, ...]:
         names = _OPTION_NAMES.get(cls)
         if names is None:  # worked out once per class: binding asks for every statement
-            fixed = set(cls.arrow or ()) | {"kind"}
+            fixed = set(cls.arrow or ()) | {"kind"} | set(cls.internal)
             names = _OPTION_NAMES[cls] = tuple(name for name in cls.model_fields if name not in fixed)
         return names
 
@@ -81,6 +82,7 @@ class Bound:
     model: StatementModel
     statement: ast.Statement
     spans: Mapping[str, ast.Span]
+    body: tuple[Bound, ...] = ()  # a block's layers, bound: `repeat`, `residual`, a named block's use
 
     def span_of(self, name: str) -> ast.Span:
         return self.spans.get(name, self.statement.span)

@@ -82,10 +82,11 @@ def path_for(spec: CheckedSpec, structure: nn.Sequential | None = None) -> Liter
 
 def refuse_random(program: Program, structure: nn.Sequential | None = None) -> None:
     """A layer that draws at random in training (`dropout`) cannot follow each single run's draws."""
-    for index, module in enumerate(_structure(program.spec) if structure is None else structure):
+    paths = {step.path: step.layer for step in program.spec.steps()}
+    for path, module in (_structure(program.spec) if structure is None else structure).named_modules():
         if isinstance(module, nn.modules.dropout._DropoutNd):
-            span = program.layer_spans[index] if index < len(program.layer_spans) else None
-            keyword = program.spec.layers[index].keyword
+            span = program.span_of(path)
+            keyword = paths[path].keyword
             raise SpecError(Diagnostic(f"`--runs` cannot train a network with `{keyword}` at once: its masks "
                                        "would not follow each single run's", span, keyword,
                                        hint=f"train the seeds one by one, or remove `{keyword}`"),

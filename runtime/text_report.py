@@ -66,22 +66,30 @@ def model_table(rows: Sequence[LayerInfo], total: int, input_shape: Sequence[int
     multiply-accumulates per example (MACs), the totals and their sizes, as torchinfo prints them."""
     input_type = shape_text(input_shape, input_dtype)
     outputs = [shape_text(row.output_shape, row.output_dtype) for row in rows]
-    macs = sum(row.flops for row in rows)
-    name_w = max(len("layer"), *(len(row.name) for row in rows))
+    leaves = [row for row in rows if not row.block]  # a block's row sums the rows inside it
+    macs = sum(row.flops for row in leaves)
+    names = [_indented(row) for row in rows]
+    path_w = max(2, *(len(row.path or str(row.index)) for row in rows))
+    name_w = max(len("layer"), *(len(name) for name in names))
     shape_w = max(len("output"), len(input_type), *(len(text) for text in outputs))
     params_w = max(8, len(f"{total:,}"))
     macs_w = max(8, len(f"{macs:,}"))
-    lines = [f"  {'#':>2}  {'layer':<{name_w}}  {'output':<{shape_w}}  {'params':>{params_w}}  {'MACs':>{macs_w}}",
-             f"  {'':>2}  {'input':<{name_w}}  {input_type}"]
-    for row, output in zip(rows, outputs, strict=True):
-        lines.append(f"  {row.index:>2}  {row.name:<{name_w}}  {output:<{shape_w}}  {row.parameters:>{params_w},}  "
-                     f"{row.flops:>{macs_w},}")
-    lines.append(f"  {'':>2}  {'total':<{name_w}}  {'':<{shape_w}}  {total:>{params_w},}  {macs:>{macs_w},}")
-    values = math.prod(input_shape) + sum(row.output_width for row in rows)
+    lines = [f"  {'#':>{path_w}}  {'layer':<{name_w}}  {'output':<{shape_w}}  {'params':>{params_w}}  "
+             f"{'MACs':>{macs_w}}", f"  {'':>{path_w}}  {'input':<{name_w}}  {input_type}"]
+    for row, name, output in zip(rows, names, outputs, strict=True):
+        lines.append(f"  {row.path or row.index:>{path_w}}  {name:<{name_w}}  {output:<{shape_w}}  "
+                     f"{row.parameters:>{params_w},}  {row.flops:>{macs_w},}")
+    lines.append(f"  {'':>{path_w}}  {'total':<{name_w}}  {'':<{shape_w}}  {total:>{params_w},}  {macs:>{macs_w},}")
+    values = math.prod(input_shape) + sum(row.output_width for row in leaves)
     lines.append(f"  {plural(total, 'parameter')}, {human_bytes(total * BYTES_PER_PARAMETER)} as float32")
     lines.append(f"  per example: {plural(macs, 'multiply-accumulate')} (MACs), "
                  f"{plural(values, 'activation value')} (the input and every layer's output)")
     return "\n".join(line.rstrip() for line in lines)
+
+
+def _indented(row: LayerInfo) -> str:
+    """A layer inside a block is indented under it, two spaces a level."""
+    return "  " * (row.path or "").count(".") + row.name
 
 
 def _settings(r: Report) -> str:

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import Field, field_validator
 
-from ..inits import FUNCTION, HOME, Init
+from ..inits import Init
 from ..messages import plural
 from ..statement import StatementModel
 from ..types import TensorType
@@ -199,7 +199,15 @@ class Layer(StatementModel):
         """Multiply-accumulates per example (as torchinfo counts them)."""
         return 0
 
+    def last_leaf(self) -> Layer:
+        """The layer whose output is the network's when this one comes last (a block's last layer inside)."""
+        return self
+
     # what it is in torch
+    def calls(self, t: TensorType) -> list[Call]:
+        """This layer's module call, and those of any layers inside it."""
+        return [self.call(t)]
+
     def call(self, t: TensorType) -> Call:
         return Call(self.torch_name)
 
@@ -213,11 +221,6 @@ class Layer(StatementModel):
     def build(self, t: TensorType) -> nn.Module:
         return self.call(t).build()
 
-    def definitions(self, t: TensorType) -> dict[str, str]:
-        """The source of what its module needs beyond torch (an nqa module class, `initialised`), by name."""
-        call = self.call(t)
-        return {call.name: call.definition()} if call.home != "torch.nn" else {}
-
     def with_init(self, init: Init) -> Layer:
         """The layer as the spec's `init` statement leaves it: unchanged, unless it has weights."""
         return self
@@ -227,7 +230,7 @@ class Weighted(Layer):
     """A layer with weights (matrices, kernels, tables): `init=` picks how they start, else
     the spec's `init` statement, else torch's own start. Mixed in before the layer's other base."""
 
-    init: Init | None = Field(None, title="`init`")
+    init: Init | None = Field(None, title="init scheme")
 
     _named = field_validator("init", mode="before")(Init.named)
 
@@ -244,7 +247,3 @@ class Weighted(Layer):
     def source(self, t: TensorType) -> str:
         text = super().source(t)
         return self.init.source(text) if self.init is not None else text
-
-    def definitions(self, t: TensorType) -> dict[str, str]:
-        own = super().definitions(t)
-        return own | {FUNCTION: source_of(HOME, FUNCTION)} if self.init is not None else own
