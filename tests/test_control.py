@@ -5,6 +5,7 @@ hand, the emitted program reproducing all of it, and `--runs` with each."""
 
 from __future__ import annotations
 
+import ast
 import math
 import subprocess
 import sys
@@ -176,11 +177,12 @@ def test_the_emitted_program_reproduces_init_schedule_clip_and_stop(tmp_path):
     assert [float(line.split(" = ")[1]) for line in printed if line.startswith("lr at step")] \
         == list(report.learning_rates)
     assert report.early_stop is not None and report.early_stop.stopped_epoch is not None
-    assert f"stopped after epoch {report.early_stop.stopped_epoch}: best {report.early_stop.best_loss!r} " \
-           f"at epoch {report.early_stop.best_epoch}" in printed
-    finals = {line.split(" = ")[0][6:]: eval(line.split(" = ")[1]) for line in printed if line.startswith("final ")}
+    stop = report.early_stop
+    assert f"stopped after epoch {stop.stopped_epoch}: best {stop.best_loss!r} at epoch {stop.best_epoch}" in printed
+    finals = {line.split(" = ")[0][6:]: ast.literal_eval(line.split(" = ")[1])
+              for line in printed if line.startswith("final ")}
     assert finals == {name: t.tolist() for name, t in report.parameters.final.items()}
-    assert [line for line in printed if line.startswith("eval ")][0].endswith(repr(list(report.eval[0].output)))
+    assert next(line for line in printed if line.startswith("eval ")).endswith(repr(list(report.eval[0].output)))
 
 
 RUNS = ("linear 3->6\ntanh\nlinear ->2\noptimizer sgd lr=0.5 momentum=0.9\nepochs 30\n{line}\n"
