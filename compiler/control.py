@@ -4,7 +4,9 @@ In: the statements' arguments. Out: frozen models. `Stop` says what it watches
 (`watched(held_out)`: the held-out loss with `validate`, else the training
 loss) and when an epoch's loss counts as better (`improves`); `Clip` names the
 torch function that clips the gradients between `backward` and `step`
-(`torch.nn.utils.clip_grad_norm_` or `clip_grad_value_`) and its argument. No torch here.
+(`torch.nn.utils.clip_grad_norm_` or `clip_grad_value_`) and its argument;
+that it has exactly one of them is checked with the rest of the spec
+(`control_checks`), where both places can be shown. No torch here.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 import math
 from typing import Literal
 
-from pydantic import Field, ValidationInfo, field_validator
+from pydantic import Field
 
 from .registry import register
 from .statement import StatementModel
@@ -50,7 +52,7 @@ class Stop(StatementModel):
 @register
 class Clip(StatementModel):
     norm: float | None = Field(None, gt=0, title="gradient norm")
-    value: float | None = Field(None, gt=0, title="`value`", validate_default=True)
+    value: float | None = Field(None, gt=0, title="`value`")
 
     keyword = "clip"
     positional = ("norm",)
@@ -58,18 +60,6 @@ class Clip(StatementModel):
     aliases = ("clipnorm", "clip_grad_norm", "clipvalue", "clip_grad_value", "gradient_clipping")
     hints = {"norm": "the largest norm the gradients may have together, above 0, e.g. `clip 1.0`",
              "value": "the largest size any one gradient value may have, above 0, e.g. `clip value=0.5`"}
-
-    @field_validator("value")
-    @classmethod
-    def _one_of_them(cls, value: float | None, info: ValidationInfo) -> float | None:
-        norm = info.data.get("norm")
-        if value is None and norm is None and "norm" not in info.data:
-            return value  # the norm was refused: its own message says why
-        if value is None and norm is None:
-            raise ValueError("`clip` needs a gradient norm (`clip 1.0`) or a value (`clip value=0.5`)")
-        if value is not None and norm is not None:
-            raise ValueError("`clip` takes a gradient norm or a value, not both")
-        return value
 
     @property
     def torch_function(self) -> str:

@@ -1,11 +1,11 @@
-"""Training control against the rest of the spec: what `schedule`, `warmup` and `stop` need.
+"""Training control against the rest of the spec: what `schedule`, `warmup`, `clip` and `stop` need.
 
 In: the bound statements, the checked spec and the training rows (0 when the
 spec has no data yet). Out: located diagnostics: a warm-up as long as the run,
 a cosine whose `min_lr` is not below `lr`, a onecycle too short to rise or
 with no momentum to cycle (`schedules.lr_problems`, which the runtime asks
-again for `--epochs`), a `stop` told to watch a held-out loss with nothing
-held out; and warnings: a `stop` whose patience outlasts the run, a step
+again for `--epochs`), a `clip` with no norm and no value or with both, a
+`stop` told to watch a held-out loss with nothing held out; and warnings: a `stop` whose patience outlasts the run, a step
 schedule that never drops, an `lr=` that onecycle does not use.
 """
 
@@ -14,7 +14,7 @@ from __future__ import annotations
 from spec_lang.errors import Diagnostic, Label
 
 from .bind_all import Collected
-from .control import Stop
+from .control import Clip, Stop
 from .data_rules import batch_rows, trained_rows
 from .model import CheckedSpec
 from .schedules import OneCycle, StepDecay, lr_problems
@@ -32,10 +32,30 @@ def check_control(found: Collected, spec: CheckedSpec, rows: int) -> list[Diagno
         bound = found.one(problem.statement)
         assert bound is not None  # a problem comes from a statement given
         notes = (Label(epochs.statement.span, "the run's length"),) if epochs and problem.statement == "warmup" else ()
-        problems.append(Diagnostic(problem.message, bound.span_of(problem.field), "here", notes, hint=problem.hint))
+        problems.append(Diagnostic(problem.message, bound.span_of(problem.field), problem.label, notes,
+                                   hint=problem.hint))
+    problems += _clip_problems(found)
     problems += _stop_problems(found, spec)
     problems += _warnings(found, spec)
     return problems
+
+
+def _clip_problems(found: Collected) -> list[Diagnostic]:
+    """`clip` clips by a norm or by a value: one of them."""
+    bound = found.one("clip")
+    if bound is None:
+        return []
+    assert isinstance(bound.model, Clip)
+    clip = bound.model
+    if clip.norm is None and clip.value is None:
+        return [Diagnostic("`clip` needs a gradient norm or a value to clip to", bound.statement.span,
+                           "nothing to clip to", hint="e.g. `clip 1.0` (the norm) or `clip value=0.5`")]
+    if clip.norm is not None and clip.value is not None:
+        return [Diagnostic("`clip` clips by a gradient norm or by a value, not both", bound.span_of("value"),
+                           "a value too", (Label(bound.span_of("norm"), "a norm"),),
+                           hint=f"keep one: `clip {clip.norm!r}` or "
+                                f"`clip value={clip.value!r}`")]
+    return []
 
 
 def _stop_problems(found: Collected, spec: CheckedSpec) -> list[Diagnostic]:

@@ -47,9 +47,9 @@ class Init(StatementModel):
     @classmethod
     def named(cls, value: Any) -> Any:
         """A layer's `init=xavier`: the scheme of that name with its defaults."""
-        if not isinstance(value, str):
+        if isinstance(value, Init) or value is None:
             return value
-        scheme = FAMILIES["init"].get(value)
+        scheme = FAMILIES["init"].get(value) if isinstance(value, str) else None
         if scheme is None:
             names = list(FAMILIES["init"])
             expected = ", ".join(f"'{n}'" for n in names[:-1]) + f" or '{names[-1]}'"

@@ -201,6 +201,7 @@ class LrProblem:
     field: str
     message: str
     hint: str
+    label: str
 
 
 def lr_problems(spec: CheckedSpec, batches: int | None) -> list[LrProblem]:
@@ -211,24 +212,28 @@ def lr_problems(spec: CheckedSpec, batches: int | None) -> list[LrProblem]:
         found.append(LrProblem("warmup", "epochs", f"`warmup {warmup.epochs}` is as long as the run or longer: "
                                f"it has {spec.epochs:,} epochs",
                                f"warm up for fewer epochs than the run has, e.g. `warmup {max(1, spec.epochs // 10)}`, "
-                               "or train longer"))
+                               "or train longer", "longer than the run" if warmup.epochs > spec.epochs
+                               else "as long as the run"))
         return found
     total, warm, _ = steps_in(spec, batches or 1)
     if isinstance(schedule, Cosine) and schedule.min_lr >= schedule.first_lr(spec.optimizer):
         found.append(LrProblem("schedule", "min_lr", f"`min_lr={schedule.min_lr:g}` is not below the learning rate "
                                f"`lr={schedule.first_lr(spec.optimizer):g}` the cosine falls from",
-                               "use a `min_lr` below the optimizer's `lr`, e.g. `min_lr=0` (the default)"))
+                               "use a `min_lr` below the optimizer's `lr`, e.g. `min_lr=0` (the default)",
+                               "not below `lr`"))
     if isinstance(schedule, OneCycle):
         rise = schedule.pct_start * (total - warm)
         if rise <= 1 and batches is not None:
             found.append(LrProblem("schedule", "pct_start", f"onecycle rises over pct_start x steps = "
                                    f"{schedule.pct_start:g} x {total - warm:,} = {rise:g} steps: it needs more than 1",
-                                   "train for more steps (epochs or smaller batches), or raise `pct_start`"))
+                                   "train for more steps (epochs or smaller batches), or raise `pct_start`",
+                                   "too short to rise"))
         if schedule.three_phase and schedule.pct_start >= 0.5:
             found.append(LrProblem("schedule", "pct_start", "with `three_phase`, onecycle rises and falls over "
                                    f"2 x pct_start of the steps: `pct_start={schedule.pct_start:g}` leaves none",
-                                   "use a `pct_start` below 0.5, e.g. `pct_start=0.3`"))
+                                   "use a `pct_start` below 0.5, e.g. `pct_start=0.3`", "0.5 or more"))
         if schedule.cycle_momentum and not has_momentum(spec.optimizer):
             found.append(LrProblem("schedule", "cycle_momentum", f"`optimizer {spec.optimizer.kind}` has no momentum "
-                                   "for onecycle to cycle", "leave out `cycle_momentum`, or write `cycle_momentum=no`"))
+                                   "for onecycle to cycle", "leave out `cycle_momentum`, or write `cycle_momentum=no`",
+                                   "no momentum"))
     return found
