@@ -10,13 +10,15 @@ and whose weights are reported.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from compiler import CheckedSpec
 from compiler.messages import plural
 
-from .control import Control
 from .report import EarlyStop, Report, ScheduleInfo, TorchCall
+
+if TYPE_CHECKING:  # the text report is drawn without torch (`nqa compile` prints the model table)
+    from .control import Control
 
 
 def control_fields(control: Control | None, spec: CheckedSpec) -> dict[str, Any]:
