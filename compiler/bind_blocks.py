@@ -102,7 +102,7 @@ class Scope:
         if times is not None:
             return [Diagnostic(f"`*` repeats a named block, and `{shorten(stmt.name)}` is not one", times.span,
                                "not a block", hint=f"to repeat layers, write `repeat {times.count.text} "
-                                                   f"{{ {shorten(stmt.name)} }}`")]
+                                                   f"{{ {_without_times(stmt)} }}`")]
         found = self.binder(stmt)
         if isinstance(found, list):
             return found
@@ -186,3 +186,9 @@ def _block_name(stmt: ast.Statement) -> str | None:
     if stmt.name != "block" or not stmt.args or not isinstance(stmt.args[0], ast.Word):
         return None
     return stmt.args[0].name
+
+
+def _without_times(stmt: ast.Statement) -> str:
+    """The statement as written, without its `* N`: `linear ->4`."""
+    kept = [shown(arg).strip("`") for arg in stmt.args if not isinstance(arg, ast.Times)]
+    return shorten(" ".join([stmt.name, *kept]))

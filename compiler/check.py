@@ -306,5 +306,6 @@ def _layer_limit(found: Collected, limits: Limits) -> Diagnostic | None:
             blocks = " (blocks counted out)" if isinstance(bound.model, Container) else ""
             label = "one too many" if layer_count([bound]) == 1 else f"brings the count to {total:,}"
             return Diagnostic(f"{every:,} layers{blocks} is over the limit of {limits.max_layers:,}",
-                              bound.statement.span, label, hint="use fewer layers, or raise the limit with --max-layers")
+                              bound.statement.span, label,
+                              hint="use fewer layers, or raise the limit with --max-layers")
     return None

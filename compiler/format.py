@@ -16,6 +16,7 @@ becomes LF), and keeps a leading byte-order mark.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections import Counter
 
@@ -80,7 +81,7 @@ def _inline(stmt: ast.Statement) -> str:
 def _joined(pieces: list[str]) -> str:
     """The pieces of one line: statements joined by `; `, a brace by a space."""
     text = pieces[0]
-    for before, piece in zip(pieces, pieces[1:], strict=False):
+    for before, piece in itertools.pairwise(pieces):
         text += (" " if before.endswith("{") or piece == "}" else "; ") + piece
     return text
 

@@ -60,4 +60,5 @@ class Residual(nn.Sequential):
     """`x + body(x)`: its layers in order, as an nn.Sequential, with the input added back to what they give."""
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return x + super().forward(x)
+        given: torch.Tensor = super().forward(x)  # type: ignore[no-untyped-call]  # torch leaves it untyped
+        return x + given

@@ -73,5 +73,6 @@ def layer_classes(blocks: bool = False) -> list[type[Layer]]:
     from .layers import Layer
     from .layers.blocks import BlockUse, Container
 
-    found = [cls for cls in STATEMENTS.values() if issubclass(cls, Layer) and (blocks or not issubclass(cls, Container))]
+    found = [cls for cls in STATEMENTS.values()
+             if issubclass(cls, Layer) and (blocks or not issubclass(cls, Container))]
     return found + [BlockUse] if blocks else found

@@ -209,7 +209,9 @@ def _fault(bound: Bound, fault: Fault, flow: Source, index: int) -> Diagnostic:
     arriving = fault.arriving or str(flow.type)
     if flow.flattened and arriving == str(flow.type.last):
         arriving = f"{arriving} = {flow.flattened}"
-    if flow.what == "layer" and flow.index == index - 1:
+    if flow.what == "layer" and flow.statement is bound.statement:  # a block's copy after its first
+        why = f"its copy before it in the block produces {arriving}"
+    elif flow.what == "layer" and flow.index == index - 1:
         why = f"the layer before it produces {arriving}"
     elif flow.what == "layer":
         why = f"it receives {arriving} from `{statement_text(flow.statement)}`"
@@ -221,8 +223,12 @@ def _fault(bound: Bound, fault: Fault, flow: Source, index: int) -> Diagnostic:
     else:
         why = f"the first {flow.what} has {flow.type.values} values"
     label = "produces" if flow.what == "layer" else "gives"
+    hint = fault.hint
+    if flow.what == "layer" and flow.statement is bound.statement:
+        hint = ("each copy takes what the copy before it gives: make the block give back the size it takes, "
+                "or leave the size out to infer it")
     return Diagnostic(fault.message.format(name=name, why=why), bound.span_of(fault.field),
-                      fault.label or "here", (Label(flow.span, f"{label} {arriving}"),), hint=fault.hint)
+                      fault.label or "here", (Label(flow.span, f"{label} {arriving}"),), hint=hint)
 
 
 def _size_limits(bound: Bound, layer: Layer, limits: Limits) -> list[Diagnostic]:

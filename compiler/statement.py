@@ -162,7 +162,7 @@ def _bind_one(cls: type[StatementModel], arg: ast.Arg, name: str, free: list[str
         values[field], spans[field], nodes[field] = value, arg.span, arg
         return None
     free[:] = [f for f in free if f not in values]
-    if free and not isinstance(arg, ast.Arrow):
+    if free and not isinstance(arg, (ast.Arrow, ast.Times)):
         _set(free.pop(0), arg, values, spans, nodes)
         return None
     if isinstance(arg, ast.Word):

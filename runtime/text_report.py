@@ -74,8 +74,9 @@ def model_table(rows: Sequence[LayerInfo], total: int, input_shape: Sequence[int
     shape_w = max(len("output"), len(input_type), *(len(text) for text in outputs))
     params_w = max(8, len(f"{total:,}"))
     macs_w = max(8, len(f"{macs:,}"))
-    lines = [f"  {'#':>{path_w}}  {'layer':<{name_w}}  {'output':<{shape_w}}  {'params':>{params_w}}  "
-             f"{'MACs':>{macs_w}}", f"  {'':>{path_w}}  {'input':<{name_w}}  {input_type}"]
+    header = (f"  {'#':>{path_w}}  {'layer':<{name_w}}  {'output':<{shape_w}}  {'params':>{params_w}}  "
+              f"{'MACs':>{macs_w}}")
+    lines = [header, f"  {'':>{path_w}}  {'input':<{name_w}}  {input_type}"]
     for row, name, output in zip(rows, names, outputs, strict=True):
         lines.append(f"  {row.path or row.index:>{path_w}}  {name:<{name_w}}  {output:<{shape_w}}  "
                      f"{row.parameters:>{params_w},}  {row.flops:>{macs_w},}")

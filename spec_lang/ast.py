@@ -1,7 +1,8 @@
 """The typed, frozen syntax tree of a .nqa file.
 
 In: nothing (plain data types). Out: `Spec`, a tuple of `Statement`s, each a
-statement name and its arguments (and, for a block, the statements in its braces). Every node carries a `Span`; spans are left out
+statement name and its arguments (and, for a block, the statements in its
+braces). Every node carries a `Span`; spans are left out
 of equality, so two specs that differ only in layout compare equal.
 """
 

@@ -20,7 +20,7 @@ from lark.tree import Meta
 
 from . import ast
 from .braces import pairs, unbalanced
-from .errors import Diagnostic, SyntaxErrors
+from .errors import SyntaxErrors
 from .nodes import Nodes
 from .syntax_errors import describe_syntax_error
 
@@ -54,7 +54,9 @@ class _FromTree(Transformer[Token, ast.Spec]):
 
 def parse_with_lark(text: str, filename: str) -> tuple[ast.Spec, Nodes]:
     diagnostics, lone = unbalanced(text)
-    work, tree = _blanked(text, lone), None  # a lone brace is reported once, then read as a blank
+    work, tree = text, None
+    for at in lone:  # reported once: a `}` is then read as a blank, a `{` with its statement
+        work = _blanked(work, [at]) if work[at] == "}" else _blank_statement(work, at)
     while True:
         try:
             tree = lark_parser().parse(work + "\n")

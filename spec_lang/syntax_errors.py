@@ -20,7 +20,8 @@ from .vectors import FINITE_HINT
 
 _WORDS = {
     "NAME": "a name", "NUMBER": "a number", "STRING": 'a "string"', "ARROW": "`->`",
-    "LSQB": "`[`", "RSQB": "`]`", "COMMA": "`,`", "EQUAL": "`=`", "LBRACE": "`{`", "RBRACE": "`}`", "STAR": "`*`", "_SEP": "the end of the statement",
+    "LSQB": "`[`", "RSQB": "`]`", "COMMA": "`,`", "EQUAL": "`=`",
+    "LBRACE": "`{`", "RBRACE": "`}`", "STAR": "`*`", "_SEP": "the end of the statement",
     "$END": "the end of the file",
 }
 

@@ -44,7 +44,7 @@ class Container(Layer):
     """A layer holding layers, chained one after the other."""
 
     layers: tuple[Any, ...] = Field((), title="the layers inside")  # resolved layers, filled in by the shape pass
-    internal = ("layers",)
+    internal: ClassVar[tuple[str, ...]] = ("layers",)
     keeps_shape = False
     body_example: ClassVar[str] = ""  # the statement with its braces, for hints
 
