@@ -5,8 +5,9 @@ spec has no data yet). Out: located diagnostics: a warm-up as long as the run,
 a cosine whose `min_lr` is not below `lr`, a onecycle too short to rise or
 with no momentum to cycle (`schedules.lr_problems`, which the runtime asks
 again for `--epochs`), a `clip` with no norm and no value or with both, a
-`stop` told to watch a held-out loss with nothing held out; and warnings: a `stop` whose patience outlasts the run, a step
-schedule that never drops, an `lr=` that onecycle does not use.
+`stop` told to watch a held-out loss with nothing held out; and warnings: a
+`stop` whose patience outlasts the run, a step schedule that never drops, an
+`lr=` that onecycle does not use.
 """
 
 from __future__ import annotations

@@ -52,7 +52,7 @@ def member_clip(spec: CheckedSpec, leaves: list[torch.Tensor], runs: int) -> Cal
             return
         norms = torch.stack([torch.linalg.vector_norm(g.reshape(runs, -1), 2, dim=1) for g in grads], 1)
         total = torch.linalg.vector_norm(norms, 2, dim=1)
-        factor = torch.clamp(clip.norm / (total + 1e-6), max=1.0)  # type: ignore[operator]  # a norm is set
+        factor = torch.clamp(float(clip.norm or 0.0) / (total + 1e-6), max=1.0)  # by norm: `norm` is set
         for g in grads:
             g.mul_(factor.view(runs, *[1] * (g.dim() - 1)))
 

@@ -154,7 +154,7 @@ def test_kaiming_and_zeros_on_a_conv_net_and_the_defaults_of_a_layers_own_init()
     torch.manual_seed(1)
     conv = nn.Conv2d(1, 2, 3)
     nn.init.kaiming_normal_(conv.weight, mode="fan_in", nonlinearity="relu")
-    nn.init.zeros_(conv.bias)
+    nn.init.zeros_(conv.get_parameter("bias"))
     hidden = nn.Linear(18, 3)
     nn.init.normal_(hidden.weight, std=0.02)  # a layer's own scheme, at its default
     nn.init.zeros_(hidden.bias)
