@@ -213,3 +213,20 @@ def test_runs_refuse_what_they_cannot_follow_at_its_statement(line, capsys, tmp_
     name = line.split()[0]
     assert err.startswith(f"error: `--runs` cannot train `{name}` for many runs at once yet\n --> {path}:6:1\n")
     assert "Traceback" not in err
+
+
+def test_the_training_control_examples_in_the_docs_train_as_they_say():
+    from conftest import ROOT
+
+    text = (ROOT / "docs/language.md").read_text(encoding="utf-8")
+    section = text.split("\n## Training control\n")[1].split("\n## ")[0]
+    blocks = section.split("```nqa\n")[1:]
+    assert blocks
+    for block in (b.split("```")[0] for b in blocks):
+        program = check(block)
+        assert program.warnings == ()
+        report = train(program).report
+        assert report.schedule is not None and report.clip is not None and report.early_stop is not None
+        assert [row.init for row in report.model.layers] == ["xavier_uniform_(gain=1.0)", None,
+                                                             "kaiming_normal_(mode='fan_in', nonlinearity='relu')"]
+        assert report.learning_rates[:5] == pytest.approx([0.1 * k / 6 for k in range(1, 6)])
