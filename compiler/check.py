@@ -25,6 +25,7 @@ from spec_lang.parser import normalized, parse_lenient
 
 from .activations import activation_problem, batch_problems, example_problem
 from .bind_all import Collected, collect
+from .control_checks import check_control
 from .data_checks import (
     check_classes,
     check_examples,
@@ -173,6 +174,7 @@ def _check_tree(tree: ast.Spec, source: str, filename: str, options: Options,
     problems += check_table(found, table, checked, start, shapes, options.limits)
     problems += check_validate(found, table, checked)
     problems += check_classes(found, table, checked)
+    problems += check_control(found, checked, len(checked.examples) + (table.rows if table else 0))
     problems += _limit_problems(found, options.limits)
     if not any(p.severity == "error" for p in problems):  # sizes are only known once the rest is right
         rows = len(checked.examples) + (table.rows if table else 0)
@@ -268,10 +270,12 @@ def _assemble(found: Collected, input_type: TensorType, layers: tuple[Layer, ...
         "evals": tuple(cast(Eval, b.model).input for b in found.all("eval")),
         "data": data.model if data else None,
     }
-    for family in ("optimizer", "loss"):
-        chosen = found.one(family)
+    for name in ("optimizer", "loss", "schedule", "warmup", "stop", "clip", "init"):
+        chosen = found.one(name)
         if chosen:
-            fields[family] = chosen.model
+            fields[name] = chosen.model
+    if "init" in fields:  # each layer with weights starts as the `init` statement says, unless it says otherwise
+        fields["layers"] = tuple(layer.with_init(fields["init"]) for layer in layers)
     return CheckedSpec.model_construct(**fields)
 
 

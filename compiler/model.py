@@ -22,16 +22,20 @@ from spec_lang.errors import Diagnostic
 from . import layers as _layers
 from . import losses as _losses
 from . import optimizers as _optimizers
+from .control import Clip, Stop
 from .data_file import Table
 from .layers.blocks import Container, Step
 from .registry import FAMILIES, layer_classes
+from .schedules import Warmup
 from .settings import Data, Example, Vector
 from .types import TensorType
 
 if TYPE_CHECKING:  # to the type checker, each union is its base class
+    from .inits import Init as InitModel
     from .layers.base import Layer as LayerModel
     from .losses import Loss as LossModel
     from .optimizers import Optimizer as OptimizerModel
+    from .schedules import Schedule as ScheduleModel
 else:
     def _union(classes: list[type]) -> Any:
         return Annotated[Union[tuple(classes)], Field(discriminator="kind")]
@@ -39,6 +43,8 @@ else:
     LayerModel = _union(layer_classes(blocks=True))
     OptimizerModel = _union(list(FAMILIES["optimizer"].values()))
     LossModel = _union(list(FAMILIES["loss"].values()))
+    ScheduleModel = _union(list(FAMILIES["schedule"].values()))
+    InitModel = _union(list(FAMILIES["init"].values()))
 
 
 class LayerInfo(BaseModel):
@@ -61,6 +67,8 @@ class LayerInfo(BaseModel):
     input_dtype: str = Field("float32", description="float32, or int64 for token ids")
     output_dtype: str = Field("float32", description="float32, or int64 for token ids")
     flops: int = Field(0, description="multiply-accumulates per example (MACs, as torchinfo counts them)")
+    init: str | None = Field(None, description="how its weights started, as `init` says: the torch.nn.init "
+                                               "function and its arguments (biases 0); None: torch's own start")
 
 
 class CheckedSpec(BaseModel):
@@ -82,6 +90,11 @@ class CheckedSpec(BaseModel):
     shuffle: bool = False
     held_out: float | None = None  # `validate`: share of the rows held out to measure validation loss
     data: Data | None = None
+    schedule: ScheduleModel | None = None  # how the learning rate moves (`schedules.lr_plan`)
+    warmup: Warmup | None = None
+    stop: Stop | None = None  # early stopping
+    clip: Clip | None = None  # gradient clipping, between backward and step
+    init: InitModel | None = None  # the `init` statement; each weighted layer carries its own, resolved
 
     @cached_property
     def _types(self) -> tuple[TensorType, ...]:
@@ -124,7 +137,7 @@ class CheckedSpec(BaseModel):
                                output_width=step.given.values, parameters=step.layer.parameter_count(step.arriving),
                                input_shape=step.arriving.sizes, output_shape=step.given.sizes,
                                input_dtype=step.arriving.dtype, output_dtype=step.given.dtype,
-                               flops=step.layer.flops(step.arriving))
+                               flops=step.layer.flops(step.arriving), init=_init_text(step.layer))
                      for index, step in enumerate(self.steps()))
 
     @property
@@ -145,6 +158,13 @@ class CheckedSpec(BaseModel):
     def parameter_count(self) -> int:
         types = self.types()
         return sum(layer.parameter_count(t) for layer, t in zip(self.layers, types, strict=False))
+
+
+def _init_text(layer: LayerModel) -> str | None:
+    init = getattr(layer, "init", None)  # layers with weights have one
+    if init is None:
+        return None
+    return f"{init.torch_init}({', '.join(f'{k}={v!r}' for k, v in init.torch_kwargs().items())})"
 
 
 @dataclass(frozen=True)

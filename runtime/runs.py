@@ -18,9 +18,10 @@ chosen by `path_for`:
 Each run's loss comes from the spec's own loss class on that run's output, on
 either path (`ensemble.MemberLosses`). Shuffled batches and held-out rows follow
 each run's own seed, as in a single run. Specs with a random layer (`dropout`)
-are refused: their masks cannot follow a single run's. Ctrl-C (and SIGTERM
-under the command line) stops every run: the result holds the steps that
-finished, with the reason in `stopped`.
+are refused: their masks cannot follow a single run's; so are `schedule`,
+`warmup` and `stop` (`runs_control`), while `clip` clips each run's own
+gradients. Ctrl-C (and SIGTERM under the command line) stops every run: the
+result holds the steps that finished, with the reason in `stopped`.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ from .ensemble import Ensemble, MemberLosses, Slot, seeded, slots_of
 from .epochs import batch_rows
 from .lean import lean_optimizer, step_of
 from .optim import build_optimizer
+from .runs_control import member_clip, refuse_control
 from .signals import exit_code, stop_word
 from .stacked import Stacked, stackable
 
@@ -127,6 +129,7 @@ def train_runs(program: Program, first_seed: int, count: int,
     spec = program.spec
     structure = _structure(spec)
     refuse_random(program, structure)
+    refuse_control(program)
     seeds = list(range(first_seed, first_seed + count))
     fits = path_for(spec, structure)
     if path == "stacked" and fits != "stacked":
@@ -135,6 +138,7 @@ def train_runs(program: Program, first_seed: int, count: int,
     initial, leaves = members.rows(), members.leaves
     optimizer = None if lean_optimizer(spec.optimizer, leaves) else build_optimizer(spec.optimizer, leaves)
     step = step_of(spec.optimizer, optimizer, leaves)
+    clip = member_clip(spec, leaves, count)
     feeds = _Feeds(spec, program, seeds)
     member_losses = MemberLosses(spec.loss, feeds.batched)
     losses: list[torch.Tensor] = []
@@ -147,6 +151,8 @@ def train_runs(program: Program, first_seed: int, count: int,
                 loss = member_losses(members.forward(x, shared), target, shared)
                 if loss.requires_grad:  # else every run's output stopped being finite
                     loss.sum().backward()
+                if clip is not None:
+                    clip()
                 step()
                 losses.append(loss.detach())
     except KeyboardInterrupt as stop:  # Ctrl-C, or SIGTERM under the command line: the runs so far

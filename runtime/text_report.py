@@ -21,6 +21,7 @@ from compiler.messages import plural
 from compiler.types import DType, TensorType
 from spec_lang import visible
 
+from .control_report import setting_lines, stop_lines
 from .report import Report
 from .tensors import stats
 
@@ -104,6 +105,7 @@ def _settings(r: Report) -> str:
     lines = [f"optimizer  {r.optimizer.name}  {opt}",
              f"loss       {r.loss.name}" + (f"  {loss}" if loss else ""),
              f"training   {plural(t.epochs, 'epoch')} x {batches} = {plural(t.epochs * t.batches_per_epoch, 'step')}"]
+    lines += setting_lines(r, _setting)
     if t.classes:
         lines.append("classes    " + " ".join(f"{i}={visible(name)}" for i, name in enumerate(t.classes)))
     if t.target_broadcast:
@@ -124,25 +126,33 @@ def _losses(r: Report) -> str:
     if not steps:
         return "loss\n  no steps taken"
     per_epoch = r.training.batches_per_epoch
+    lrs = r.learning_rates[::per_epoch]  # each epoch's first step's
     if per_epoch == 1:
-        lines = _table("step", r.losses, "loss") + [f"final loss {num(r.losses[-1])} after {plural(steps, 'step')}"]
+        lines = _table("step", r.losses, "loss", lrs)
+        lines.append(f"final loss {num(r.losses[-1])} after {plural(steps, 'step')}")
     else:
-        lines = _table("epoch", r.epoch_losses, "mean loss") + [_final(r, steps, per_epoch)]
+        lines = _table("epoch", r.epoch_losses, "mean loss", lrs) + [_final(r, steps, per_epoch)]
     if r.accuracy is not None:
         lines.append(f"accuracy {100 * r.accuracy:.1f}% on the training data")
     lines += _validation(r)
+    lines += stop_lines(r, num)
     if r.stopped:
         lines.append(f"stopped: {r.stopped}")
     return "\n".join(lines)
 
 
-def _table(unit: str, losses, heading: str) -> list[str]:
-    """About LOSS_LINES rows: the first, every n-th and the last."""
+def _table(unit: str, losses, heading: str, lrs=()) -> list[str]:
+    """About LOSS_LINES rows: the first, every n-th and the last; with a schedule, the
+    learning rate of each step (of each epoch's first step) beside its loss."""
     count = len(losses)
     every = max(1, count // LOSS_LINES)
     shown = sorted({1, count, *range(every, count + 1, every)})
     width = max(len(unit), len(str(count)))
-    return ["loss", f"  {unit:>{width}}  {heading}"] + [f"  {n:>{width}}  {num(losses[n - 1])}" for n in shown]
+    if not lrs:
+        return ["loss", f"  {unit:>{width}}  {heading}"] + [f"  {n:>{width}}  {num(losses[n - 1])}" for n in shown]
+    loss_w = max(len(heading), *(len(num(losses[n - 1])) for n in shown))
+    return ["loss", f"  {unit:>{width}}  {heading:<{loss_w}}  lr"] + [
+        f"  {n:>{width}}  {num(losses[n - 1]):<{loss_w}}  {num(lrs[n - 1])}" for n in shown]
 
 
 def _final(r: Report, steps: int, per_epoch: int) -> str:

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import Field
 
+from ..inits import Init
 from ..registry import register
 from ..statement import StatementModel
 from ..types import TensorType
@@ -99,6 +100,10 @@ class Container(Layer):
     def leaves(self) -> Iterator[Layer]:
         for layer in self.layers:
             yield from (layer.leaves() if isinstance(layer, Container) else (layer,))
+
+    def with_init(self, init: Init) -> Layer:
+        """The spec's `init` reaches the layers inside."""
+        return self.model_copy(update={"layers": tuple(layer.with_init(init) for layer in self.layers)})
 
     def last_leaf(self) -> Layer:
         """The layer whose output is this one's: the last inside (a residual's own add is its own)."""
