@@ -54,7 +54,7 @@ def statement_text(stmt: ast.Statement) -> str:
 def first_stated_input(layers: list[Bound]) -> Source | None:
     """The input type the first layer's statement implies (`linear 2->3`: `[2]`), if it does.
     Only layers that keep the shape may come before it."""
-    for bound in leaf_bounds(layers):
+    for bound in leaf_bounds(layers, once=True):  # a copy of a block states what its first copy does
         layer: Layer = bound.model  # type: ignore[assignment]
         implied = layer.implied_input()
         if implied is not None:
@@ -165,11 +165,13 @@ class _Fold:
         return layer, flow
 
 
-def leaf_bounds(layers: Sequence[Bound]) -> Iterator[Bound]:
-    """The layer statements in the order data goes through them, blocks counted out."""
+def leaf_bounds(layers: Sequence[Bound], once: bool = False) -> Iterator[Bound]:
+    """The layer statements in the order data goes through them, blocks counted out, one at a
+    time (a `repeat 1000000000` is never made into a list); `once`: each block's layers once."""
     for bound in layers:
         if isinstance(bound.model, Container):
-            yield from leaf_bounds(bound.model.copies(bound.body))
+            for _ in range(1 if once else bound.model.times()):
+                yield from leaf_bounds(bound.body, once)
         else:
             yield bound
 

@@ -176,3 +176,9 @@ def test_blocks_used_wrongly_get_located_messages(text, message, tmp_path, capsy
     assert main(["check", str(spec)]) == 2
     err = capsys.readouterr().err
     assert message in err and f"{spec}:" in err and "Traceback" not in err, err
+
+
+def test_a_huge_repeat_before_the_first_stated_width_is_refused_at_once(tmp_path, capsys):
+    spec = _spec(tmp_path, "input 4\nrepeat 1000000000 { relu }\nlinear 1\n")
+    assert main(["check", str(spec)]) == 2  # counted, never gone through copy by copy
+    assert "1,000,000,001 layers (blocks counted out) is over the limit of 1,000" in capsys.readouterr().err
