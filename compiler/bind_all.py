@@ -12,6 +12,7 @@ said to be missing rather than matched to a near spelling.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from spec_lang import ast
 from spec_lang.errors import Diagnostic, Label
@@ -46,10 +47,18 @@ class Collected:
         return self.settings.get(name, [])
 
 
-def collect(spec: ast.Spec) -> Collected:
+def collect(spec: ast.Spec, memo: dict[Any, Any] | None = None) -> Collected:
+    """`memo` keeps each statement's binding for the next call with the same statement
+    (checking a sweep's combinations binds the statements without a choice once)."""
     out = Collected()
     for stmt in spec.statements:
-        result = bind_statement(stmt)
+        kept = memo.get(("bound", id(stmt))) if memo is not None else None
+        if kept is not None and kept[0] is stmt:  # the statement is held there: its id is not reused
+            result = kept[1]
+        else:
+            result = bind_statement(stmt)
+            if memo is not None:
+                memo[("bound", id(stmt))] = (stmt, result)
         if isinstance(result, list):
             out.problems += result
             out.failed.add(stmt.name)

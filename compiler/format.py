@@ -121,6 +121,8 @@ def render_arg(arg: ast.Arg | tuple[ast.Value, ...]) -> str:
         return f"{left}{joint}{render_arg(arg.right)}".strip()
     if isinstance(arg, ast.Option):
         return f"{arg.key}={render_arg(arg.value)}"
+    if isinstance(arg, ast.Choice):
+        return f"{arg.name}({', '.join(render_arg(item) for item in arg.items)})"
     raise TypeError(f"not an argument: {arg!r}")
 
 

@@ -24,6 +24,7 @@ from . import optimizers as _optimizers
 from .data_file import Table
 from .registry import FAMILIES, layer_classes
 from .settings import Data, Example, Vector
+from .sweep import Sweep
 from .types import TensorType
 
 if TYPE_CHECKING:  # to the type checker, each union is its base class
@@ -120,7 +121,8 @@ class CheckedSpec(BaseModel):
 
 @dataclass(frozen=True)
 class Program:
-    """A checked spec with the text it came from."""
+    """A checked spec with the text it came from. For a sweep (a spec with `choice(...)`
+    values), `sweep` holds every combination, each checked, and `spec` is the first."""
 
     spec: CheckedSpec
     source: str
@@ -129,6 +131,7 @@ class Program:
     data_span: ast.Span | None = None
     table: Table | None = None  # the rows of a `data` file, read when the spec was checked
     warnings: tuple[Diagnostic, ...] = ()  # severity "warning", in source order; they stop nothing
+    sweep: Sweep | None = None
 
 
 _ = _layers  # the layer classes must be registered before the unions above are built

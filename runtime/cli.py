@@ -124,7 +124,8 @@ def _check(args) -> int:
             program = _checked(args, name, show_warnings=args.format == "text")
             records += [_record(d, program.filename) for d in program.warnings]
             if not args.quiet and args.format == "text":
-                print(f"{visible(program.filename)}: ok")
+                sweep = f", a sweep of {program.sweep.size()}" if program.sweep else ""
+                print(f"{visible(program.filename)}: ok{sweep}")
         except SpecError as err:
             failed += 1
             if args.format == "json":
