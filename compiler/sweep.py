@@ -20,13 +20,13 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from spec_lang import ast
-from spec_lang.errors import Diagnostic, Label
+from spec_lang.errors import Diagnostic, Label, SpecError
 
 from .messages import shown
 from .suggest import did_you_mean
 
 if TYPE_CHECKING:
-    from .model import CheckedSpec
+    from .model import CheckedSpec, Program
 
 _KINDS = {ast.Number: "a number", ast.Word: "a name", ast.String: 'a "string"', ast.Vector: "a vector",
           ast.Shape: "a shape"}
@@ -156,6 +156,12 @@ class SweepChoice:
     span: ast.Span
     items: tuple[ast.Value, ...]
 
+    def values(self) -> tuple[Any, ...]:
+        """The items as plain values: numbers, names, strings."""
+        from .statement import value_of
+
+        return tuple(value_of(item) for item in self.items)
+
     def text(self, pick: int, source: str) -> str:
         """The item as it is written in `source` (`1e-3` stays `1e-3`)."""
         span = self.items[pick].span
@@ -198,3 +204,17 @@ def filled(text: str, choices: Sequence[SweepChoice], picks: Sequence[int], sour
         out += [text[at:start], choice.text(pick, source)]
         at = end
     return "".join(out) + text[at:]
+
+
+def one_network(program: Program, what: str, networks_alike: bool = False) -> None:
+    """Refuse a sweep where `what` (`nqa export`, `train`) needs one spec; with `networks_alike`,
+    only a sweep whose combinations build different networks (a layer's setting varies)."""
+    sweep = program.sweep
+    if sweep is None or (networks_alike and all(c.spec.layers == program.spec.layers for c in sweep.combinations)):
+        return
+    varies = "builds a different network in each of its" if networks_alike else "is a sweep of"
+    raise SpecError(Diagnostic(
+        f"{what} takes one spec, and this one {varies} {sweep.size()}", sweep.choices[0].span, "a choice",
+        (*(Label(c.span, "a choice") for c in sweep.choices[1:]),),
+        hint="write one value in place of each `choice(...)`; `nqa run SPEC --best best.nqa` trains them all "
+             "and writes the best so"), program.source, program.filename)

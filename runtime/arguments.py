@@ -113,6 +113,9 @@ def _run_arguments(p: argparse.ArgumentParser) -> None:
                    help="train N copies at once, seeds SEED to SEED+N-1, and report the distribution")
     p.add_argument("--tolerance", type=float, metavar="LOSS",
                    help="with --runs: a run has reached the target when its final loss is below this (default 0.001)")
+    p.add_argument("--best", metavar="PATH",
+                   help="for a sweep (a spec with choice(...) values): write the best combination to PATH as a "
+                        "plain spec, each choice replaced by its value")
     p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="cpu",
                    help="where to train; auto uses a GPU when there is one (default: cpu)")
     _limits(p)
