@@ -44,12 +44,16 @@ def check_sweep(tree: ast.Spec, source: str, filename: str, options: Options, ve
     sites = find_choices(clean).sites
     fields = [_field(clean.statements[site.index], site, [s for s in sites if s.index == site.index])
               for site in sites]
-    problems = vector_problems + found.problems
-    problems += [p for site, (field, problem) in zip(sites, fields, strict=True) if (p := problem) is not None]
+    misplaced = [(site, problem) for site, (_, problem) in zip(sites, fields, strict=True) if problem is not None]
+    problems = vector_problems + found.problems + [problem for _, problem in misplaced]
     too_many = _over_limit(sites, options.limits.max_combinations)
     problems += [too_many] if too_many else []
     if any(p.severity == "error" for p in problems) or not sites:
-        check_tree(substitute(clean, sites, [0] * len(sites)), source, filename, options, problems, left_out)
+        # the rest checked with each choice's first value, without the statements holding one misplaced
+        left_out += [clean.statements[site.index] for site, _ in misplaced]
+        rest = _without(clean, left_out)
+        kept = find_choices(rest).sites
+        check_tree(substitute(rest, kept, [0] * len(kept)), source, filename, options, problems, left_out)
         raise SpecError(problems)  # not reached: `check_tree` raises the errors among `problems`
     errors: dict[Key, tuple[Diagnostic, list[tuple[int, ...]]]] = {}
     warnings: dict[Key, Diagnostic] = {}
@@ -123,7 +127,7 @@ def _field(stmt: ast.Statement, site: Site, here: list[Site]) -> tuple[str | Non
         f"`{stmt.name}` takes no value that varies here; a sweep varies settings, e.g. `lr=choice(0.01, 0.1)`")
     if reason is None:
         return field, None
-    what = f"the {cls.title_of(field).strip('`')}" if field is not None else "this value"
+    what = f"the {cls.title_of(field)}" if field is not None else "this value"
     return field, Diagnostic(f"{what} cannot vary in a sweep", site.choice.span, "cannot vary", hint=reason)
 
 

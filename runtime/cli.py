@@ -308,8 +308,10 @@ def _schema(args) -> int:
     from compiler import CheckedSpec
 
     from .report import Report
+    from .sweep_report import SweepReport
 
-    schemas = {"spec": CheckedSpec.model_json_schema(), "report": Report.model_json_schema()}
+    schemas = {"spec": CheckedSpec.model_json_schema(), "report": Report.model_json_schema(),
+               "sweep": SweepReport.model_json_schema()}
     chosen = schemas if args.which == "all" else schemas[args.which]
     print(json.dumps(chosen, indent=2))
     return EXIT_OK
