@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from spec_lang import ast
 from spec_lang.errors import Diagnostic, Label, SpecError
 
-from .messages import shown
+from .messages import plural, shown
 from .suggest import did_you_mean
 
 if TYPE_CHECKING:
@@ -189,9 +189,9 @@ class Sweep:
 
     def size(self) -> str:
         """`3 x 2 = 6 combinations`, or `3 combinations` for one choice."""
-        count = math.prod(len(c.items) for c in self.choices)
+        count = plural(math.prod(len(c.items) for c in self.choices), "combination")
         sizes = " x ".join(str(len(c.items)) for c in self.choices)
-        return f"{count:,} combinations" if len(self.choices) == 1 else f"{sizes} = {count:,} combinations"
+        return count if len(self.choices) == 1 else f"{sizes} = {count}"
 
 
 def filled(text: str, choices: Sequence[SweepChoice], picks: Sequence[int], source: str) -> str:

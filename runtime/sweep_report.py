@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from compiler import Program
+from compiler.messages import plural
 from spec_lang import visible
 
 from .report import SCHEMA_VERSION, WarningEntry
@@ -160,8 +161,8 @@ def render_sweep(report: SweepReport) -> str:
     seeds = (f"seed {report.first_seed}" if report.runs == 1 else
              f"seeds {report.first_seed} to {last}: {report.runs} runs each, {report.runs * report.combinations:,} "
              f"in all")
-    size = " x ".join(str(len(c.values)) for c in report.choices)
-    size = f"{size} = {report.combinations:,}" if len(report.choices) > 1 else size
+    size = plural(report.combinations, "combination")
+    size = " x ".join(str(len(c.values)) for c in report.choices) + f" = {size}" if len(report.choices) > 1 else size
     over = "" if report.runs == 1 else f": the mean over {report.runs} seeds ± their standard deviation"
     order = "highest" if report.higher_is_better else "lowest"
     columns = ["#", *(c.label for c in report.choices), WORDS[report.metric]]
@@ -175,7 +176,7 @@ def render_sweep(report: SweepReport) -> str:
         row += [f"{e.diverged} of {len(e.runs)}" if e.runs else "not trained"] if diverged else []
         rows.append(row)
     widths = [max(len(text) for text in column) for column in zip(columns, *rows, strict=True)]
-    lines = [f"nqa run {visible(report.spec)}  (a sweep of {size} combinations, {seeds})", "",
+    lines = [f"nqa run {visible(report.spec)}  (a sweep of {size}, {seeds})", "",
              f"ranked by {WORDS[report.metric]}, {order} first{over}", ""]
     lines += ["  " + "  ".join(text.rjust(w) if n == 0 else text.ljust(w) for n, (text, w) in
                                 enumerate(zip(row, widths, strict=True))).rstrip() for row in [columns, *rows]]

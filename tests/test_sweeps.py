@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import signal
 import statistics
 from dataclasses import replace
 
@@ -230,3 +231,20 @@ def test_a_written_best_spec_trains_as_the_best_combination_trained(tmp_path, ca
     assert report["best"] == str(best)
     assert train(best).report.final_loss == pytest.approx(report["each"][0]["runs"][0]["final_loss"], rel=1e-5)
     assert normalized(best.read_text()).count("\n") == normalized(MLP.read_text()).count("\n")
+
+
+@pytest.mark.parametrize("signum, code, word", [(signal.SIGINT, 130, "interrupted"), (signal.SIGTERM, 143, "terminated")])
+def test_a_sweep_stopped_by_a_signal_writes_the_report_so_far_and_no_best(signum, code, word, tmp_path):
+    from test_runtime_edges import LONG, _stopped_once_training
+
+    spec, report, best = tmp_path / "long.nqa", tmp_path / "r.json", tmp_path / "best.nqa"
+    spec.write_text(LONG + "optimizer sgd lr=choice(0.01, 0.001)\n")
+    returncode, out, err = _stopped_once_training(
+        "runs", ["run", str(spec), "--runs", "3", "--json", str(report), "--best", str(best)], signum)
+    assert returncode == code, err
+    assert f"nqa: the sweep did not finish, so nothing was written to `{best}`\n" in err
+    assert re.search(rf"nqa: {word} after \d+ steps; the report so far was written\n", err), err
+    data = json.loads(report.read_text())
+    assert data["stopped"].startswith(f"{word} after ") and data["best"] is None and not best.exists()
+    assert len(data["each"]) == 2 and all(len(entry["runs"]) == 3 for entry in data["each"])
+    assert f"\nstopped: {data['stopped']}\n" in out
