@@ -233,7 +233,8 @@ def test_a_written_best_spec_trains_as_the_best_combination_trained(tmp_path, ca
     assert normalized(best.read_text()).count("\n") == normalized(MLP.read_text()).count("\n")
 
 
-@pytest.mark.parametrize("signum, code, word", [(signal.SIGINT, 130, "interrupted"), (signal.SIGTERM, 143, "terminated")])
+@pytest.mark.parametrize("signum, code, word", [(signal.SIGINT, 130, "interrupted"),
+                                                (signal.SIGTERM, 143, "terminated")])
 def test_a_sweep_stopped_by_a_signal_writes_the_report_so_far_and_no_best(signum, code, word, tmp_path):
     from test_runtime_edges import LONG, _stopped_once_training
 
