@@ -91,7 +91,7 @@ def check(spec: str | os.PathLike[str] | ast.Spec, *, filename: str | None = Non
     options = Options(limits or _DEFAULT_LIMITS, require_data, folder, allow_outside)
     try:
         with paused_gc():
-            if has_choices(tree):
+            if ("(" in source or not source) and has_choices(tree):  # a choice needs a `(`: most specs have none
                 from .sweep_check import check_sweep
 
                 program = check_sweep(tree, source, filename, options, vector_problems, bad, _check_tree)
