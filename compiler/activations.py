@@ -27,7 +27,7 @@ EXAMPLE_FLAG = "--max-example-activations"
 
 def per_example(spec: CheckedSpec) -> int:
     """Values one example makes on its way through the network: its input and each layer's output."""
-    return sum(t.values for t in spec.types())
+    return sum(t.values for t in spec.flat()[1])
 
 
 def example_problem(spec: CheckedSpec, limits: Limits, input_span: ast.Span | None,
@@ -35,7 +35,7 @@ def example_problem(spec: CheckedSpec, limits: Limits, input_span: ast.Span | No
     """One example's values against `max_example_activations`, summed from the input on: the
     diagnostic points at the input, or at the layer whose output pushes the sum over."""
     limit, total = limits.max_example_activations, 0
-    for index, t in enumerate(spec.types()):
+    for index, t in enumerate(spec.flat()[1]):
         total += t.values
         if total <= limit:
             continue
@@ -58,7 +58,8 @@ def batch_problems(spec: CheckedSpec, rows: int, statements: tuple[ast.Statement
     """Layers that cannot train on the smallest batch of an epoch (`batch_norm` on one row)."""
     smallest = smallest_batch(rows, spec.held_out, spec.batch)
     found = []
-    for layer, t, statement in zip(spec.layers, spec.types(), statements, strict=False):
+    layers, types = spec.flat()
+    for layer, t, statement in zip(layers, types, statements, strict=False):
         fault = layer.batch_problem(t, smallest)
         if fault is not None:
             found.append(Diagnostic(fault.message.format(name=statement_text(statement), why=""), statement.span,

@@ -17,6 +17,7 @@ from typing import Any
 from spec_lang import ast
 from spec_lang.errors import Diagnostic, Label
 
+from .bind_blocks import Scope
 from .layers import Layer
 from .messages import shorten, shown
 from .registry import FAMILIES, STATEMENTS, layer_classes, lookup, statement_names
@@ -38,6 +39,7 @@ class Collected:
     problems: list[Diagnostic] = field(default_factory=list)
     failed: set[str] = field(default_factory=set)  # names of statements that did not bind
     failed_statements: list[ast.Statement] = field(default_factory=list)
+    gaps: set[int] = field(default_factory=set)  # ids of failed statements that stood for layers (blocks)
 
     def one(self, name: str) -> Bound | None:
         found = self.settings.get(name)
@@ -51,13 +53,20 @@ def collect(spec: ast.Spec, memo: dict[Any, Any] | None = None) -> Collected:
     """`memo` keeps each statement's binding for the next call with the same statement
     (checking a sweep's combinations binds the statements without a choice once)."""
     out = Collected()
+    scope = Scope.of(spec.statements, bind_statement)
     for stmt in spec.statements:
+        if stmt.name == "block":
+            out.problems += scope.define(stmt)
+            continue
+        # a statement bound before (a sweep's combination share the statements without a choice) is taken
+        # from `memo`, held there so that its id is not reused; not one with braces or naming a block, whose
+        # binding depends on the blocks, which a combination may change
         kept = memo.get(("bound", id(stmt))) if memo is not None else None
-        if kept is not None and kept[0] is stmt:  # the statement is held there: its id is not reused
+        if kept is not None and kept[0] is stmt:
             result = kept[1]
         else:
-            result = bind_statement(stmt)
-            if memo is not None:
+            result = scope.bind_layer(stmt)
+            if memo is not None and stmt.body is None and stmt.name not in scope.later and isinstance(result, Bound):
                 memo[("bound", id(stmt))] = (stmt, result)
         if isinstance(result, list):
             out.problems += result
@@ -67,6 +76,8 @@ def collect(spec: ast.Spec, memo: dict[Any, Any] | None = None) -> Collected:
             out.layers.append(result)
         else:
             _add_setting(out, result)
+    out.problems += scope.unused()
+    out.gaps = scope.gaps
     return out
 
 

@@ -25,6 +25,7 @@ from spec_lang.parser import normalized, parse_lenient
 
 from .activations import activation_problem, batch_problems, example_problem
 from .bind_all import Collected, collect
+from .control_checks import check_control
 from .data_checks import (
     check_classes,
     check_examples,
@@ -36,11 +37,12 @@ from .data_checks import (
 )
 from .data_ids import ids_of
 from .layers import Layer
+from .layers.blocks import Container
 from .limits import Limits
 from .model import CheckedSpec, Program
 from .registry import lookup, statement_names
 from .settings import Epochs, Eval, Example, Input
-from .shapes import Source, first_stated_input, infer_types, statement_text
+from .shapes import Source, first_stated_input, infer_types, layer_count, leaf_bounds, path_spans, statement_text
 from .suggest import closest
 from .sweep import find_choices, first_items, has_choices
 from .types import TensorType
@@ -159,7 +161,7 @@ def _check_tree(tree: ast.Spec, source: str, filename: str, options: Options,
     start = _typed(stated or shaped or implied or table_source(found, table), found)
     failed = found.failed_statements + bad
     meant = {_meant(stmt) for stmt in failed}
-    gaps = [stmt.span.start for stmt in failed if _may_change_width(stmt)]
+    gaps = [stmt.span.start for stmt in failed if _may_change_width(stmt) or id(stmt) in found.gaps]
     if start is None:
         if meant & _WIDTH_GIVERS or gaps or table_failed:  # the width may be where a mistake is
             raise _errors(problems)
@@ -168,17 +170,22 @@ def _check_tree(tree: ast.Spec, source: str, filename: str, options: Options,
             f"cannot tell how many inputs `{statement_text(first)}` takes", first.span,
             "input width unknown", hint="state it, e.g. `linear 2->3`, or add `input 2`"))
         raise _errors(problems)
+    too_many = _layer_limit(found, options.limits)
+    if too_many is not None:  # counting blocks out first: a `repeat 1000000000` is refused before it is gone through
+        raise _errors(problems + [too_many])
     shapes = infer_types(found.layers, start, options.limits, gaps)
     problems += shapes.problems
     checked = _assemble(found, start.type, shapes.layers)
     if not shapes.problems:  # one example's values, with or without data
-        too_big = example_problem(checked, options.limits, start.span, [b.statement.span for b in found.layers])
+        too_big = example_problem(checked, options.limits, start.span,
+                                  [b.statement.span for b in leaf_bounds(found.layers)])
         problems += [too_big] if too_big else []
     problems += check_loss(found, checked, shapes)
     problems += check_examples(found, checked, start, shapes)
     problems += check_table(found, table, checked, start, shapes, options.limits)
     problems += check_validate(found, table, checked)
     problems += check_classes(found, table, checked)
+    problems += check_control(found, checked, len(checked.examples) + (table.rows if table else 0))
     problems += _limit_problems(found, options.limits)
     if not any(p.severity == "error" for p in problems):  # sizes are only known once the rest is right
         rows = len(checked.examples) + (table.rows if table else 0)
@@ -187,7 +194,7 @@ def _check_tree(tree: ast.Spec, source: str, filename: str, options: Options,
         too_big = activation_problem(checked, rows, options.limits, where.statement.span if where else None)
         problems += [too_big] if too_big else []
         if rows:
-            problems += batch_problems(checked, rows, tuple(b.statement for b in found.layers))
+            problems += batch_problems(checked, rows, tuple(b.statement for b in leaf_bounds(found.layers)))
     if options.require_data and checked.parameter_count == 0 and not (shapes.problems or gaps):
         problems.append(Diagnostic(
             "this network has no parameters to train", found.layers[0].statement.span, "no weights in any layer",
@@ -202,7 +209,7 @@ def _check_tree(tree: ast.Spec, source: str, filename: str, options: Options,
     data = found.one("data")
     warnings = sorted(problems, key=lambda d: d.position_key)
     return Program(checked, normalized(source), filename, tuple(b.statement.span for b in found.layers),
-                   data.statement.span if data else None, table, tuple(warnings))
+                   data.statement.span if data else None, table, tuple(warnings), path_spans(found.layers))
 
 
 def _errors(problems: list[Diagnostic]) -> SpecError:
@@ -274,10 +281,12 @@ def _assemble(found: Collected, input_type: TensorType, layers: tuple[Layer, ...
         "evals": tuple(cast(Eval, b.model).input for b in found.all("eval")),
         "data": data.model if data else None,
     }
-    for family in ("optimizer", "loss"):
-        chosen = found.one(family)
+    for name in ("optimizer", "loss", "schedule", "warmup", "stop", "clip", "init"):
+        chosen = found.one(name)
         if chosen:
-            fields[family] = chosen.model
+            fields[name] = chosen.model
+    if "init" in fields:  # each layer with weights starts as the `init` statement says, unless it says otherwise
+        fields["layers"] = tuple(layer.with_init(fields["init"]) for layer in layers)
     return CheckedSpec.model_construct(**fields)
 
 
@@ -294,9 +303,20 @@ def _limit_problems(found: Collected, limits: Limits) -> list[Diagnostic]:
         problems.append(Diagnostic(
             f"{len(examples):,} examples is over the limit of {limits.max_examples:,}",
             extra.statement.span, "one too many", hint="use a data file, or raise the limit with --max-examples"))
-    if len(found.layers) > limits.max_layers:
-        extra = found.layers[limits.max_layers]
-        problems.append(Diagnostic(
-            f"{len(found.layers):,} layers is over the limit of {limits.max_layers:,}",
-            extra.statement.span, "one too many", hint="raise the limit with --max-layers"))
     return problems
+
+
+def _layer_limit(found: Collected, limits: Limits) -> Diagnostic | None:
+    """The layers the spec makes, blocks counted out, against `max_layers`: pointing at the statement
+    that goes over (a `repeat` or a block's use when its copies do)."""
+    total = 0
+    for bound in found.layers:
+        total += layer_count([bound])
+        if total > limits.max_layers:
+            every = layer_count(found.layers)
+            blocks = " (blocks counted out)" if isinstance(bound.model, Container) else ""
+            label = "one too many" if layer_count([bound]) == 1 else f"brings the count to {total:,}"
+            return Diagnostic(f"{every:,} layers{blocks} is over the limit of {limits.max_layers:,}",
+                              bound.statement.span, label,
+                              hint="use fewer layers, or raise the limit with --max-layers")
+    return None

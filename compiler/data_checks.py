@@ -83,7 +83,7 @@ def check_loss(found: Collected, spec: CheckedSpec, shapes: Shapes) -> list[Diag
     bound = found.one("loss")
     if bound is None or shapes.output_in_doubt:
         return []
-    trouble = spec.loss.network_problem(spec.layers[-1] if spec.layers else None, spec.output_type)
+    trouble = spec.loss.network_problem(spec.layers[-1].last_leaf() if spec.layers else None, spec.output_type)
     if trouble is None:
         return []
     last = found.layers[-1].statement

@@ -12,7 +12,7 @@ import math
 from dataclasses import dataclass
 
 from .layers import Layer
-from .shapes import statement_text
+from .shapes import leaf_bounds, statement_text
 from .statement import Bound
 
 
@@ -44,9 +44,10 @@ class Ids:
 
 def ids_of(layers: list[Bound]) -> Ids | None:
     """The ids the first layer takes, if it takes ids (its `id_count()` says how many)."""
-    if not layers:
+    bound = next(leaf_bounds(layers), None)
+    if bound is None:
         return None
-    first: Layer = layers[0].model  # type: ignore[assignment]
+    first: Layer = bound.model  # type: ignore[assignment]
     if not first.takes_ids:
         return None
-    return Ids(first.id_count(), statement_text(layers[0].statement))
+    return Ids(first.id_count(), statement_text(bound.statement))

@@ -3,7 +3,8 @@
 In: a checked `Program`. Out: the text of a standalone script in the
 tutorial's style — the source of any module nqa adds to torch's (so the
 script never imports nqa), a module class wrapping the `nn.Sequential`, the optimizer,
-the loss, the training loop, the prints — that, run with the same seed,
+the loss, the training loop (with the spec's schedule, clipping and early
+stopping: `emit_control`), the prints — that, run with the same seed,
 prints the same loss at every step and the same final weights as `nqa run`
 (as `repr` of Python floats, so they can be compared exactly). The training
 rows, from `example` statements and any data file, are written into the script.
@@ -14,9 +15,14 @@ encoding declaration) and class labels through `repr`; numbers through `repr`.
 
 from __future__ import annotations
 
+import textwrap
+
 from spec_lang import visible
 
-from .data_rules import held_out_rows, plain_vector
+from .data_rules import batch_rows, held_out_rows, plain_vector
+from .emit_control import loop_parts
+from .inits import FUNCTION, HOME
+from .layers.base import source_of
 from .model import Program
 
 HEADER = '''\
@@ -52,17 +58,17 @@ loss_criterion = nn.{loss}({loss_args})
 LOOP = '''
 net.train()
 step = 0
-for epoch in range({epochs}):
-    for x, target in batches():
+{stop_setup}for epoch in range({epochs}):
+{epoch_start}    for x, target in batches():
         optimiser.zero_grad()
         output = net(x)
         loss = loss_criterion(output, target)
         step += 1
         print(f"step {{step}}: loss = {{loss.item()!r}}")
         loss.backward()
-        optimiser.step()
-{validation}
-net.eval()
+{before_step}        optimiser.step()
+{after_step}{validation}{after_epoch}
+{restore}net.eval()
 for name, tensor in net.stack.state_dict().items():
     print(f"final {{name}} = {{tensor.tolist()!r}}")
 with torch.no_grad():
@@ -73,30 +79,35 @@ def emit_python(program: Program, seed: int | None = None) -> str:
     spec = program.spec
     parts = [HEADER.format(name=_comment_text(program.filename), seed=spec.seed if seed is None else seed),
              _data(program)]
-    modules = "\n".join(f"            {layer.source(t)}," for layer, t in zip(spec.layers, spec.types(), strict=False))
+    modules = "\n".join(textwrap.indent(f"{layer.source(t)},", " " * 12)
+                         for layer, t in zip(spec.layers, spec.types(), strict=False))
     parts.append(MODEL.format(definitions=_definitions(program), modules=modules,
                               optimizer=spec.optimizer.torch_name,
                               optimizer_args="".join(f", {k}={v!r}" for k, v in spec.optimizer.torch_kwargs().items()),
                               loss=spec.loss.torch_name,
                               loss_args=", ".join(f"{k}={v!r}" for k, v in spec.loss.torch_kwargs().items())))
+    control = loop_parts(program, _batch_rows(program))
+    parts.append(control.pop("setup"))
     parts.append(_batches(program))
     ids = ", dtype=torch.long" if spec.input_type.dtype == "int64" else ""
     batched = "" if plain_vector(spec) else ".unsqueeze(0))[0].flatten("  # one example as a batch of one row
     evals = "".join(f"    print(f\"eval {list(v)!r} -> {{net(torch.tensor({list(v)!r}{ids}){batched}).tolist()!r}}\")\n"
                     for v in spec.evals) or "    pass\n"
-    parts.append(LOOP.format(epochs=spec.epochs, evals=evals, validation=_validation(program)))
+    parts.append(LOOP.format(epochs=spec.epochs, evals=evals, validation=_validation(program), **control))
     return "".join(parts)
 
 
 def _definitions(program: Program) -> str:
-    """The class of each module nqa adds to torch's (`GlobalAvgPool`, its `LSTM`), once, in order: the
-    script builds them as nqa does without importing nqa."""
+    """The class of each module nqa adds to torch's (`GlobalAvgPool`, its `LSTM`), and the function
+    that draws weights as `init` says, once, in order: the script builds them as nqa does without importing nqa."""
     spec = program.spec
-    calls = [layer.call(t) for layer, t in zip(spec.layers, spec.types(), strict=False)]
+    calls = [call for layer, t in zip(spec.layers, spec.types(), strict=False) for call in layer.calls(t)]
     own = {call.name: call.definition() for call in calls if call.home != "torch.nn"}
+    if any(getattr(layer, "init", None) is not None for layer in spec.flat()[0]):  # layers with weights have one
+        own[FUNCTION] = source_of(HOME, FUNCTION)
     if not own:
         return ""
-    return ("\n# nqa's own modules, as compiler/modules.py defines them\n"
+    return ("\n# nqa's own modules and weight drawing, as compiler/modules.py and compiler/initialise.py define them\n"
             + "\n\n\n".join(own.values()) + "\n\n")
 
 
@@ -161,6 +172,11 @@ def _held(program: Program) -> int:
     return held_out_rows(program.spec.held_out, count) if program.spec.held_out else 0
 
 
+def _batch_rows(program: Program) -> list[int]:
+    """The rows of each batch of an epoch, as training splits them."""
+    return batch_rows(len(_rows(program)[0]) - _held(program), program.spec.batch)
+
+
 def _batches(program: Program) -> str:
     spec = program.spec
     rows = len(_rows(program)[0]) - _held(program)
@@ -181,5 +197,5 @@ def _validation(program: Program) -> str:
     if not program.spec.held_out:
         return ""
     return ("    net.eval()\n    with torch.no_grad():\n"
-            "        print(f\"epoch {epoch + 1}: validation loss = "
-            "{loss_criterion(net(held_inputs), held_targets).item()!r}\")\n    net.train()\n")
+            "        held_loss = loss_criterion(net(held_inputs), held_targets).item()\n"
+            "        print(f\"epoch {epoch + 1}: validation loss = {held_loss!r}\")\n    net.train()\n")

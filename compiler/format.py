@@ -1,7 +1,9 @@
 """`nqa fmt`: a spec in one canonical layout, comments kept.
 
 In: spec text. Out: the same spec with its statements on the lines they were
-written on (several on a line joined by `; `, as in `linear 2->3; relu`),
+written on (several on a line joined by `; `, as in `linear 2->3; relu`; a
+block's layers as written, on its line in braces or on lines of their own,
+indented two spaces a level),
 single spaces, arguments in a fixed order (values, then words, then options in
 the order the statement's model declares them), numbers spelt one way (`1e-2`
 -> `0.01`, `+2` -> `2`, `1e2` -> `100`), at most one blank line in a row, no trailing spaces,
@@ -14,6 +16,7 @@ becomes LF), and keeps a leading byte-order mark.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections import Counter
 
@@ -27,20 +30,60 @@ def format_spec(text: str, filename: str = "<spec>") -> str:
     tree = parse(text, filename)
     read = normalized(text)
     lines = read.split("\n")
-    by_line: dict[int, list[ast.Statement]] = {}
+    layout = _Layout()
     for stmt in tree.statements:
-        by_line.setdefault(stmt.span.line, []).append(stmt)
+        layout.place(stmt, 0)
     out: list[str] = []
     for number, line in enumerate(lines, start=1):
         comment = _comment(line)
-        statements = by_line.get(number, [])
-        if not statements:
-            out.append(comment)
+        pieces = layout.pieces.get(number, [])
+        if not pieces:
+            out.append("  " * layout.depth.get(number, 0) + comment if comment else "")
             continue
-        rendered = "; ".join(render_statement(s) for s in statements)
+        rendered = "  " * pieces[0][0] + _joined([text for _, text in pieces])
         out.append(rendered + ("  " + comment if comment else ""))
     mark = "\ufeff" if text.startswith("\ufeff") else ""
     return mark + _tidy(out).replace("\n", _line_end(read))
+
+
+class _Layout:
+    """What goes on each line: (depth, text) pieces; and the depth of each line inside a block's braces."""
+
+    def __init__(self) -> None:
+        self.pieces: dict[int, list[tuple[int, str]]] = {}
+        self.depth: dict[int, int] = {}
+
+    def add(self, line: int, depth: int, text: str) -> None:
+        self.pieces.setdefault(line, []).append((depth, text))
+
+    def place(self, stmt: ast.Statement, depth: int) -> None:
+        """A statement on its line; a block written over several lines keeps them, its layers indented."""
+        if stmt.body is None or stmt.body_span.line == stmt.body_span.end_line:
+            self.add(stmt.span.line, depth, _inline(stmt))
+            return
+        self.add(stmt.span.line, depth, render_statement(stmt) + " {")
+        for inner in stmt.body:
+            self.place(inner, depth + 1)
+        self.add(stmt.body_span.end_line, depth, "}")
+        for line in range(stmt.body_span.line + 1, stmt.body_span.end_line):
+            self.depth[line] = max(self.depth.get(line, 0), depth + 1)
+
+
+def _inline(stmt: ast.Statement) -> str:
+    """A statement on one line, with its block's layers in braces: `repeat 3 { linear ->64; relu }`."""
+    head = render_statement(stmt)
+    if stmt.body is None:
+        return head
+    inner = "; ".join(_inline(s) for s in stmt.body)
+    return f"{head} {{ {inner} }}" if inner else f"{head} {{ }}"
+
+
+def _joined(pieces: list[str]) -> str:
+    """The pieces of one line: statements joined by `; `, a brace by a space."""
+    text = pieces[0]
+    for before, piece in itertools.pairwise(pieces):
+        text += (" " if before.endswith("{") or piece == "}" else "; ") + piece
+    return text
 
 
 def _line_end(read: str) -> str:
@@ -123,6 +166,8 @@ def render_arg(arg: ast.Arg | tuple[ast.Value, ...]) -> str:
         return f"{arg.key}={render_arg(arg.value)}"
     if isinstance(arg, ast.Choice):
         return f"{arg.name}({', '.join(render_arg(item) for item in arg.items)})"
+    if isinstance(arg, ast.Times):
+        return f"* {render_number(arg.count)}"
     raise TypeError(f"not an argument: {arg!r}")
 
 

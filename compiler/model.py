@@ -9,7 +9,8 @@ found (what is accepted but is likely a mistake).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Annotated, Any, Union
 
@@ -21,23 +22,30 @@ from spec_lang.errors import Diagnostic
 from . import layers as _layers
 from . import losses as _losses
 from . import optimizers as _optimizers
+from .control import Clip, Stop
 from .data_file import Table
+from .layers.blocks import Container, Step
 from .registry import FAMILIES, layer_classes
+from .schedules import Warmup
 from .settings import Data, Example, Vector
 from .sweep import Sweep
 from .types import TensorType
 
 if TYPE_CHECKING:  # to the type checker, each union is its base class
+    from .inits import Init as InitModel
     from .layers.base import Layer as LayerModel
     from .losses import Loss as LossModel
     from .optimizers import Optimizer as OptimizerModel
+    from .schedules import Schedule as ScheduleModel
 else:
     def _union(classes: list[type]) -> Any:
         return Annotated[Union[tuple(classes)], Field(discriminator="kind")]
 
-    LayerModel = _union(layer_classes())
+    LayerModel = _union(layer_classes(blocks=True))
     OptimizerModel = _union(list(FAMILIES["optimizer"].values()))
     LossModel = _union(list(FAMILIES["loss"].values()))
+    ScheduleModel = _union(list(FAMILIES["schedule"].values()))
+    InitModel = _union(list(FAMILIES["init"].values()))
 
 
 class LayerInfo(BaseModel):
@@ -46,6 +54,11 @@ class LayerInfo(BaseModel):
     model_config = ConfigDict(frozen=True, defer_build=True)
 
     index: int
+    path: str = Field("", description="the module's path in the network, as torch names its parameters: "
+                                      "`1`, or `1.0` for the first layer inside the block at 1")
+    block: bool = Field(False, description="a block (`repeat`, `residual`, a named block): the rows after it "
+                                           "whose paths start with its own are the layers inside it, and its "
+                                           "parameters and MACs are theirs")
     name: str = Field(description="the layer's torch module as its constructor call, e.g. `Linear(2, 3)`")
     input_width: int = Field(description="the values of one example flowing in: the product of `input_shape`")
     output_width: int = Field(description="the values of one example flowing out: the product of `output_shape`")
@@ -55,6 +68,8 @@ class LayerInfo(BaseModel):
     input_dtype: str = Field("float32", description="float32, or int64 for token ids")
     output_dtype: str = Field("float32", description="float32, or int64 for token ids")
     flops: int = Field(0, description="multiply-accumulates per example (MACs, as torchinfo counts them)")
+    init: str | None = Field(None, description="how its weights started, as `init` says: the torch.nn.init "
+                                               "function and its arguments (biases 0); None: torch's own start")
 
 
 class CheckedSpec(BaseModel):
@@ -76,6 +91,11 @@ class CheckedSpec(BaseModel):
     shuffle: bool = False
     held_out: float | None = None  # `validate`: share of the rows held out to measure validation loss
     data: Data | None = None
+    schedule: ScheduleModel | None = None  # how the learning rate moves (`schedules.lr_plan`)
+    warmup: Warmup | None = None
+    stop: Stop | None = None  # early stopping
+    clip: Clip | None = None  # gradient clipping, between backward and step
+    init: InitModel | None = None  # the `init` statement; each weighted layer carries its own, resolved
 
     @cached_property
     def _types(self) -> tuple[TensorType, ...]:
@@ -91,13 +111,35 @@ class CheckedSpec(BaseModel):
         """The type flowing into each layer, then the network's output type (one more than the layers)."""
         return self._types
 
-    def summary(self) -> tuple[LayerInfo, ...]:
+    @cached_property
+    def _steps(self) -> tuple[Step, ...]:
+        found: list[Step] = []
         types = self.types()
-        return tuple(LayerInfo(index=index, name=layer.describe(t), input_width=t.values,
-                               output_width=out.values, parameters=layer.parameter_count(t),
-                               input_shape=t.sizes, output_shape=out.sizes, input_dtype=t.dtype,
-                               output_dtype=out.dtype, flops=layer.flops(t))
-                     for index, (layer, t, out) in enumerate(zip(self.layers, types, types[1:], strict=False)))
+        for index, (layer, t, out) in enumerate(zip(self.layers, types, types[1:], strict=False)):
+            if isinstance(layer, Container):
+                found += layer.walk(t, str(index), 0)
+            else:
+                found.append(Step(str(index), 0, layer, t, out))
+        return tuple(found)
+
+    def steps(self) -> tuple[Step, ...]:
+        """Every layer with its module path (`1.0`) and the types in and out: a block, then the layers inside it."""
+        return self._steps
+
+    def flat(self) -> tuple[tuple[LayerModel, ...], tuple[TensorType, ...]]:
+        """The layers data goes through, blocks counted out, and the type into each, then the output:
+        what `layers` and `types()` are for a network without blocks."""
+        leaves = [step for step in self._steps if not isinstance(step.layer, Container)]
+        return tuple(s.layer for s in leaves), tuple([self.input_type] + [s.given for s in leaves])
+
+    def summary(self) -> tuple[LayerInfo, ...]:
+        return tuple(LayerInfo(index=index, path=step.path, block=isinstance(step.layer, Container),
+                               name=step.layer.describe(step.arriving), input_width=step.arriving.values,
+                               output_width=step.given.values, parameters=step.layer.parameter_count(step.arriving),
+                               input_shape=step.arriving.sizes, output_shape=step.given.sizes,
+                               input_dtype=step.arriving.dtype, output_dtype=step.given.dtype,
+                               flops=step.layer.flops(step.arriving), init=_init_text(step.layer))
+                     for index, step in enumerate(self.steps()))
 
     @property
     def input_width(self) -> int:
@@ -119,6 +161,13 @@ class CheckedSpec(BaseModel):
         return sum(layer.parameter_count(t) for layer, t in zip(self.layers, types, strict=False))
 
 
+def _init_text(layer: LayerModel) -> str | None:
+    init = getattr(layer, "init", None)  # layers with weights have one
+    if init is None:
+        return None
+    return f"{init.torch_init}({', '.join(f'{k}={v!r}' for k, v in init.torch_kwargs().items())})"
+
+
 @dataclass(frozen=True)
 class Program:
     """A checked spec with the text it came from. For a sweep (a spec with `choice(...)`
@@ -127,10 +176,22 @@ class Program:
     spec: CheckedSpec
     source: str
     filename: str
-    layer_spans: tuple[ast.Span, ...]
+    layer_spans: tuple[ast.Span, ...]  # each layer's statement, in `spec.layers`' order (a block's whole)
     data_span: ast.Span | None = None
     table: Table | None = None  # the rows of a `data` file, read when the spec was checked
     warnings: tuple[Diagnostic, ...] = ()  # severity "warning", in source order; they stop nothing
+    path_spans: Mapping[str, ast.Span] = field(default_factory=dict)  # module path (`1.0`) -> its statement
+
+    def span_of(self, name: str) -> ast.Span | None:
+        """The statement that made a module or parameter, by its torch name (`1.0.weight`):
+        the innermost layer whose path the name starts with."""
+        parts = name.split(".")
+        for end in range(len(parts), 0, -1):
+            found = self.path_spans.get(".".join(parts[:end]))
+            if found is not None:
+                return found
+        index = int(parts[0]) if parts[0].isdigit() else -1
+        return self.layer_spans[index] if 0 <= index < len(self.layer_spans) else None
     sweep: Sweep | None = None
 
 

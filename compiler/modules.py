@@ -54,3 +54,11 @@ class GRU(nn.Module):
         layers = f", num_layers={self.gru.num_layers}" if self.gru.num_layers != 1 else ""
         sequence = ", sequence=True" if self.sequence else ""
         return f"GRU({self.gru.input_size}, {self.gru.hidden_size}{layers}{sequence})"
+
+
+class Residual(nn.Sequential):
+    """`x + body(x)`: its layers in order, as an nn.Sequential, with the input added back to what they give."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        given: torch.Tensor = super().forward(x)  # type: ignore[no-untyped-call]  # torch leaves it untyped
+        return x + given

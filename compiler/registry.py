@@ -1,7 +1,8 @@
 """The one table from statement names to their models.
 
 In: classes decorated with `@register` (layers, settings) or `@member(family)`
-(the optimizers and losses picked by the word after `optimizer` / `loss`).
+(the optimizers, losses, schedules and init schemes picked by the word after
+`optimizer`, `loss`, `schedule` and `init`).
 Out: lookups by statement name, the list of names for "did you mean", and the
 statements that take a given option.
 """
@@ -18,7 +19,7 @@ if TYPE_CHECKING:
 T = TypeVar("T", bound="type[StatementModel]")
 
 STATEMENTS: dict[str, type[StatementModel]] = {}
-FAMILIES: dict[str, dict[str, type[StatementModel]]] = {"optimizer": {}, "loss": {}}
+FAMILIES: dict[str, dict[str, type[StatementModel]]] = {"optimizer": {}, "loss": {}, "schedule": {}, "init": {}}
 
 
 def register(cls: T) -> T:
@@ -43,7 +44,7 @@ _loaded = False
 def _load() -> None:
     global _loaded
     if not _loaded:  # an import statement costs microseconds even when done: skip it after the first
-        from . import layers, losses, optimizers, settings  # noqa: F401  (registration)
+        from . import control, inits, layers, losses, optimizers, schedules, settings  # noqa: F401  (registration)
         _loaded = True
 
 
@@ -66,8 +67,12 @@ def statements_taking(option: str) -> list[str]:
     return sorted(found)
 
 
-def layer_classes() -> list[type[Layer]]:
+def layer_classes(blocks: bool = False) -> list[type[Layer]]:
+    """The layer statements; with `blocks`, also those holding layers (`repeat`, `residual`, a block's use)."""
     _load()
     from .layers import Layer
+    from .layers.blocks import BlockUse, Container
 
-    return [cls for cls in STATEMENTS.values() if issubclass(cls, Layer)]
+    found = [cls for cls in STATEMENTS.values()
+             if issubclass(cls, Layer) and (blocks or not issubclass(cls, Container))]
+    return found + [BlockUse] if blocks else found

@@ -12,7 +12,7 @@ any layer or field by name: each layer says what it takes and gives.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from spec_lang import ast
@@ -20,6 +20,7 @@ from spec_lang.errors import Diagnostic, Label
 
 from .layers import Layer
 from .layers.base import Fault
+from .layers.blocks import Container, Residual
 from .limits import BYTES_PER_PARAMETER, Limits, human_bytes
 from .messages import shown
 from .statement import Bound
@@ -53,7 +54,7 @@ def statement_text(stmt: ast.Statement) -> str:
 def first_stated_input(layers: list[Bound]) -> Source | None:
     """The input type the first layer's statement implies (`linear 2->3`: `[2]`), if it does.
     Only layers that keep the shape may come before it."""
-    for bound in layers:
+    for bound in leaf_bounds(layers):
         layer: Layer = bound.model  # type: ignore[assignment]
         implied = layer.implied_input()
         if implied is not None:
@@ -80,44 +81,119 @@ def infer_types(layers: list[Bound], start: Source, limits: Limits, gaps: Sequen
     (offsets). Past a gap the type flowing on is unknown until a layer states
     its output, so no fault is reported there; a gap before the first stated
     size puts the input in doubt, one after the last puts the output in doubt."""
-    resolved: list[Layer] = []
-    types: list[TensorType] = []
-    problems: list[Diagnostic] = []
-    flow, total, over, first_doubt = start, 0, False, False
-    ahead, unsure = sorted(gaps), False
-    for index, bound in enumerate(layers):
+    fold = _Fold(start, limits, sorted(gaps))
+    resolved, types, flow = fold.run(layers, start, top=True)
+    problems = fold.problems
+    return Shapes(tuple(resolved), tuple(types), tuple(problems), flow, fold.first_doubt,
+                  bool(problems) or fold.unsure or bool(fold.ahead))
+
+
+class _Fold:
+    """The pass's state as it goes through the layers and into blocks: the problems, the parameters so far."""
+
+    def __init__(self, start: Source, limits: Limits, ahead: list[int]) -> None:
+        self.start, self.limits, self.ahead = start, limits, ahead
+        self.problems: list[Diagnostic] = []
+        self.total, self.over, self.first_doubt, self.unsure = 0, False, False, False
+        self.count = 0  # layers gone through, blocks counted out: the index of the next one
+
+    def run(self, layers: Sequence[Bound], flow: Source, top: bool = False
+            ) -> tuple[list[Layer], list[TensorType], Source]:
+        resolved: list[Layer] = []
+        types: list[TensorType] = []
+        for bound in layers:
+            while top and self.ahead and self.ahead[0] < bound.statement.span.start:
+                self.ahead.pop(0)
+                self.unsure = True
+            if isinstance(bound.model, Container):
+                layer, flow = self.block(bound, flow)
+            else:
+                layer, flow = self.leaf(bound, flow)
+            resolved.append(layer)
+            types.append(flow.type)
+        return resolved, types, flow
+
+    def block(self, bound: Bound, flow: Source) -> tuple[Layer, Source]:
+        container: Container = bound.model  # type: ignore[assignment]
+        arriving, unsure = flow, self.unsure
+        inner, _, flow = self.run(container.copies(bound.body), flow)
+        resolved = container.model_copy(update={"layers": tuple(inner)})
+        if not isinstance(container, Residual):
+            return resolved, flow
+        given = resolved.body_output(arriving.type)
+        if (given.sizes != arriving.type.sizes or given.dtype != arriving.type.dtype) and not (unsure or self.unsure):
+            last = bound.body[-1].statement
+            self.problems.append(Diagnostic(
+                f"`residual` adds its input, {arriving.type}, to what its layers give, {given}: "
+                "the shapes must be the same", last.span, f"gives {given}",
+                (Label(bound.statement.name_span, f"takes {arriving.type}"),),
+                hint=f"the layers inside must give back the shape they take, {arriving.type}"))
+        return resolved, Source(arriving.type, bound.statement.name_span, "layer", bound.statement, self.count - 1)
+
+    def _said_at(self, span: ast.Span) -> bool:
+        """Whether a fault is reported at `span` already: a layer in a block is at fault in its first copy."""
+        return any(problem.span == span for problem in self.problems)
+
+    def leaf(self, bound: Bound, flow: Source) -> tuple[Layer, Source]:
         layer: Layer = bound.model  # type: ignore[assignment]
-        while ahead and ahead[0] < bound.statement.span.start:
-            ahead.pop(0)
-            unsure = True
+        index, limits = self.count, self.limits
+        self.count += 1
         arriving = flow.type
         too_wide = _size_limits(bound, layer, limits)
-        problems += too_wide
+        self.problems += too_wide
         found = layer.infer(arriving)
         fault = isinstance(found, Fault)
-        if fault and not too_wide and not unsure:
-            problems.append(_fault(bound, found, flow, index))  # type: ignore[arg-type]  # a Fault
-        if layer.expects() is not None and flow is start:
-            first_doubt = bool(problems) or (unsure and start.what == "layer")
+        if fault and not too_wide and not self.unsure and not self._said_at(bound.span_of(found.field)):  # type: ignore[union-attr]
+            self.problems.append(_fault(bound, found, flow, index))  # type: ignore[arg-type]  # a Fault
+        if layer.expects() is not None and flow is self.start:
+            self.first_doubt = bool(self.problems) or (self.unsure and self.start.what == "layer")
         given = layer.recover(arriving) if fault else found
         taken = layer.assumed_input(arriving)
         layer = layer.resolve(taken)
-        resolved.append(layer)
-        total += 0 if too_wide or given is None else layer.parameter_count(taken)
-        if total > limits.max_params and not over:
-            over = True
-            problems.append(_too_many(bound, total, limits))
+        self.total += 0 if too_wide or given is None else layer.parameter_count(taken)
+        if self.total > limits.max_params and not self.over:
+            self.over = True
+            self.problems.append(_too_many(bound, self.total, limits))
         if given is None:  # what flows on is unknown: go on with what arrived, reporting nothing more
-            unsure, given = True, arriving
+            self.unsure, given = True, arriving
         elif layer.states_output():
-            unsure = False  # what follows gets the size it states
-        types.append(given)  # type: ignore[arg-type]  # not a Fault here
+            self.unsure = False  # what follows gets the size it states
         if given != arriving or layer.states_output():
             flat = "x".join(map(str, arriving.sizes)) if (
                 given.rank == 1 < arriving.rank and given.values == arriving.values) else ""  # type: ignore[union-attr]
             flow = Source(given, _output_span(bound, layer), "layer", bound.statement, index, flat)  # type: ignore[arg-type]
-    return Shapes(tuple(resolved), tuple(types), tuple(problems), flow, first_doubt,
-                  bool(problems) or unsure or bool(ahead))
+        return layer, flow
+
+
+def leaf_bounds(layers: Sequence[Bound]) -> Iterator[Bound]:
+    """The layer statements in the order data goes through them, blocks counted out."""
+    for bound in layers:
+        if isinstance(bound.model, Container):
+            yield from leaf_bounds(bound.model.copies(bound.body))
+        else:
+            yield bound
+
+
+def path_spans(layers: Sequence[Bound], prefix: str = "") -> dict[str, ast.Span]:
+    """Each layer's module path (`1`, `1.0`, as torch names them) to the statement that made it."""
+    found: dict[str, ast.Span] = {}
+    for index, bound in enumerate(layers):
+        path = f"{prefix}{index}"
+        found[path] = bound.statement.span
+        if isinstance(bound.model, Container):
+            found.update(path_spans(bound.model.copies(bound.body), path + "."))
+    return found
+
+
+def layer_count(layers: Sequence[Bound]) -> int:
+    """How many layers the statements make, blocks counted out (without counting them out one by one)."""
+    total = 0
+    for bound in layers:
+        if isinstance(bound.model, Container):
+            total += layer_count(bound.body) * bound.model.times()
+        else:
+            total += 1
+    return total
 
 
 def _output_span(bound: Bound, layer: Layer) -> ast.Span:
@@ -133,7 +209,9 @@ def _fault(bound: Bound, fault: Fault, flow: Source, index: int) -> Diagnostic:
     arriving = fault.arriving or str(flow.type)
     if flow.flattened and arriving == str(flow.type.last):
         arriving = f"{arriving} = {flow.flattened}"
-    if flow.what == "layer" and flow.index == index - 1:
+    if flow.what == "layer" and flow.statement is bound.statement:  # a block's copy after its first
+        why = f"its copy before it in the block produces {arriving}"
+    elif flow.what == "layer" and flow.index == index - 1:
         why = f"the layer before it produces {arriving}"
     elif flow.what == "layer":
         why = f"it receives {arriving} from `{statement_text(flow.statement)}`"
@@ -145,8 +223,12 @@ def _fault(bound: Bound, fault: Fault, flow: Source, index: int) -> Diagnostic:
     else:
         why = f"the first {flow.what} has {flow.type.values} values"
     label = "produces" if flow.what == "layer" else "gives"
+    hint = fault.hint
+    if flow.what == "layer" and flow.statement is bound.statement:
+        hint = ("each copy takes what the copy before it gives: make the block give back the size it takes, "
+                "or leave the size out to infer it")
     return Diagnostic(fault.message.format(name=name, why=why), bound.span_of(fault.field),
-                      fault.label or "here", (Label(flow.span, f"{label} {arriving}"),), hint=fault.hint)
+                      fault.label or "here", (Label(flow.span, f"{label} {arriving}"),), hint=hint)
 
 
 def _size_limits(bound: Bound, layer: Layer, limits: Limits) -> list[Diagnostic]:

@@ -51,6 +51,7 @@ class StatementModel(BaseModel):
     example: ClassVar[str] = ""
     repeatable: ClassVar[bool] = False
     aliases: ClassVar[tuple[str, ...]] = ()  # other names people use for it, for hints
+    internal: ClassVar[tuple[str, ...]] = ()  # fields the compiler fills in, never written as options
     # the fields a sweep may vary with `choice(...)` (None: every field), and why the others may not
     sweepable: ClassVar[frozenset[str] | None] = frozenset()
     fixed_hint: ClassVar[str] = ("every combination of a sweep trains on the same data and is measured the same "
@@ -69,7 +70,7 @@ class StatementModel(BaseModel):
     def option_names(cls) -> tuple[str, ...]:
         names = _OPTION_NAMES.get(cls)
         if names is None:  # worked out once per class: binding asks for every statement
-            fixed = set(cls.arrow or ()) | {"kind"}
+            fixed = set(cls.arrow or ()) | {"kind"} | set(cls.internal)
             names = _OPTION_NAMES[cls] = tuple(name for name in cls.model_fields if name not in fixed)
         return names
 
@@ -93,6 +94,7 @@ class Bound:
     model: StatementModel
     statement: ast.Statement
     spans: Mapping[str, ast.Span]
+    body: tuple[Bound, ...] = ()  # a block's layers, bound: `repeat`, `residual`, a named block's use
 
     def span_of(self, name: str) -> ast.Span:
         return self.spans.get(name, self.statement.span)
@@ -172,7 +174,7 @@ def _bind_one(cls: type[StatementModel], arg: ast.Arg, name: str, free: list[str
         values[field], spans[field], nodes[field] = value, arg.span, arg
         return None
     free[:] = [f for f in free if f not in values]
-    if free and not isinstance(arg, ast.Arrow):
+    if free and not isinstance(arg, (ast.Arrow, ast.Times)):
         _set(free.pop(0), arg, values, spans, nodes)
         return None
     if isinstance(arg, ast.Word):

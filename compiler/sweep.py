@@ -35,11 +35,21 @@ EXAMPLE = "e.g. `lr=choice(0.001, 0.01, 0.1)`"
 
 @dataclass(frozen=True)
 class Site:
-    """Where a choice stands: statement `index` of the spec, as an option's value (`key`) or a bare argument."""
+    """Where a choice stands: in statement `index` of the spec, or in the statement the `path` leads to
+    through the braces of blocks below it; as an option's value (`key`) or a bare argument."""
 
     index: int
     choice: ast.Choice
     key: str | None
+    path: tuple[int, ...] = ()
+
+    def statement(self, spec: ast.Spec) -> ast.Statement:
+        """The statement holding the choice."""
+        stmt = spec.statements[self.index]
+        for at in self.path:
+            assert stmt.body is not None  # the path goes through braces
+            stmt = stmt.body[at]
+        return stmt
 
 
 @dataclass(frozen=True)
@@ -50,7 +60,15 @@ class Found:
 
 
 def has_choices(spec: ast.Spec) -> bool:
-    return any(_choices_in(stmt) for stmt in spec.statements)
+    return any(_choices_in(stmt) for top in spec.statements for stmt, _ in _within(top))
+
+
+def _within(stmt: ast.Statement, path: tuple[int, ...] = ()) -> list[tuple[ast.Statement, tuple[int, ...]]]:
+    """The statement and every statement in its braces, at any depth, with the path to each."""
+    found = [(stmt, path)]
+    for at, inner in enumerate(stmt.body or ()):
+        found += _within(inner, (*path, at))
+    return found
 
 
 def _choices_in(stmt: ast.Statement) -> list[tuple[ast.Choice, str | None]]:
@@ -68,13 +86,15 @@ def find_choices(spec: ast.Spec) -> Found:
     sites: list[Site] = []
     problems: list[Diagnostic] = []
     bad: list[ast.Statement] = []
-    for index, stmt in enumerate(spec.statements):
-        here = [problem for choice, key in _choices_in(stmt) for problem in _written_problems(choice, key, stmt)]
+    for index, top in enumerate(spec.statements):
+        inside = _within(top)
+        here = [problem for stmt, _ in inside for choice, key in _choices_in(stmt)
+                for problem in _written_problems(choice, key, stmt)]
         if here:
             problems += here
-            bad.append(stmt)
+            bad.append(top)  # a block holding one is left out whole
         else:
-            sites += [Site(index, choice, key) for choice, key in _choices_in(stmt)]
+            sites += [Site(index, choice, key, path) for stmt, path in inside for choice, key in _choices_in(stmt)]
     return Found(sites, problems, bad)
 
 
@@ -119,9 +139,17 @@ def substitute(spec: ast.Spec, sites: Sequence[Site], picks: Sequence[int]) -> a
         chosen.setdefault(site.index, {})[id(site.choice)] = site.choice.items[pick]
     statements = list(spec.statements)
     for index, items in chosen.items():
-        stmt = statements[index]
-        statements[index] = replace(stmt, args=tuple(_picked(arg, items) for arg in stmt.args))
+        statements[index] = _rewritten(statements[index], items)
     return ast.Spec(tuple(statements))
+
+
+def _rewritten(stmt: ast.Statement, items: dict[int, ast.Value]) -> ast.Statement:
+    """`stmt` with its choices (and those in its braces) among `items` replaced; itself if it holds none."""
+    args = tuple(_picked(arg, items) for arg in stmt.args)
+    body = tuple(_rewritten(inner, items) for inner in stmt.body) if stmt.body is not None else None
+    same = all(a is b for a, b in zip(args, stmt.args, strict=True)) and (
+        body is None or all(a is b for a, b in zip(body, stmt.body or (), strict=True)))
+    return stmt if same else replace(stmt, args=args, body=body)
 
 
 def _picked(arg: ast.Arg, items: dict[int, ast.Value]) -> ast.Arg:

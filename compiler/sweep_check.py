@@ -25,7 +25,7 @@ from spec_lang.errors import Diagnostic, Label, SpecError
 from .bind_all import bind_statement
 from .model import Program
 from .registry import lookup
-from .statement import Bound
+from .statement import Bound, StatementModel
 from .sweep import Combination, Site, Sweep, SweepChoice, find_choices, substitute
 
 if TYPE_CHECKING:
@@ -42,8 +42,8 @@ def check_sweep(tree: ast.Spec, source: str, filename: str, options: Options, ve
     left_out = bad + found.bad
     clean = _without(tree, left_out)
     sites = find_choices(clean).sites
-    fields = [_field(clean.statements[site.index], site, [s for s in sites if s.index == site.index])
-              for site in sites]
+    fields = [_field(site.statement(clean), site, [s for s in sites if (s.index, s.path) == (site.index, site.path)])
+              for site in sites]  # each with the choices of its own statement
     misplaced = [(site, problem) for site, (_, problem) in zip(sites, fields, strict=True) if problem is not None]
     problems = vector_problems + found.problems + [problem for _, problem in misplaced]
     too_many = _over_limit(sites, options.limits.max_combinations)
@@ -71,7 +71,7 @@ def check_sweep(tree: ast.Spec, source: str, filename: str, options: Options, ve
         combinations.append(Combination(tuple(picks), program.spec))
     if errors or first is None:
         raise SpecError([_with_culprits(d, failed, sites) for d, failed in errors.values()])
-    choices = tuple(SweepChoice(label, clean.statements[site.index].name, field or "", site.choice.span,
+    choices = tuple(SweepChoice(label, site.statement(clean).name, field or "", site.choice.span,
                                 site.choice.items)
                     for site, (field, _), label in zip(sites, fields, _labels(clean, sites, fields), strict=True))
     return replace(first, warnings=tuple(sorted(warnings.values(), key=lambda d: d.position_key)),
@@ -107,9 +107,9 @@ def _field(stmt: ast.Statement, site: Site, here: list[Site]) -> tuple[str | Non
     entry = lookup(stmt.name)
     if isinstance(entry, dict) and stmt.args and stmt.args[0] is site.choice:
         return None, Diagnostic(f"the {stmt.name} cannot vary in a sweep", site.choice.span, "cannot vary",
-                                hint=f"every combination of a sweep uses one {stmt.name}: write one spec for each; "
-                                     "a sweep varies its settings, e.g. `lr=choice(0.01, 0.1)`")
-    alone = [replace(s, index=0) for s in here]  # the statement's choices (`here`, this one among them)
+                                hint=f"every combination of a sweep uses one {stmt.name}: write one spec for each, "
+                                     f"or vary its settings, e.g. `{stmt.name} {_member_example(entry)}`")
+    alone = [replace(s, index=0, path=()) for s in here]  # the statement's choices (`here`, this one among them)
     for pick in range(len(site.choice.items)):  # the first item that binds tells which field it fills
         picks = [pick if s is site else 0 for s in here]
         bound = bind_statement(substitute(ast.Spec((stmt,)), alone, picks).statements[0])
@@ -131,6 +131,15 @@ def _field(stmt: ast.Statement, site: Site, here: list[Site]) -> tuple[str | Non
     return field, Diagnostic(f"{what} cannot vary in a sweep", site.choice.span, "cannot vary", hint=reason)
 
 
+def _member_example(members: dict[str, type[StatementModel]]) -> str:
+    """A member of a family with one of its number settings as a choice: `sgd lr=choice(...)`."""
+    for keyword, cls in members.items():
+        for name, info in cls.model_fields.items():
+            if info.annotation is float and info.default is not None and name != "kind":
+                return f"{keyword} {name}=choice({info.default:g}, {info.default * 2:g})"
+    return f"{next(iter(members))} ..."
+
+
 def _over_limit(sites: list[Site], limit: int) -> Diagnostic | None:
     sizes = [len(site.choice.items) for site in sites]
     count = math.prod(sizes)
@@ -149,8 +158,8 @@ def _over_limit(sites: list[Site], limit: int) -> Diagnostic | None:
 def _labels(tree: ast.Spec, sites: list[Site], fields: list[tuple[str | None, Diagnostic | None]]) -> list[str]:
     """What reports call each choice: its option's name (`lr`) or its statement's (`batch`); where two
     are alike, the statement and field (`batch_norm momentum`); where those are too, with the line."""
-    plain = [site.key or tree.statements[site.index].name for site in sites]
-    full = [f"{tree.statements[site.index].name} {field or site.key or ''}".strip()
+    plain = [site.key or site.statement(tree).name for site in sites]
+    full = [f"{site.statement(tree).name} {field or site.key or ''}".strip()
             for site, (field, _) in zip(sites, fields, strict=True)]
     labels = []
     for n, site in enumerate(sites):

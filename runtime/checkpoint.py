@@ -75,9 +75,7 @@ def load_weights(path: Path, model: nn.Module, program: Program) -> None:
     for name, saved in tensors.items():  # a diverged run's weights would be blamed on the learning rate
         if name in expected and _fits(saved, expected[name]) and saved.is_floating_point() \
                 and not saved.isfinite().all():
-            index = name.split(".")[0]
-            spans = program.layer_spans
-            span = spans[int(index)] if index.isdigit() and int(index) < len(spans) else None
+            span = program.span_of(name)
             problems.append(Diagnostic(
                 f"`{path}` holds {'NaN' if saved.isnan().any() else 'infinite'} values in `{name}`", span,
                 f"`{name}` is not finite", hint="these weights are from a run whose loss stopped being finite: "
@@ -144,8 +142,7 @@ def _fits(saved: torch.Tensor | None, wanted: torch.Tensor) -> bool:
 
 def _mismatch(path: Path, name: str, saved: torch.Tensor | None, wanted: torch.Tensor,
               program: Program) -> Diagnostic:
-    index = int(name.split(".")[0]) if name.split(".")[0].isdigit() else -1
-    span = program.layer_spans[index] if 0 <= index < len(program.layer_spans) else None
+    span = program.span_of(name)
     shape = list(wanted.shape)
     if saved is None:
         return Diagnostic(f"`{path}` has no `{name}`, which this layer needs (shape {shape})", span,

@@ -162,7 +162,7 @@ def _many(args, limits) -> int:
         if args.json:
             write_atomic(args.json, json_text(report))
         if not args.quiet:
-            sys.stdout.write(render_runs(report, relu=any(isinstance(layer, ReLU) for layer in program.spec.layers)))
+            sys.stdout.write(render_runs(report, relu=any(isinstance(layer, ReLU) for layer in program.spec.flat()[0])))
     if result.stopped:
         print(f"nqa: {result.stopped}; the report so far was written", file=sys.stderr)
     return result.exit_code

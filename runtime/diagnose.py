@@ -16,6 +16,7 @@ import torch
 
 from compiler import CheckedSpec
 from compiler.layers.activations import ReLU
+from compiler.layers.blocks import Container
 
 from .report import DiagnosticEntry
 
@@ -38,15 +39,24 @@ def _frozen(spec: CheckedSpec, initial: dict[str, torch.Tensor],
             final: dict[str, torch.Tensor]) -> list[DiagnosticEntry]:
     """Parameters that ended exactly where they started."""
     still = [name for name in initial if torch.equal(initial[name], final[name])]
+    leaves = [step for step in spec.steps() if not isinstance(step.layer, Container)]
+    following = {step.path: (leaves[n + 1].layer if n + 1 < len(leaves) else None) for n, step in enumerate(leaves)}
     entries = []
-    for index in sorted({int(name.split(".")[0]) for name in still}):
-        names = [n for n in still if n.split(".")[0] == str(index)]
-        after = spec.layers[index + 1] if index + 1 < len(spec.layers) else None
+
+    def layer_of(name: str) -> str:  # the layer's path: `1.0` for `1.0.weight`, `0` for `0.lstm.weight_ih_l0`
+        parts = name.split(".")
+        return next((".".join(parts[:end]) for end in range(len(parts) - 1, 0, -1)
+                     if ".".join(parts[:end]) in following), parts[0])
+
+    for path in dict.fromkeys(layer_of(name) for name in still):  # each layer once, in order
+        names = [n for n in still if layer_of(n) == path]
+        index = int(path.split(".")[0])
+        after = following.get(path)
         shown = " and ".join(f"`{n}`" for n in names)
         if isinstance(after, ReLU):
             entries.append(DiagnosticEntry(
                 kind="dead_relu", layer=index, parameter=names[0],
-                message=(f"{shown} never changed: the ReLU after layer {index} output 0 for every example, "
+                message=(f"{shown} never changed: the ReLU after layer {path} output 0 for every example, "
                          f"so its gradient was 0 at every step (a dead ReLU); try `leaky_relu`")))
         else:
             entries.append(DiagnosticEntry(

@@ -15,11 +15,9 @@ from collections.abc import Sequence
 
 import torch
 
+from compiler.data_rules import batch_rows
 
-def batch_rows(size: int, batch: int | None) -> list[int]:
-    """The rows of each batch of an epoch of `size` rows in batches of `batch` (None: one batch)."""
-    step = batch or size
-    return [min(step, size - start) for start in range(0, size, step)]
+__all__ = ["batch_rows", "epoch_means", "last_epoch_means"]
 
 
 def epoch_means(losses: Sequence[float], rows: Sequence[int]) -> list[float]:

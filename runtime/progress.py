@@ -4,7 +4,8 @@ In: the output stream and the user's choice (`--log-every N`, `--quiet`).
 Out: a callback for `TrainOptions.progress` and how often to call it: on a
 terminal a tqdm bar (epoch, loss, rate) that only appears when a run lasts
 longer than half a second, so short runs do not flicker; with `--log-every N`
-(for pipes and CI) a plain line every N steps, with the traced tensors of
+(for pipes and CI) a plain line every N steps, with the learning rate when a
+schedule moves it, and the traced tensors of
 that step, each summed up as the text report sums it up when it holds more
 than `SHOWN_VALUES` values. Both go to stderr.
 """
@@ -26,6 +27,8 @@ def plain_lines(stream: TextIO = sys.stderr) -> Callable[[Tick], None]:
     def line(tick: Tick) -> None:
         text = (f"step {tick.step:>{len(str(tick.steps))}}/{tick.steps}  "
                 f"epoch {tick.epoch}/{tick.epochs}  loss {num(tick.loss)}")
+        if tick.lr is not None:
+            text += f"  lr {num(tick.lr)}"
         for kind, values in (tick.values or {}).items():
             text += "".join(f"\n  {kind[:-1]} {name} {'none' if v is None else tensor_text(v)}"
                             for name, v in values.items())

@@ -11,7 +11,7 @@ when the report is written: nested lists, or for a network of more than
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_serializer, model_validator
 
@@ -112,12 +112,39 @@ class TraceRecord(_Frozen):
     kind: str = Field(description="grads (after backward) or params (after the optimizer step)")
     values: dict[str, Values | None] = Field(description="parameter name -> nested lists of floats "
                                                          "(null: a parameter with no gradient)")
+    lr: float | None = Field(None, description="the learning rate of this step, with a `schedule` or `warmup`")
 
 
 class Validation(_Frozen):
     rows: int = Field(description="rows held out by `validate`, never trained on")
     losses: tuple[float, ...] = Field(description="the held-out loss after each epoch, in eval mode")
     accuracy: float | None = Field(None, description="share of held-out rows classified right (cross_entropy)")
+
+
+class TorchCall(_Frozen):
+    name: str = Field(description="the torch class or function")
+    settings: dict[str, Any] = Field(description="its arguments, besides the optimizer or parameters")
+
+
+class ScheduleInfo(_Frozen):
+    schedule: TorchCall | None = Field(description="the torch.optim.lr_scheduler class of `schedule`")
+    warmup: TorchCall | None = Field(description="`warmup`: a LinearLR, run first; a SequentialLR then "
+                                                 "hands over to the schedule")
+    warmup_steps: int = Field(description="the steps (epochs, or batches when stepped per batch) of warm-up")
+    stepped: Literal["epoch", "batch"] = Field(description="stepped after each epoch, or after each batch")
+
+
+class EarlyStop(_Frozen):
+    watched: Literal["held_out", "training"] = Field(description="the held-out loss (with `validate`), or each "
+                                                                 "epoch's mean training loss")
+    patience: int
+    min_delta: float
+    best_epoch: int | None = Field(description="the epoch of the lowest loss (None: no epoch's loss was finite)")
+    best_loss: float | None
+    stopped_epoch: int | None = Field(description="the epoch after which `stop` ended training; None: it ran "
+                                                  "every epoch")
+    restored: bool = Field(description="the parameters, eval outputs and accuracy reported (and the weights "
+                                       "saved) are the best epoch's")
 
 
 class Timing(_Frozen):
@@ -151,6 +178,13 @@ class Report(_Frozen):
     diagnostics: tuple[DiagnosticEntry, ...] = ()
     warnings: tuple[WarningEntry, ...] = Field((), description="what checking the spec found likely wrong, "
                                                 "though it did not stop the run")
-    stopped: str | None = Field(None, description="why training stopped early, if it did")
+    stopped: str | None = Field(None, description="why training stopped early, if it did (`stop` is not a "
+                                                  "failure: see `early_stop`)")
+    learning_rates: tuple[float, ...] = Field((), description="the learning rate of every step, with a `schedule` "
+                                                              "or `warmup` (else empty: the optimizer's `lr`)")
+    schedule: ScheduleInfo | None = None
+    clip: TorchCall | None = Field(None, description="the torch.nn.utils function that clipped the gradients "
+                                                     "between backward and each step")
+    early_stop: EarlyStop | None = Field(None, description="with `stop`: the best epoch, and when it stopped")
     trace: tuple[TraceRecord, ...] = Field((), description="per-step gradients or parameters, with --trace")
     timing: Timing | None = Field(None, description="seconds measured inside the process (not in the text report)")

@@ -22,10 +22,11 @@ chosen by `path_for`:
 Each run's loss comes from the spec's own loss class on that run's output, on
 either path (`ensemble.MemberLosses`). Shuffled batches and held-out rows follow
 each run's own seed, as in a single run (`feeds.Feeds`). Members with optimizer
-settings of their own step with `member_optim`. Specs with a random layer (`dropout`)
-are refused: their masks cannot follow a single run's. Ctrl-C (and SIGTERM
-under the command line) stops every run: the result holds the steps that
-finished, with the reason in `stopped`.
+settings of their own step with `member_optim`. Specs with a random layer
+(`dropout`) are refused: their masks cannot follow a single run's; so are
+`schedule`, `warmup` and `stop` (`runs_control`), while `clip` clips each run's
+own gradients. Ctrl-C (and SIGTERM under the command line) stops every run: the
+result holds the steps that finished, with the reason in `stopped`.
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ from .feeds import Feeds
 from .lean import lean_optimizer, step_of
 from .member_optim import member_step
 from .optim import build_optimizer
+from .runs_control import member_clip, refuse_control
 from .signals import exit_code, stop_word
 from .stacked import Stacked, stackable
 
@@ -90,20 +92,19 @@ def path_for(spec: CheckedSpec, structure: nn.Sequential | None = None) -> Liter
     return "stacked" if vectors and all(stackable(module) for module in modules) else "vmap"
 
 
-def random_layer(structure: nn.Sequential) -> int | None:
-    """The index of the first layer that draws at random in training (`dropout`), or None."""
-    return next((index for index, module in enumerate(structure)
+def random_layer(structure: nn.Sequential) -> str | None:
+    """The module path (`1.0`) of the first layer that draws at random in training (`dropout`), or None."""
+    return next((path for path, module in structure.named_modules()
                  if isinstance(module, nn.modules.dropout._DropoutNd)), None)
 
 
 def refuse_random(program: Program, structure: nn.Sequential | None = None) -> None:
     """A layer that draws at random in training (`dropout`) cannot follow each single run's draws."""
-    index = random_layer(_structure(program.spec) if structure is None else structure)
-    if index is not None:
-        span = program.layer_spans[index] if index < len(program.layer_spans) else None
-        keyword = program.spec.layers[index].keyword
+    path = random_layer(_structure(program.spec) if structure is None else structure)
+    if path is not None:
+        keyword = {step.path: step.layer for step in program.spec.steps()}[path].keyword
         raise SpecError(Diagnostic(f"`--runs` cannot train a network with `{keyword}` at once: its masks "
-                                   "would not follow each single run's", span, keyword,
+                                   "would not follow each single run's", program.span_of(path), keyword,
                                    hint=f"train the seeds one by one, or remove `{keyword}`"),
                         program.source, program.filename)
 
@@ -140,6 +141,7 @@ def train_runs(program: Program, first_seed: int, count: int,
                path: Literal["stacked", "vmap"] | None = None) -> RunsResult:
     """Train `count` runs from `first_seed` on; `path` forces a way (None: `path_for`'s)."""
     refuse_random(program)
+    refuse_control(program)
     return train_members(program, program.spec, list(range(first_seed, first_seed + count)), path=path)
 
 
@@ -147,7 +149,7 @@ def train_members(program: Program, spec: CheckedSpec, seeds: list[int], setting
                   path: Literal["stacked", "vmap"] | None = None) -> RunsResult:
     """Train one member of `spec` per seed (seeds may repeat), each with its own optimizer
     settings where `settings` gives them (one per member, of `spec.optimizer`'s kind); the
-    caller has refused a random layer."""
+    caller has refused a random layer, `schedule`, `warmup` and `stop`."""
     structure = _structure(spec)
     count = len(seeds)
     fits = path_for(spec, structure)
@@ -163,6 +165,7 @@ def train_members(program: Program, spec: CheckedSpec, seeds: list[int], setting
     if step is None:
         optimizer = None if lean_optimizer(spec.optimizer, leaves) else build_optimizer(spec.optimizer, leaves)
         step = step_of(spec.optimizer, optimizer, leaves)
+    clip = member_clip(spec, leaves, count)
     feeds = Feeds(spec, program.table, seeds)
     member_losses = MemberLosses(spec.loss, feeds.batched)
     losses: list[torch.Tensor] = []
@@ -175,6 +178,8 @@ def train_members(program: Program, spec: CheckedSpec, seeds: list[int], setting
                 loss = member_losses(members.forward(x, shared), target, shared)
                 if loss.requires_grad:  # else every run's output stopped being finite
                     loss.sum().backward()
+                if clip is not None:
+                    clip()
                 step()
                 losses.append(loss.detach())
     except KeyboardInterrupt as stop:  # Ctrl-C, or SIGTERM under the command line: the runs so far

@@ -18,6 +18,8 @@ from torch import nn
 from compiler import CheckedSpec, Program
 from compiler.data_rules import plain_vector
 
+from .control import Control
+from .control_report import control_fields
 from .data import Dataset, input_dtype
 from .diagnose import diagnose
 from .epochs import batch_rows, epoch_means
@@ -64,6 +66,7 @@ class Session:
     validation: list[float] = field(default_factory=list)  # held-out loss after each epoch
     timing: dict[str, float] = field(default_factory=dict)
     full_parameters: bool = False  # the JSON report lists every value, however many
+    control: Control | None = None  # schedule, clipping, early stopping: None when the spec has none
 
 
 def snapshot(model: nn.Module, copy: bool = True) -> dict[str, torch.Tensor]:
@@ -134,8 +137,8 @@ def build_report(session: Session, stopped: str | None, diagnostics: list) -> Re
     return Report(
         spec=program.filename, seed=seed, torch_version=torch.__version__, device=_device_name(device),
         model=model_info(model, checked),
-        optimizer=OptimizerInfo(name=checked.optimizer.torch_name,
-                                settings=(group_settings(optimizer) if optimizer
+        optimizer=OptimizerInfo(name=checked.optimizer.torch_name,  # as built: a schedule moves the lr (and momentum)
+                                settings=(group_settings(optimizer) if optimizer and session.control is None
                                           else declared_settings(checked.optimizer))),
         loss=LossInfo(name=type(criterion).__name__, settings=checked.loss.torch_kwargs()),
         training=TrainingInfo(epochs=checked.epochs, examples=data.size,
@@ -149,4 +152,5 @@ def build_report(session: Session, stopped: str | None, diagnostics: list) -> Re
         parameters=Parameters(listed=listed(initial, session.full_parameters), initial=initial, final=final),
         eval=_evaluate(model, checked, device), diagnostics=tuple(diagnostics), stopped=stopped,
         warnings=tuple(WarningEntry.model_validate(warning) for warning in program.warnings),
-        trace=tuple(session.tracer.records), timing=Timing(**timing) if len(timing) == 2 else None)
+        trace=tuple(session.tracer.records), timing=Timing(**timing) if len(timing) == 2 else None,
+        **control_fields(session.control, checked))

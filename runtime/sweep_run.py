@@ -10,8 +10,9 @@ Combinations that differ only in the optimizer's numbers (`lr`, `momentum`,
 as one group, every seed of every one of them a member of one stacked run
 (`runs.train_members`), each member stepping with its own numbers. Any other
 difference (`batch`, `epochs`, a layer's setting, the numbers of an optimizer
-not written out for members) makes a group of its own. A network with a
-random layer (`dropout`) cannot be stacked: its combinations train one run
+not written out for members, `clip`) makes a group of its own. A network with
+a random layer (`dropout`), or a spec with `schedule`, `warmup` or `stop`
+(whose runs step apart), cannot be stacked: its combinations train one run
 after another, as `nqa run` trains one. Groups train one after another; Ctrl-C
 stops the sweep, keeping what finished.
 """
@@ -83,7 +84,8 @@ def train_sweep(program: Program, first_seed: int, runs: int) -> SweepResult:
         specs = [sweep.combinations[index].spec for index in group]
         with torch.device("meta"):
             random = random_layer(compile_spec(specs[0])) is not None
-        trained = _one_by_one if random else _together
+        stepped_alone = any(getattr(specs[0], name) is not None for name in ("schedule", "warmup", "stop"))
+        trained = _one_by_one if random or stepped_alone else _together
         result.stopped, result.exit_code = trained(program, specs, seeds, [result.outcomes[i] for i in group])
         if result.stopped:
             break

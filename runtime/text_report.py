@@ -21,6 +21,7 @@ from compiler.messages import plural
 from compiler.types import DType, TensorType
 from spec_lang import visible
 
+from .control_report import setting_lines, stop_lines
 from .report import Report
 from .tensors import stats
 
@@ -65,22 +66,31 @@ def model_table(rows: Sequence[LayerInfo], total: int, input_shape: Sequence[int
     multiply-accumulates per example (MACs), the totals and their sizes, as torchinfo prints them."""
     input_type = shape_text(input_shape, input_dtype)
     outputs = [shape_text(row.output_shape, row.output_dtype) for row in rows]
-    macs = sum(row.flops for row in rows)
-    name_w = max(len("layer"), *(len(row.name) for row in rows))
+    leaves = [row for row in rows if not row.block]  # a block's row sums the rows inside it
+    macs = sum(row.flops for row in leaves)
+    names = [_indented(row) for row in rows]
+    path_w = max(2, *(len(row.path or str(row.index)) for row in rows))
+    name_w = max(len("layer"), *(len(name) for name in names))
     shape_w = max(len("output"), len(input_type), *(len(text) for text in outputs))
     params_w = max(8, len(f"{total:,}"))
     macs_w = max(8, len(f"{macs:,}"))
-    lines = [f"  {'#':>2}  {'layer':<{name_w}}  {'output':<{shape_w}}  {'params':>{params_w}}  {'MACs':>{macs_w}}",
-             f"  {'':>2}  {'input':<{name_w}}  {input_type}"]
-    for row, output in zip(rows, outputs, strict=True):
-        lines.append(f"  {row.index:>2}  {row.name:<{name_w}}  {output:<{shape_w}}  {row.parameters:>{params_w},}  "
-                     f"{row.flops:>{macs_w},}")
-    lines.append(f"  {'':>2}  {'total':<{name_w}}  {'':<{shape_w}}  {total:>{params_w},}  {macs:>{macs_w},}")
-    values = math.prod(input_shape) + sum(row.output_width for row in rows)
+    header = (f"  {'#':>{path_w}}  {'layer':<{name_w}}  {'output':<{shape_w}}  {'params':>{params_w}}  "
+              f"{'MACs':>{macs_w}}")
+    lines = [header, f"  {'':>{path_w}}  {'input':<{name_w}}  {input_type}"]
+    for row, name, output in zip(rows, names, outputs, strict=True):
+        lines.append(f"  {row.path or row.index:>{path_w}}  {name:<{name_w}}  {output:<{shape_w}}  "
+                     f"{row.parameters:>{params_w},}  {row.flops:>{macs_w},}")
+    lines.append(f"  {'':>{path_w}}  {'total':<{name_w}}  {'':<{shape_w}}  {total:>{params_w},}  {macs:>{macs_w},}")
+    values = math.prod(input_shape) + sum(row.output_width for row in leaves)
     lines.append(f"  {plural(total, 'parameter')}, {human_bytes(total * BYTES_PER_PARAMETER)} as float32")
     lines.append(f"  per example: {plural(macs, 'multiply-accumulate')} (MACs), "
                  f"{plural(values, 'activation value')} (the input and every layer's output)")
     return "\n".join(line.rstrip() for line in lines)
+
+
+def _indented(row: LayerInfo) -> str:
+    """A layer inside a block is indented under it, two spaces a level."""
+    return "  " * (row.path or "").count(".") + row.name
 
 
 def _settings(r: Report) -> str:
@@ -95,6 +105,7 @@ def _settings(r: Report) -> str:
     lines = [f"optimizer  {r.optimizer.name}  {opt}",
              f"loss       {r.loss.name}" + (f"  {loss}" if loss else ""),
              f"training   {plural(t.epochs, 'epoch')} x {batches} = {plural(t.epochs * t.batches_per_epoch, 'step')}"]
+    lines += setting_lines(r, _setting)
     if t.classes:
         lines.append("classes    " + " ".join(f"{i}={visible(name)}" for i, name in enumerate(t.classes)))
     if t.target_broadcast:
@@ -115,25 +126,33 @@ def _losses(r: Report) -> str:
     if not steps:
         return "loss\n  no steps taken"
     per_epoch = r.training.batches_per_epoch
+    lrs = r.learning_rates[::per_epoch]  # each epoch's first step's
     if per_epoch == 1:
-        lines = _table("step", r.losses, "loss") + [f"final loss {num(r.losses[-1])} after {plural(steps, 'step')}"]
+        lines = _table("step", r.losses, "loss", lrs)
+        lines.append(f"final loss {num(r.losses[-1])} after {plural(steps, 'step')}")
     else:
-        lines = _table("epoch", r.epoch_losses, "mean loss") + [_final(r, steps, per_epoch)]
+        lines = _table("epoch", r.epoch_losses, "mean loss", lrs) + [_final(r, steps, per_epoch)]
     if r.accuracy is not None:
         lines.append(f"accuracy {100 * r.accuracy:.1f}% on the training data")
     lines += _validation(r)
+    lines += stop_lines(r, num)
     if r.stopped:
         lines.append(f"stopped: {r.stopped}")
     return "\n".join(lines)
 
 
-def _table(unit: str, losses, heading: str) -> list[str]:
-    """About LOSS_LINES rows: the first, every n-th and the last."""
+def _table(unit: str, losses, heading: str, lrs=()) -> list[str]:
+    """About LOSS_LINES rows: the first, every n-th and the last; with a schedule, the
+    learning rate of each step (of each epoch's first step) beside its loss."""
     count = len(losses)
     every = max(1, count // LOSS_LINES)
     shown = sorted({1, count, *range(every, count + 1, every)})
     width = max(len(unit), len(str(count)))
-    return ["loss", f"  {unit:>{width}}  {heading}"] + [f"  {n:>{width}}  {num(losses[n - 1])}" for n in shown]
+    if not lrs:
+        return ["loss", f"  {unit:>{width}}  {heading}"] + [f"  {n:>{width}}  {num(losses[n - 1])}" for n in shown]
+    loss_w = max(len(heading), *(len(num(losses[n - 1])) for n in shown))
+    return ["loss", f"  {unit:>{width}}  {heading:<{loss_w}}  lr"] + [
+        f"  {n:>{width}}  {num(losses[n - 1]):<{loss_w}}  {num(lrs[n - 1])}" for n in shown]
 
 
 def _final(r: Report, steps: int, per_epoch: int) -> str:

@@ -60,6 +60,7 @@ class Tick:
     epochs: int
     loss: float
     values: dict | None = None  # the traced tensors of this step by kind and name (a grad may be None), if any
+    lr: float | None = None  # the learning rate this step used, with a schedule or warm-up
 
 
 @dataclass
@@ -75,21 +76,22 @@ class Tracer:
     def active(self) -> bool:
         return bool(self.kinds) or (self.progress is not None and self.every > 0)
 
-    def after_backward(self, step: int, loss: float, model: nn.Module) -> None:
+    def after_backward(self, step: int, loss: float, model: nn.Module, lr: float | None = None) -> None:
+        """`lr`: the learning rate the coming step uses, with a schedule or warm-up."""
         if "grads" in self.kinds:
             grads = {name: (_copy(p.grad) if p.grad is not None else None) for name, p in model.named_parameters()}
-            self.records.append(TraceRecord(step=step, kind="grads", values=grads))
-        self._loss = loss
+            self.records.append(TraceRecord(step=step, kind="grads", values=grads, lr=lr))
+        self._loss, self._lr = loss, lr
 
     def after_step(self, step: int, model: nn.Module) -> None:
         if "params" in self.kinds:
             params = {name: _copy(p) for name, p in model.named_parameters()}
-            self.records.append(TraceRecord(step=step, kind="params", values=params))
+            self.records.append(TraceRecord(step=step, kind="params", values=params, lr=self._lr))
         if self.progress is not None and self.every > 0 and (step % self.every == 0 or step == self.steps):
             values = {r.kind: dict(r.values) for r in self.records[-len(self.kinds):]} if self.kinds else None
             epochs = self.steps // max(1, self.batches_per_epoch)
             epoch = (step - 1) // max(1, self.batches_per_epoch) + 1
-            self.progress(Tick(step, self.steps, epoch, epochs, self._loss, values))
+            self.progress(Tick(step, self.steps, epoch, epochs, self._loss, values, self._lr))
 
 
 def _copy(tensor):

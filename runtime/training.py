@@ -5,7 +5,9 @@ In: a spec (text, `Path`, parsed `Spec`, `Program` or `CheckedSpec`) and
 device, starting weights). Out: a `Run` — the trained `nn.Sequential` and its
 `Report`. The loop is the tutorial's: `zero_grad`, forward, loss, `backward`,
 `step`, once per batch; with the same seed it reproduces a hand-written program
-bit for bit. Training stops early, with the reason in `report.stopped`, when the
+bit for bit. A spec's `schedule`, `warmup`, `clip` and `stop` join the loop
+through `control.Control` (the best epoch's weights are put back at the end).
+Training stops early, with the reason in `report.stopped`, when the
 loss stops being finite; Ctrl-C raises `TrainingInterrupted` carrying the run so far.
 """
 
@@ -24,7 +26,9 @@ from compiler.sweep import one_network
 from spec_lang import usage_error
 
 from . import option_rules as rules
+from .control import check_run_length, control_of, needs_optimizer
 from .data import dataset
+from .epochs import batch_rows
 from .lean import clear_of, forward_of, lean_optimizer, loss_of, step_of
 from .optim import build_loss, build_optimizer
 from .report import DiagnosticEntry
@@ -121,15 +125,19 @@ def _start(program: Program, checked: CheckedSpec, seed: int, options: TrainOpti
         load_weights(options.load, model, program)
     model.to(device)
     data = dataset(checked, seed, program.table).to(device)
+    if options.epochs is not None:
+        check_run_length(checked, data.batches_per_epoch(), True)
     steps = checked.epochs * data.batches_per_epoch()
     every = options.every if options.every is not None else max(1, steps // 200)
     check_trace_size(options.trace, checked.parameter_count, steps, limits.max_trace_values,
                      options.full_parameters)
     tracer = Tracer(options.trace, options.progress, every, steps, data.batches_per_epoch())
     params: list[torch.Tensor] = list(model.parameters())
-    optimizer = None if lean_optimizer(checked.optimizer, params) else build_optimizer(checked.optimizer, params)
+    lean = lean_optimizer(checked.optimizer, params) and not needs_optimizer(checked)
+    optimizer = None if lean else build_optimizer(checked.optimizer, params)
+    control = control_of(checked, optimizer, params, batch_rows(data.size, data.batch), data.held_inputs is not None)
     return Session(program, checked, seed, model, snapshot(model), data, optimizer, build_loss(checked.loss), tracer,
-                   full_parameters=options.full_parameters)
+                   full_parameters=options.full_parameters, control=control)
 
 
 def _device(name: str, program: Program) -> torch.device:
@@ -155,9 +163,9 @@ def _loop(session: Session):
     forward, clear = forward_of(model), clear_of(params)
     criterion = loss_of(session.criterion)
     step = step_of(session.checked.optimizer, session.optimizer, params)
-    watching = tracer.active
+    watching, control = tracer.active, session.control
     model.train()
-    for _ in range(session.checked.epochs):
+    for epoch in range(1, session.checked.epochs + 1):
         for inputs, targets in session.data.batches():
             clear()
             output = forward(inputs)
@@ -173,12 +181,18 @@ def _loop(session: Session):
             losses.append(value)
             loss.backward()
             if watching:
-                tracer.after_backward(len(losses), value, model)
+                tracer.after_backward(len(losses), value, model, control.current_lr if control is not None else None)
+            if control is not None:
+                control.before_step()
             step()
+            if control is not None:
+                control.after_step()
             if watching:
                 tracer.after_step(len(losses), model)
         if session.data.held_inputs is not None:
             session.validation.append(_held_out_loss(session))
+        if control is not None and control.after_epoch(epoch, losses, session.validation, model):
+            break
     return None, []
 
 
@@ -211,4 +225,6 @@ def _diverged(losses: list[float], value: float):
 
 
 def _finish(session: Session, stopped: str | None, diagnostics: list) -> Run:
+    if session.control is not None and session.control.stopper is not None:
+        session.control.stopper.restore(session.model)
     return Run(session.model, build_report(session, stopped, diagnostics), session.program)

@@ -1,7 +1,8 @@
 """The typed, frozen syntax tree of a .nqa file.
 
 In: nothing (plain data types). Out: `Spec`, a tuple of `Statement`s, each a
-statement name and its arguments. Every node carries a `Span`; spans are left out
+statement name and its arguments (and, for a block, the statements in its
+braces). Every node carries a `Span`; spans are left out
 of equality, so two specs that differ only in layout compare equal.
 """
 
@@ -122,16 +123,38 @@ class Option:
     span: Span = _span()
 
 
-Arg = Arrow | Option | Vector | String | Number | Word | Shape | Choice
+@dataclass(frozen=True, slots=True)
+class Times:
+    """`* 2` after a named block's name: the block used that many times over."""
+
+    count: Number
+    span: Span = _span()
+
+
+Arg = Arrow | Option | Vector | String | Number | Word | Shape | Times | Choice
 
 
 @dataclass(frozen=True, slots=True)
 class Statement:
-    """One statement: its name (`linear`, `optimizer`, ...) and its arguments in order."""
+    """One statement: its name (`linear`, `optimizer`, ...) and its arguments in order.
+
+    A `repeat`, `residual` or `block` statement also has a `body`, the statements
+    between its braces (None for a statement without braces); `span` then ends at
+    the closing brace, and `body_span` covers the braces."""
 
     name: str
     args: tuple[Arg, ...]
     name_span: Span = _span()
+    span: Span = _span()
+    body: tuple[Statement, ...] | None = None
+    body_span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Body:
+    """The statements between `{` and `}`, while a statement is being built."""
+
+    statements: tuple[Statement, ...]
     span: Span = _span()
 
 

@@ -19,7 +19,8 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedTok
 from lark.tree import Meta
 
 from . import ast
-from .errors import Diagnostic, SyntaxErrors
+from .braces import pairs, unbalanced
+from .errors import SyntaxErrors
 from .nodes import Nodes
 from .syntax_errors import describe_syntax_error
 
@@ -52,8 +53,10 @@ class _FromTree(Transformer[Token, ast.Spec]):
 
 
 def parse_with_lark(text: str, filename: str) -> tuple[ast.Spec, Nodes]:
-    diagnostics: list[Diagnostic] = []
+    diagnostics, lone = unbalanced(text)
     work, tree = text, None
+    for at in lone:  # reported once: a `}` is then read as a blank, a `{` with its statement
+        work = _blanked(work, [at]) if work[at] == "}" else _blank_statement(work, at)
     while True:
         try:
             tree = lark_parser().parse(work + "\n")
@@ -96,7 +99,19 @@ def _blank_statement(text: str, offset: int) -> str:
         after = text.find("\n", close)
         end = after if after >= 0 else len(text)
     blank = "".join(c if c in "\r\n" else " " for c in text[start:end])
-    return text[:start] + blank + text[end:]
+    partner, _, _ = pairs(text)
+    outside = [at for at in range(start, end) if at in partner and not start <= partner[at] < end]
+    return _blanked(text[:start] + blank + text[end:], [partner[at] for at in outside])
+
+
+def _blanked(text: str, offsets: list[int]) -> str:
+    """`text` with the characters at `offsets` (braces) made blanks."""
+    if not offsets:
+        return text
+    chars = list(text)
+    for at in offsets:
+        chars[at] = " "
+    return "".join(chars)
 
 
 def _statement_bounds(text: str, offset: int) -> tuple[int, int]:

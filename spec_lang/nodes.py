@@ -55,6 +55,15 @@ class Nodes:
     def RPAR(self, text: str, span: ast.Span) -> ast.Span:
         return span  # only its place is needed: where a choice ends
 
+    def LBRACE(self, text: str, span: ast.Span) -> ast.Span:
+        return span
+
+    def RBRACE(self, text: str, span: ast.Span) -> ast.Span:
+        return span
+
+    def STAR(self, text: str, span: ast.Span) -> ast.Span:
+        return span
+
     def VECTOR(self, text: str, span: ast.Span) -> ast.Vector:
         items, problems = read_vector(text, span)
         if problems:
@@ -67,8 +76,12 @@ class Nodes:
 
     def statement(self, children: list[Any]) -> ast.Statement:
         name = children[0]
-        args = tuple(children[1:])
-        made = ast.Statement(name.name, args, name.span, cover(name.span, args[-1].span) if args else name.span)
+        body = children[-1] if children[-1].__class__ is ast.Body else None
+        args = tuple(children[1:-1] if body is not None else children[1:])
+        if body is not None:
+            made = ast.Statement(name.name, args, name.span, cover(name.span, body.span), body.statements, body.span)
+        else:
+            made = ast.Statement(name.name, args, name.span, cover(name.span, args[-1].span) if args else name.span)
         if self.problems and self.problems[-1].span.start >= made.span.start:  # type: ignore[union-attr]  # has one
             self.bad.append(made)
         return made
@@ -83,6 +96,14 @@ class Nodes:
     def choice(self, children: list[Any]) -> ast.Choice:
         name, end = children[0], children[-1]
         return ast.Choice(name.name, tuple(children[1:-1]), name.span, cover(name.span, end))
+
+    def body(self, children: list[Any]) -> ast.Body:
+        # the first and last children are the braces' spans
+        return ast.Body(tuple(children[1:-1]), cover(children[0], children[-1]))
+
+    def times(self, children: list[Any]) -> ast.Times:
+        star, count = children
+        return ast.Times(count, cover(star, count.span))
 
     def option(self, children: list[Any]) -> ast.Option:
         key = children[0]

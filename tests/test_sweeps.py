@@ -249,3 +249,26 @@ def test_a_sweep_stopped_by_a_signal_writes_the_report_so_far_and_no_best(signum
     assert data["stopped"].startswith(f"{word} after ") and data["best"] is None and not best.exists()
     assert len(data["each"]) == 2 and all(len(entry["runs"]) == 3 for entry in data["each"])
     assert f"\nstopped: {data['stopped']}\n" in out
+
+
+def test_a_schedule_trains_one_by_one_and_clipping_apart_each_as_its_single_run(tmp_path, capsys):
+    spec = tmp_path / "s.nqa"
+    rows = "example [1, 1] -> [2]\nexample [0, 1] -> [1]\nexample [1, 0] -> [0]\n"
+    spec.write_text("linear 2->4\nrelu\nlinear 4->1\n" + rows + "epochs 20\noptimizer sgd lr=0.1 momentum=0.9\n"
+                    "schedule step every=5 gamma=choice(0.5, 0.1)\n")
+    assert main(["run", str(spec), "--runs", "2", "--json", "-"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    program = check(spec)
+    for entry in report["each"]:
+        assert entry["trained"] == "one by one"
+        for run in entry["runs"]:
+            assert run["final_loss"] == _single(program, entry["combination"], run["seed"]).final_loss
+    spec.write_text(spec.read_text().replace("schedule step every=5 gamma=choice(0.5, 0.1)", "clip choice(0.05, 1)")
+                    .replace("lr=0.1", "lr=choice(0.1, 0.05)"))
+    program = check(spec)
+    assert groups(_sweep(program)) == [[0, 2], [1, 3]]  # the clip differs between groups, lr within them
+    result = train_sweep(program, 0, 2)
+    for n, outcome in enumerate(result.outcomes):
+        assert outcome.path == "stacked"
+        for seed, final, _, _ in outcome.runs:
+            assert final == pytest.approx(_single(program, n, seed).final_loss, rel=1e-5, abs=1e-7)

@@ -18,6 +18,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from pydantic import Field, field_validator
+
+from ..inits import Init
 from ..messages import plural
 from ..statement import StatementModel
 from ..types import TensorType
@@ -68,18 +71,22 @@ class Call:
     def definition(self) -> str:
         """The source of the class, for the few nqa adds ("" for torch's own), read
         without importing torch: an emitted program copies it in."""
-        if self.home == "torch.nn":
-            return ""
-        import ast
-        import importlib.util
+        return "" if self.home == "torch.nn" else source_of(self.home, self.name)
 
-        spec = importlib.util.find_spec(self.home)
-        if spec is None or spec.origin is None:
-            raise LookupError(f"no source for {self.home}")
-        with open(spec.origin, encoding="utf-8") as file:
-            text = file.read()
-        found = next(node for node in ast.parse(text).body if isinstance(node, ast.ClassDef) and node.name == self.name)
-        return ast.get_source_segment(text, found) or ""
+
+def source_of(home: str, name: str) -> str:
+    """The source of the class or function `name` of the module `home`, read without importing it."""
+    import ast
+    import importlib.util
+
+    spec = importlib.util.find_spec(home)
+    if spec is None or spec.origin is None:
+        raise LookupError(f"no source for {home}")
+    with open(spec.origin, encoding="utf-8") as file:
+        text = file.read()
+    found = next(node for node in ast.parse(text).body
+                 if isinstance(node, (ast.ClassDef, ast.FunctionDef)) and node.name == name)
+    return ast.get_source_segment(text, found) or ""
 
 
 class Layer(StatementModel):
@@ -194,7 +201,15 @@ class Layer(StatementModel):
         """Multiply-accumulates per example (as torchinfo counts them)."""
         return 0
 
+    def last_leaf(self) -> Layer:
+        """The layer whose output is the network's when this one comes last (a block's last layer inside)."""
+        return self
+
     # what it is in torch
+    def calls(self, t: TensorType) -> list[Call]:
+        """This layer's module call, and those of any layers inside it."""
+        return [self.call(t)]
+
     def call(self, t: TensorType) -> Call:
         return Call(self.torch_name)
 
@@ -207,3 +222,36 @@ class Layer(StatementModel):
 
     def build(self, t: TensorType) -> nn.Module:
         return self.call(t).build()
+
+    def with_init(self, init: Init) -> Layer:
+        """The layer as the spec's `init` statement leaves it: unchanged, unless it has weights."""
+        return self
+
+
+class Weighted(Layer):
+    """A layer with weights (matrices, kernels, tables): `init=` picks how they start, else
+    the spec's `init` statement, else torch's own start. Mixed in before the layer's other base."""
+
+    init: Init | None = Field(None, title="init scheme")
+
+    @classmethod
+    def sweep_problem(cls, name: str) -> str | None:
+        if name == "init":
+            return "every combination of a sweep starts its layers alike: write one spec for each init scheme"
+        return super().sweep_problem(name)
+
+    _named = field_validator("init", mode="before")(Init.named)
+
+    def with_init(self, init: Init) -> Layer:
+        """The spec's `init` fills in a layer that names none; one that names the same scheme takes its options."""
+        if self.init is not None and self.init.kind != init.kind:
+            return self
+        return self.model_copy(update={"init": init})
+
+    def build(self, t: TensorType) -> nn.Module:
+        module = super().build(t)
+        return self.init.apply(module) if self.init is not None else module
+
+    def source(self, t: TensorType) -> str:
+        text = super().source(t)
+        return self.init.source(text) if self.init is not None else text

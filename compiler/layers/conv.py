@@ -20,11 +20,11 @@ from pydantic import Field
 
 from ..registry import register
 from ..types import TensorType
-from .base import Call, Fault
+from .base import Call, Fault, Weighted
 from .spatial import Size, SpatialLayer, each, written
 
 
-class Conv(SpatialLayer):
+class Conv(Weighted, SpatialLayer):
     """What nn.Conv1d and nn.Conv2d share; a subclass says its keyword and how many dims it slides over."""
 
     in_channels: int | None = Field(None, ge=1, title="input channels")

@@ -13,11 +13,11 @@ from pydantic import Field
 
 from ..registry import register
 from ..types import Dim, TensorType
-from .base import Call, Layer
+from .base import Call, Weighted
 
 
 @register
-class Embedding(Layer):
+class Embedding(Weighted):
     kind: Literal["embedding"] = "embedding"
     num_embeddings: int = Field(ge=1, title="number of ids")
     embedding_dim: int = Field(ge=1, title="embedding width")

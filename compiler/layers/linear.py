@@ -8,11 +8,11 @@ from pydantic import Field
 
 from ..registry import register
 from ..types import TensorType
-from .base import Call, Layer
+from .base import Call, Weighted
 
 
 @register
-class Linear(Layer):
+class Linear(Weighted):
     kind: Literal["linear"] = "linear"
     in_features: int | None = Field(None, ge=1, title="input width")
     out_features: int = Field(ge=1, title="output width")

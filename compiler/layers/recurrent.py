@@ -17,10 +17,10 @@ from pydantic import Field
 
 from ..registry import register
 from ..types import Dim, TensorType
-from .base import Call, Fault, Layer
+from .base import Call, Fault, Weighted
 
 
-class Recurrent(Layer):
+class Recurrent(Weighted):
     """What lstm and gru share; a subclass says its keyword and how many gates each step has."""
 
     input_size: int | None = Field(None, ge=1, title="input features")
