@@ -12,6 +12,7 @@ said to be missing rather than matched to a near spelling.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from spec_lang import ast
 from spec_lang.errors import Diagnostic, Label
@@ -48,14 +49,25 @@ class Collected:
         return self.settings.get(name, [])
 
 
-def collect(spec: ast.Spec) -> Collected:
+def collect(spec: ast.Spec, memo: dict[Any, Any] | None = None) -> Collected:
+    """`memo` keeps each statement's binding for the next call with the same statement
+    (checking a sweep's combinations binds the statements without a choice once)."""
     out = Collected()
     scope = Scope.of(spec.statements, bind_statement)
     for stmt in spec.statements:
         if stmt.name == "block":
             out.problems += scope.define(stmt)
             continue
-        result = scope.bind_layer(stmt)
+        # a statement bound before (a sweep's combination share the statements without a choice) is taken
+        # from `memo`, held there so that its id is not reused; not one with braces or naming a block, whose
+        # binding depends on the blocks, which a combination may change
+        kept = memo.get(("bound", id(stmt))) if memo is not None else None
+        if kept is not None and kept[0] is stmt:
+            result = kept[1]
+        else:
+            result = scope.bind_layer(stmt)
+            if memo is not None and stmt.body is None and stmt.name not in scope.later and isinstance(result, Bound):
+                memo[("bound", id(stmt))] = (stmt, result)
         if isinstance(result, list):
             out.problems += result
             out.failed.add(stmt.name)

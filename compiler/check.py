@@ -44,6 +44,7 @@ from .registry import lookup, statement_names
 from .settings import Epochs, Eval, Example, Input
 from .shapes import Source, first_stated_input, infer_types, layer_count, leaf_bounds, path_spans, statement_text
 from .suggest import closest
+from .sweep import find_choices, first_items, has_choices
 from .types import TensorType
 
 _DEFAULT_LIMITS = Limits()
@@ -57,6 +58,8 @@ class Options:
     require_data: bool = False
     folder: Path | None = None  # the spec's folder; data paths are relative to it (None: the working folder)
     allow_outside: bool = False  # let `data` read files outside `folder`
+    # what checking the combinations of a sweep reads once: a data file's table, statements bound (None: no sweep)
+    memo: dict[Any, Any] | None = field(default=None, compare=False)
 
 
 def check(spec: str | os.PathLike[str] | ast.Spec, *, filename: str | None = None,
@@ -90,7 +93,12 @@ def check(spec: str | os.PathLike[str] | ast.Spec, *, filename: str | None = Non
     options = Options(limits or _DEFAULT_LIMITS, require_data, folder, allow_outside)
     try:
         with paused_gc():
-            program = _check_tree(tree, source, filename, options, vector_problems, bad)
+            if ("(" in source or not source) and has_choices(tree):  # a choice needs a `(`: most specs have none
+                from .sweep_check import check_sweep
+
+                program = check_sweep(tree, source, filename, options, vector_problems, bad, _check_tree)
+            else:
+                program = _check_tree(tree, source, filename, options, vector_problems, bad)
     except SpecError as err:
         raise err.with_source(normalized(source), filename) from None
     hidden = bidi_warnings(program.source)
@@ -120,8 +128,11 @@ def _parse(source: str, filename: str) -> tuple[ast.Spec, list[Diagnostic], list
         if err.rest is None:
             raise
         rest, nodes = err.rest
-        found = collect(_without(rest, nodes.bad))
-        raise SpecError([*err.diagnostics, *nodes.problems, *found.problems], err.source, filename) from None
+        rest = _without(rest, nodes.bad)
+        found = collect(first_items(rest))  # each choice as its first value; one written wrong is left out
+        choices = find_choices(rest).problems
+        raise SpecError([*err.diagnostics, *nodes.problems, *choices, *found.problems], err.source,
+                        filename) from None
 
 
 def _without(tree: ast.Spec, bad: list[ast.Statement]) -> ast.Spec:
@@ -134,7 +145,7 @@ def _without(tree: ast.Spec, bad: list[ast.Statement]) -> ast.Spec:
 
 def _check_tree(tree: ast.Spec, source: str, filename: str, options: Options,
                 vector_problems: list[Diagnostic], bad: list[ast.Statement]) -> Program:
-    found = collect(_without(tree, bad))  # a bad vector item is reported once, for itself
+    found = collect(_without(tree, bad), options.memo)  # a bad vector item is reported once, for itself
     found.failed.update(stmt.name for stmt in bad)
     problems = vector_problems + found.problems
     if not found.layers:

@@ -30,6 +30,7 @@ class Stop(StatementModel):
     watch: Watched | None = Field(None, title="`watch`")
 
     keyword = "stop"
+    sweepable = frozenset({"patience", "min_delta"})
     positional = ("patience",)
     example = "stop patience=10"
     aliases = ("early_stopping", "earlystopping", "early_stop")
@@ -55,6 +56,7 @@ class Clip(StatementModel):
     value: float | None = Field(None, gt=0, title="`value`")
 
     keyword = "clip"
+    sweepable = None  # a sweep may vary the norm or the value
     positional = ("norm",)
     example = "clip 1.0"
     aliases = ("clipnorm", "clip_grad_norm", "clipvalue", "clip_grad_value", "gradient_clipping")

@@ -40,6 +40,20 @@ def read_table(found: Collected, start: Source | None, options: Options) -> tupl
     bound = found.one("data")
     if bound is None:
         return None, []
+    if options.memo is None:
+        return _read_table(bound, found, start, options)
+    key = ("table", id(bound.statement), start.width if start else None)  # a sweep's combinations read it once
+    kept = options.memo.get(key)
+    if kept is not None and kept[0] is bound.statement:  # held there: its id is not reused
+        result: tuple[Table | None, list[Diagnostic]] = kept[1]
+        return result[0], list(result[1])
+    result = _read_table(bound, found, start, options)
+    options.memo[key] = (bound.statement, result)
+    return result[0], list(result[1])
+
+
+def _read_table(bound: Bound, found: Collected, start: Source | None,
+                options: Options) -> tuple[Table | None, list[Diagnostic]]:
     loss = found.one("loss")
     class_targets = loss is not None and isinstance(loss.model, Loss) and loss.model.class_targets
     assert isinstance(bound.model, Data)

@@ -164,6 +164,8 @@ def render_arg(arg: ast.Arg | tuple[ast.Value, ...]) -> str:
         return f"{left}{joint}{render_arg(arg.right)}".strip()
     if isinstance(arg, ast.Option):
         return f"{arg.key}={render_arg(arg.value)}"
+    if isinstance(arg, ast.Choice):
+        return f"{arg.name}({', '.join(render_arg(item) for item in arg.items)})"
     if isinstance(arg, ast.Times):
         return f"* {render_number(arg.count)}"
     raise TypeError(f"not an argument: {arg!r}")

@@ -28,6 +28,7 @@ FUNCTION = "initialised"
 class Init(StatementModel):
     kind: str
     torch_init: ClassVar[str] = ""  # the torch.nn.init function drawn for the weights
+    sweepable = None  # every setting may vary in a sweep (the scheme itself may not)
 
     def torch_kwargs(self) -> dict[str, Any]:
         return {}

@@ -27,6 +27,8 @@ class Limits(BaseModel):
         10_000_000, ge=1, description="the values one example makes: its input and every layer's output")
     max_data_bytes: int = Field(100_000_000, ge=1)
     max_runs: int = Field(100_000, ge=1)
+    max_combinations: int = Field(256, ge=1, description="combinations a sweep may have: the product of the "
+                                                         "numbers of values of its choices")
     max_trace_values: int = Field(
         10_000_000, ge=1, description="the values a JSON report may list: --trace records parameters x steps "
                                       "x kinds, --full-parameters 2 x parameters")

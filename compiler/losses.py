@@ -42,6 +42,7 @@ def _applied_twice(loss: str, layer: str, applies: str) -> NetworkProblem:
 class Loss(StatementModel):
     kind: str
     torch_name: ClassVar[str] = ""
+    sweepable = None  # every setting may vary in a sweep
     class_targets: ClassVar[bool] = False
 
     def torch_kwargs(self) -> dict[str, Any]:

@@ -59,6 +59,8 @@ def _text(node: Any) -> str:
         return f"{left}->{_text(node.right)}"
     if isinstance(node, ast.Option):
         return f"{node.key}={_text(node.value)}"
+    if isinstance(node, ast.Choice):
+        return f"{node.name}({', '.join(_text(item) for item in node.items)})"
     if isinstance(node, ast.Times):
         return f"* {node.count.text}"
     return str(node)

@@ -28,6 +28,7 @@ from .layers.blocks import Container, Step
 from .registry import FAMILIES, layer_classes
 from .schedules import Warmup
 from .settings import Data, Example, Vector
+from .sweep import Sweep
 from .types import TensorType
 
 if TYPE_CHECKING:  # to the type checker, each union is its base class
@@ -169,7 +170,8 @@ def _init_text(layer: LayerModel) -> str | None:
 
 @dataclass(frozen=True)
 class Program:
-    """A checked spec with the text it came from."""
+    """A checked spec with the text it came from. For a sweep (a spec with `choice(...)`
+    values), `sweep` holds every combination, each checked, and `spec` is the first."""
 
     spec: CheckedSpec
     source: str
@@ -190,6 +192,7 @@ class Program:
                 return found
         index = int(parts[0]) if parts[0].isdigit() else -1
         return self.layer_spans[index] if 0 <= index < len(self.layer_spans) else None
+    sweep: Sweep | None = None
 
 
 _ = _layers  # the layer classes must be registered before the unions above are built

@@ -21,6 +21,7 @@ _BETA = "a decay rate from 0 up to (not including) 1, e.g. 0.9"
 class Optimizer(StatementModel):
     kind: str
     torch_name: ClassVar[str] = ""
+    sweepable = None  # every setting may vary in a sweep
 
     def torch_kwargs(self) -> dict[str, Any]:
         return self.model_dump(exclude={"kind"})

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 class Schedule(StatementModel):
     kind: str
     torch_name: ClassVar[str] = ""
+    sweepable = None  # every setting may vary in a sweep (the schedule itself may not)
     per_batch: ClassVar[bool] = False  # stepped after every batch, not after every epoch
 
     def torch_kwargs(self, steps: int, optimizer: Optimizer) -> dict[str, Any]:
@@ -138,6 +139,7 @@ class Warmup(StatementModel):
     start: float | None = Field(None, gt=0, le=1, title="`start`")
 
     keyword = "warmup"
+    sweepable = None  # a sweep may vary both
     positional = ("epochs",)
     example = "warmup 5"
     hints = {"epochs": "the epochs of linear warm-up, at least 1, e.g. `warmup 5`",

@@ -64,6 +64,7 @@ class Epochs(StatementModel):
     count: int = Field(ge=1, title="number of epochs")
     hints = {"count": "train for at least one epoch, e.g. `epochs 100`"}
     keyword = "epochs"
+    sweepable = frozenset({"count"})
     positional = ("count",)
     example = "epochs 100"
 
@@ -73,6 +74,7 @@ class Seed(StatementModel):
     value: int = Field(ge=0, lt=2**63, title="seed")
     hints = {"value": "a seed is a whole number from 0, e.g. `seed 0`"}
     keyword = "seed"
+    fixed_hint = "to train several seeds of every combination, use `--runs N` (seeds `seed` to `seed`+N-1)"
     positional = ("value",)
     example = "seed 0"
 
@@ -82,6 +84,7 @@ class Batch(StatementModel):
     size: int = Field(ge=1, title="batch size")
     hints = {"size": "a batch holds at least one example, e.g. `batch 4`"}
     keyword = "batch"
+    sweepable = frozenset({"size"})
     positional = ("size",)
     example = "batch 4"
 
@@ -95,6 +98,7 @@ class Shuffle(StatementModel):
 class Validate(StatementModel):
     fraction: float = Field(gt=0, lt=1, title="held-out fraction")
     keyword = "validate"
+    fixed_hint = "every combination of a sweep is measured on the same held-out rows: write one spec per fraction"
     positional = ("fraction",)
     example = "validate 0.2"
     hints = {"fraction": "the share of rows held out for validation, between 0 and 1, e.g. `validate 0.2`"}

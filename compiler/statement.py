@@ -52,6 +52,11 @@ class StatementModel(BaseModel):
     repeatable: ClassVar[bool] = False
     aliases: ClassVar[tuple[str, ...]] = ()  # other names people use for it, for hints
     internal: ClassVar[tuple[str, ...]] = ()  # fields the compiler fills in, never written as options
+    # the fields a sweep may vary with `choice(...)` (None: every field), and why the others may not
+    sweepable: ClassVar[frozenset[str] | None] = frozenset()
+    fixed_hint: ClassVar[str] = ("every combination of a sweep trains on the same data and is measured the same "
+                                 "way; a sweep varies the optimizer's and the loss's settings, `epochs`, `batch` "
+                                 "and a few layer settings, e.g. `lr=choice(0.01, 0.1)`")
 
     @field_validator("*", mode="after", check_fields=False)
     @classmethod
@@ -68,6 +73,13 @@ class StatementModel(BaseModel):
             fixed = set(cls.arrow or ()) | {"kind"} | set(cls.internal)
             names = _OPTION_NAMES[cls] = tuple(name for name in cls.model_fields if name not in fixed)
         return names
+
+    @classmethod
+    def sweep_problem(cls, name: str) -> str | None:
+        """Why the field `name` cannot hold a `choice(...)` (a hint), or None when a sweep may vary it."""
+        if cls.sweepable is None or name in cls.sweepable:
+            return None
+        return cls.fixed_hint.format(title=cls.title_of(name))
 
     @classmethod
     def title_of(cls, name: str) -> str:

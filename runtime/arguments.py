@@ -110,9 +110,13 @@ def _run_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--plot", metavar="PNG", help="draw the loss curve (needs matplotlib: the `plot` extra)")
     p.add_argument("--draw", metavar="SVG", help="draw the network with its trained weights")
     p.add_argument("--runs", type=_positive, metavar="N",
-                   help="train N copies at once, seeds SEED to SEED+N-1, and report the distribution")
+                   help="train N copies at once, seeds SEED to SEED+N-1, and report the distribution; for a "
+                        "sweep, N seeds of every combination")
     p.add_argument("--tolerance", type=float, metavar="LOSS",
                    help="with --runs: a run has reached the target when its final loss is below this (default 0.001)")
+    p.add_argument("--best", metavar="PATH",
+                   help="for a sweep (a spec with choice(...) values): write the best combination to PATH as a "
+                        "plain spec, each choice replaced by its value")
     p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="cpu",
                    help="where to train; auto uses a GPU when there is one (default: cpu)")
     _limits(p)
@@ -190,6 +194,7 @@ def _export(sub) -> None:
 
 def _schema(sub) -> None:
     p = sub.add_parser("schema", help="print the JSON Schema of the checked spec and of the report",
-                       description="Print JSON Schemas: the checked spec model and the JSON report.")
-    p.add_argument("which", nargs="?", choices=["all", "spec", "report"], default="all",
+                       description="Print JSON Schemas: the checked spec model, the JSON report, and the JSON "
+                                   "report of a sweep.")
+    p.add_argument("which", nargs="?", choices=["all", "spec", "report", "sweep"], default="all",
                    help="which schema to print (default: all, as one object)")

@@ -20,6 +20,7 @@ import sys
 import traceback
 from pathlib import Path
 
+from compiler.sweep import one_network
 from spec_lang import SpecError, render_all, usage_error, visible
 
 from .arguments import UsageExit, parser, run_parser
@@ -124,7 +125,8 @@ def _check(args) -> int:
             program = _checked(args, name, show_warnings=args.format == "text")
             records += [_record(d, program.filename) for d in program.warnings]
             if not args.quiet and args.format == "text":
-                print(f"{visible(program.filename)}: ok")
+                sweep = f", a sweep of {program.sweep.size()}" if program.sweep else ""
+                print(f"{visible(program.filename)}: ok{sweep}")
         except SpecError as err:
             failed += 1
             if args.format == "json":
@@ -152,6 +154,7 @@ def _compile(args) -> int:
     from .text_report import model_table
 
     program = _checked(args, args.spec, require_data=args.emit == "python")
+    one_network(program, f"`nqa compile --emit {args.emit}`", networks_alike=args.emit == "summary")
     _check_outputs({"-o": None if args.output == "-" else args.output}, args.spec, program)
     if args.emit == "python":
         from compiler.emit_python import emit_python
@@ -183,6 +186,7 @@ def _draw(args) -> int:
     from .files import check_svg_name, write_atomic
 
     program = _checked(args, args.spec)
+    one_network(program, "`nqa draw`", networks_alike=True)
     _check_outputs({"-o": None if args.output == "-" else args.output}, args.spec, program,
                    {"the --weights file": args.weights})
     check_svg_name("-o", args.output)
@@ -279,6 +283,7 @@ def _export(args) -> int:
     if args.untrained and args.epochs is not None:
         raise usage_error("--epochs has no effect with --untrained", "leave out one of them")
     program = _checked(args, args.spec, require_data=not args.untrained)
+    one_network(program, "`nqa export`")
     _check_outputs({"--onnx": args.onnx}, args.spec, program)
     if args.untrained:
         model = untrained(program, args.seed)
@@ -303,8 +308,10 @@ def _schema(args) -> int:
     from compiler import CheckedSpec
 
     from .report import Report
+    from .sweep_report import SweepReport
 
-    schemas = {"spec": CheckedSpec.model_json_schema(), "report": Report.model_json_schema()}
+    schemas = {"spec": CheckedSpec.model_json_schema(), "report": Report.model_json_schema(),
+               "sweep": SweepReport.model_json_schema()}
     chosen = schemas if args.which == "all" else schemas[args.which]
     print(json.dumps(chosen, indent=2))
     return EXIT_OK

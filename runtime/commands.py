@@ -31,6 +31,7 @@ TOLERANCE = 1e-3  # --runs: a final loss below this has reached the target
 
 
 def run_command(args, limits) -> int:
+    args.tolerance_given = args.tolerance is not None
     if args.runs is not None:
         args.tolerance = TOLERANCE if args.tolerance is None else args.tolerance
         return _many(args, limits)
@@ -38,6 +39,9 @@ def run_command(args, limits) -> int:
         raise usage_error("--tolerance applies only with --runs", "add --runs N, or leave out --tolerance")
     _needs_matplotlib(args)
     program, checking = _prepare(args, limits)
+    if program.sweep is not None:
+        return _sweep(args, limits, program)
+    _not_a_sweep(args)
     check_svg_name("--draw", args.draw)
     progress, every = _progress(args)
     options = TrainOptions(seed=args.seed, epochs=args.epochs, limits=limits,
@@ -89,9 +93,21 @@ def _program(args, limits):
     return program
 
 
+def _sweep(args, limits, program) -> int:
+    from .sweep_command import sweep_command
+
+    return sweep_command(args, limits, program)
+
+
+def _not_a_sweep(args) -> None:
+    if args.best:
+        raise usage_error("--best applies only to a sweep: this spec has no `choice(...)`",
+                          "give a setting several values to try, e.g. `optimizer sgd lr=choice(0.01, 0.1)`")
+
+
 def _outputs(args) -> dict[str, str | None]:
     return {"--save": args.save, "--plot": args.plot, "--draw": args.draw,
-            "--json": None if args.json == "-" else args.json}
+            "--json": None if args.json == "-" else args.json, "--best": args.best}
 
 
 def _inputs(args, program) -> dict[str, str | Path | None]:
@@ -127,6 +143,9 @@ def _many(args, limits) -> int:
     if args.runs > limits.max_runs:
         raise usage_error(f"--runs {args.runs:,} is over the limit of {limits.max_runs:,}", "raise it with --max-runs")
     program = _program(args, limits)
+    if program.sweep is not None:
+        return _sweep(args, limits, program)
+    _not_a_sweep(args)
     check_outputs({"--json": None if args.json == "-" else args.json}, spec_inputs(args.spec, program))
     if args.epochs is not None:  # checked as a single run's `--epochs` is
         program = replace(program, spec=program.spec.model_copy(update={"epochs": args.epochs}))

@@ -25,8 +25,10 @@ them before building anything (`runs.refuse_random`).
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -92,7 +94,7 @@ class Ensemble:
         def one(params: dict[str, torch.Tensor], buffers: dict[str, torch.Tensor], x: torch.Tensor) -> torch.Tensor:
             return functional_call(base, (params, buffers), (x,))
 
-        self._one = one
+        self._one, self._base = one, base
         self._shared = vmap(one, in_dims=(0, 0, None), randomness="error")
         self._each = vmap(one, in_dims=(0, 0, 0), randomness="error")
         self.vectorised: bool | None = None  # whether vmap batches every module; told at the first call
@@ -120,6 +122,15 @@ class Ensemble:
         except RuntimeError:
             return False
         return True
+
+    @contextlib.contextmanager
+    def evaluating(self) -> Iterator[None]:
+        """The modules in eval mode (`batch_norm` reads its running statistics, and updates none) while held."""
+        self._base.eval()
+        try:
+            yield
+        finally:
+            self._base.train()
 
     def rows(self) -> torch.Tensor:
         """Every member's state, `[N, P]` float32 (a copy), laid out as `slots` say."""

@@ -1,8 +1,12 @@
 """`--runs N`: N independent trainings of one spec, seeds `seed … seed+N-1`, at once.
 
-In: a checked program, the first seed and N. Out: `RunsResult` — every run's
-seed, losses (each step's, and the rows of each batch of an epoch, to weigh
-them by), initial and final state (parameters and buffers, a row per run).
+In: a checked program, the first seed and N (`train_runs`); or, for a sweep, a
+spec, each member's seed and each member's optimizer settings (`train_members`).
+Out: `RunsResult` — every run's seed, losses (each step's, and the rows of each
+batch of an epoch, to weigh them by), initial and final state (parameters and
+buffers, a row per run), and, with `validate`, each run's loss on its held-out
+rows and its accuracy there (for a class loss), measured in eval mode after
+training, as a single run measures them after its last epoch.
 
 Every run starts from exactly the weights the single run of its seed starts
 from and follows its own trajectory: one optimizer step updates all runs'
@@ -17,18 +21,18 @@ chosen by `path_for`:
 
 Each run's loss comes from the spec's own loss class on that run's output, on
 either path (`ensemble.MemberLosses`). Shuffled batches and held-out rows follow
-each run's own seed, as in a single run. Specs with a random layer (`dropout`)
-are refused: their masks cannot follow a single run's; so are `schedule`,
-`warmup` and `stop` (`runs_control`), while `clip` clips each run's own
-gradients. Ctrl-C (and SIGTERM under the command line) stops every run: the
+each run's own seed, as in a single run (`feeds.Feeds`). Members with optimizer
+settings of their own step with `member_optim`. Specs with a random layer
+(`dropout`) are refused: their masks cannot follow a single run's; so are
+`schedule`, `warmup` and `stop` (`runs_control`), while `clip` clips each run's
+own gradients. Ctrl-C (and SIGTERM under the command line) stops every run: the
 result holds the steps that finished, with the reason in `stopped`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import torch
 from torch import nn
@@ -38,16 +42,20 @@ from compiler.activations import per_example
 from compiler.data_rules import rows_per_step
 from spec_lang import Diagnostic, SpecError, usage_error
 
-from .data import Dataset, dataset
 from .ensemble import Ensemble, MemberLosses, Slot, seeded, slots_of
 from .epochs import batch_rows
+from .feeds import Feeds
 from .lean import lean_optimizer, step_of
+from .member_optim import member_step
 from .optim import build_optimizer
 from .runs_control import member_clip, refuse_control
 from .signals import exit_code, stop_word
 from .stacked import Stacked, stackable
 
-__all__ = ["RunsResult", "Slot", "layout", "path_for", "runs_fit", "train_runs"]
+if TYPE_CHECKING:
+    from compiler.optimizers import Optimizer
+
+__all__ = ["RunsResult", "Slot", "layout", "path_for", "runs_fit", "train_members", "train_runs"]
 
 
 @dataclass
@@ -61,6 +69,8 @@ class RunsResult:
     stopped: str | None = None  # why training stopped early ("interrupted after 12 steps"); None: it finished
     exit_code: int = 0  # what the command line exits with: 130 for Ctrl-C, 143 for SIGTERM
     path: Literal["stacked", "vmap"] = "vmap"  # which way the runs were trained
+    held_loss: torch.Tensor | None = None  # [N]: each run's loss on its held-out rows (`validate`), after training
+    held_accuracy: torch.Tensor | None = None  # [N]: the share of them classified right (a class loss)
 
 
 def _structure(spec: CheckedSpec) -> nn.Sequential:
@@ -82,17 +92,21 @@ def path_for(spec: CheckedSpec, structure: nn.Sequential | None = None) -> Liter
     return "stacked" if vectors and all(stackable(module) for module in modules) else "vmap"
 
 
+def random_layer(structure: nn.Sequential) -> str | None:
+    """The module path (`1.0`) of the first layer that draws at random in training (`dropout`), or None."""
+    return next((path for path, module in structure.named_modules()
+                 if isinstance(module, nn.modules.dropout._DropoutNd)), None)
+
+
 def refuse_random(program: Program, structure: nn.Sequential | None = None) -> None:
     """A layer that draws at random in training (`dropout`) cannot follow each single run's draws."""
-    paths = {step.path: step.layer for step in program.spec.steps()}
-    for path, module in (_structure(program.spec) if structure is None else structure).named_modules():
-        if isinstance(module, nn.modules.dropout._DropoutNd):
-            span = program.span_of(path)
-            keyword = paths[path].keyword
-            raise SpecError(Diagnostic(f"`--runs` cannot train a network with `{keyword}` at once: its masks "
-                                       "would not follow each single run's", span, keyword,
-                                       hint=f"train the seeds one by one, or remove `{keyword}`"),
-                            program.source, program.filename)
+    path = random_layer(_structure(program.spec) if structure is None else structure)
+    if path is not None:
+        keyword = {step.path: step.layer for step in program.spec.steps()}[path].keyword
+        raise SpecError(Diagnostic(f"`--runs` cannot train a network with `{keyword}` at once: its masks "
+                                   "would not follow each single run's", program.span_of(path), keyword,
+                                   hint=f"train the seeds one by one, or remove `{keyword}`"),
+                        program.source, program.filename)
 
 
 def runs_fit(program: Program, count: int, limits: Limits) -> None:
@@ -126,20 +140,33 @@ def members_of(spec: CheckedSpec, seeds: list[int], path: Literal["stacked", "vm
 def train_runs(program: Program, first_seed: int, count: int,
                path: Literal["stacked", "vmap"] | None = None) -> RunsResult:
     """Train `count` runs from `first_seed` on; `path` forces a way (None: `path_for`'s)."""
-    spec = program.spec
-    structure = _structure(spec)
-    refuse_random(program, structure)
+    refuse_random(program)
     refuse_control(program)
-    seeds = list(range(first_seed, first_seed + count))
+    return train_members(program, program.spec, list(range(first_seed, first_seed + count)), path=path)
+
+
+def train_members(program: Program, spec: CheckedSpec, seeds: list[int], settings: list[Optimizer] | None = None,
+                  path: Literal["stacked", "vmap"] | None = None) -> RunsResult:
+    """Train one member of `spec` per seed (seeds may repeat), each with its own optimizer
+    settings where `settings` gives them (one per member, of `spec.optimizer`'s kind); the
+    caller has refused a random layer, `schedule`, `warmup` and `stop`."""
+    structure = _structure(spec)
+    count = len(seeds)
     fits = path_for(spec, structure)
     if path == "stacked" and fits != "stacked":
         raise ValueError("the stacked path takes vector inputs through linear layers and activations only")
     members = members_of(spec, seeds, path or fits)
     initial, leaves = members.rows(), members.leaves
-    optimizer = None if lean_optimizer(spec.optimizer, leaves) else build_optimizer(spec.optimizer, leaves)
-    step = step_of(spec.optimizer, optimizer, leaves)
+    step = None
+    if settings and any(s != settings[0] for s in settings):
+        step = member_step(settings, leaves)
+        if step is None:
+            raise ValueError(f"optimizer {spec.optimizer.kind} has no update with settings of each member's own")
+    if step is None:
+        optimizer = None if lean_optimizer(spec.optimizer, leaves) else build_optimizer(spec.optimizer, leaves)
+        step = step_of(spec.optimizer, optimizer, leaves)
     clip = member_clip(spec, leaves, count)
-    feeds = _Feeds(spec, program, seeds)
+    feeds = Feeds(spec, program.table, seeds)
     member_losses = MemberLosses(spec.loss, feeds.batched)
     losses: list[torch.Tensor] = []
     stopped, code = None, 0
@@ -158,39 +185,22 @@ def train_runs(program: Program, first_seed: int, count: int,
     except KeyboardInterrupt as stop:  # Ctrl-C, or SIGTERM under the command line: the runs so far
         stopped, code = f"{stop_word(stop)} after {len(losses)} steps", exit_code(stop)
     first = feeds.data[0]
+    held_loss, held_accuracy = _held_out(members, feeds, member_losses, spec.loss.class_targets)
     return RunsResult(seeds, members.slots, initial, members.rows(),
                       torch.stack(losses) if losses else torch.empty(0, count),
                       batch_rows(first.size, first.batch), stopped, code,
-                      "stacked" if isinstance(members, Stacked) else "vmap")
+                      "stacked" if isinstance(members, Stacked) else "vmap", held_loss, held_accuracy)
 
 
-class _Feeds:
-    """The batches of each epoch for every run, as `(inputs, targets, shared)`: the
-    single run's own batch for all runs (`shared`) when all see the same rows in
-    the same order, else one batch per run on dim 0, gathered when shuffling or
-    holding out rows."""
-
-    def __init__(self, spec: CheckedSpec, program: Program, seeds: list[int]) -> None:
-        first = dataset(spec, seeds[0], program.table)
-        self.batched = first.inputs.dim() > 1  # one example is fed as a plain vector, and never shuffled
-        self.per_run = self.batched and bool(spec.shuffle or spec.held_out)
-        self.data = [first, *(dataset(spec, seed, program.table) for seed in seeds[1:])] if self.per_run else [first]
-        if self.per_run:
-            self.all_inputs = torch.stack([d.inputs for d in self.data])
-            self.all_targets = torch.stack([d.targets for d in self.data])
-
-    def epoch(self) -> Iterator[tuple[torch.Tensor, torch.Tensor, bool]]:
-        if not self.per_run:
-            for inputs, targets in self.data[0].batches():
-                yield inputs, targets, True
-            return
-        runs = torch.arange(len(self.data)).unsqueeze(1)
-        orders = torch.stack([self._order(d) for d in self.data])
-        step = self.data[0].batch or orders.shape[1]
-        for start in range(0, orders.shape[1], step):
-            index = orders[:, start:start + step]
-            yield self.all_inputs[runs, index], self.all_targets[runs, index], False
-
-    @staticmethod
-    def _order(data: Dataset) -> torch.Tensor:
-        return torch.randperm(data.size, generator=data.generator) if data.shuffle else torch.arange(data.size)
+def _held_out(members: Stacked | Ensemble, feeds: Feeds, losses: MemberLosses,
+              classes: bool) -> tuple[torch.Tensor | None, torch.Tensor | None]:
+    """Each member's loss on its held-out rows, and the share classified right (a class loss), in eval mode."""
+    held = feeds.held()
+    if held is None:
+        return None, None
+    inputs, targets, shared = held
+    with torch.no_grad(), members.evaluating():
+        output = members.forward(inputs, shared)
+        loss = losses(output, targets, shared)
+        right = (output.argmax(dim=-1) == targets).float().mean(dim=-1) if classes else None
+    return loss, right

@@ -67,7 +67,7 @@ class RunsReport(BaseModel):
 
 
 def runs_report(program: Program, result: RunsResult, tolerance: float, timing: dict[str, float]) -> RunsReport:
-    finals = _finals(result)
+    finals = final_losses(result)
     trained = torch.zeros(result.final.shape[1], dtype=torch.bool)  # buffers (running statistics) do not count
     for slot in result.slots:
         trained[slot.start:slot.end] = not slot.buffer
@@ -88,7 +88,7 @@ def runs_report(program: Program, result: RunsResult, tolerance: float, timing: 
         warnings=tuple(WarningEntry.model_validate(w) for w in program.warnings), each=each)
 
 
-def _finals(result: RunsResult) -> list[float]:
+def final_losses(result: RunsResult) -> list[float]:
     """Each run's final loss: its last epoch's mean, over the steps of that epoch that ran
     when training stopped within it; NaN for all when no step ran."""
     if not len(result.losses):

@@ -20,7 +20,9 @@ they differ in any bit.
 
 from __future__ import annotations
 
+import contextlib
 import math
+from collections.abc import Iterator
 
 import torch
 from torch import nn
@@ -75,6 +77,11 @@ class Stacked:
 
     def rows(self) -> torch.Tensor:
         return self.flat.detach().clone()
+
+    @contextlib.contextmanager
+    def evaluating(self) -> Iterator[None]:
+        """Eval mode: linear layers and activations act the same in both modes."""
+        yield
 
 
 def _bounds(model: nn.Sequential) -> dict[str, float]:

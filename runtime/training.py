@@ -22,6 +22,7 @@ from pathlib import Path
 import torch
 
 from compiler import CheckedSpec, Limits, Program, as_program, compile_spec
+from compiler.sweep import one_network
 from spec_lang import usage_error
 
 from . import option_rules as rules
@@ -93,6 +94,7 @@ def train(spec, *, seed: int | None = None, epochs: int | None = None, filename:
     started = time.perf_counter()
     program = as_program(spec, filename=filename, limits=limits, require_data=True,
                          allow_outside=options.allow_outside_data)
+    one_network(program, "`train`")
     checked = _with_epochs(program, options.epochs)
     seed = options.seed if options.seed is not None else checked.seed
     session = _start(program, checked, seed, options, limits)

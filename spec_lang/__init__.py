@@ -5,13 +5,14 @@ reads a spec file with every way that can go wrong turned into a `SpecError`.
 This package never imports torch.
 """
 
-from .ast import Arrow, Number, Option, Span, Spec, Statement, String, Vector, Word
+from .ast import Arrow, Choice, Number, Option, Span, Spec, Statement, String, Vector, Word
 from .errors import Diagnostic, Label, SpecError, render_all, render_diagnostic, usage_error, visible
 from .parser import parse
 from .source import read_source
 
 __all__ = [
     "Arrow",
+    "Choice",
     "Diagnostic",
     "Label",
     "Number",

@@ -97,7 +97,20 @@ class Shape:
         return "x".join(str(size) for size in self.sizes)
 
 
-Value = Number | Vector | String | Word | Shape
+@dataclass(frozen=True, slots=True)
+class Choice:
+    """`choice(0.001, 0.01, 0.1)`: a value that varies; a spec holding one is a sweep,
+    trained once per combination of its choices' items. `name` is the word written
+    before the parentheses (the compiler refuses any other than `choice`), and an
+    item may be any value, a choice too (refused there as well, with its place)."""
+
+    name: str
+    items: tuple[Value, ...]
+    name_span: Span = _span()
+    span: Span = _span()
+
+
+Value = Number | Vector | String | Word | Shape | Choice
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,7 +131,7 @@ class Times:
     span: Span = _span()
 
 
-Arg = Arrow | Option | Vector | String | Number | Word | Shape | Times
+Arg = Arrow | Option | Vector | String | Number | Word | Shape | Times | Choice
 
 
 @dataclass(frozen=True, slots=True)

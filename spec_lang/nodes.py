@@ -52,6 +52,9 @@ class Nodes:
     def ARROW(self, text: str, span: ast.Span) -> ast.Span:
         return span  # only its place is needed, for `->3`
 
+    def RPAR(self, text: str, span: ast.Span) -> ast.Span:
+        return span  # only its place is needed: where a choice ends
+
     def LBRACE(self, text: str, span: ast.Span) -> ast.Span:
         return span
 
@@ -89,6 +92,10 @@ class Nodes:
             return ast.Arrow(None, right, cover(children[0], right.span))
         left = children[0]
         return ast.Arrow(left, right, cover(left.span, right.span))
+
+    def choice(self, children: list[Any]) -> ast.Choice:
+        name, end = children[0], children[-1]
+        return ast.Choice(name.name, tuple(children[1:-1]), name.span, cover(name.span, end))
 
     def body(self, children: list[Any]) -> ast.Body:
         # the first and last children are the braces' spans

@@ -22,6 +22,7 @@ _WORDS = {
     "NAME": "a name", "NUMBER": "a number", "STRING": 'a "string"', "ARROW": "`->`",
     "LSQB": "`[`", "RSQB": "`]`", "COMMA": "`,`", "EQUAL": "`=`",
     "LBRACE": "`{`", "RBRACE": "`}`", "STAR": "`*`", "_SEP": "the end of the statement",
+    "SHAPE": "a shape", "VECTOR": "a vector", "LPAR": "`(`", "RPAR": "`)`",
     "$END": "the end of the file",
 }
 
@@ -112,6 +113,13 @@ def _unexpected_token(err: UnexpectedToken, text: str) -> Diagnostic:
     span = _span_at(text, min(offset, max(0, len(text) - 1)), length)
     before = text[:offset].rstrip(" \t\r")
     found = _describe_token(tok)
+    if before.endswith("->") and str(tok) == "choice":
+        return Diagnostic("a choice cannot follow `->`: widths and examples do not vary in a sweep", span,
+                          "cannot vary", hint=_FIXED_HINT)
+    if tok.type in ("LPAR", "RPAR") or "RPAR" in err.expected:
+        found_in_choice = _in_choice(tok, found, span, text, offset, before, err.expected)
+        if found_in_choice is not None:
+            return found_in_choice
     if before.endswith("->"):
         return Diagnostic(f"expected a width or a vector after `->`, found {found}", span,
                           "expected a number or `[` here",
@@ -145,6 +153,58 @@ def _unexpected_token(err: UnexpectedToken, text: str) -> Diagnostic:
 
 
 _FINITE_WORDS = ("nan", "inf", "infinity")
+_CHOICE = "e.g. `lr=choice(0.01, 0.1)`"
+_FIXED_HINT = ("every combination of a sweep trains the same network on the same data: write one spec per "
+               "width; a sweep varies settings, " + _CHOICE)
+
+
+def _in_choice(tok: Token, found: str, span: Span, text: str, offset: int, before: str,
+               expected: set[str]) -> Diagnostic | None:
+    """A mistake with parentheses, which only a `choice(...)` holds: one left open or
+    closing nothing, a missing or extra `,`, a `(` where no choice can start."""
+    opened = _open_parenthesis(text, offset)
+    if tok.type in ("_SEP", "$END") and opened is not None:
+        return Diagnostic("unclosed `(`: this choice has no `)` on its line", _span_at(text, opened), "opened here",
+                          hint=f"close the choice with `)` on the same line, {_CHOICE}")
+    if tok.type == "RPAR" and opened is None:
+        return Diagnostic("unmatched `)`: no `(` is open", span, "closes nothing",
+                          hint=f"remove it; parentheses hold the values of a choice, {_CHOICE}")
+    if tok.type == "RPAR" and before.endswith(","):
+        return Diagnostic("expected a value after `,` in a choice, found `)`", span, "expected a value here",
+                          hint="remove the last `,`, or add a value after it")
+    if "RPAR" in expected and "COMMA" in expected and tok.type not in ("LPAR", "RPAR"):
+        return Diagnostic(f"expected `,` or `)` in a choice, found {found}", span, "missing `,` before this",
+                          hint=f"separate the values with commas, {_CHOICE}")
+    if tok.type != "LPAR":
+        return None
+    if opened is not None:
+        return Diagnostic("a choice cannot hold parentheses", span, "not allowed here",
+                          hint=f"a choice holds values separated by commas, {_CHOICE}")
+    word = before.split()[-1] if before.split() else ""
+    head = before[:len(before) - len(word)]
+    if word.lower() == "choice" and not head[max(head.rfind("\n"), head.rfind(";")) + 1:].strip():
+        return Diagnostic(f"`{word}(...)` cannot stand alone: a choice is the value of a setting", span,
+                          "expected a statement before the choice", hint=f"write the setting first, {_CHOICE}")
+    return Diagnostic("unexpected character `(`", span, "not allowed here", hint=_CHAR_HINTS["("])
+
+
+def _open_parenthesis(text: str, offset: int) -> int | None:
+    """Where a `(` left open before `offset` on its line is (outside strings and comments), or None."""
+    opened: list[int] = []
+    quoted = False
+    for at in range(text.rfind("\n", 0, offset) + 1, min(offset, len(text))):
+        char = text[at]
+        if char == '"':
+            quoted = not quoted
+        elif quoted:
+            continue
+        elif char == "#":
+            break
+        elif char == "(":
+            opened.append(at)
+        elif char == ")" and opened:
+            opened.pop()
+    return opened[-1] if opened else None
 
 
 def _in_vector(tok: Token, found: str, span: Span) -> Diagnostic:

@@ -25,7 +25,9 @@ ODD = ["nan", "inf", "-inf", "1e999", "-0", "0", "-1", "0.5", "99999999999999999
        "->", "[", "]", "[]", ",", "=", ";", "\n", '"', '"x.csv"', "#", "\t", "\r\n", "\ufeff", "é",
        "linear", "relu", "leaky_relu", "dropout", "softmax", "optimizer", "loss", "epochs", "example",
        "eval", "input", "seed", "batch", "shuffle", "data", "sgd", "adam", "mse", "cross_entropy",
-       "lr=", "momentum=", "p=", "slope=", "nobias", "bias", "nesterov", "2->3", "[1, 1]", "->3"]
+       "lr=", "momentum=", "p=", "slope=", "nobias", "bias", "nesterov", "2->3", "[1, 1]", "->3",
+       "choice(", "(", ")", "choice()", "choice(0.1, 0.01)", "lr=choice(0.1, 1e-2)", "choice(1, a)",
+       "batch choice(2, 4)"]
 
 
 def tokens(text: str) -> list[str]:

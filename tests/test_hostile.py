@@ -21,12 +21,14 @@ from runtime.cli import main
 SPEC = "linear 2->3\nlinear 3->1\nleaky_relu\noptimizer sgd lr=0.01 momentum=0.9\nepochs 5\ndata \"rows.csv\"\n"
 ROWS = "a,b,y\n1,1,10\n0,1,5\n"
 DIVERGES = "linear 1->1\noptimizer sgd lr=1e30\nexample [1e10] -> [1e10]\nepochs 50\n"
+SWEEP = SPEC.replace("lr=0.01 momentum=0.9", "lr=choice(0.01, 0.001) momentum=choice(0, 0.9)")
 
 
 def _folder(tmp: Path) -> Path:
     (tmp / "net.nqa").write_text(SPEC)
     (tmp / "rows.csv").write_text(ROWS)
     (tmp / "wild.nqa").write_text(DIVERGES)
+    (tmp / "sweep.nqa").write_text(SWEEP)
     assert main(["run", str(tmp / "net.nqa"), "--save", str(tmp / "w.safetensors"), "--quiet"]) == 0
     (tmp / "link.nqa").symlink_to("net.nqa")
     return tmp
@@ -86,6 +88,16 @@ CASES = {
     "a max limit of 0": (["check", "{d}/net.nqa", "--max-width", "0"], 2, ()),
     "a seed past 64 bits": (["run", "{d}/net.nqa", "--seed", "18446744073709551616"], 2, ()),
     "runs with epochs 0": (["run", "{d}/net.nqa", "--runs", "3", "--epochs", "0"], 2, ()),
+    "a sweep's best over the spec": (["run", "{d}/sweep.nqa", "--best", "{d}/sweep.nqa"], 2, ()),
+    "a sweep's best over its data": (["run", "{d}/sweep.nqa", "--best", "{d}/rows.csv"], 2, ()),
+    "a sweep's best and its report on one path": (["run", "{d}/sweep.nqa", "--best", "{d}/o", "--json", "{d}/o"],
+                                                  2, ()),
+    "best of a spec that is no sweep": (["run", "{d}/net.nqa", "--best", "{d}/best.nqa"], 2, ()),
+    "a sweep saving weights": (["run", "{d}/sweep.nqa", "--save", "{d}/w.safetensors"], 2, ()),
+    "a sweep over its combinations limit": (["check", "{d}/sweep.nqa", "--max-combinations", "3"], 2, ()),
+    "a max-combinations of 0": (["check", "{d}/sweep.nqa", "--max-combinations", "0"], 2, ()),
+    "a sweep writes its best": (["run", "{d}/sweep.nqa", "--runs", "2", "--best", "{d}/best.nqa", "--quiet"], 0,
+                                ("best.nqa",)),
 }
 
 

@@ -77,7 +77,7 @@ def announced(*args):
 setattr(module, name, announced)
 sys.exit(main(argv))
 """
-LOOPS = {"one": ["runtime.training", "_loop"], "runs": ["runtime.runs", "_Feeds"]}
+LOOPS = {"one": ["runtime.training", "_loop"], "runs": ["runtime.runs", "Feeds"]}
 
 
 def _stopped_once_training(loop: str, argv: list[str], signum: int) -> tuple[int, str, str]:

@@ -45,6 +45,7 @@ class GELU(Layer):
     keyword = "gelu"
     torch_name = "GELU"
     unbatched = True
+    sweepable = frozenset({"approximate"})
     example = "gelu approximate=tanh"
 
     def call(self, t: TensorType) -> Call:
@@ -58,6 +59,7 @@ class LeakyReLU(Layer):
     keyword = "leaky_relu"
     torch_name = "LeakyReLU"
     unbatched = True
+    sweepable = frozenset({"slope"})
     example = "leaky_relu slope=0.2"
     hints = {"slope": "the slope for negative inputs, e.g. `leaky_relu slope=0.01`"}
 

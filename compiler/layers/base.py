@@ -94,6 +94,8 @@ class Layer(StatementModel):
 
     kind: str
     torch_name: ClassVar[str] = ""  # the module's class name
+    fixed_hint = ("every combination of a sweep trains a network of the same shape: write one spec for each "
+                  "{title}; a sweep varies settings, e.g. `lr=choice(0.01, 0.1)`")
     input_field: ClassVar[str | None] = None  # the field stating the size the layer reads
     input_axis: ClassVar[int] = -1  # the dimension that size is read from
     input_noun: ClassVar[str] = "input"  # how that size is counted: "input", "input channel"
@@ -231,6 +233,12 @@ class Weighted(Layer):
     the spec's `init` statement, else torch's own start. Mixed in before the layer's other base."""
 
     init: Init | None = Field(None, title="init scheme")
+
+    @classmethod
+    def sweep_problem(cls, name: str) -> str | None:
+        if name == "init":
+            return "every combination of a sweep starts its layers alike: write one spec for each init scheme"
+        return super().sweep_problem(name)
 
     _named = field_validator("init", mode="before")(Init.named)
 

@@ -18,6 +18,7 @@ class Dropout(Layer):
     keyword = "dropout"
     torch_name = "Dropout"
     unbatched = True
+    sweepable = frozenset({"p"})
     positional = ("p",)
     example = "dropout p=0.1"
     hints = {"p": "the share of inputs zeroed in training, from 0 up to (not including) 1, e.g. `dropout p=0.1`"}

@@ -27,6 +27,7 @@ class BatchNorm(Layer):
     eps: float = Field(1e-5, gt=0, title="`eps`")
     momentum: float = Field(0.1, ge=0, le=1, title="`momentum`")
     keyword = "batch_norm"
+    sweepable = frozenset({"eps", "momentum"})
     example = "batch_norm momentum=0.1"
     aliases = ("batchnorm", "batchnorm1d", "batchnorm2d", "batchnorm3d", "batchnormalization")
     hints = {"eps": _EPS_HINT,
@@ -71,6 +72,7 @@ class LayerNorm(Layer):
     kind: Literal["layer_norm"] = "layer_norm"
     eps: float = Field(1e-5, gt=0, title="`eps`")
     keyword = "layer_norm"
+    sweepable = frozenset({"eps"})
     example = "layer_norm eps=1e-6"
     aliases = ("layernorm", "layernormalization")
     hints = {"eps": _EPS_HINT}
