@@ -144,7 +144,8 @@ def control_of(spec: CheckedSpec, optimizer: torch.optim.Optimizer | None, param
 
 
 def check_run_length(spec: CheckedSpec, batches: int, epochs_flag: bool) -> None:
-    """What `check` refuses for the spec's own epochs, refused again for `--epochs`."""
+    """What `check` refuses for the spec's own epochs, refused again for `--epochs` (`epochs_flag`),
+    and for a `CheckedSpec` given to `train` as it is."""
     from compiler.schedules import lr_problems
 
     problems = lr_problems(spec, batches)

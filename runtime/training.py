@@ -125,8 +125,7 @@ def _start(program: Program, checked: CheckedSpec, seed: int, options: TrainOpti
         load_weights(options.load, model, program)
     model.to(device)
     data = dataset(checked, seed, program.table).to(device)
-    if options.epochs is not None:
-        check_run_length(checked, data.batches_per_epoch(), True)
+    check_run_length(checked, data.batches_per_epoch(), options.epochs is not None)  # as `check` held the spec's
     steps = checked.epochs * data.batches_per_epoch()
     every = options.every if options.every is not None else max(1, steps // 200)
     check_trace_size(options.trace, checked.parameter_count, steps, limits.max_trace_values,
