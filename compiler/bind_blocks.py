@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from spec_lang import ast
+from spec_lang.braces import MAX_DEPTH
 from spec_lang.errors import Diagnostic, Label
 
 from .layers import Layer
@@ -34,6 +35,7 @@ class Definition:
     name: str
     body: tuple[Bound, ...] | None = None  # None until bound, or when its layers have errors
     used: bool = False
+    depth: int = 1  # blocks inside blocks, uses counted: `block b { a }` is one deeper than `a`
 
 
 @dataclass
@@ -87,6 +89,11 @@ class Scope:
         self.within.pop()
         if isinstance(found, list):
             return found
+        definition.depth = 1 + max((_depth(b, self.defined) for b in found), default=0)
+        if definition.depth > MAX_DEPTH:
+            return [Diagnostic(f"block `{name}` nests blocks more than {MAX_DEPTH} deep, counting the blocks "
+                               "it uses", name_span, "too deep",
+                               hint="use fewer blocks inside blocks: one block may hold many layers")]
         definition.body = found
         return []
 
@@ -192,3 +199,12 @@ def _without_times(stmt: ast.Statement) -> str:
     """The statement as written, without its `* N`: `linear ->4`."""
     kept = [shown(arg).strip("`") for arg in stmt.args if not isinstance(arg, ast.Times)]
     return shorten(" ".join([stmt.name, *kept]))
+
+
+def _depth(bound: Bound, defined: dict[str, Definition]) -> int:
+    """How deep blocks nest in a bound layer: 0 for a plain layer, a named block's own depth for its use."""
+    if isinstance(bound.model, BlockUse):
+        return defined[bound.model.name].depth
+    if isinstance(bound.model, Container):
+        return 1 + max((_depth(b, defined) for b in bound.body), default=0)
+    return 0

@@ -16,16 +16,21 @@ BLOCK_EXAMPLE = "repeat 3 { linear ->64; relu }"
 
 
 def _braces(text: str) -> list[tuple[int, str]]:
-    """The offsets of `{` and `}` outside strings and comments."""
+    """The offsets of `{` and `}` outside strings, vectors and comments (a vector, like a
+    string, is one token that ends on its line: a brace in it is the vector's mistake)."""
     found: list[tuple[int, str]] = []
-    quoted = comment = False
+    quoted = comment = vector = False
     for at, char in enumerate(text):
         if comment:
             comment = char != "\n"
         elif quoted:
             quoted = char not in '"\n'
+        elif vector:
+            vector = char not in "]\n"
         elif char == '"':
             quoted = True
+        elif char == "[":
+            vector = True
         elif char == "#":
             comment = True
         elif char in "{}":
@@ -67,3 +72,19 @@ def unbalanced(text: str) -> tuple[list[Diagnostic], list[int]]:
                                    "or `block NAME`")) for at in stray]
     found.sort(key=lambda item: item[0])
     return [d for _, d in found], [at for at, _ in found]
+
+
+MAX_DEPTH = 32  # blocks inside blocks: far beyond any network written by hand, far below Python's stack
+
+
+def too_deep(text: str) -> Diagnostic | None:
+    """The first `{` that opens a block deeper than `MAX_DEPTH` blocks, said before parsing."""
+    if text.count("{") <= MAX_DEPTH:
+        return None
+    depth = 0
+    for at, char in _braces(text):
+        depth += 1 if char == "{" else -1 if depth else 0
+        if depth > MAX_DEPTH:
+            return Diagnostic(f"blocks nest more than {MAX_DEPTH} deep here", _span_at(text, at), "too deep",
+                              hint="flatten the nesting: a named block, or `repeat N { ... }`, holds the layers once")
+    return None

@@ -21,7 +21,8 @@ import re
 from pathlib import Path
 
 from . import ast, lalr, nodes
-from .errors import Diagnostic, SpecError, usage_error
+from .braces import too_deep
+from .errors import Diagnostic, SpecError, SyntaxErrors, usage_error
 from .gcpause import paused_gc
 
 GRAMMAR = Path(__file__).with_name("grammar.lark")
@@ -44,6 +45,9 @@ def parse_lenient(text: str, filename: str = "<spec>") -> tuple[ast.Spec, list[D
     items, so that checking can go on with the rest."""
     with paused_gc():
         text = normalized(text)
+        deep = too_deep(text)
+        if deep is not None:  # before any parser, or the tree's depth, goes past Python's stack
+            raise SyntaxErrors([deep], text, filename)
         found = lalr.run(tables(), text + "\n")
         if found is None:
             from .lark_path import parse_with_lark

@@ -182,3 +182,18 @@ def test_a_huge_repeat_before_the_first_stated_width_is_refused_at_once(tmp_path
     spec = _spec(tmp_path, "input 4\nrepeat 1000000000 { relu }\nlinear 1\n")
     assert main(["check", str(spec)]) == 2  # counted, never gone through copy by copy
     assert "1,000,000,001 layers (blocks counted out) is over the limit of 1,000" in capsys.readouterr().err
+
+
+def test_blocks_nested_too_deep_are_refused_with_a_located_message(tmp_path, capsys):
+    deep = _spec(tmp_path, "input 4\n" + "residual { " * 40 + "relu" + " }" * 40 + "\nlinear 1\n")
+    assert main(["check", str(deep)]) == 2
+    err = capsys.readouterr().err
+    assert "blocks nest more than 32 deep here" in err and f"{deep}:2:" in err and "Traceback" not in err
+    blocks = "".join(f"block b{i} {{ b{i - 1} }}\n" for i in range(1, 60))
+    chain = _spec(tmp_path, "input 4\nblock b0 { relu }\n" + blocks + "b59\nlinear 1\n")
+    assert main(["check", str(chain)]) == 2
+    err = capsys.readouterr().err
+    assert "block `b32` nests blocks more than 32 deep" in err and "Traceback" not in err
+    nested = "residual { " * 32 + "relu" + " }" * 32
+    ok = _spec(tmp_path, f"input 4\n{nested}\nlinear 1\nepochs 1\nexample [1, 2, 3, 4] -> [1]\n")
+    assert main(["run", str(ok), "--quiet"]) == 0  # as deep as allowed: it runs
