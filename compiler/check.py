@@ -40,6 +40,7 @@ from .layers import Layer
 from .layers.blocks import Container
 from .limits import Limits
 from .model import CheckedSpec, Program
+from .normalize import check_normalize, method_of
 from .registry import lookup, statement_names
 from .settings import Epochs, Eval, Example, Input
 from .shapes import Source, first_stated_input, infer_types, layer_count, leaf_bounds, path_spans, statement_text
@@ -185,6 +186,7 @@ def _check_tree(tree: ast.Spec, source: str, filename: str, options: Options,
     problems += check_table(found, table, checked, start, shapes, options.limits)
     problems += check_validate(found, table, checked)
     problems += check_classes(found, table, checked)
+    problems += check_normalize(found)
     problems += check_control(found, checked, len(checked.examples) + (table.rows if table else 0))
     problems += _limit_problems(found, options.limits)
     if not any(p.severity == "error" for p in problems):  # sizes are only known once the rest is right
@@ -281,6 +283,8 @@ def _assemble(found: Collected, input_type: TensorType, layers: tuple[Layer, ...
         "evals": tuple(cast(Eval, b.model).input for b in found.all("eval")),
         "data": data.model if data else None,
     }
+    if method_of(found) is not None:  # left out otherwise: a spec without it is the model it always was
+        fields["normalize"] = method_of(found)
     for name in ("optimizer", "loss", "schedule", "warmup", "stop", "clip", "init"):
         chosen = found.one(name)
         if chosen:

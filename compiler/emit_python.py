@@ -25,6 +25,8 @@ from .inits import FUNCTION, HOME
 from .layers.base import source_of
 from .model import Program
 
+MODULES = "compiler.modules"  # where nqa's own modules and `normalize`'s arithmetic live
+
 HEADER = '''\
 # The plain PyTorch program a spec stands for, written by `nqa compile --emit python`.
 # Run with the same seed, it prints the same losses and final weights as `nqa run` of the spec.
@@ -38,18 +40,18 @@ SEED = {seed}
 MODEL = '''
 {definitions}
 class SimpleNN(nn.Module):
-    def __init__(self):
+    def __init__(self{statistics}):
         super().__init__()
-        self.stack = nn.Sequential(
+{normalize}        self.stack = nn.Sequential(
 {modules}
         )
 
     def forward(self, x):
-        return self.stack(x)
+        return self.stack({x})
 
-
+{fit}
 torch.manual_seed(SEED)
-net = SimpleNN()
+net = SimpleNN({statistics_args})
 print(net)
 optimiser = torch.optim.{optimizer}(net.parameters(){optimizer_args})
 loss_criterion = nn.{loss}({loss_args})
@@ -81,7 +83,7 @@ def emit_python(program: Program, seed: int | None = None) -> str:
              _data(program)]
     modules = "\n".join(textwrap.indent(f"{layer.source(t)},", " " * 12)
                          for layer, t in zip(spec.layers, spec.types(), strict=False))
-    parts.append(MODEL.format(definitions=_definitions(program), modules=modules,
+    parts.append(MODEL.format(definitions=_definitions(program), modules=modules, **_normalizing(program),
                               optimizer=spec.optimizer.torch_name,
                               optimizer_args="".join(f", {k}={v!r}" for k, v in spec.optimizer.torch_kwargs().items()),
                               loss=spec.loss.torch_name,
@@ -105,10 +107,24 @@ def _definitions(program: Program) -> str:
     own = {call.name: call.definition() for call in calls if call.home != "torch.nn"}
     if any(getattr(layer, "init", None) is not None for layer in spec.flat()[0]):  # layers with weights have one
         own[FUNCTION] = source_of(HOME, FUNCTION)
+    if spec.normalize is not None:
+        own.update({name: source_of(MODULES, name) for name in ("normalizing_statistics", "Normalize")})
     if not own:
         return ""
     return ("\n# nqa's own modules and weight drawing, as compiler/modules.py and compiler/initialise.py define them\n"
             + "\n\n\n".join(own.values()) + "\n\n")
+
+
+def _normalizing(program: Program) -> dict[str, str]:
+    """With `normalize`: the statistics taken from the training rows (after `validate` holds its rows
+    out), as the run takes them, and a `Normalize` module ahead of the layers; else the plain network."""
+    method = program.spec.normalize
+    if method is None:
+        return {"statistics": "", "normalize": "", "x": "x", "fit": "", "statistics_args": ""}
+    return {"statistics": ", shift, scale", "normalize": "        self.normalize = Normalize(shift, scale)\n",
+            "x": "self.normalize(x)", "statistics_args": "shift, scale",
+            "fit": (f"\n# `normalize {method}`: each input value's statistics over the training rows, in float64\n"
+                    f"shift, scale = normalizing_statistics(inputs, {method!r})\n")}
 
 
 def _comment_text(text: str) -> str:

@@ -27,7 +27,7 @@ from .data_file import Table
 from .layers.blocks import Container, Step
 from .registry import FAMILIES, layer_classes
 from .schedules import Warmup
-from .settings import Data, Example, Vector
+from .settings import Data, Example, Method, Vector
 from .sweep import Sweep
 from .types import TensorType
 
@@ -96,6 +96,7 @@ class CheckedSpec(BaseModel):
     stop: Stop | None = None  # early stopping
     clip: Clip | None = None  # gradient clipping, between backward and step
     init: InitModel | None = None  # the `init` statement; each weighted layer carries its own, resolved
+    normalize: Method | None = None  # `normalize`, or `data`'s `normalize=`: inputs scaled by training statistics
 
     @cached_property
     def _types(self) -> tuple[TensorType, ...]:

@@ -44,7 +44,7 @@ _loaded = False
 def _load() -> None:
     global _loaded
     if not _loaded:  # an import statement costs microseconds even when done: skip it after the first
-        from . import control, inits, layers, losses, optimizers, schedules, settings  # noqa: F401  (registration)
+        from . import control, inits, layers, losses, normalize, optimizers, schedules, settings  # noqa: F401
         _loaded = True
 
 

@@ -1,4 +1,4 @@
-"""The run's settings: input, epochs, example, eval, seed, batch, shuffle, data.
+"""The run's settings: input, epochs, example, eval, seed, batch, shuffle, validate, data.
 
 In: a setting statement's arguments. Out: a frozen model per statement. Each
 setting may be given once, except `example` and `eval`.
@@ -16,6 +16,7 @@ from .registry import register
 from .statement import StatementModel, fits_float32
 
 Vector = tuple[float, ...]
+Method = Literal["standard", "minmax"]  # how `normalize` scales each input (compiler/normalize.py)
 
 
 def _as_vector(value: Any) -> Any:
@@ -139,11 +140,14 @@ class Data(StatementModel):
     header: Literal["auto", "yes", "no"] = Field("auto", title="header")
     delimiter: str = Field(",", title="delimiter")
     shape: tuple[int, ...] | None = Field(None, min_length=1, title="input shape")
+    normalize: Method | None = Field(None, title="normalisation")
     keyword = "data"
     positional = ("path",)
     example = 'data "xor.csv"'
     hints = {"delimiter": 'the character between columns, e.g. `delimiter=";"`, or `delimiter=tab`',
-             "shape": "the shape of one example's inputs, e.g. `shape=1x8x8`"}
+             "shape": "the shape of one example's inputs, e.g. `shape=1x8x8`",
+             "normalize": "`normalize=standard` (mean 0, standard deviation 1) or `normalize=minmax` (each input "
+                          "to 0..1)"}
 
     _shape = field_validator("shape", mode="before")(_as_vector)
     _positive = field_validator("shape")(_sizes)

@@ -11,6 +11,7 @@ A weights file is read only when it is a regular file of bounded size
 (4 bytes a parameter, at most --max-params of them or the spec's count, plus
 a header of bounded size). The weights of a run that did not finish go to
 `partial_path(path)`, never over the file at `path`.
+With `normalize`, the metadata also holds the input statistics (`nqa_normalize`).
 """
 
 from __future__ import annotations
@@ -33,10 +34,12 @@ def save_weights(path: Path, model: nn.Module, program: Program, seed: int) -> N
     from safetensors.torch import save_file
 
     from . import version
+    from .normalize import weights_metadata
 
     tensors = {name: t.detach().cpu().contiguous() for name, t in model.state_dict().items()}
     metadata = {"nqa_spec": program.source, "nqa_spec_file": program.filename, "nqa_seed": str(seed),
                 "nqa_version": version(), "torch_version": torch.__version__}
+    metadata.update(weights_metadata(program, seed))  # `normalize`'s statistics, when the spec has it
     write_atomic_with(path, lambda temp: save_file(tensors, temp, metadata=metadata))  # streamed, not held whole
 
 

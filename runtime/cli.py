@@ -279,6 +279,7 @@ def _visible_line(line: str) -> str:
 
 def _export(args) -> int:
     from .export import export_onnx, untrained
+    from .normalize import of_program
 
     if args.untrained and args.epochs is not None:
         raise usage_error("--epochs has no effect with --untrained", "leave out one of them")
@@ -287,6 +288,7 @@ def _export(args) -> int:
     _check_outputs({"--onnx": args.onnx}, args.spec, program)
     if args.untrained:
         model = untrained(program, args.seed)
+        normalization = of_program(program, program.spec.seed if args.seed is None else args.seed)
     else:
         from .training import TrainingInterrupted, TrainOptions, train
 
@@ -298,8 +300,8 @@ def _export(args) -> int:
         if run.report.stopped:
             print(f"error: training stopped ({run.report.stopped}); nothing exported", file=sys.stderr)
             return EXIT_DIVERGED
-        model = run.model
-    export_onnx(model, program, Path(args.onnx))
+        model, normalization = run.model, run.normalization
+    export_onnx(model, program, Path(args.onnx), normalization)
     print(f"{visible(args.onnx)}: written")
     return EXIT_OK
 

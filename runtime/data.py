@@ -7,7 +7,9 @@ the first layer takes ids. A single example of a vector input is fed as a
 plain vector, exactly as the tutorial feeds it. Targets are `[N, *output
 sizes]`: a target of one value on a wider network is expanded explicitly to
 every output (and `broadcast` says so); class targets for `cross_entropy`
-become int64 indices `[N]`.
+become int64 indices `[N]`. With `normalize`, every input (trained on or held
+out) is scaled by the statistics of the rows left to train on, and the
+`Dataset` keeps them (`normalization`).
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ from compiler import CheckedSpec
 from compiler.data_file import Table
 from compiler.data_rules import held_out_rows, plain_vector
 
+from .normalize import Normalization
+
 
 @dataclass
 class Dataset:
@@ -34,6 +38,7 @@ class Dataset:
     broadcast: bool
     held_inputs: torch.Tensor | None = None  # the rows held out by `validate`
     held_targets: torch.Tensor | None = None
+    normalization: Normalization | None = None  # `normalize`: the training rows' statistics, applied to all inputs
 
     def to(self, device: torch.device | str) -> Dataset:
         """The same data on `device` (the shuffling generator stays on the CPU)."""
@@ -80,10 +85,16 @@ def dataset(spec: CheckedSpec, seed: int, table: Table | None = None) -> Dataset
     held: tuple[torch.Tensor, torch.Tensor] | tuple[None, None] = (None, None)
     if spec.held_out:
         inputs, targets, held = _hold_out(inputs, targets, spec.held_out, seed)
+    normalization = None
+    if spec.normalize is not None:  # from the rows left to train on, never the held-out ones
+        names = table.input_names if table is not None else ()
+        normalization = Normalization.fit(spec.normalize, inputs, names)
+        inputs = normalization.apply(inputs)
+        held = (normalization.apply(held[0]), held[1]) if held[0] is not None else held
     if len(inputs) == 1 and plain_vector(spec):
         inputs, targets = inputs[0], targets[0]
     generator = torch.Generator().manual_seed(seed)
-    return Dataset(inputs, targets, spec.batch, spec.shuffle, generator, broadcast, *held)
+    return Dataset(inputs, targets, spec.batch, spec.shuffle, generator, broadcast, held[0], held[1], normalization)
 
 
 def values(flat: Any) -> torch.Tensor:

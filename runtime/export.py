@@ -4,7 +4,9 @@ In: a spec, how to get its weights (train it as `nqa run` would, or
 `--untrained`: only seeded and built) and the output path. Out: an ONNX model
 whose input has the spec's per-example shape and dtype (int64 for token ids)
 after a dynamic batch dimension, written atomically, made by PyTorch's exporter
-(the `onnx` extra: onnx and onnxscript, imported only here).
+(the `onnx` extra: onnx and onnxscript, imported only here). With `normalize`,
+the graph's first step scales the raw inputs by the training rows' statistics
+(constants), as the run scaled them.
 """
 
 from __future__ import annotations
@@ -23,15 +25,19 @@ from compiler import Program, compile_spec
 from spec_lang import usage_error
 
 from .files import write_atomic
+from .normalize import Normalization
 
 
-def export_onnx(model: torch.nn.Module, program: Program, path: Path) -> None:
+def export_onnx(model: torch.nn.Module, program: Program, path: Path,
+                normalization: Normalization | None = None) -> None:
     missing = [name for name in ("onnx", "onnxscript") if importlib.util.find_spec(name) is None]
     if missing:
         raise usage_error(f"ONNX export needs {' and '.join(missing)}, which "
                           f"{'is' if len(missing) == 1 else 'are'} not installed",
                           "install them with `pip install 'nqa[onnx]'`")
     model = model.cpu().eval()
+    if normalization is not None:  # the graph takes raw inputs, as the data file holds them
+        model = torch.nn.Sequential(normalization.module(), model).eval()
     example = example_input(program)
     batch = torch.export.Dim("batch", min=1)
     with _quiet():

@@ -11,6 +11,7 @@ when the report is written: nested lists, or for a network of more than
 
 from __future__ import annotations
 
+import math
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_serializer, model_validator
@@ -79,7 +80,8 @@ class EvalResult(_Frozen):
 
 
 class DiagnosticEntry(_Frozen):
-    kind: str = Field(description="dead_relu, never_moved, target_broadcast, plateau, loss_high or diverged")
+    kind: str = Field(description="dead_relu, never_moved, target_broadcast, plateau, loss_high, diverged "
+                                           "or constant_input")
     message: str
     layer: int | None = Field(None, description="the layer it concerns, by index")
     parameter: str | None = Field(None, description="the state_dict name it concerns")
@@ -147,6 +149,37 @@ class EarlyStop(_Frozen):
                                        "saved) are the best epoch's")
 
 
+class NormalizationInfo(_Frozen):
+    """`normalize`: each input value becomes `(x - shift) / scale`, with statistics of the training rows."""
+
+    method: Literal["standard", "minmax"] = Field(description="standard: shift the mean, scale the population "
+                                                              "standard deviation; minmax: shift the minimum, "
+                                                              "scale max - min")
+    rows: int = Field(ge=1, description="the training rows the statistics were taken over (never held-out rows)")
+    shape: tuple[int, ...] = Field(min_length=1, description="one example's input shape; `shift` and `scale` "
+                                                              "hold one value for each of its values, row-major")
+    inputs: tuple[str, ...] = Field((), description="the data file's name of each input value, when it has "
+                                                    "one (a CSV column); else empty")
+    shift: tuple[float, ...] = Field(description="each input value's mean (standard) or minimum (minmax)")
+    scale: tuple[float, ...] = Field(description="each input value's standard deviation (standard) or max - min "
+                                                 "(minmax); 1 where it is constant")
+    constant: tuple[int, ...] = Field((), description="the input values (indices into `shift`) that were the "
+                                                      "same in every training row: scaled by 1, they become 0")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> NormalizationInfo:
+        if any(size < 1 for size in self.shape):
+            raise ValueError(f"shape {list(self.shape)} has a size below 1")
+        values = math.prod(self.shape)
+        if len(self.shift) != values or len(self.scale) != values or (self.inputs and len(self.inputs) != values):
+            raise ValueError(f"shape {list(self.shape)} holds {values} values, but shift, scale or inputs do not")
+        if not all(math.isfinite(v) for v in self.shift) or not all(math.isfinite(v) and v > 0 for v in self.scale):
+            raise ValueError("shifts must be finite, and scales finite and above 0")
+        if any(not 0 <= i < values for i in self.constant):
+            raise ValueError("a constant input's index is outside the input")
+        return self
+
+
 class Timing(_Frozen):
     compile_seconds: float = Field(description="checking the spec and building the network, in this process")
     train_seconds: float = Field(description="the training loop alone")
@@ -188,3 +221,5 @@ class Report(_Frozen):
     early_stop: EarlyStop | None = Field(None, description="with `stop`: the best epoch, and when it stopped")
     trace: tuple[TraceRecord, ...] = Field((), description="per-step gradients or parameters, with --trace")
     timing: Timing | None = Field(None, description="seconds measured inside the process (not in the text report)")
+    normalization: NormalizationInfo | None = Field(None, description="with `normalize`: the statistics the "
+                                                                      "inputs were scaled by")

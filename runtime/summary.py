@@ -2,7 +2,8 @@
 
 In: a `Session` — everything one run holds while it trains: the model, its
 optimizer and loss, the data, what the loop recorded. Out: `Run` (model,
-report, program) with the report's parameters, eval outputs, accuracy and
+report, program, and with `normalize` the statistics the model's inputs are
+scaled by) with the report's parameters, eval outputs, accuracy and
 diagnostics filled in. Evaluation runs in eval mode without gradients.
 Parameters stay tensors: the initial snapshot is a copy taken before training,
 the final one the trained model's own tensors (detached; moved to the CPU).
@@ -23,6 +24,7 @@ from .control_report import control_fields
 from .data import Dataset, input_dtype
 from .diagnose import diagnose
 from .epochs import batch_rows, epoch_means
+from .normalize import Normalization
 from .optim import declared_settings, group_settings
 from .report import (
     EvalResult,
@@ -47,6 +49,7 @@ class Run:
     model: nn.Sequential
     report: Report
     program: Program
+    normalization: Normalization | None = None  # `normalize`: `model` takes inputs scaled by these statistics
 
 
 @dataclass
@@ -81,13 +84,15 @@ def _on_cpu(tensor: torch.Tensor, copy: bool) -> torch.Tensor:
     return tensor.clone() if copy else tensor
 
 
-def _evaluate(model: nn.Module, checked: CheckedSpec, device: torch.device) -> tuple[EvalResult, ...]:
+def _evaluate(model: nn.Module, checked: CheckedSpec, device: torch.device,
+              normalization: Normalization | None) -> tuple[EvalResult, ...]:
     model.eval()
     results = []
     with torch.no_grad():
         plain = plain_vector(checked)
         for vector in checked.evals:
             given = torch.tensor(vector, dtype=input_dtype(checked), device=device)
+            given = normalization.apply(given) if normalization is not None else given
             output = model(given) if plain else model(given.unsqueeze(0))[0]
             results.append(EvalResult(input=vector, output=tuple(output.cpu().flatten().tolist())))
     return tuple(results)
@@ -134,6 +139,9 @@ def build_report(session: Session, stopped: str | None, diagnostics: list) -> Re
     epochs = epoch_means(losses, batch_rows(data.size, data.batch))
     diagnostics = list(diagnostics) + diagnose(checked, initial, final, epochs, data.batches_per_epoch(),
                                                data.broadcast)
+    normalization = data.normalization
+    constant = normalization.diagnostic() if normalization is not None else None
+    diagnostics += [constant] if constant is not None else []
     return Report(
         spec=program.filename, seed=seed, torch_version=torch.__version__, device=_device_name(device),
         model=model_info(model, checked),
@@ -150,7 +158,8 @@ def build_report(session: Session, stopped: str | None, diagnostics: list) -> Re
         accuracy=_accuracy(model, data.inputs, data.targets) if checked.loss.class_targets else None,
         validation=_validation(model, data, validation, checked.loss.class_targets),
         parameters=Parameters(listed=listed(initial, session.full_parameters), initial=initial, final=final),
-        eval=_evaluate(model, checked, device), diagnostics=tuple(diagnostics), stopped=stopped,
+        eval=_evaluate(model, checked, device, normalization), diagnostics=tuple(diagnostics), stopped=stopped,
         warnings=tuple(WarningEntry.model_validate(warning) for warning in program.warnings),
         trace=tuple(session.tracer.records), timing=Timing(**timing) if len(timing) == 2 else None,
+        normalization=normalization.info() if normalization is not None else None,
         **control_fields(session.control, checked))

@@ -3,10 +3,11 @@
 In: a `Report`. Out: plain text with fixed float formatting and no timings,
 so that the same run always prints the same text (the golden files pin it):
 the model table (the input's shape, each layer's output shape, parameters and
-multiply-accumulates per example), optimizer and loss settings, the loss as
-training went (each step's when an epoch is one step, else each epoch's mean),
-the named initial and final parameters (every value up to 32 in a tensor, else
-its count, mean, min and max), the eval outputs and any diagnostics.
+multiply-accumulates per example), optimizer and loss settings (and how
+`normalize` scaled the inputs), the loss as training went (each step's when
+an epoch is one step, else each epoch's mean), the named initial and final
+parameters (every value up to 32 in a tensor, else its count, mean, min and
+max), the eval outputs and any diagnostics.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from compiler.types import DType, TensorType
 from spec_lang import visible
 
 from .control_report import setting_lines, stop_lines
-from .report import Report
+from .report import NormalizationInfo, Report
 from .tensors import stats
 
 LOSS_LINES = 10
@@ -110,7 +111,16 @@ def _settings(r: Report) -> str:
         lines.append("classes    " + " ".join(f"{i}={visible(name)}" for i, name in enumerate(t.classes)))
     if t.target_broadcast:
         lines.append(f"target     a 1-value target is used for each of the {r.model.output_width} outputs")
+    if r.normalization is not None:
+        lines.append(_normalization(r.normalization))
     return "\n".join(lines)
+
+
+def _normalization(n: NormalizationInfo) -> str:
+    """One line: how the inputs were scaled, and over which rows (the statistics are in the JSON report)."""
+    what = "mean and standard deviation" if n.method == "standard" else "minimum and maximum"
+    return (f"normalize  {n.method}: each of the {plural(len(n.shift), 'input')} by its {what} over "
+            f"the {plural(n.rows, 'training row')}")
 
 
 def _setting(value) -> str:

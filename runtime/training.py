@@ -226,4 +226,5 @@ def _diverged(losses: list[float], value: float):
 def _finish(session: Session, stopped: str | None, diagnostics: list) -> Run:
     if session.control is not None and session.control.stopper is not None:
         session.control.stopper.restore(session.model)
-    return Run(session.model, build_report(session, stopped, diagnostics), session.program)
+    return Run(session.model, build_report(session, stopped, diagnostics), session.program,
+               session.data.normalization)

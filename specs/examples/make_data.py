@@ -1,6 +1,6 @@
-"""Writes the data files of the image, sequence and token examples, the same bytes on every run.
+"""Writes the data files of the image, sequence, token and wine examples, the same bytes on every run.
 
-In: nothing (`python specs/examples/make_data.py [digits|sine|tokens ...]`; all three when none
+In: nothing (`python specs/examples/make_data.py [digits|sine|tokens|wine ...]`; all four when none
 is named). Out, next to this script:
 
 - `digits.csv`: the 1,797 handwritten digits of scikit-learn's `load_digits`, one 8x8 image a
@@ -22,6 +22,13 @@ is named). Out, next to this script:
   occurs in the row, else 0. Half the rows (chosen at random) have the label 1 and hold
   token 7 one to three times at random places; the other tokens are drawn uniformly from
   the 49 others. Made up here.
+- `wine.csv`: the 178 wines of the UCI "Wine" data set (S. Aeberhard and M. Forina; from PARVUS, Genoa; UCI
+  Machine Learning Repository, 1991, https://doi.org/10.24432/C5PC7J, licensed CC BY 4.0), as
+  scikit-learn ships it (`sklearn/datasets/data/wine_data.csv`, read here as a file: scikit-learn
+  itself is not imported, only found). 13 chemical measurements of wines grown in one region of
+  Italy, each cell copied as written there, and the `cultivar` the wine came from, written as its
+  name: the UCI classes 1, 2 and 3 (59, 71 and 48 wines) are Barolo, Grignolino and Barbera.
+  Rows stay in the source's order (by cultivar). Needs scikit-learn installed apart, as the digits do.
 
 The sine and token rows come from NumPy generators seeded with fixed numbers, and the `.npz`
 archive is written with fixed member dates, so running this twice gives identical files.
@@ -99,10 +106,39 @@ def write_tokens(path: Path) -> None:
     path.write_text("\n".join(lines) + "\n", encoding="ascii", newline="\n")
 
 
+WINE_COLUMNS = ("alcohol", "malic_acid", "ash", "ash_alcalinity", "magnesium", "total_phenols", "flavanoids",
+                "nonflavanoid_phenols", "proanthocyanins", "color_intensity", "hue", "od280_od315", "proline")
+CULTIVARS = ("barolo", "grignolino", "barbera")  # UCI classes 1, 2, 3; scikit-learn's 0, 1, 2
+
+
+def wine_source() -> Path:
+    """scikit-learn's copy of the UCI wine data: found where scikit-learn is installed, without importing it."""
+    import importlib.util
+
+    found = importlib.util.find_spec("sklearn")
+    if found is None or not found.submodule_search_locations:
+        sys.exit("make_data: the wine data is read from scikit-learn's copy: install scikit-learn apart")
+    return Path(next(iter(found.submodule_search_locations))) / "datasets" / "data" / "wine_data.csv"
+
+
+def write_wine(path: Path) -> None:
+    rows = wine_source().read_text(encoding="ascii").split()
+    count, width, *classes = rows[0].split(",")
+    assert (int(count), int(width), classes) == (178, 13, ["class_0", "class_1", "class_2"]), rows[0]
+    lines = [",".join([*WINE_COLUMNS, "cultivar"])]
+    for row in rows[1:]:
+        *cells, label = row.split(",")
+        assert len(cells) == len(WINE_COLUMNS) and all(float(cell) >= 0 for cell in cells), row
+        lines.append(",".join([*cells, CULTIVARS[int(label)]]))
+    assert len(lines) == 179
+    path.write_text("\n".join(lines) + "\n", encoding="ascii", newline="\n")
+
+
 def main(names: list[str]) -> None:
     makers = {"digits": lambda: write_digits(HERE / "digits.csv"),
               "sine": lambda: write_npz(HERE / "sine.npz", **dict(zip("xy", sine_windows(), strict=True))),
-              "tokens": lambda: write_tokens(HERE / "tokens.csv")}
+              "tokens": lambda: write_tokens(HERE / "tokens.csv"),
+              "wine": lambda: write_wine(HERE / "wine.csv")}
     unknown = [name for name in names if name not in makers]
     if unknown:
         sys.exit(f"make_data: unknown data set {', '.join(unknown)}; choose from {', '.join(makers)}")
