@@ -65,6 +65,7 @@ def test_the_statistics_come_from_the_training_rows_alone(tmp_path):
     assert run.report.validation.rows == len(held)
     # the held-out rows are scaled by the training rows' statistics, as the training rows are
     data = dataset(run.program.spec, 3, run.program.table)
+    assert data.held_inputs is not None
     assert data.held_inputs[:, 0].tolist() == pytest.approx([(1000 - info.shift[0]) / info.scale[0]] * len(held))
     assert data.inputs.mean(dim=0)[:2].tolist() == pytest.approx([0, 0], abs=1e-6)
 
@@ -88,6 +89,7 @@ def test_minmax_takes_every_training_input_to_0_and_1(tmp_path):
     data = dataset(program.spec, 3, program.table)
     assert data.inputs.min(dim=0).values.tolist() == [0.0, 0.0, 0.0]
     assert data.inputs.max(dim=0).values.tolist() == [1.0, 1.0, 0.0]  # the constant column becomes 0
+    assert data.held_inputs is not None and data.normalization is not None
     assert data.held_inputs[:, 0].min() > 1  # held-out rows above the training range stay above it
     assert data.normalization.constant == (2,)
 

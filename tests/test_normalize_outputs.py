@@ -76,6 +76,7 @@ def test_the_onnx_graph_takes_raw_inputs(untrained, tmp_path, capsys):
         model, normalization = run.model, run.normalization
     rows = torch.tensor([[13.2, 1.78, 2.14, 11.2, 100, 2.65, 2.76, 0.26, 1.28, 4.38, 1.05, 3.4, 1050],
                          [12.37, 0.94, 1.36, 10.6, 88, 1.98, 0.57, 0.28, 0.42, 1.95, 1.05, 1.82, 520]])
+    assert normalization is not None
     session = ort.InferenceSession(str(out), providers=["CPUExecutionProvider"])
     for x in (rows, rows[:1]):
         (got,) = session.run(None, {"input": x.numpy()})
