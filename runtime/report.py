@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_serializer, model_valid
 from compiler import LayerInfo
 from spec_lang import Diagnostic
 
+from .answers import Evaluation
 from .tensors import LISTED_VALUES, Snapshot, TensorSummary, Values, summary
 
 
@@ -76,6 +77,9 @@ class Parameters(_Frozen):
 class EvalResult(_Frozen):
     input: tuple[float, ...]
     output: tuple[float, ...] | float
+    predicted: str | None = Field(None, description="a classifier's (cross_entropy) predicted class: its text label "
+                                                    "when the data had text labels, else its index")
+    probability: float | None = Field(None, description="the predicted class's probability (softmax of the outputs)")
 
 
 class DiagnosticEntry(_Frozen):
@@ -187,4 +191,6 @@ class Report(_Frozen):
                                                      "between backward and each step")
     early_stop: EarlyStop | None = Field(None, description="with `stop`: the best epoch, and when it stopped")
     trace: tuple[TraceRecord, ...] = Field((), description="per-step gradients or parameters, with --trace")
+    test: Evaluation | None = Field(None, description="with a `test` file: the trained network's loss and metrics "
+                                                      "on its rows, in eval mode")
     timing: Timing | None = Field(None, description="seconds measured inside the process (not in the text report)")
