@@ -48,7 +48,7 @@ def read_test(found: Collected, spec: CheckedSpec, table: Table | None, shapes: 
         path = resolve(data.path, options.folder or Path.cwd(), options.allow_outside)
         test = load_rows(data, path, options.limits, trained, True, ids_of(found.layers))
     except DataProblem as problem:
-        notes = ()
+        notes: tuple[Label, ...] = ()
         if problem.field != "path" and data_bound is not None and problem.field in data_bound.spans:
             notes = (Label(data_bound.span_of(problem.field), "read with this option"),)
         return None, [Diagnostic(problem.message, bound.span_of("path"), problem.label, notes, hint=problem.hint)]

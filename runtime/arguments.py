@@ -220,8 +220,8 @@ def _export(sub) -> None:
 
 def _schema(sub) -> None:
     p = sub.add_parser("schema", help="print the JSON Schema of the checked spec and of the report",
-                       description="Print JSON Schemas: the checked spec model, the JSON report, and the JSON "
-                                   "report of a sweep.")
+                       description="Print JSON Schemas: the checked spec model, the JSON report, the JSON "
+                                   "report of a sweep, and the JSON of `nqa evaluate` and of `nqa predict --input`.")
     p.add_argument("which", nargs="?", choices=["all", "spec", "report", "sweep", "evaluate", "predict"],
                    default="all",
                    help="which schema to print (default: all, as one object)")
