@@ -112,7 +112,8 @@ def _difference(path: str, program: Program, ours: list[str], theirs: list[str])
                           f"`{theirs[0].removeprefix('input ')}` {was}", program.data_span or _layer_span(program, "0"),
                           "a different input", hint=_HINT)
     if ours[-1] != theirs[-1]:
-        return Diagnostic(f"the loss is `{ours[-1]}` in this spec, but `{theirs[-1]}` {was}",
+        return Diagnostic(f"the loss is `{ours[-1].removeprefix('loss ')}` in this spec, but "
+                          f"`{theirs[-1].removeprefix('loss ')}` {was}",
                           _statement_span(program, "loss"), "a different loss", hint=_HINT)
     mine, other = dict(_layers(ours[1:-1])), dict(_layers(theirs[1:-1]))
     for place, text in _layers(ours[1:-1]):
