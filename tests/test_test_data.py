@@ -92,3 +92,11 @@ def test_without_a_data_statement_columns_go_by_width(tmp_path, monkeypatch, cap
     test = json.loads(capsys.readouterr().out)["test"]
     assert test["task"] == "regression" and test["rows"] == 2
     assert [t["name"] for t in test["regression"]["targets"]] == ["output_0"]
+
+
+def test_no_output_is_written_over_the_test_file(folder, capsys):
+    before = (folder / "test.csv").read_bytes()
+    assert main(["run", "spec.nqa", "--json", "test.csv"]) == 2
+    assert capsys.readouterr().err == ("error: --json `test.csv` would write over the test file `test.csv`\n"
+                                       "  = hint: give --json another file name: nqa never writes over its inputs\n")
+    assert (folder / "test.csv").read_bytes() == before
