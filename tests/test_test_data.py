@@ -58,8 +58,9 @@ def _checked(capsys) -> str:
 
 def test_a_missing_test_file_is_found_by_check(folder, capsys):
     (folder / "test.csv").unlink()
-    assert _checked(capsys) == ("error: cannot read `test.csv`: no such file\n --> spec.nqa:5:6\n  |\n5 | test \"test.csv\"\n"
-                                "  |      ^^^^^^^^^^ no such file\n  = hint: paths are relative to the spec's folder\n")
+    assert _checked(capsys) == ("error: cannot read `test.csv`: no such file\n --> spec.nqa:5:6\n  |\n"
+                                "5 | test \"test.csv\"\n  |      ^^^^^^^^^^ no such file\n"
+                                "  = hint: paths are relative to the spec's folder\n")
 
 
 def test_a_class_the_training_data_lacks(folder, capsys):
