@@ -117,3 +117,24 @@ def test_an_npz_file_without_targets(iris, tmp_path, capsys):
     found = _rows(capsys.readouterr().out)
     assert list(found[0])[:5] == ["x_0", "x_1", "x_2", "x_3", "predicted"]
     assert [r["predicted"] for r in found] == [e["predicted"] for e in report["eval"]]
+
+
+def test_a_bce_network_answers_0_or_1_with_its_probability(tmp_path, capsys):
+    (tmp_path / "d.csv").write_text("a,b,y\n0,0,0\n0,1,1\n1,0,1\n1,1,0\n")
+    spec = tmp_path / "s.nqa"
+    spec.write_text('linear 2->8\ntanh\nlinear 8->1\nsigmoid\nloss bce\ndata "d.csv" inputs=a,b target=y\n'
+                    "optimizer adam lr=0.05\nepochs 300\neval [0, 1]\n")
+    weights, report = tmp_path / "w.safetensors", tmp_path / "r.json"
+    assert main(["run", str(spec), "--save", str(weights), "--json", str(report), "--quiet"]) == 0
+    [result] = json.loads(report.read_text())["eval"]
+    assert "predicted" not in result or result["predicted"] is None  # classes are for cross_entropy
+    assert main(["predict", str(spec), "--load", str(weights), "--data", str(tmp_path / "d.csv")]) == 0
+    found = _rows(capsys.readouterr().out)
+    assert list(found[0]) == ["a", "b", "y", "p_y"]
+    assert [r["y"] for r in found] == [str(int(float(r["p_y"]) >= 0.5)) for r in found]
+    assert float(found[1]["p_y"]) == pytest.approx(result["output"][0], rel=1e-6)
+    assert main(["evaluate", str(spec), "--load", str(weights), "--data", str(tmp_path / "d.csv"), "--json", "-"]) == 0
+    scored = json.loads(capsys.readouterr().out)["classification"]
+    assert [c["label"] for c in scored["classes"]] == ["0", "1"]
+    truth = ["0", "1", "1", "0"]
+    assert scored["accuracy"] == sum(r["y"] == t for r, t in zip(found, truth, strict=True)) / 4
