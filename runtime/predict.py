@@ -132,9 +132,12 @@ def _one(loaded: Loaded, args) -> int:
     trouble = next((ids.problem(v, f"{v:g}") for v in vector if ids.problem(v, f"{v:g}")), None) if ids else None
     if trouble:
         raise usage_error(f"--input: {trouble}", ids.hint if ids else "")
-    from .data import input_dtype
+    from array import array
 
-    inputs = torch.tensor(vector, dtype=torch.float64).reshape(1, *spec.input_type.sizes).to(input_dtype(spec))
+    from compiler.data_table import Table
+
+    row = Table("--input", array("d", vector), array("d"), (), (), input_shape=spec.input_type.sizes)
+    inputs = network_inputs(row, spec, 0, 1)  # as a file's rows are given to the network
     prediction = predict_one(loaded.task, vector, outputs_of(loaded.model, spec, inputs)[0])
     if args.json is not None:
         if args.json == "-":
