@@ -37,7 +37,21 @@ def read_test(found: Collected, spec: CheckedSpec, table: Table | None, shapes: 
     bound = found.one("test")
     if bound is None:
         return None, []
-    assert isinstance(bound.model, Test)
+    if options.memo is None:
+        return _read_test(found, spec, table, shapes, options)
+    key = ("test", id(bound.statement))  # a sweep's combinations read it once: they share the data and the input
+    kept = options.memo.get(key)
+    if kept is not None and kept[0] is bound.statement:
+        return kept[1][0], list(kept[1][1])
+    result = _read_test(found, spec, table, shapes, options)
+    options.memo[key] = (bound.statement, result)
+    return result[0], list(result[1])
+
+
+def _read_test(found: Collected, spec: CheckedSpec, table: Table | None, shapes: Shapes,
+               options: Options) -> tuple[Table | None, list[Diagnostic]]:
+    bound = found.one("test")
+    assert bound is not None and isinstance(bound.model, Test)
     data_bound = found.one("data")
     data = data_bound.model if data_bound is not None else Data(path=bound.model.path)
     assert isinstance(data, Data)
