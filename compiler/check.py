@@ -46,6 +46,7 @@ from .settings import Epochs, Eval, Example, Input
 from .shapes import Source, first_stated_input, infer_types, layer_count, leaf_bounds, path_spans, statement_text
 from .suggest import closest
 from .sweep import find_choices, first_items, has_choices
+from .test_data import read_test
 from .types import TensorType
 
 _DEFAULT_LIMITS = Limits()
@@ -187,6 +188,10 @@ def _check_tree(tree: ast.Spec, source: str, filename: str, options: Options,
     problems += check_validate(found, table, checked)
     problems += check_classes(found, table, checked)
     problems += check_normalize(found)
+    test_table = None
+    if not any(p.severity == "error" for p in problems):  # the network and its data are right: test rows fit them
+        test_table, test_found = read_test(found, checked, table, shapes, options)
+        problems += test_found
     problems += check_control(found, checked, len(checked.examples) + (table.rows if table else 0))
     problems += _limit_problems(found, options.limits)
     if not any(p.severity == "error" for p in problems):  # sizes are only known once the rest is right
@@ -211,7 +216,8 @@ def _check_tree(tree: ast.Spec, source: str, filename: str, options: Options,
     data = found.one("data")
     warnings = sorted(problems, key=lambda d: d.position_key)
     return Program(checked, normalized(source), filename, tuple(b.statement.span for b in found.layers),
-                   data.statement.span if data else None, table, tuple(warnings), path_spans(found.layers))
+                   data.statement.span if data else None, table, tuple(warnings), path_spans(found.layers),
+                   test_table=test_table)
 
 
 def _errors(problems: list[Diagnostic]) -> SpecError:

@@ -207,7 +207,7 @@ def check_table(found: Collected, table: Table | None, spec: CheckedSpec, start:
             hint=f"{fix}, or change the network's input width")]
     if shapes.output_in_doubt:
         return []
-    return _table_targets(table, spec, span, Label(shapes.output.span, plural(spec.output_width, "output")))
+    return table_targets(table, spec, span, Label(shapes.output.span, plural(spec.output_width, "output")))
 
 
 def _arrays(table: Table) -> bool:
@@ -225,7 +225,8 @@ def _shape_disagrees(bound: Bound, table: Table, spec: CheckedSpec, start: Sourc
                            "statement")
 
 
-def _table_targets(table: Table, spec: CheckedSpec, span: ast.Span, produces: Label) -> list[Diagnostic]:
+def table_targets(table: Table, spec: CheckedSpec, span: ast.Span, produces: Label) -> list[Diagnostic]:
+    """The targets of a data (or test) file against the loss and the network's outputs."""
     outputs, width = spec.output_width, table.target_width
     if table.classes and len(table.classes) > outputs:
         return [Diagnostic(f"`{table.path}` has {len(table.classes)} classes, but the network has "

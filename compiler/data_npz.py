@@ -34,7 +34,8 @@ _SAVE_HINT = 'save the arrays with NumPy: `np.savez("data.npz", x=inputs, y=targ
 _BAD = (ValueError, OSError, EOFError, zipfile.BadZipFile, zlib.error, KeyError)
 
 
-def load_npz(data: Data, raw: bytes, limits: Limits, ids: Ids | None) -> Table:
+def load_npz(data: Data, raw: bytes, limits: Limits, ids: Ids | None, need_targets: bool = True) -> Table:
+    """The file's inputs and targets; without `need_targets`, a file with no target array has no targets."""
     written = data.path
     for option in ("header", "delimiter"):
         if option in data.model_fields_set:
@@ -51,6 +52,8 @@ def load_npz(data: Data, raw: bytes, limits: Limits, ids: Ids | None) -> Table:
         raise DataProblem(f"cannot read `{written}`: {_reason(err)}", _SAVE_HINT, "not an .npz file") from None
     with archive:
         x_name = _name(data, "inputs", DEFAULT_INPUTS, archive.files)
+        if not need_targets and _target_name(data) not in archive.files:
+            return _inputs_only(data, archive, x_name, limits, ids)
         y_name = _name(data, "target", DEFAULT_TARGET, archive.files)
         size = (_checked_size(archive, written, x_name, _field(data, "inputs"))
                 + _checked_size(archive, written, y_name, _field(data, "target"), target=True))
@@ -75,6 +78,29 @@ def load_npz(data: Data, raw: bytes, limits: Limits, ids: Ids | None) -> Table:
     shape = data.shape or (example or (1,))
     return Table(written, x.reshape(-1), y.reshape(-1), (x_name,), (y_name,), input_shape=tuple(shape),
                  target_shape=tuple(y.shape[1:]), shaped=data.shape is not None or len(example) > 1)
+
+
+def _target_name(data: Data) -> str:
+    return data.target[0] if data.target and len(data.target) == 1 else DEFAULT_TARGET
+
+
+def _inputs_only(data: Data, archive: Any, x_name: str, limits: Limits, ids: Ids | None) -> Table:
+    """The inputs of a file without targets (to predict from)."""
+    written = data.path
+    size = _checked_size(archive, written, x_name, _field(data, "inputs"))
+    if size > limits.max_data_bytes:
+        raise DataProblem(f"the array `{x_name}` of `{written}` holds {size:,} bytes once uncompressed, over the "
+                          f"limit of {limits.max_data_bytes:,}", "use a smaller file, or raise the limit with "
+                          "--max-data-bytes", "too large")
+    x = _array(archive, written, x_name, _field(data, "inputs"))
+    _check_values(written, x_name, x, ids)
+    example = x.shape[1:]
+    shape = data.shape if data.shape is not None and math.prod(data.shape) == math.prod(example) else (
+        example or (1,))
+    import numpy as np
+
+    return Table(written, x.reshape(-1), np.zeros(0), (x_name,), (), input_shape=tuple(shape), target_shape=(0,),
+                 shaped=data.shape is not None or len(example) > 1)
 
 
 def _field(data: Data, option: str) -> str:

@@ -194,6 +194,7 @@ class Program:
         index = int(parts[0]) if parts[0].isdigit() else -1
         return self.layer_spans[index] if 0 <= index < len(self.layer_spans) else None
     sweep: Sweep | None = None
+    test_table: Table | None = None  # the rows of a `test` file, scored once training ends
 
 
 _ = _layers  # the layer classes must be registered before the unions above are built

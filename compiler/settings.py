@@ -166,3 +166,14 @@ class Data(StatementModel):
     @classmethod
     def _names(cls, value: Any) -> Any:
         return (value,) if isinstance(value, (str, int)) else value
+
+
+@register
+class Test(StatementModel):
+    """`test "test.csv"`: rows never trained on, scored when training ends (read as the `data` statement says)."""
+
+    path: str = Field(min_length=1, title="file name")
+    keyword = "test"
+    positional = ("path",)
+    example = 'test "test.csv"'
+    fixed_hint = "every combination of a sweep is scored on the same test rows"

@@ -132,7 +132,7 @@ def parser() -> argparse.ArgumentParser:
     top = _Parser(prog="nqa", description="Check, compile, train and draw .nqa network specs.")
     top.add_argument("--version", action=_Version, nargs=0, help="show program's version number and exit")
     sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for add in (_check, _run, _compile, _draw, _fmt, _export, _schema):
+    for add in (_check, _run, _predict, _evaluate, _compile, _draw, _fmt, _export, _schema):
         add(sub)
     return top
 
@@ -150,6 +150,32 @@ def _check(sub) -> None:
 def _run(sub) -> None:
     _run_arguments(sub.add_parser("run", help="train a spec and print its report",
                                   description="Train a spec and print its report (the same as python -m runtime)."))
+
+
+def _predict(sub) -> None:
+    p = sub.add_parser("predict", help="run a trained network over new rows",
+                       description="Run the network of a spec, with weights saved by `nqa run --save`, over the "
+                                   "rows of a file (or one example) in eval mode, and write its answers.")
+    p.add_argument("spec", help="the .nqa file the weights were trained from")
+    p.add_argument("--load", required=True, metavar="PATH", help="the weights, saved with `nqa run --save`")
+    p.add_argument("--data", metavar="FILE", help="the rows to predict (CSV or .npz; targets may be left out)")
+    p.add_argument("--input", metavar="VECTOR", help='one example to predict, e.g. "[5.1, 3.5, 1.4, 0.2]"')
+    p.add_argument("-o", "--output", default="-", metavar="PATH",
+                   help="where to write the predictions CSV (default: stdout)")
+    p.add_argument("--json", metavar="PATH|-", help="with --input: also write the answer as JSON; `-` prints only JSON")
+    _limits(p)
+
+
+def _evaluate(sub) -> None:
+    p = sub.add_parser("evaluate", help="score a trained network on labelled rows",
+                       description="The loss and the metrics (accuracy, precision, recall, F1 and the confusion "
+                                   "matrix; or MAE, RMSE and R²) of a trained network on a file of rows with targets.")
+    p.add_argument("spec", help="the .nqa file the weights were trained from")
+    p.add_argument("--load", required=True, metavar="PATH", help="the weights, saved with `nqa run --save`")
+    p.add_argument("--data", required=True, metavar="FILE", help="the labelled rows to score (CSV or .npz)")
+    p.add_argument("--json", metavar="PATH|-", help="also write the results as JSON to PATH; `-` prints only JSON")
+    p.add_argument("--plot", metavar="PNG", help="draw the confusion matrix (needs matplotlib: the `plot` extra)")
+    _limits(p)
 
 
 def _compile(sub) -> None:
@@ -194,7 +220,8 @@ def _export(sub) -> None:
 
 def _schema(sub) -> None:
     p = sub.add_parser("schema", help="print the JSON Schema of the checked spec and of the report",
-                       description="Print JSON Schemas: the checked spec model, the JSON report, and the JSON "
-                                   "report of a sweep.")
-    p.add_argument("which", nargs="?", choices=["all", "spec", "report", "sweep"], default="all",
+                       description="Print JSON Schemas: the checked spec model, the JSON report, the JSON "
+                                   "report of a sweep, and the JSON of `nqa evaluate` and of `nqa predict --input`.")
+    p.add_argument("which", nargs="?", choices=["all", "spec", "report", "sweep", "evaluate", "predict"],
+                   default="all",
                    help="which schema to print (default: all, as one object)")

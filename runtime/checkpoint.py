@@ -3,7 +3,8 @@
 In: a model, the program it was built from and the seed (to save); a file, a
 freshly built model and its program (to load). Out: a `.safetensors` file
 holding the `state_dict` tensors with the spec text, seed and versions as
-metadata, written atomically; or the weights copied into the model. Loading
+metadata (and the network's fingerprint, its class labels and column
+names: `weights_meta`), written atomically; or the weights copied into the model. Loading
 reads tensors only (safetensors never unpickles objects) and refuses weights
 whose names, shapes or types (float32, not integers, float16 or float64) do
 not fit the spec, pointing at the layer concerned.
@@ -35,11 +36,12 @@ def save_weights(path: Path, model: nn.Module, program: Program, seed: int) -> N
 
     from . import version
     from .normalize import weights_metadata
+    from .weights_meta import metadata_for
 
     tensors = {name: t.detach().cpu().contiguous() for name, t in model.state_dict().items()}
     metadata = {"nqa_spec": program.source, "nqa_spec_file": program.filename, "nqa_seed": str(seed),
-                "nqa_version": version(), "torch_version": torch.__version__}
-    metadata.update(weights_metadata(program, seed))  # `normalize`'s statistics, when the spec has it
+                "nqa_version": version(), "torch_version": torch.__version__,
+                **metadata_for(program), **weights_metadata(program, seed)}  # `normalize`'s statistics
     write_atomic_with(path, lambda temp: save_file(tensors, temp, metadata=metadata))  # streamed, not held whole
 
 

@@ -1,4 +1,4 @@
-"""The command line: `nqa check|run|compile|draw|schema`, and `python -m runtime SPEC` (= `nqa run`).
+"""The command line: `nqa check|run|predict|evaluate|compile|draw|schema`, and `python -m runtime SPEC` (= `nqa run`).
 
 In: argv. Out: results on stdout, errors and warnings on stderr (in colour
 only on a terminal, never with NO_COLOR; control characters from a spec or a
@@ -309,14 +309,28 @@ def _export(args) -> int:
 def _schema(args) -> int:
     from compiler import CheckedSpec
 
+    from .answers import Evaluation, Prediction
     from .report import Report
     from .sweep_report import SweepReport
 
     schemas = {"spec": CheckedSpec.model_json_schema(), "report": Report.model_json_schema(),
-               "sweep": SweepReport.model_json_schema()}
+               "sweep": SweepReport.model_json_schema(), "evaluate": Evaluation.model_json_schema(),
+               "predict": Prediction.model_json_schema()}
     chosen = schemas if args.which == "all" else schemas[args.which]
     print(json.dumps(chosen, indent=2))
     return EXIT_OK
+
+
+def _predict(args) -> int:
+    from .predict import predict_command
+
+    return predict_command(args, _limits(args))
+
+
+def _evaluate(args) -> int:
+    from .evaluate import evaluate_command
+
+    return evaluate_command(args, _limits(args))
 
 
 def _run(args) -> int:
@@ -325,5 +339,5 @@ def _run(args) -> int:
     return run_command(args, _limits(args))
 
 
-_COMMANDS = {"run": _run, "check": _check, "compile": _compile, "draw": _draw, "fmt": _fmt,
-             "export": _export, "schema": _schema}
+_COMMANDS = {"run": _run, "predict": _predict, "evaluate": _evaluate, "check": _check, "compile": _compile,
+             "draw": _draw, "fmt": _fmt, "export": _export, "schema": _schema}

@@ -180,12 +180,17 @@ PLOT_FORMATS = ("png", "svg", "pdf", "jpg", "jpeg", "webp", "tif", "tiff", "eps"
 
 
 def _needs_matplotlib(args) -> None:
-    suffix = Path(args.plot).suffix.lstrip(".").lower() if args.plot else ""
-    if args.plot and suffix not in PLOT_FORMATS:
+    needs_matplotlib(args.plot)
+
+
+def needs_matplotlib(plot: str | None) -> None:
+    """Refuse, before any work, a `--plot` name of no picture format, or a `--plot` without matplotlib."""
+    suffix = Path(plot).suffix.lstrip(".").lower() if plot else ""
+    if plot and suffix not in PLOT_FORMATS:
         raise usage_error(f"--plot cannot write a `.{suffix}` file" if suffix else
                           "--plot needs a file name ending in the picture format",
                           "end the name with " + ", ".join(f".{f}" for f in PLOT_FORMATS[:4]))
-    if args.plot and importlib.util.find_spec("matplotlib") is None:
+    if plot and importlib.util.find_spec("matplotlib") is None:
         raise usage_error("--plot needs matplotlib, which is not installed",
                           "install it with `pip install 'nqa[plot]'`")
 

@@ -99,9 +99,10 @@ def check_outputs(outputs: Paths, inputs: Paths) -> None:
 
 
 def spec_inputs(spec: str | os.PathLike, program) -> Paths:
-    """A checked spec's input files: the spec and the data file it names (relative to its folder)."""
-    data = program.spec.data
-    return {"the spec": spec, "the data file": Path(spec).parent / data.path if data else None}
+    """A checked spec's input files: the spec, and the data and test files it names (relative to its folder)."""
+    data, test = program.spec.data, getattr(program, "test_table", None)
+    return {"the spec": spec, "the data file": Path(spec).parent / data.path if data else None,
+            "the test file": Path(spec).parent / test.path if test else None}
 
 
 def write_atomic(path: str | os.PathLike, data: str | bytes) -> None:

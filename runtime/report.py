@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_serializer, model_valid
 from compiler import LayerInfo
 from spec_lang import Diagnostic
 
+from .answers import Evaluation
 from .tensors import LISTED_VALUES, Snapshot, TensorSummary, Values, summary
 
 
@@ -77,6 +78,9 @@ class Parameters(_Frozen):
 class EvalResult(_Frozen):
     input: tuple[float, ...]
     output: tuple[float, ...] | float
+    predicted: str | None = Field(None, description="a classifier's (cross_entropy) predicted class: its text label "
+                                                    "when the data had text labels, else its index")
+    probability: float | None = Field(None, description="the predicted class's probability (softmax of the outputs)")
 
 
 class DiagnosticEntry(_Frozen):
@@ -220,6 +224,8 @@ class Report(_Frozen):
                                                      "between backward and each step")
     early_stop: EarlyStop | None = Field(None, description="with `stop`: the best epoch, and when it stopped")
     trace: tuple[TraceRecord, ...] = Field((), description="per-step gradients or parameters, with --trace")
+    test: Evaluation | None = Field(None, description="with a `test` file: the trained network's loss and metrics "
+                                                      "on its rows, in eval mode")
     timing: Timing | None = Field(None, description="seconds measured inside the process (not in the text report)")
     normalization: NormalizationInfo | None = Field(None, description="with `normalize`: the statistics the "
                                                                       "inputs were scaled by")

@@ -26,6 +26,7 @@ from .diagnose import diagnose
 from .epochs import batch_rows, epoch_means
 from .normalize import Normalization
 from .optim import declared_settings, group_settings
+from .outputs import task_of
 from .report import (
     EvalResult,
     LossInfo,
@@ -84,18 +85,39 @@ def _on_cpu(tensor: torch.Tensor, copy: bool) -> torch.Tensor:
     return tensor.clone() if copy else tensor
 
 
-def _evaluate(model: nn.Module, checked: CheckedSpec, device: torch.device,
+def _evaluate(model: nn.Module, checked: CheckedSpec, device: torch.device, classes: tuple[str, ...],
               normalization: Normalization | None) -> tuple[EvalResult, ...]:
+    """Each `eval` line's outputs (its input scaled first, with `normalize`); a classifier's also its
+    predicted class and that class's probability."""
     model.eval()
     results = []
+    task = task_of(checked, classes, ())
     with torch.no_grad():
         plain = plain_vector(checked)
         for vector in checked.evals:
             given = torch.tensor(vector, dtype=input_dtype(checked), device=device)
             given = normalization.apply(given) if normalization is not None else given
-            output = model(given) if plain else model(given.unsqueeze(0))[0]
-            results.append(EvalResult(input=vector, output=tuple(output.cpu().flatten().tolist())))
+            output = (model(given) if plain else model(given.unsqueeze(0))[0]).cpu().flatten()
+            result = EvalResult(input=vector, output=tuple(output.tolist()))
+            if task.kind == "classes":
+                chances = task.probabilities(output.unsqueeze(0))[0]
+                pick = int(task.predicted(chances))
+                result = result.model_copy(update={"predicted": task.labels[pick],
+                                                   "probability": float(chances[pick])})
+            results.append(result)
     return tuple(results)
+
+
+def _test(model: nn.Module, program: Program, checked: CheckedSpec, normalization: Normalization | None):
+    """The loss and metrics on the rows of the spec's `test` file, in eval mode (None without one)."""
+    if program.test_table is None:
+        return None
+    from .evaluation import evaluate_rows
+    from .weights_meta import column_names
+
+    table = program.table
+    task = task_of(checked, table.classes if table else (), tuple(column_names(table.target_names)) if table else ())
+    return evaluate_rows(model, checked, task, program.test_table, normalization)
 
 
 def _accuracy(model: nn.Module, inputs: torch.Tensor, targets: torch.Tensor) -> float:
@@ -158,7 +180,8 @@ def build_report(session: Session, stopped: str | None, diagnostics: list) -> Re
         accuracy=_accuracy(model, data.inputs, data.targets) if checked.loss.class_targets else None,
         validation=_validation(model, data, validation, checked.loss.class_targets),
         parameters=Parameters(listed=listed(initial, session.full_parameters), initial=initial, final=final),
-        eval=_evaluate(model, checked, device, normalization), diagnostics=tuple(diagnostics), stopped=stopped,
+        eval=_evaluate(model, checked, device, program.table.classes if program.table else (), normalization),
+        test=_test(model, program, checked, normalization), diagnostics=tuple(diagnostics), stopped=stopped,
         warnings=tuple(WarningEntry.model_validate(warning) for warning in program.warnings),
         trace=tuple(session.tracer.records), timing=Timing(**timing) if len(timing) == 2 else None,
         normalization=normalization.info() if normalization is not None else None,

@@ -43,7 +43,7 @@ def nested(value) -> str:
 
 def render_text(report: Report) -> str:
     parts = [_header(report), _model(report), _settings(report), _losses(report),
-             _parameters(report), _eval(report), _diagnostics(report)]
+             _parameters(report), _eval(report), _test(report), _diagnostics(report)]
     return "\n\n".join(p for p in parts if p) + "\n"
 
 
@@ -211,8 +211,18 @@ def _eval(r: Report) -> str:
     lines = ["eval"]
     for result in r.eval:
         output = result.output if isinstance(result.output, tuple) else (result.output,)
-        lines.append(f"  {nested(list(result.input))} -> {nested(list(output))}")
+        answer = "" if result.predicted is None else (
+            f"  {visible(result.predicted)} (p={num(result.probability or 0.0)})")
+        lines.append(f"  {nested(list(result.input))} -> {nested(list(output))}{answer}")
     return "\n".join(lines)
+
+
+def _test(r: Report) -> str:
+    if r.test is None:
+        return ""
+    from .metrics_text import evaluation_lines
+
+    return "\n".join(["test"] + [f"  {line}" if line else "" for line in evaluation_lines(r.test)])
 
 
 def _diagnostics(r: Report) -> str:

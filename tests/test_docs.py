@@ -1,4 +1,5 @@
-"""The docs tell the truth: each output block in docs/running.md is what its
+"""The docs tell the truth: each output block in docs/running.md (and in
+docs/using.md, whose commands run in order in a copy of specs/examples) is what its
 command prints now, and the pictures in docs/img are what `nqa run --draw`
 draws now. `pytest --update-goldens` rewrites both."""
 
@@ -6,6 +7,7 @@ from __future__ import annotations
 
 import re
 import shlex
+import shutil
 
 import pytest
 
@@ -46,3 +48,22 @@ def test_the_pictures_are_the_current_drawings(name, tmp_path, monkeypatch, requ
     if request.config.getoption("--update-goldens"):
         picture.write_text(drawn.read_text())
     assert drawn.read_text() == picture.read_text()
+
+
+USING = ROOT / "docs/using.md"
+
+
+def test_using_commands_run_in_order_and_show_their_output(capsys, monkeypatch, request, tmp_path):
+    """docs/using.md trains, saves, predicts and evaluates: its commands run one after another in a copy
+    of specs/examples, so that the weights they save land there."""
+    shutil.copytree(ROOT / "specs/examples", tmp_path / "specs/examples")
+    monkeypatch.chdir(tmp_path)
+    text = USING.read_text(encoding="utf-8")
+    blocks = BLOCK.findall(text)
+    assert len(blocks) >= 5
+    if request.config.getoption("--update-goldens"):
+        text = BLOCK.sub(lambda m: f"<!-- command: {m[1]} -->\n```text\n{_output(m[1], capsys)}```", text)
+        USING.write_text(text, encoding="utf-8")
+        return
+    for command, shown in blocks:
+        assert same_report(_output(command, capsys), shown), f"docs/using.md is out of date for `nqa {command}`"
