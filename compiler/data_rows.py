@@ -83,10 +83,11 @@ def _named_columns(data: Data, header: tuple[str, ...] | None, count: int,
     target = data.target or ()
     missing = [name for name in target if name not in present]
     if header is not None and target and len(missing) == len(target) and not need_targets:
+        if not data.inputs:  # every column is an input (the width is checked against the network's)
+            return list(range(count)), []
         data = data.model_copy(update={"target": None})
         inputs, _ = choose_columns(data, data.path, header, count, None)
-        if data.inputs:
-            _no_extra(data.path, header, inputs)
+        _no_extra(data.path, header, inputs)
         return inputs, []
     if header is not None and missing and len(missing) < len(target):
         raise DataProblem(f"`{data.path}` has no column `{missing[0]}`, though it has the other target columns",
