@@ -181,6 +181,7 @@ def test_a_finished_run_resumed_reports_the_same(folder, uninterrupted, tmp_path
 
 
 def _refusal(args: list[str], capsys) -> str:
+    code: int | str | None
     try:
         code = main(args)
     except SystemExit as refused:  # the grammar's own refusals
