@@ -292,3 +292,19 @@ def test_train_options_are_checked_as_python_spells_them(options, says):
     with pytest.raises(SpecError) as refused:
         TrainOptions(**options)
     assert says in str(refused.value)
+
+
+def test_a_run_that_began_from_loaded_weights_resumes_from_its_checkpoint_alone(folder, tmp_path, monkeypatch,
+                                                                                capsys):
+    spec, weights = str(folder / "momentum.nqa"), tmp_path / "w.safetensors"
+    assert main(["run", spec, "-q", "--epochs", "3",
+                 "--save", str(weights)]) == 0
+    plain, resumed = tmp_path / "plain.json", tmp_path / "resumed.json"
+    assert main(["run", spec, "-q", "--load", str(weights), "--json", str(plain)]) == 0
+    _dying_after_epoch(monkeypatch, 9)
+    with pytest.raises(Died):
+        main(["run", spec, "-q", "--load", str(weights), "--checkpoint-every", "3", "--checkpoint-dir",
+              str(tmp_path / "ck")])
+    monkeypatch.undo()
+    assert main(["run", spec, "-q", "--json", str(resumed), "--resume", str(tmp_path / "ck")]) == 0
+    assert report_of(resumed) == report_of(plain)  # its starting weights too: the loaded ones
