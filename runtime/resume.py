@@ -50,29 +50,29 @@ class Keeper:
     written: int = 0  # the epoch of this run's newest checkpoint in `folder` (0: none)
     last: State | None = field(default=None, repr=False)  # the state after the last finished epoch
 
-    def begin(self, session: Session, step: Callable[[], None]) -> int:
+    def begin(self, training: Session, step: Callable[[], None]) -> int:
         """The first epoch to train: 1, or the epoch after the checkpoint resumed from."""
-        self.identity["data_sha256"] = tensors_digest(_data(session))
-        self.identity["device"] = session.data.inputs.device.type
+        self.identity["data_sha256"] = tensors_digest(_data(training))
+        self.identity["device"] = training.data.inputs.device.type
         for stale in self.folder.iterdir():
             if _TEMPORARY.fullmatch(stale.name):
                 stale.unlink(missing_ok=True)
         if self.resume is None:
             return 1
-        loaded = self._newest(session)
+        loaded = self._newest(training)
         _same_run(self.resume, loaded.metadata, self.identity)
         if self.every is None:
             self.every = int(loaded.metadata.get("checkpoint_every", "1"))
-        restore(loaded.state, session, step)
+        restore(loaded.state, training, step)
         epoch = loaded.state.epoch
         note(f"resuming from `{loaded.path}`, after epoch {epoch} of {self.identity['epochs']}")
         if loaded.path.parent.resolve() == self.folder.resolve():
             self.written = epoch
         return epoch + 1
 
-    def _newest(self, session: Session) -> Loaded:
+    def _newest(self, training: Session) -> Loaded:
         assert self.resume is not None
-        limit = _read_limit(session)
+        limit = _read_limit(training)
         damaged = []
         for path, loaded in read_checkpoints(self.resume, limit):
             if isinstance(loaded, str):
@@ -87,8 +87,8 @@ class Keeper:
         raise usage_error(f"cannot resume from `{self.resume}`: it holds no checkpoint",
                           "give the folder a run wrote with --checkpoint-every, or start afresh without --resume")
 
-    def after_epoch(self, epoch: int, session: Session, step: Callable[[], None]) -> None:
-        self.last = capture(session, step, epoch)
+    def after_epoch(self, epoch: int, training: Session, step: Callable[[], None]) -> None:
+        self.last = capture(training, step, epoch)
         if epoch % (self.every or 1) == 0:
             self._write(self.last)
 
@@ -118,19 +118,19 @@ class Keeper:
         return True
 
 
-def _data(session: Session) -> dict[str, torch.Tensor]:
-    data = session.data
+def _data(training: Session) -> dict[str, torch.Tensor]:
+    data = training.data
     held = {} if data.held_inputs is None else {"held_inputs": data.held_inputs, "held_targets": data.held_targets}
     return {name: t.cpu() for name, t in {"inputs": data.inputs, "targets": data.targets, **held}.items()
             if t is not None}
 
 
-def _read_limit(session: Session) -> int:
+def _read_limit(training: Session) -> int:
     """The most bytes a checkpoint of this run can hold: a dozen copies of the network's values
     (weights, starting and best weights, the optimizer's buffers), its losses, and a header."""
-    values = sum(t.numel() for t in session.model.state_dict().values())
-    steps = session.checked.epochs * session.data.batches_per_epoch()
-    return 12 * BYTES_PER_PARAMETER * values + 8 * (2 * steps + session.checked.epochs) + 2 * HEADER_LIMIT
+    values = sum(t.numel() for t in training.model.state_dict().values())
+    steps = training.checked.epochs * training.data.batches_per_epoch()
+    return 12 * BYTES_PER_PARAMETER * values + 8 * (2 * steps + training.checked.epochs) + 2 * HEADER_LIMIT
 
 
 def identity_of(program: Program, checked: CheckedSpec, seed: int) -> dict[str, str]:

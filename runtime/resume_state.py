@@ -7,9 +7,9 @@ weights, the optimizer's state, the early-stopping copy of the best weights,
 the RNG states as uint8 tensors, the losses, held-out losses and learning
 rates so far as float64) and plain values for JSON (the optimizer's settings,
 the schedulers' state, the stopper's counters, step counts); and
-`restore(state, session, step)`, which puts every piece back, so that the loop
+`restore(state, training, step)`, which puts every piece back, so that the loop
 goes on from the next epoch exactly as it would have without stopping.
-A state that does not fit the session (names, shapes, types) raises
+A state that does not fit the training (names, shapes, types) raises
 `ValueError`, `KeyError` or `RuntimeError`: the caller treats it as damaged.
 """
 
@@ -39,20 +39,20 @@ class State:
         return {**self.tensors, **grown}
 
 
-def capture(session: Session, step: Callable[[], None], epoch: int) -> State:
+def capture(training: Session, step: Callable[[], None], epoch: int) -> State:
     """Everything the rest of the run depends on, after epoch `epoch` (copies)."""
     tensors: dict[str, torch.Tensor] = {}
     values: dict[str, Any] = {}
-    for name, tensor in session.model.state_dict().items():
+    for name, tensor in training.model.state_dict().items():
         tensors[f"model.{name}"] = tensor.detach().cpu().clone()
-    for name, tensor in session.initial.items():  # never changed: no copy needed
+    for name, tensor in training.initial.items():  # never changed: no copy needed
         tensors[f"initial.{name}"] = tensor
-    if session.optimizer is not None:
-        values["optimizer"] = _optimizer(session.optimizer.state_dict(), tensors)
+    if training.optimizer is not None:
+        values["optimizer"] = _optimizer(training.optimizer.state_dict(), tensors)
     lean = getattr(step, "lean_state", None)
     if lean is not None:
         values["lean"] = {name: _lean(name, entries, tensors) for name, entries in lean.items()}
-    control, series = session.control, {"losses": session.losses, "validation": session.validation}
+    control, series = training.control, {"losses": training.losses, "validation": training.validation}
     if control is not None:
         series["lrs"] = control.lrs
         if control.schedule is not None:
@@ -64,15 +64,15 @@ def capture(session: Session, step: Callable[[], None], epoch: int) -> State:
             for name, tensor in (stopper.state or {}).items():  # replaced, never changed in place
                 tensors[f"stopper.{name}"] = tensor
     tensors["rng.torch"] = torch.get_rng_state()
-    tensors["rng.data"] = session.data.generator.get_state()
-    if _device(session).type == "cuda":
-        tensors["rng.cuda"] = torch.cuda.get_rng_state(_device(session))
+    tensors["rng.data"] = training.data.generator.get_state()
+    if _device(training).type == "cuda":
+        tensors["rng.cuda"] = torch.cuda.get_rng_state(_device(training))
     return State(epoch, tensors, values, {name: (values_, len(values_)) for name, values_ in series.items()})
 
 
-def _device(session: Session) -> torch.device:
+def _device(training: Session) -> torch.device:
     """Where the run trains: its data is there."""
-    return session.data.inputs.device
+    return training.data.inputs.device
 
 
 _STOPPER = ("best", "best_epoch", "waited", "stopped_epoch", "epochs")
@@ -103,33 +103,33 @@ def _lean(name: str, entries: list, tensors: dict[str, torch.Tensor]) -> list:
     return kept
 
 
-def restore(state: State, session: Session, step: Callable[[], None]) -> None:
-    """Put a captured (or loaded) state back into a session built afresh for the same run."""
+def restore(state: State, training: Session, step: Callable[[], None]) -> None:
+    """Put a captured (or loaded) state back into a training built afresh for the same run."""
     tensors, values = state.tensors, state.values
-    device = _device(session)
+    device = _device(training)
     model = {name.removeprefix("model."): t for name, t in tensors.items() if name.startswith("model.")}
-    session.model.load_state_dict(model, strict=True)
+    training.model.load_state_dict(model, strict=True)
     initial = {name.removeprefix("initial."): t for name, t in tensors.items() if name.startswith("initial.")}
-    if initial.keys() != session.initial.keys():
+    if initial.keys() != training.initial.keys():
         raise KeyError("the starting weights do not fit the network")
-    session.initial = {name: t.clone() for name, t in initial.items()}
-    if (session.optimizer is None) != ("optimizer" not in values):
+    training.initial = {name: t.clone() for name, t in initial.items()}
+    if (training.optimizer is None) != ("optimizer" not in values):
         raise ValueError("the optimizer's state does not fit the run")
-    if session.optimizer is not None:
-        session.optimizer.load_state_dict(_optimizer_back(values["optimizer"], tensors, session.optimizer))
+    if training.optimizer is not None:
+        training.optimizer.load_state_dict(_optimizer_back(values["optimizer"], tensors, training.optimizer))
     lean = getattr(step, "lean_state", None)
     if (lean is None) != ("lean" not in values):
         raise ValueError("the optimizer's state does not fit the run")
     if lean is not None:
         for name, entries in lean.items():
             entries[:] = _lean_back(name, values["lean"][name], entries, tensors, device)
-    _control_back(session, state)
+    _control_back(training, state)
     torch.set_rng_state(tensors["rng.torch"])
-    session.data.generator.set_state(tensors["rng.data"])
+    training.data.generator.set_state(tensors["rng.data"])
     if device.type == "cuda":
         torch.cuda.set_rng_state(tensors["rng.cuda"], device)
-    session.losses[:] = _series(state, "losses")
-    session.validation[:] = _series(state, "validation")
+    training.losses[:] = _series(state, "losses")
+    training.validation[:] = _series(state, "validation")
 
 
 def _series(state: State, name: str) -> list[float]:
@@ -171,8 +171,8 @@ def _lean_back(name: str, kept: list, entries: list, tensors: dict[str, torch.Te
     return back
 
 
-def _control_back(session: Session, state: State) -> None:
-    control, values = session.control, state.values
+def _control_back(training: Session, state: State) -> None:
+    control, values = training.control, state.values
     if control is None:
         if "schedule" in values or "stopper" in values:
             raise ValueError("the training control does not fit the run")
@@ -189,6 +189,6 @@ def _control_back(session: Session, state: State) -> None:
         saved = values["stopper"]
         for key in _STOPPER:
             setattr(stopper, key, saved[key])
-        kept = {name.removeprefix("stopper."): t.to(_device(session))
+        kept = {name.removeprefix("stopper."): t.to(_device(training))
                 for name, t in state.tensors.items() if name.startswith("stopper.")}
         stopper.state = kept if saved["kept"] else None

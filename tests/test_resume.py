@@ -43,8 +43,8 @@ def uninterrupted(folder):
 def _dying_after_epoch(monkeypatch, epoch: int) -> None:
     after = Keeper.after_epoch
 
-    def then_die(self, done, session, step):
-        after(self, done, session, step)
+    def then_die(self, done, training, step):
+        after(self, done, training, step)
         if done == epoch:
             raise Died
 

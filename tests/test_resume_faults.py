@@ -42,8 +42,8 @@ def counted():
 if mode == "after-epoch":
     from runtime.resume import Keeper
     after = Keeper.after_epoch
-    def after_epoch(self, epoch, session, step):
-        after(self, epoch, session, step)
+    def after_epoch(self, epoch, training, step):
+        after(self, epoch, training, step)
         if epoch == at:
             die()
     Keeper.after_epoch = after_epoch
