@@ -119,6 +119,13 @@ def _run_arguments(p: argparse.ArgumentParser) -> None:
                         "plain spec, each choice replaced by its value")
     p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="cpu",
                    help="where to train; auto uses a GPU when there is one (default: cpu)")
+    p.add_argument("--checkpoint-every", type=_positive, metavar="N",
+                   help="write a checkpoint every N epochs (and on Ctrl-C), from which --resume goes on exactly")
+    p.add_argument("--checkpoint-dir", metavar="DIR",
+                   help="the folder of checkpoints (default: beside the --json report, named after it, "
+                        "else beside the spec: iris.nqa -> iris.checkpoints; with --resume, its folder)")
+    p.add_argument("--resume", metavar="DIR",
+                   help="go on from the newest checkpoint in DIR, checkpointing on into it as often as before")
     _limits(p)
 
 

@@ -48,7 +48,7 @@ def run_command(args, limits) -> int:
                            allow_outside_data=args.allow_outside_data, progress=progress, every=every,
                            trace=frozenset(args.trace or ()), device=args.device,
                            load=Path(args.load) if args.load else None,
-                           full_parameters=args.full_parameters)
+                           full_parameters=args.full_parameters, **_checkpointing(args))
     try:
         run = _counting_check(train(program, options=options), checking)
     except TrainingInterrupted as stop:
@@ -93,6 +93,18 @@ def _program(args, limits):
     return program
 
 
+def _checkpointing(args) -> dict:
+    """`--checkpoint-every`, `--checkpoint-dir` and `--resume` as `TrainOptions` takes them."""
+    from .resume_rules import check_checkpointing, default_folder
+
+    check_checkpointing(args, python=False)
+    folder = args.checkpoint_dir
+    if folder is None and args.checkpoint_every is not None and args.resume is None:
+        folder = default_folder(args.spec, args.json)
+    return {"checkpoint_every": args.checkpoint_every, "resume": Path(args.resume) if args.resume else None,
+            "checkpoint_dir": Path(folder) if folder else None}
+
+
 def _sweep(args, limits, program) -> int:
     from .sweep_command import sweep_command
 
@@ -127,13 +139,15 @@ def _many(args, limits) -> int:
     from dataclasses import replace
 
     from .option_rules import seed as seed_rule
+    from .resume_rules import given as checkpoint_flags
     from .runs import runs_fit, train_runs
     from .runs_report import render_runs, runs_report
 
     ignored = [flag for flag, value in (("--save", args.save), ("--load", args.load), ("--plot", args.plot),
                                         ("--draw", args.draw), ("--trace", args.trace),
                                         ("--log-every", args.log_every), ("--device", args.device != "cpu"),
-                                        ("--full-parameters", args.full_parameters))
+                                        ("--full-parameters", args.full_parameters),
+                                        *((flag, True) for flag in checkpoint_flags(args)))
                if value]
     if ignored:
         raise usage_error(f"{', '.join(ignored)} cannot be used with --runs",

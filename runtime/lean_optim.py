@@ -12,6 +12,10 @@ below repeats that path's operations in the same order with the same scalars
 (SGD's through `_foreach` ops, which run the same per-tensor kernels on the
 CPU). tests/test_lean_optim.py compares every step with torch's, bit for bit.
 A parameter without a gradient is skipped and its step count kept, as torch does.
+Each `step` carries its state as `step.lean_state`: lists by name (one entry a
+parameter: a buffer tensor, None before the first step, or a step count), which
+the step changes in place, so that a checkpoint (`resume_state`) can copy and
+put them back.
 """
 
 from __future__ import annotations
@@ -35,6 +39,12 @@ def written_out(settings: Optimizer, params: list[torch.Tensor]) -> bool:
 
 def lean_step(settings: Optimizer, params: list[torch.Tensor]) -> Step | None:
     return _BUILDERS[settings.kind](settings, params) if written_out(settings, params) else None
+
+
+def _keeping(update: Step, /, **state: list) -> Step:
+    """`update` with the lists it changes in place as `update.lean_state`."""
+    update.lean_state = state  # type: ignore[attr-defined]
+    return update
 
 
 def _sgd(settings: SGD, params: list[torch.Tensor]) -> Step:
@@ -75,7 +85,7 @@ def _sgd(settings: SGD, params: list[torch.Tensor]) -> Step:
                 grad = grad.add(buf, alpha=momentum) if nesterov else buf
             param.add_(grad, alpha=-lr)
 
-    return step
+    return _keeping(step, momentum_buffer=buffers)
 
 
 def _adam(settings: Adam | AdamW, params: list[torch.Tensor]) -> Step:
@@ -109,7 +119,7 @@ def _adam(settings: Adam | AdamW, params: list[torch.Tensor]) -> Step:
                 denom = (exp_avg_sq.sqrt() / bias_correction2_sqrt).add_(eps)
             param.addcdiv_(exp_avg, denom, value=-step_size)
 
-    return step
+    return _keeping(step, step=counts, exp_avg=exp_avgs, exp_avg_sq=exp_avg_sqs, max_exp_avg_sq=max_sqs)
 
 
 def _rmsprop(settings: RMSprop, params: list[torch.Tensor]) -> Step:
@@ -141,7 +151,7 @@ def _rmsprop(settings: RMSprop, params: list[torch.Tensor]) -> Step:
             else:
                 param.addcdiv_(grad, avg, value=-lr)
 
-    return step
+    return _keeping(step, square_avg=square_avgs, momentum_buffer=buffers, grad_avg=grad_avgs)
 
 
 # by the settings' `kind`, which picks the settings' class

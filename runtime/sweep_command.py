@@ -25,6 +25,7 @@ from spec_lang.parser import normalized
 from .files import check_outputs, spec_inputs, write_atomic
 from .json_text import json_text
 from .option_rules import seed as seed_rule
+from .resume_rules import given as checkpoint_flags
 from .sweep_report import SweepReport, render_sweep, sweep_report
 from .sweep_run import SweepResult, sweep_fits, train_sweep
 
@@ -65,7 +66,8 @@ def _refuse_options(args) -> None:
                                       ("--draw", args.draw), ("--trace", args.trace),
                                       ("--log-every", args.log_every), ("--device", args.device != "cpu"),
                                       ("--full-parameters", args.full_parameters),
-                                      ("--tolerance", getattr(args, "tolerance_given", False)))
+                                      ("--tolerance", getattr(args, "tolerance_given", False)),
+                                      *((flag, True) for flag in checkpoint_flags(args)))
              if value]
     if given:
         raise usage_error(f"{', '.join(given)} cannot be used with a sweep (a spec with `choice(...)` values)",

@@ -7,8 +7,10 @@ device, starting weights). Out: a `Run` — the trained `nn.Sequential` and its
 `step`, once per batch; with the same seed it reproduces a hand-written program
 bit for bit. A spec's `schedule`, `warmup`, `clip` and `stop` join the loop
 through `control.Control` (the best epoch's weights are put back at the end).
-Training stops early, with the reason in `report.stopped`, when the
-loss stops being finite; Ctrl-C raises `TrainingInterrupted` carrying the run so far.
+With `checkpoint_every` or `resume`, a `resume.Keeper` checkpoints the run at
+epoch boundaries (and on Ctrl-C) and resumes it exactly. Training stops early,
+with the reason in `report.stopped`, when the loss stops being finite;
+Ctrl-C raises `TrainingInterrupted` carrying the run so far.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from .epochs import batch_rows
 from .lean import clear_of, forward_of, lean_optimizer, loss_of, step_of
 from .optim import build_loss, build_optimizer
 from .report import DiagnosticEntry
+from .resume import Keeper, keeper_of
 from .signals import exit_code, stop_word
 from .summary import Run, Session, build_report, snapshot
 from .trace import Tick, Tracer, check_trace_size
@@ -60,6 +63,9 @@ class TrainOptions:
     device: str = "cpu"
     load: Path | None = None  # start from these weights (safetensors)
     full_parameters: bool = False  # the JSON report lists every parameter value, however large the network
+    checkpoint_every: int | None = None  # write a checkpoint every N epochs into `checkpoint_dir`
+    checkpoint_dir: Path | None = None  # default: the `resume` folder
+    resume: Path | None = None  # go on from the newest checkpoint in this folder
 
     def __post_init__(self) -> None:
         """The same rules as the command line's, worded for Python (`seed=`, not `--seed`)."""
@@ -77,6 +83,9 @@ class TrainOptions:
         if self.load is not None and not isinstance(self.load, (str, Path)):
             raise usage_error(f"load must be a path, not {type(self.load).__name__}",
                               "e.g. `load=Path('w.safetensors')`")
+        from .resume_rules import check_checkpointing
+
+        check_checkpointing(self, python=True)
 
 
 def train(spec, *, seed: int | None = None, epochs: int | None = None, filename: str | None = None,
@@ -97,20 +106,23 @@ def train(spec, *, seed: int | None = None, epochs: int | None = None, filename:
     one_network(program, "`train`")
     checked = _with_epochs(program, options.epochs)
     seed = options.seed if options.seed is not None else checked.seed
+    keeper = keeper_of(options, program, checked, seed)
     session = _start(program, checked, seed, options, limits)
     session.timing["compile_seconds"] = time.perf_counter() - started
     try:
-        stopped, diagnostics = _timed_loop(session)
+        stopped, diagnostics = _timed_loop(session, keeper)
     except KeyboardInterrupt as stop:  # Ctrl-C, or SIGTERM under the command line
+        if keeper is not None:
+            keeper.interrupted()
         stopped = f"{stop_word(stop)} after {len(session.losses)} steps"
         raise TrainingInterrupted(_finish(session, stopped, []), exit_code(stop)) from None
     return _finish(session, stopped, diagnostics)
 
 
-def _timed_loop(session: Session):
+def _timed_loop(session: Session, keeper: Keeper | None = None):
     started = time.perf_counter()
     try:
-        return _loop(session)
+        return _loop(session, keeper)
     finally:
         session.timing["train_seconds"] = time.perf_counter() - started
 
@@ -155,16 +167,18 @@ def _with_epochs(program: Program, epochs: int | None) -> CheckedSpec:
     return program.spec.model_copy(update={"epochs": epochs})
 
 
-def _loop(session: Session):
-    """The tutorial's loop: zero_grad, forward, loss, backward, step, once per batch."""
+def _loop(session: Session, keeper: Keeper | None = None):
+    """The tutorial's loop: zero_grad, forward, loss, backward, step, once per batch; with a
+    `keeper`, from the epoch after the checkpoint resumed from, and checkpointed after each epoch."""
     model, losses, tracer = session.model, session.losses, session.tracer
     params: list[torch.Tensor] = list(model.parameters())
     forward, clear = forward_of(model), clear_of(params)
     criterion = loss_of(session.criterion)
     step = step_of(session.checked.optimizer, session.optimizer, params)
     watching, control = tracer.active, session.control
+    first = keeper.begin(session, step) if keeper is not None else 1
     model.train()
-    for epoch in range(1, session.checked.epochs + 1):
+    for epoch in range(first, session.checked.epochs + 1):
         for inputs, targets in session.data.batches():
             clear()
             output = forward(inputs)
@@ -192,6 +206,8 @@ def _loop(session: Session):
             session.validation.append(_held_out_loss(session))
         if control is not None and control.after_epoch(epoch, losses, session.validation, model):
             break
+        if keeper is not None:
+            keeper.after_epoch(epoch, session, step)
     return None, []
 
 
