@@ -119,6 +119,9 @@ def _run_arguments(p: argparse.ArgumentParser) -> None:
                         "plain spec, each choice replaced by its value")
     p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="cpu",
                    help="where to train; auto uses a GPU when there is one (default: cpu)")
+    p.add_argument("--log-dir", metavar="DIR",
+                   help="keep the run log (runs.db) in DIR (default: $NQA_LOG_DIR, else .nqa beside the spec)")
+    p.add_argument("--no-log", action="store_true", help="do not add this run to the run log")
     _limits(p)
 
 
@@ -134,6 +137,9 @@ def parser() -> argparse.ArgumentParser:
     sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for add in (_check, _run, _compile, _draw, _fmt, _export, _schema):
         add(sub)
+    from .runs_arguments import runs_arguments
+
+    runs_arguments(sub, _positive)
     return top
 
 

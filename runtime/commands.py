@@ -24,6 +24,7 @@ from spec_lang.files import same_file
 from .files import check_outputs, check_svg_name, spec_inputs, write_atomic
 from .json_text import json_text
 from .progress import Bar, plain_lines
+from .run_log import note
 from .text_report import render_text
 from .training import Run, TrainingInterrupted, TrainOptions, train
 
@@ -156,6 +157,7 @@ def _many(args, limits) -> int:
     result = train_runs(program, first, args.runs)
     timing = {"train_seconds": time.perf_counter() - start}
     report = runs_report(program, result, args.tolerance, timing)
+    note(args, report, "runs")
     if args.json == "-":
         sys.stdout.write(json_text(report))
     else:
@@ -191,6 +193,7 @@ def _needs_matplotlib(args) -> None:
 
 
 def _emit(run: Run, args) -> None:
+    note(args, run.report)
     if args.save:
         _save(run, args)
     if args.plot:

@@ -25,6 +25,7 @@ from spec_lang.parser import normalized
 from .files import check_outputs, spec_inputs, write_atomic
 from .json_text import json_text
 from .option_rules import seed as seed_rule
+from .run_log import note
 from .sweep_report import SweepReport, render_sweep, sweep_report
 from .sweep_run import SweepResult, sweep_fits, train_sweep
 
@@ -48,6 +49,7 @@ def sweep_command(args, limits, program) -> int:
     report = sweep_report(program, result, first, runs, torch.__version__, timing)
     if args.best:
         report = _write_best(args, program, report, result)
+    note(args, report, "sweep")
     if args.json == "-":
         sys.stdout.write(json_text(report))
     else:
