@@ -111,7 +111,7 @@ def test_a_version_1_log_is_upgraded_keeping_its_runs(spec, _run_log_elsewhere, 
     old.close()
     assert main(["run", str(spec), "--epochs", "2", "-q"]) == 0
     rows = _rows(_run_log_elsewhere)
-    assert [(r["id"], r["seed"], r["final_loss"]) for r in rows][0] == (1, 7, 0.5)
+    assert (rows[0]["id"], rows[0]["seed"], rows[0]["final_loss"]) == (1, 7, 0.5)
     assert rows[1]["id"] == 2 and "test_metrics" in rows[1]
     db = sqlite3.connect(_run_log_elsewhere / "runs.db")
     assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2

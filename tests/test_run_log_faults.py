@@ -51,7 +51,6 @@ def test_a_locked_log_does_not_change_what_nqa_run_prints_or_returns(tmp_path):
     holder = sqlite3.connect(tmp_path / "runs.db", isolation_level=None)
     holder.execute("BEGIN EXCLUSIVE")
     code = ("import runtime.run_log_schema as s; s.TIMEOUT = 0.2; "  # before run_log reads it
-            
             "from runtime.cli import main; raise SystemExit(main(sys.argv[1:]))")
     try:
         done = subprocess.run([sys.executable, "-c", "import sys; " + code, "run", "specs/neuron.nqa", "--epochs", "3",
