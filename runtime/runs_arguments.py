@@ -24,7 +24,7 @@ def runs_arguments(sub, positive) -> None:
     p.add_argument("--limit", type=positive, metavar="N", help="list at most N runs")
     p.add_argument("--json", action="store_true", help="print the list as JSON")
     p.add_argument("--log-dir", metavar="DIR", help=_LOG_DIR)
-    actions = p.add_subparsers(dest="action", metavar="ACTION")
+    actions = p.add_subparsers(dest="action", metavar="ACTION", help="show or compare; none: list the runs")
     show = actions.add_parser("show", help="print the report of a logged run",
                               description="Print a logged run's report as `nqa run` printed it.")
     show.add_argument("id", type=positive, help="the run's number, as `nqa runs` lists it")
