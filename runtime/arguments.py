@@ -122,6 +122,8 @@ def _run_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--log-dir", metavar="DIR",
                    help="keep the run log (runs.db) in DIR (default: $NQA_LOG_DIR, else .nqa beside the spec)")
     p.add_argument("--no-log", action="store_true", help="do not add this run to the run log")
+    p.add_argument("--tensorboard", metavar="DIR",
+                   help="write the losses as TensorBoard event files in DIR (needs the `tensorboard` extra)")
     _limits(p)
 
 

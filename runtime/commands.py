@@ -25,6 +25,7 @@ from .files import check_outputs, check_svg_name, spec_inputs, write_atomic
 from .json_text import json_text
 from .progress import Bar, plain_lines
 from .run_log import note
+from .tensorboard_log import check_tensorboard
 from .text_report import render_text
 from .training import Run, TrainingInterrupted, TrainOptions, train
 
@@ -39,6 +40,7 @@ def run_command(args, limits) -> int:
     if args.tolerance is not None:
         raise usage_error("--tolerance applies only with --runs", "add --runs N, or leave out --tolerance")
     _needs_matplotlib(args)
+    check_tensorboard(args.tensorboard)
     program, checking = _prepare(args, limits)
     if program.sweep is not None:
         return _sweep(args, limits, program)
@@ -134,7 +136,8 @@ def _many(args, limits) -> int:
     ignored = [flag for flag, value in (("--save", args.save), ("--load", args.load), ("--plot", args.plot),
                                         ("--draw", args.draw), ("--trace", args.trace),
                                         ("--log-every", args.log_every), ("--device", args.device != "cpu"),
-                                        ("--full-parameters", args.full_parameters))
+                                        ("--full-parameters", args.full_parameters),
+                                        ("--tensorboard", args.tensorboard))
                if value]
     if ignored:
         raise usage_error(f"{', '.join(ignored)} cannot be used with --runs",
@@ -200,6 +203,10 @@ def _emit(run: Run, args) -> None:
         from .plot import plot_losses
 
         plot_losses(run.report, Path(args.plot))
+    if args.tensorboard:
+        from .tensorboard_log import write_events
+
+        write_events(run.report, args.tensorboard)
     if args.draw:
         from compiler.draw import draw_network, draws_neurons
 

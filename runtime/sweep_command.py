@@ -67,6 +67,7 @@ def _refuse_options(args) -> None:
                                       ("--draw", args.draw), ("--trace", args.trace),
                                       ("--log-every", args.log_every), ("--device", args.device != "cpu"),
                                       ("--full-parameters", args.full_parameters),
+                                      ("--tensorboard", args.tensorboard),
                                       ("--tolerance", getattr(args, "tolerance_given", False)))
              if value]
     if given:
