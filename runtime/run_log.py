@@ -24,6 +24,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from spec_lang import SpecError, read_source
+
 from .json_text import json_text
 from .run_log_schema import TIMEOUT, LogError, connect, explain, log_folder, writable
 
@@ -95,9 +97,9 @@ def build_record(args, kind: str, report, started: str, status: str) -> dict[str
     data = json.loads(written)
     spec = Path(args.spec)
     try:
-        text = spec.read_bytes()[:4 * 2**20].decode("utf-8", errors="replace")  # checked: small, as it was read
-    except OSError as err:
-        raise LogError(f"cannot read the spec `{spec}` again: {err.strerror or err}") from None
+        text = read_source(spec)  # bounded, as checking read it
+    except SpecError:
+        raise LogError(f"the spec `{spec}` could not be read again") from None
     stored = zlib.compress(written.encode(), 6)
     validation = data.get("validation") or {}
     held_out = validation.get("losses") or []

@@ -30,9 +30,8 @@ def test_it_cannot_go_with_runs(tmp_path, capsys):
 
 @pytest.mark.skipif(not INSTALLED, reason="the tensorboard package is not installed")
 def test_the_losses_are_written_as_event_files(tmp_path, capsys):
-    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
-
+    reading = importlib.import_module("tensorboard.backend.event_processing.event_accumulator")
     assert main(["run", NEURON, "--epochs", "5", "-q", "--tensorboard", str(tmp_path / "tb")]) == 0
-    events = EventAccumulator(str(tmp_path / "tb"))
+    events = reading.EventAccumulator(str(tmp_path / "tb"))
     events.Reload()
     assert [e.step for e in events.Scalars("loss/step")] == [1, 2, 3, 4, 5]
