@@ -7,6 +7,7 @@ import json
 import multiprocessing
 import shutil
 import sqlite3
+import sys
 import zlib
 
 import pytest
@@ -151,3 +152,11 @@ def test_eight_processes_appending_at_once_lose_no_record(tmp_path):
         assert w.exitcode == 0
     seeds = sorted(r["seed"] for r in _rows(tmp_path))
     assert seeds == sorted(w * 100 + n for w in range(8) for n in range(10))
+
+
+def test_on_a_terminal_the_run_says_its_number_unless_quiet(spec, monkeypatch, capsys):
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    assert main(["run", str(spec), "--epochs", "2"]) == 0
+    assert capsys.readouterr().err.endswith("nqa: logged as run 1: nqa runs show 1\n")
+    assert main(["run", str(spec), "--epochs", "2", "-q"]) == 0
+    assert capsys.readouterr().err == ""
