@@ -126,6 +126,11 @@ def _run_arguments(p: argparse.ArgumentParser) -> None:
                         "else beside the spec: iris.nqa -> iris.checkpoints; with --resume, its folder)")
     p.add_argument("--resume", metavar="DIR",
                    help="go on from the newest checkpoint in DIR, checkpointing on into it as often as before")
+    p.add_argument("--log-dir", metavar="DIR",
+                   help="keep the run log (runs.db) in DIR (default: $NQA_LOG_DIR, else .nqa beside the spec)")
+    p.add_argument("--no-log", action="store_true", help="do not add this run to the run log")
+    p.add_argument("--tensorboard", metavar="DIR",
+                   help="write the losses as TensorBoard event files in DIR (needs the `tensorboard` extra)")
     _limits(p)
 
 
@@ -141,6 +146,9 @@ def parser() -> argparse.ArgumentParser:
     sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for add in (_check, _run, _predict, _evaluate, _compile, _draw, _fmt, _export, _schema):
         add(sub)
+    from .runs_arguments import runs_arguments
+
+    runs_arguments(sub, _positive)
     return top
 
 

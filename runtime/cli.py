@@ -335,9 +335,16 @@ def _evaluate(args) -> int:
 
 def _run(args) -> int:
     from .commands import run_command
+    from .run_log import logged
 
-    return run_command(args, _limits(args))
+    return logged(args, lambda: run_command(args, _limits(args)))
+
+
+def _runs(args) -> int:
+    from .runs_command import runs_command
+
+    return runs_command(args)
 
 
 _COMMANDS = {"run": _run, "predict": _predict, "evaluate": _evaluate, "check": _check, "compile": _compile,
-             "draw": _draw, "fmt": _fmt, "export": _export, "schema": _schema}
+             "draw": _draw, "fmt": _fmt, "export": _export, "schema": _schema, "runs": _runs}

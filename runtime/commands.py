@@ -24,6 +24,8 @@ from spec_lang.files import same_file
 from .files import check_outputs, check_svg_name, spec_inputs, write_atomic
 from .json_text import json_text
 from .progress import Bar, plain_lines
+from .run_log import note
+from .tensorboard_log import check_tensorboard
 from .text_report import render_text
 from .training import Run, TrainingInterrupted, TrainOptions, train
 
@@ -38,6 +40,7 @@ def run_command(args, limits) -> int:
     if args.tolerance is not None:
         raise usage_error("--tolerance applies only with --runs", "add --runs N, or leave out --tolerance")
     _needs_matplotlib(args)
+    check_tensorboard(args.tensorboard)
     program, checking = _prepare(args, limits)
     if program.sweep is not None:
         return _sweep(args, limits, program)
@@ -147,6 +150,7 @@ def _many(args, limits) -> int:
                                         ("--draw", args.draw), ("--trace", args.trace),
                                         ("--log-every", args.log_every), ("--device", args.device != "cpu"),
                                         ("--full-parameters", args.full_parameters),
+                                        ("--tensorboard", args.tensorboard),
                                         *((flag, True) for flag in checkpoint_flags(args)))
                if value]
     if ignored:
@@ -170,6 +174,7 @@ def _many(args, limits) -> int:
     result = train_runs(program, first, args.runs)
     timing = {"train_seconds": time.perf_counter() - start}
     report = runs_report(program, result, args.tolerance, timing)
+    note(args, report, "runs")
     if args.json == "-":
         sys.stdout.write(json_text(report))
     else:
@@ -210,12 +215,17 @@ def needs_matplotlib(plot: str | None) -> None:
 
 
 def _emit(run: Run, args) -> None:
+    note(args, run.report)
     if args.save:
         _save(run, args)
     if args.plot:
         from .plot import plot_losses
 
         plot_losses(run.report, Path(args.plot))
+    if args.tensorboard:
+        from .tensorboard_log import write_events
+
+        write_events(run.report, args.tensorboard)
     if args.draw:
         from compiler.draw import draw_network, draws_neurons
 

@@ -26,6 +26,7 @@ from .files import check_outputs, spec_inputs, write_atomic
 from .json_text import json_text
 from .option_rules import seed as seed_rule
 from .resume_rules import given as checkpoint_flags
+from .run_log import note
 from .sweep_report import SweepReport, render_sweep, sweep_report
 from .sweep_run import SweepResult, sweep_fits, train_sweep
 
@@ -49,6 +50,7 @@ def sweep_command(args, limits, program) -> int:
     report = sweep_report(program, result, first, runs, torch.__version__, timing)
     if args.best:
         report = _write_best(args, program, report, result)
+    note(args, report, "sweep")
     if args.json == "-":
         sys.stdout.write(json_text(report))
     else:
@@ -66,6 +68,7 @@ def _refuse_options(args) -> None:
                                       ("--draw", args.draw), ("--trace", args.trace),
                                       ("--log-every", args.log_every), ("--device", args.device != "cpu"),
                                       ("--full-parameters", args.full_parameters),
+                                      ("--tensorboard", args.tensorboard),
                                       ("--tolerance", getattr(args, "tolerance_given", False)),
                                       *((flag, True) for flag in checkpoint_flags(args)))
              if value]

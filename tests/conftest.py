@@ -66,3 +66,12 @@ class Golden:
 @pytest.fixture
 def golden(request: pytest.FixtureRequest) -> Golden:
     return Golden(request.config.getoption("--update-goldens"))
+
+
+@pytest.fixture(autouse=True)
+def _run_log_elsewhere(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every `nqa run` of a test (and of the processes it starts, which inherit the
+    environment) logs to a folder of its own, never to `.nqa/` in the repository."""
+    folder = tmp_path_factory.mktemp("run_log")
+    monkeypatch.setenv("NQA_LOG_DIR", str(folder))
+    return folder
