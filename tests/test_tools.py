@@ -218,7 +218,7 @@ def test_plot_without_matplotlib_is_refused_before_training(tmp_path, monkeypatc
 def test_schema_prints_the_spec_and_report_schemas(capsys):
     assert main(["schema"]) == 0
     both = json.loads(capsys.readouterr().out)
-    assert sorted(both) == ["report", "spec", "sweep"]
+    assert sorted(both) == ["evaluate", "predict", "report", "spec", "sweep"]
     assert main(["schema", "report"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report == both["report"]
