@@ -218,9 +218,10 @@ def test_a_parameter_that_never_moved_is_found_in_a_large_network(tmp_path):
 
 
 def test_the_json_report_is_built_only_when_asked(monkeypatch, capsys):
+    """Asked by `--json`, or by the run log, which keeps it: with `--no-log` none is built."""
     monkeypatch.chdir(ROOT)
     monkeypatch.setattr(Report, "model_dump_json", lambda *a, **k: pytest.fail("built the JSON report"))
-    assert main(["run", "specs/mlp.nqa"]) == 0
+    assert main(["run", "specs/mlp.nqa", "--no-log"]) == 0
     assert "final loss" in capsys.readouterr().out
 
 
