@@ -241,7 +241,7 @@ def table_targets(table: Table, spec: CheckedSpec, span: ast.Span, produces: Lab
         return [Diagnostic(f"`{table.path}` has {has}, but the network has "
                            f"{plural(outputs, 'output')}", span, plural(width, "target"), (produces,),
                            hint=f"{fix}, or give the network {width} outputs")]
-    bad = _first_bad_row(table, spec.loss, outputs)
+    bad = first_bad_row(table, spec.loss, outputs)
     if bad is not None:
         row, trouble = bad
         return [Diagnostic(f"`{table.path}` row {row + 1}: {trouble}", span, f"row {row + 1} of the data",
@@ -249,7 +249,7 @@ def table_targets(table: Table, spec: CheckedSpec, span: ast.Span, produces: Lab
     return []
 
 
-def _first_bad_row(table: Table, loss: Loss, outputs: int) -> tuple[int, str] | None:
+def first_bad_row(table: Table, loss: Loss, outputs: int) -> tuple[int, str] | None:
     """The first row whose target the loss refuses, with why. A loss refuses a target for its
     width (the same in every row) or for one of its values, so each distinct value is asked once."""
     width = table.target_width

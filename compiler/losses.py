@@ -90,20 +90,24 @@ class Huber(Loss):
     example = "loss huber delta=1.0"
 
 
+class _Probabilities(Loss):
+    """A loss whose targets are probabilities, from 0 to 1 (`bce`, `bce_logits`)."""
+
+    def target_hint(self, outputs: int) -> str:
+        return f"`{self.keyword}` compares probabilities: write targets from 0 to 1, e.g. `-> [1]`"
+
+    def target_problem(self, target: tuple[float, ...], outputs: int) -> str | None:
+        if any(not 0 <= value <= 1 for value in target):
+            return f"`{self.keyword}` targets must lie between 0 and 1"
+        return super().target_problem(target, outputs)
+
+
 @member("loss")
-class BCE(Loss):
+class BCE(_Probabilities):
     kind: Literal["bce"] = "bce"
     keyword = "bce"
     aliases = ("binary_cross_entropy", "binary_crossentropy")  # the second is Keras's name
     torch_name = "BCELoss"
-
-    def target_hint(self, outputs: int) -> str:
-        return "`bce` compares probabilities: write targets from 0 to 1, e.g. `-> [1]`"
-
-    def target_problem(self, target: tuple[float, ...], outputs: int) -> str | None:
-        if any(not 0 <= value <= 1 for value in target):
-            return "`bce` targets must lie between 0 and 1"
-        return super().target_problem(target, outputs)
 
     def network_problem(self, last_layer: Layer | None, output: TensorType) -> NetworkProblem | None:
         if isinstance(last_layer, (Sigmoid, Softmax)):
@@ -114,7 +118,7 @@ class BCE(Loss):
 
 
 @member("loss")
-class BCEWithLogits(Loss):
+class BCEWithLogits(_Probabilities):
     kind: Literal["bce_logits"] = "bce_logits"
     keyword = "bce_logits"
     aliases = ("bce_with_logits", "bcewithlogits", "binary_cross_entropy_with_logits")

@@ -44,7 +44,8 @@ def evaluate_rows(model: nn.Module, spec: CheckedSpec, task: Task, table: Table,
             total += _loss(criterion, shaped, targets) * (stop - start)
         if counts is not None:
             picks = task.predicted(task.probabilities(outputs))
-            truth = targets if task.kind == "classes" else targets.reshape(len(inputs), -1).round().long()
+            truth = targets if task.kind == "classes" else task.predicted(targets.reshape(len(inputs), -1).double())
+            # a probability target (0 to 1) counts as the class a prediction of it would be
             counts.add(picks.flatten().tolist(), truth.flatten().tolist())
         elif sums is not None:
             sums.add(outputs.double().tolist(), targets.reshape(len(inputs), -1).double().tolist())

@@ -22,6 +22,7 @@ from torch import nn
 
 from compiler import CheckedSpec, Limits, Program, check, compile_spec
 from compiler.csv_layout import DataProblem
+from compiler.data_checks import first_bad_row
 from compiler.data_ids import Ids
 from compiler.data_rows import Trained, load_rows
 from compiler.data_rules import plain_vector
@@ -107,7 +108,12 @@ def read_rows(loaded: Loaded, written: str, limits: Limits, need_targets: bool) 
     data = program.spec.data or Data(path=written)
     data = data.model_copy(update={"path": written})
     try:
-        return load_rows(data, resolved(Path(written)), limits, loaded.trained, need_targets, ids_taken(program.spec))
+        table = load_rows(data, resolved(Path(written)), limits, loaded.trained, need_targets, ids_taken(program.spec))
+        bad = first_bad_row(table, program.spec.loss, program.spec.output_width) if table.target_width else None
+        if bad is not None:  # as the loss refuses the targets of a `data` or `test` file
+            raise DataProblem(f"`{written}` row {bad[0] + 1}: {bad[1]}",
+                              program.spec.loss.target_hint(program.spec.output_width), f"row {bad[0] + 1}")
+        return table
     except DataProblem as problem:
         label = "read with the options of this `data` statement" if program.data_span else ""
         raise SpecError(Diagnostic(problem.message, program.data_span, label, hint=problem.hint),
