@@ -93,7 +93,9 @@ def build_record(args, kind: str, report, started: str, status: str) -> dict[str
     """The row for one run; `report` a pydantic model (or plain data)."""
     from . import version
 
-    written = json_text(report)  # the report as `--json` writes it
+    if getattr(report, "trace", None):  # --trace's per-step values are the report's bulk, not the run's record
+        report = report.model_copy(update={"trace": ()})
+    written = json_text(report)  # the report as `--json` writes it (without a --trace)
     data = json.loads(written)
     spec = Path(args.spec)
     try:
