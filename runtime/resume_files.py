@@ -8,7 +8,8 @@ as they were) and then deletes all but it and the run's one before it; and
 `read_checkpoints`, which yields the folder's checkpoints newest first, each
 read bounded, parsed without unpickling (safetensors holds only tensors; the
 rest is JSON in its metadata) and checked against the sha256 of its tensors
-stored beside them — or the reason it is damaged.
+and its metadata stored beside them, and its epoch against its name — or the
+reason it is damaged.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from spec_lang.files import read_bounded
 from .files import write_atomic_with
 from .resume_state import State
 
-FORMAT = "1"
+FORMAT = "2"  # 2: the sha256 covers the metadata too
 _NAME = re.compile(r"checkpoint-(\d{8})\.safetensors")
 
 
@@ -51,14 +52,20 @@ def write_checkpoint(folder: Path, state: State, identity: dict[str, str], keep:
     from safetensors.torch import save_file
 
     tensors = {name: t.detach().cpu().contiguous() for name, t in state.all_tensors().items()}
-    metadata = {**identity, "nqa_checkpoint": FORMAT, "epoch": str(state.epoch),
-                "values": json.dumps(state.values), "tensors_sha256": tensors_digest(tensors)}
+    metadata = {**identity, "nqa_checkpoint": FORMAT, "epoch": str(state.epoch), "values": json.dumps(state.values)}
+    metadata["sha256"] = checkpoint_digest(tensors, metadata)
     path = folder / checkpoint_name(state.epoch)
     write_atomic_with(path, lambda temp: save_file(tensors, temp, metadata=metadata))
     for epoch, old in checkpoint_files(folder):  # an earlier run's, or later ones a resumed run left behind
         if epoch not in (state.epoch, keep):
             old.unlink(missing_ok=True)
     return path
+
+
+def checkpoint_digest(tensors: dict[str, torch.Tensor], metadata: dict[str, str]) -> str:
+    """sha256 over the metadata (but its own entry) and the tensors."""
+    listed = json.dumps({k: v for k, v in metadata.items() if k != "sha256"}, sort_keys=True)
+    return hashlib.sha256((listed + tensors_digest(tensors)).encode()).hexdigest()
 
 
 def tensors_digest(tensors: dict[str, torch.Tensor]) -> str:
@@ -101,8 +108,10 @@ def read_checkpoint(path: Path, limit: int) -> Loaded:
         tensors = load(data)
         if metadata.get("nqa_checkpoint") != FORMAT:
             raise ValueError("it is not a checkpoint nqa wrote")
-        if tensors_digest(tensors) != metadata.get("tensors_sha256"):
-            raise ValueError("its tensors do not match their sha256")
+        if checkpoint_digest(tensors, metadata) != metadata.get("sha256"):
+            raise ValueError("its contents do not match their sha256: it was altered")
+        if checkpoint_name(int(metadata["epoch"])) != path.name:
+            raise ValueError(f"it holds epoch {metadata['epoch']}, not the one its name gives")
         state = State(int(metadata["epoch"]), tensors, json.loads(metadata["values"]))
     except (SafetensorError, ValueError, KeyError, TypeError, AttributeError, RecursionError) as err:
         raise Damaged(str(err) or type(err).__name__) from None

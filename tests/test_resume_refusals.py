@@ -103,6 +103,25 @@ def test_damaged_checkpoints_are_named_and_resumed_from_the_one_before(folder, c
             f"`{control_checkpoints / 'checkpoint-00000020.safetensors'}`") in err
 
 
+@pytest.mark.parametrize("field, value", [("epoch", "0"), ("epoch", "999"), ("values", '{"x": 1}')])
+def test_a_checkpoint_whose_metadata_was_altered_is_damaged(folder, uninterrupted, control_checkpoints, capsys,
+                                                           field, value):
+    import json
+
+    from safetensors.torch import load_file, save_file
+
+    newest = control_checkpoints / "checkpoint-00000030.safetensors"
+    size = int.from_bytes(newest.read_bytes()[:8], "little")
+    metadata = json.loads(newest.read_bytes()[8:8 + size])["__metadata__"]
+    save_file(load_file(newest), newest, metadata={**metadata, field: value})  # the tensors as they were
+    out = folder / "control.altered.json"
+    assert main(["run", str(folder / "control.nqa"), "-q", "--json", str(out),
+                 "--resume", str(control_checkpoints)]) == 0
+    err = capsys.readouterr().err
+    assert f"nqa: `{newest}` is damaged (its contents do not match their sha256: it was altered)" in err
+    assert report_of(out) == uninterrupted["control"]
+
+
 def test_a_folder_of_nothing_but_damaged_checkpoints_is_refused(folder, control_checkpoints, capsys):
     for path in control_checkpoints.iterdir():
         path.write_bytes(b"\x80\x04not a checkpoint")
