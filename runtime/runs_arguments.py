@@ -14,7 +14,20 @@ SORTS = ("time", "final_loss", "best_loss", "accuracy", "held_out_loss", "seed",
 _LOG_DIR = "the folder of the run log (default: $NQA_LOG_DIR, else .nqa beside --spec, else ./.nqa)"
 
 
+SQLITE_MAX = 2**63 - 1  # the largest number SQLite keeps: a run's number or a limit above it is refused
+
+
+def _bounded(positive):
+    def number(text: str) -> int:
+        value = positive(text)
+        if value > SQLITE_MAX:
+            raise argparse.ArgumentTypeError(f"expected a number of at most {SQLITE_MAX:,}, not {value}")
+        return int(value)
+    return number
+
+
 def runs_arguments(sub, positive) -> None:
+    positive = _bounded(positive)
     p = sub.add_parser("runs", help="list the runs in the run log; show or compare them",
                        description="List the runs `nqa run` logged (newest first), show one's report, or "
                                    "compare two: `nqa runs`, `nqa runs show ID`, `nqa runs compare ID ID`.")

@@ -66,6 +66,18 @@ def test_an_unknown_id_is_a_usage_error(logged, capsys):
     assert "error: there is no run 9 in the run log" in err and "the runs are numbered 1 to 3" in err
 
 
+@pytest.mark.parametrize("argv", [("runs", "show", "99999999999999999999"),
+                                  ("runs", "compare", "1", "99999999999999999999"),
+                                  ("runs", "--limit", "99999999999999999999")])
+def test_a_number_larger_than_the_log_can_hold_is_refused_by_the_grammar(logged, capsys, argv):
+    with pytest.raises(SystemExit) as refused:
+        main(list(argv))
+    assert refused.value.code == 2
+    err = capsys.readouterr().err
+    assert "expected a number of at most 9,223,372,036,854,775,807, not 99999999999999999999" in err
+    assert "Traceback" not in err
+
+
 def test_no_log_yet(tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("NQA_LOG_DIR")
