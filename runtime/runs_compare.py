@@ -21,6 +21,7 @@ from typing import Any
 from spec_lang import usage_error, visible
 
 from .files import check_outputs, write_atomic
+from .run_log_schema import FILE, log_folder
 from .runs_command import no_log, number, opened, percent, record, shown_path
 
 _METRICS = (("final loss", "final_loss", number), ("best loss", "best_loss", number),
@@ -34,6 +35,9 @@ _SAID: tuple[tuple[str, str, Callable[[Any], str]], ...] = (
 def compare_command(args) -> int:
     if args.plot:
         _plot_wanted(args.plot)
+        folder = log_folder(args.log_dir, getattr(args, "spec", None))
+        check_outputs({"--plot": args.plot}, {"the run log": folder / FILE, "the run log's journal":
+                                              folder / f"{FILE}-wal", "the run log's index": folder / f"{FILE}-shm"})
     db = opened(args)
     if db is None:
         raise usage_error(f"there are no runs to compare: {no_log(args)}", "give the log's folder with --log-dir")

@@ -107,6 +107,15 @@ def test_compare_plot_overlays_the_curves(logged, capsys, tmp_path):
                                                         code=2)
 
 
+def test_compare_plot_never_writes_over_the_log_through_a_link(logged, capsys, tmp_path):
+    log = os.environ["NQA_LOG_DIR"] + "/runs.db"
+    before = open(log, "rb").read()
+    os.symlink(log, tmp_path / "evil.png")
+    err = _out(capsys, "runs", "compare", "1", "2", "--plot", "evil.png", code=2)
+    assert f"error: --plot `evil.png` would write over the run log `{log}`" in err
+    assert open(log, "rb").read() == before
+
+
 def test_a_huge_stored_report_is_not_read(logged, capsys):
     db = sqlite3.connect(os.environ["NQA_LOG_DIR"] + "/runs.db")
     db.execute("UPDATE runs SET report = zeroblob(?) WHERE id = 1", (REPORT_CAP + 1,))
