@@ -182,10 +182,26 @@ def keeper_of(options, program: Program, checked: CheckedSpec, seed: int) -> Kee
     folder = Path(options.checkpoint_dir) if options.checkpoint_dir is not None else resume
     assert folder is not None  # TrainOptions asks for one or the other
     _make_folder(folder)
+    _no_input_among(folder, program, options.load)
     if resume is None and checkpoint_files(folder):
         note(f"`{folder}` holds checkpoints of an earlier run: this run starts afresh and replaces them "
              f"with its own (to continue that run instead, use --resume {folder})")
     return Keeper(folder, options.checkpoint_every, identity_of(program, checked, seed), resume)
+
+
+def _no_input_among(folder: Path, program: Program, load) -> None:
+    """Refuse a folder whose checkpoint files (which a run replaces) include one of the run's inputs."""
+    from spec_lang.files import same_file
+
+    from .files import spec_inputs
+
+    inputs = {**spec_inputs(program.filename, program), "the --load file": load}
+    for _, path in checkpoint_files(folder):
+        for what, source in inputs.items():
+            if source and same_file(path, source):
+                raise usage_error(f"`{path}` is {what} of this run, but it lies in the checkpoint folder "
+                                  f"`{folder}`, whose checkpoints a run replaces",
+                                  "give --checkpoint-dir another folder, or move the file out of it")
 
 
 def _make_folder(folder: Path) -> None:

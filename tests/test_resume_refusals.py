@@ -166,3 +166,16 @@ def test_train_options_are_checked_as_python_spells_them(options, says):
     with pytest.raises(SpecError) as refused:
         TrainOptions(**options)
     assert says in str(refused.value)
+
+
+def test_a_checkpoint_folder_holding_the_load_file_under_a_checkpoint_name_is_refused(folder, tmp_path, capsys):
+    ck = tmp_path / "L"
+    ck.mkdir()
+    weights = ck / "checkpoint-00000001.safetensors"
+    assert main(["run", str(folder / "control.nqa"), "-q", "--save", str(weights)]) == 0
+    before = weights.read_bytes()
+    err = _refusal(["run", str(folder / "control.nqa"), "-q", "--load", str(weights), "--checkpoint-every", "2",
+                    "--checkpoint-dir", str(ck)], capsys)
+    assert (f"error: `{weights}` is the --load file of this run, but it lies in the checkpoint folder `{ck}`, "
+            "whose checkpoints a run replaces") in err
+    assert weights.read_bytes() == before

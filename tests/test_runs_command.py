@@ -8,6 +8,7 @@ import os
 import shutil
 import sqlite3
 import zlib
+from pathlib import Path
 
 import pytest
 
@@ -109,11 +110,11 @@ def test_compare_plot_overlays_the_curves(logged, capsys, tmp_path):
 
 def test_compare_plot_never_writes_over_the_log_through_a_link(logged, capsys, tmp_path):
     log = os.environ["NQA_LOG_DIR"] + "/runs.db"
-    before = open(log, "rb").read()
+    before = Path(log).read_bytes()
     os.symlink(log, tmp_path / "evil.png")
     err = _out(capsys, "runs", "compare", "1", "2", "--plot", "evil.png", code=2)
     assert f"error: --plot `evil.png` would write over the run log `{log}`" in err
-    assert open(log, "rb").read() == before
+    assert Path(log).read_bytes() == before
 
 
 def test_a_huge_stored_report_is_not_read(logged, capsys):
