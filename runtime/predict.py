@@ -109,18 +109,31 @@ def _number(value: float) -> str:
 
 
 def parse_vector(text: str, width: int) -> list[float]:
-    """`--input "[5.1, 3.5, 1.4, 0.2]"` (brackets optional): the example's values, written as numbers in a spec."""
-    inner = text.strip().removeprefix("[").removesuffix("]")
+    """`--input "[5.1, 3.5, 1.4, 0.2]"` (brackets optional, but both or neither): the example's values,
+    written as numbers in a spec, each fitting float32 as a data file's cells must."""
+    from compiler.statement import fits_float32
+
+    hint = 'give the example\'s values, e.g. `--input "[5.1, 3.5, 1.4, 0.2]"`'
+    stripped = text.strip()
+    if stripped.startswith("[") != stripped.endswith("]") or stripped == "[":
+        raise usage_error("--input has a `[` without its `]`, or a `]` without its `[`", hint)
+    inner = stripped.removeprefix("[").removesuffix("]")
     cells = inner.split(",") if inner.strip() else []
     found = [number(cell) for cell in cells]
     bad = next((cell for cell, value in zip(cells, found, strict=True) if value is None), None)
-    if bad is not None or not cells:
-        shown = f"`{visible(bad.strip()[:40])}` is not a finite number" if bad is not None else "it holds no values"
-        raise usage_error(f"--input {shown}", 'give the example\'s values, e.g. `--input "[5.1, 3.5, 1.4, 0.2]"`')
+    if bad is not None:
+        raise usage_error(f"--input `{visible(bad.strip()[:40])}` is not a finite number", hint)
+    if not cells:
+        raise usage_error("--input holds no values", hint)
+    values = [v for v in found if v is not None]  # every one, as none was refused above
+    large = next((cell for cell, value in zip(cells, values, strict=True) if not fits_float32(value)), None)
+    if large is not None:
+        raise usage_error(f"--input `{visible(large.strip()[:40])}` is too large for float32",
+                          "networks compute in float32, which holds values up to about 3.4e38")
     if len(found) != width:
         raise usage_error(f"--input has {len(found)} value{'s' * (len(found) != 1)}, but the network takes {width}",
                           f"give {width} values, in the order of the training data's input columns")
-    return [v for v in found if v is not None]
+    return values
 
 
 def _one(loaded: Loaded, args) -> int:

@@ -152,3 +152,9 @@ def test_the_command_line_asks_for_rows(weights, capsys):
         "error: --input has 2 values, but the network takes 4\n")
     assert _refused(capsys, "predict", IRIS, "--load", str(weights), "--input", "[1, 2, x, 4]").startswith(
         "error: --input `x` is not a finite number\n")
+    assert _refused(capsys, "predict", IRIS, "--load", str(weights), "--input", "[1e39, 1, 2, 3]").startswith(
+        "error: --input `1e39` is too large for float32\n")
+    assert _refused(capsys, "predict", IRIS, "--load", str(weights), "--input", "[1, 2, 3, 4").startswith(
+        "error: --input has a `[` without its `]`, or a `]` without its `[`\n")
+    assert _refused(capsys, "predict", IRIS, "--load", str(weights), "--input", "").startswith(
+        "error: --input holds no values\n")
