@@ -77,6 +77,7 @@ def _prepare(args, limits):
     started = time.perf_counter()
     program = _program(args, limits)
     check_outputs(_outputs(args), _inputs(args, program))
+    _clear_of_checkpoints(args)
     if args.save:  # where a run that stops early writes: never over another output
         partial = partial_path(args.save)
         others = {flag: path for flag, path in _outputs(args).items() if flag != "--save" and path}
@@ -94,6 +95,21 @@ def _program(args, limits):
                     allow_outside=args.allow_outside_data)
     print_warnings(program)
     return program
+
+
+def _clear_of_checkpoints(args) -> None:
+    """Refuse an output that is, or would become, a file of the checkpoint folder (which the run reads and replaces)."""
+    from spec_lang.files import same_file
+
+    from .resume_files import checkpoint_files, is_checkpoint_name
+
+    folders = {Path(folder) for folder in (args.resume, _checkpointing(args)["checkpoint_dir"]) if folder}
+    for flag, path in _outputs(args).items():
+        for folder in folders:
+            taken = is_checkpoint_name(Path(path).name) and same_file(Path(path).parent, folder) if path else False
+            if path and (taken or (folder.is_dir() and any(same_file(path, c) for _, c in checkpoint_files(folder)))):
+                raise usage_error(f"{flag} `{path}` would write over a checkpoint of `{folder}`",
+                                  f"give {flag} a path outside the checkpoint folder, or another name")
 
 
 def _checkpointing(args) -> dict:

@@ -36,6 +36,10 @@ def checkpoint_name(epoch: int) -> str:
     return f"checkpoint-{epoch:08d}.safetensors"
 
 
+def is_checkpoint_name(name: str) -> bool:
+    return _NAME.fullmatch(name) is not None
+
+
 def checkpoint_files(folder: Path) -> list[tuple[int, Path]]:
     """(epoch, path) of the folder's checkpoint files, newest first (temporary files left out)."""
     found = []

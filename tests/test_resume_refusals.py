@@ -179,3 +179,12 @@ def test_a_checkpoint_folder_holding_the_load_file_under_a_checkpoint_name_is_re
     assert (f"error: `{weights}` is the --load file of this run, but it lies in the checkpoint folder `{ck}`, "
             "whose checkpoints a run replaces") in err
     assert weights.read_bytes() == before
+
+
+def test_an_output_over_a_checkpoint_of_the_folder_is_refused(folder, control_checkpoints, capsys):
+    newest = max(control_checkpoints.iterdir())
+    before = newest.read_bytes()
+    err = _refusal(["run", str(folder / "control.nqa"), "-q", "--resume", str(control_checkpoints),
+                    "--json", str(newest)], capsys)
+    assert f"error: --json `{newest}` would write over a checkpoint of `{control_checkpoints}`" in err
+    assert newest.read_bytes() == before
