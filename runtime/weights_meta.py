@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from compiler import CheckedSpec, Program
-from spec_lang import Diagnostic, SpecError, parse
+from spec_lang import Diagnostic, SpecError, parse, usage_error
 
 FINGERPRINT, NETWORK, CLASSES, INPUTS, TARGETS = ("nqa_fingerprint", "nqa_network", "nqa_classes", "nqa_inputs",
                                                   "nqa_targets")
@@ -94,9 +94,25 @@ def saved(metadata: dict[str, str]) -> Saved:
 def check_same_network(path: str, program: Program, found: Saved) -> None:
     """Refuse weights trained for another network than `program`'s, saying the first thing that differs."""
     lines = network_lines(program.spec)
-    if found.fingerprint is None or found.fingerprint == fingerprint(lines):
-        return
-    raise SpecError(_difference(path, program, lines, list(found.network)), program.source, program.filename)
+    if found.fingerprint is not None and found.fingerprint != fingerprint(lines):
+        raise SpecError(_difference(path, program, lines, list(found.network)), program.source, program.filename)
+    spec, was = program.spec, _WAS.format(path=path)
+    if found.classes and spec.loss.class_targets and (
+            len(found.classes) > spec.output_width or len(set(found.classes)) != len(found.classes)):
+        raise usage_error(f"`{path}` holds {len(found.classes)} class labels ({len(set(found.classes))} different), "
+                          f"which do not fit a network of {spec.output_width} outputs", _HINT)
+    ours = column_names(program.table.input_names) if program.table is not None else []
+    if found.inputs and ours and list(found.inputs) != ours:
+        raise SpecError(Diagnostic(f"the input columns are {_listed(ours)} in this spec, but "
+                                   f"{_listed(found.inputs)} {was}", program.data_span,
+                                   "other input columns", hint="name the input columns in the order the network "
+                                   "was trained on, or train this spec again with `nqa run --save`"),
+                        program.source, program.filename)
+
+
+def _listed(names) -> str:
+    shown = ", ".join(f"`{name}`" for name in list(names)[:8])
+    return shown + (f" and {len(names) - 8} more" if len(names) > 8 else "")
 
 
 _WAS = "in the spec the weights in `{path}` were trained with"

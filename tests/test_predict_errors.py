@@ -121,6 +121,30 @@ def test_weights_of_another_network_of_the_same_shapes_say_what_differs(weights,
                    "  = hint: load weights saved from this network, or train this spec again with `nqa run --save`\n")
 
 
+def test_weights_trained_on_the_input_columns_in_another_order_are_refused(weights, tmp_path, capsys):
+    spec = tmp_path / "iris.nqa"
+    swapped = "petal_width,petal_length,sepal_width,sepal_length"
+    spec.write_text((ROOT / IRIS).read_text().replace(HEADER, swapped))
+    shutil.copy(ROOT / "specs/examples/iris.csv", tmp_path / "iris.csv")
+    err = _refused(capsys, "evaluate", str(spec), "--load", str(weights), "--data", str(tmp_path / "iris.csv"))
+    assert err.startswith("error: the input columns are `petal_width`, `petal_length`, `sepal_width`, "
+                          "`sepal_length` in this spec, but `sepal_length`, `sepal_width`, `petal_length`, "
+                          f"`petal_width` in the spec the weights in `{weights}` were trained with\n")
+    assert "other input columns" in err
+
+
+@pytest.mark.parametrize("labels", [["a", "b", "c", "d"], ["a", "a", "b"]])
+def test_class_labels_that_do_not_fit_the_network_are_refused(weights, tmp_path, capsys, labels):
+    data = weights.read_bytes()
+    size = int.from_bytes(data[:8], "little")
+    metadata = json.loads(data[8:8 + size])["__metadata__"]
+    forged = tmp_path / "forged.safetensors"
+    save_file(load_file(weights), forged, metadata={**metadata, "nqa_classes": json.dumps(labels)})
+    err = _refused(capsys, "predict", IRIS, "--load", str(forged), "--input", "[5.1, 3.5, 1.4, 0.2]")
+    assert err.startswith(f"error: `{forged}` holds {len(labels)} class labels ({len(set(labels))} different), "
+                          "which do not fit a network of 3 outputs\n")
+
+
 def test_weights_with_another_loss_or_input(weights, tmp_path, capsys):
     spec = tmp_path / "mse.nqa"
     spec.write_text("linear 4->16\nrelu\nlinear 16->3\nloss mse\n")
