@@ -10,6 +10,7 @@ compared exactly.
 from __future__ import annotations
 
 import math
+import os
 import re
 from pathlib import Path
 
@@ -66,6 +67,19 @@ class Golden:
 @pytest.fixture
 def golden(request: pytest.FixtureRequest) -> Golden:
     return Golden(request.config.getoption("--update-goldens"))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_run_log_in_the_repository(tmp_path_factory: pytest.TempPathFactory):
+    """Runs started by fixtures wider than a test (a module's trained weights) log here, not to
+    `.nqa/` beside the repository's specs: they are set up before a test's own folder is."""
+    saved = os.environ.get("NQA_LOG_DIR")
+    os.environ["NQA_LOG_DIR"] = str(tmp_path_factory.mktemp("run_log_shared"))
+    yield
+    if saved is None:
+        os.environ.pop("NQA_LOG_DIR", None)
+    else:
+        os.environ["NQA_LOG_DIR"] = saved
 
 
 @pytest.fixture(autouse=True)
