@@ -68,6 +68,12 @@ def test_a_checkpoint_of_another_spec_seed_or_epochs_is_refused_saying_what_diff
                    "with, or start afresh without --resume\n")
 
 
+def test_another_seed_alone_is_named_as_the_seed_not_as_other_data(folder, control_checkpoints, capsys):
+    err = _refusal(["run", str(folder / "control.nqa"), "--resume", str(control_checkpoints), "--seed", "3"], capsys)
+    assert err.startswith(f"error: cannot resume from `{control_checkpoints}`: it was trained with seed 0, "
+                          "this run has seed 3\n")
+
+
 def test_a_checkpoint_of_another_torch_is_refused(folder, control_checkpoints, monkeypatch, capsys):
     monkeypatch.setattr(torch, "__version__", "0.0.1")
     err = _refusal(["run", str(folder / "control.nqa"), "--resume", str(control_checkpoints)], capsys)
