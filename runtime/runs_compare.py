@@ -49,6 +49,18 @@ def compare_command(args) -> int:
     return 0
 
 
+def _stored(run: dict, column: str) -> dict:
+    """A record's JSON column (`options`, `curve`) as an object; a damaged one is said, not a traceback."""
+    try:
+        value = json.loads(run[column] or "{}")
+    except (ValueError, TypeError, RecursionError):
+        value = None
+    if not isinstance(value, dict):
+        raise usage_error(f"run {run['id']}'s {column} in the run log are damaged: they are not the JSON object "
+                          "nqa stored", "compare other runs, or remove the damaged one from the log")
+    return value
+
+
 def spec_diff(first: dict, second: dict) -> str:
     if first["fingerprint"] == second["fingerprint"]:
         return f"the specs are the same (sha256 {first['fingerprint'][:12]})\n"
@@ -65,7 +77,7 @@ def metric_table(first: dict, second: dict) -> str:
         a, b = first.get(key), second.get(key)
         rows.append((name, visible(shown(a)) if a is not None else "-", visible(shown(b)) if b is not None else "-",
                      "" if a == b else "differs"))
-    options = (json.loads(first["options"]), json.loads(second["options"]))
+    options = (_stored(first, "options"), _stored(second, "options"))
     for name in sorted(set(options[0]) | set(options[1])):
         a, b = options[0].get(name), options[1].get(name)
         rows.append((f"--{name.replace('_', '-')}", visible(str(a)) if a is not None else "-",
@@ -101,13 +113,13 @@ def _picture(first: dict, second: dict, path: str) -> bytes:
 
     figure, axes = plt.subplots(figsize=(6, 3.5), dpi=120)
     for run, colour in ((first, "#1f5fa8"), (second, "#c0392b")):
-        curve = json.loads(run["curve"] or "{}")
+        curve = _stored(run, "curve")
         label = f"run {run['id']} ({shown_path(run['spec_path'])}, seed {run['seed']})"
         axes.plot(curve.get("steps", []), curve.get("losses", []), color=colour, linewidth=1.2, label=label)
         if curve.get("held_out"):
             axes.plot(curve["held_out_steps"], curve["held_out"], color=colour, linewidth=1.2, linestyle="--",
                       label=f"run {run['id']}, held out")
-    values = [x for run in (first, second) for x in json.loads(run["curve"] or "{}").get("losses", [])
+    values = [x for run in (first, second) for x in _stored(run, "curve").get("losses", [])
               if x is not None and x > 0]
     if values and max(values) / min(values) > 1000:
         axes.set_yscale("log")

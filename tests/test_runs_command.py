@@ -117,6 +117,16 @@ def test_compare_plot_never_writes_over_the_log_through_a_link(logged, capsys, t
     assert Path(log).read_bytes() == before
 
 
+def test_a_damaged_record_is_said_when_compared(logged, capsys):
+    db = sqlite3.connect(os.environ["NQA_LOG_DIR"] + "/runs.db")
+    db.execute("UPDATE runs SET options = '[[[' WHERE id = 2")
+    db.commit()
+    db.close()
+    err = _out(capsys, "runs", "compare", "1", "2", code=2)
+    assert "error: run 2's options in the run log are damaged: they are not the JSON object nqa stored" in err
+    assert "Traceback" not in err
+
+
 def test_a_huge_stored_report_is_not_read(logged, capsys):
     db = sqlite3.connect(os.environ["NQA_LOG_DIR"] + "/runs.db")
     db.execute("UPDATE runs SET report = zeroblob(?) WHERE id = 1", (REPORT_CAP + 1,))
