@@ -136,6 +136,13 @@ def _not_a_sweep(args) -> None:
                           "give a setting several values to try, e.g. `optimizer sgd lr=choice(0.01, 0.1)`")
 
 
+def test_not_scored(program, how: str) -> None:
+    """Say that the spec's `test` file is read but not scored by `--runs` or a sweep."""
+    if program.test_table is not None:
+        print(f"nqa: the `test` file is not scored {how}: train one seed with `nqa run SPEC` to score it "
+              "(or score saved weights with `nqa evaluate`)", file=sys.stderr)
+
+
 def _outputs(args) -> dict[str, str | None]:
     return {"--save": args.save, "--plot": args.plot, "--draw": args.draw,
             "--json": None if args.json == "-" else args.json, "--best": args.best}
@@ -180,6 +187,7 @@ def _many(args, limits) -> int:
     if program.sweep is not None:
         return _sweep(args, limits, program)
     _not_a_sweep(args)
+    test_not_scored(program, "with --runs")
     check_outputs({"--json": None if args.json == "-" else args.json}, spec_inputs(args.spec, program))
     if args.epochs is not None:  # checked as a single run's `--epochs` is
         program = replace(program, spec=program.spec.model_copy(update={"epochs": args.epochs}))

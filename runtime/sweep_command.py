@@ -35,7 +35,10 @@ _FOR_ONE_RUN = ("train one combination to save, load, plot, draw or trace it: `n
 
 
 def sweep_command(args, limits, program) -> int:
+    from .commands import test_not_scored
+
     _refuse_options(args)
+    test_not_scored(program, "in a sweep")
     check_outputs({"--json": None if args.json == "-" else args.json, "--best": args.best},
                   spec_inputs(args.spec, program))
     if args.epochs is not None:

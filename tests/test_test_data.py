@@ -101,3 +101,12 @@ def test_no_output_is_written_over_the_test_file(folder, capsys):
     assert capsys.readouterr().err == ("error: --json `test.csv` would write over the test file `test.csv`\n"
                                        "  = hint: give --json another file name: nqa never writes over its inputs\n")
     assert (folder / "test.csv").read_bytes() == before
+
+
+def test_runs_and_sweeps_say_the_test_file_is_not_scored(folder, capsys):
+    assert main(["run", "spec.nqa", "--runs", "2", "-q"]) == 0
+    assert ("nqa: the `test` file is not scored with --runs: train one seed with `nqa run SPEC` to score it "
+            "(or score saved weights with `nqa evaluate`)") in capsys.readouterr().err
+    (folder / "sweep.nqa").write_text(SPEC.replace("adam lr=0.01", "adam lr=choice(0.01, 0.02)"))
+    assert main(["run", "sweep.nqa", "-q"]) == 0
+    assert "nqa: the `test` file is not scored in a sweep" in capsys.readouterr().err
