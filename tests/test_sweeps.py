@@ -229,7 +229,8 @@ def test_a_written_best_spec_trains_as_the_best_combination_trained(tmp_path, ca
     assert main(["run", str(MLP), "--best", str(best), "--json", str(tmp_path / "r.json"), "--quiet"]) == 0
     report = json.loads((tmp_path / "r.json").read_text())
     assert report["best"] == str(best)
-    assert train(best).report.final_loss == pytest.approx(report["each"][0]["runs"][0]["final_loss"], rel=1e-5)
+    # a sweep trains its members side by side (vmap), whose sums round otherwise than one run's: up to 6e-5
+    assert train(best).report.final_loss == pytest.approx(report["each"][0]["runs"][0]["final_loss"], rel=1e-4)
     assert normalized(best.read_text()).count("\n") == normalized(MLP.read_text()).count("\n")
 
 
