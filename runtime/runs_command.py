@@ -166,7 +166,7 @@ def rendered(run: dict, text: str) -> str:
         if run["kind"] == "runs":
             from .runs_report import RunsReport, render_runs
 
-            return render_runs(RunsReport.model_validate_json(text), relu="relu" in run["spec_text"].lower())
+            return render_runs(RunsReport.model_validate_json(text), relu=_has_relu(run["spec_text"]))
         from .report import Report
         from .text_report import render_text
 
@@ -190,4 +190,20 @@ class _reading:
                               "give another folder with --log-dir") from None
 
 
+def _has_relu(text: str) -> bool:
+    """Whether a stored spec has a `relu` layer (by any of its names), as `nqa run --runs` asks of the
+    spec it trains; False for a spec that no longer parses."""
+    from compiler.layers.activations import ReLU
+    from compiler.registry import lookup
+    from spec_lang import SpecError, parse
 
+    try:
+        statements = list(parse(text).statements)
+    except SpecError:
+        return False
+    while statements:
+        statement = statements.pop()
+        if lookup(statement.name) is ReLU:
+            return True
+        statements += statement.body or ()
+    return False

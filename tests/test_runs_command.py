@@ -142,3 +142,15 @@ def test_a_corrupt_log_is_a_clear_error(tmp_path, capsys):
     (tmp_path / "runs.db").write_bytes(b"garbage" * 100)
     err = _out(capsys, "runs", "--log-dir", str(tmp_path), code=2)
     assert f"error: cannot read the run log: `{tmp_path / 'runs.db'}`: it is not a run log" in err
+
+
+@pytest.mark.parametrize("spec, said", [("linear 1->2\nrelu\nlinear 2->1\n", True),
+                                        ("linear 1->2\ntanh\n# not a relu\nlinear 2->1\n", False)])
+def test_show_of_runs_names_a_dead_relu_only_for_a_spec_with_one(tmp_path, capsys, monkeypatch, spec, said):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "s.nqa").write_text(spec + "example [1] -> [2]\nepochs 5\n")
+    assert main(["run", "s.nqa", "--runs", "2"]) == 0
+    printed = capsys.readouterr().out
+    shown = _out(capsys, "runs", "show", "1")
+    assert shown == printed
+    assert ("(no parameter changed: a dead ReLU)" in shown) is said
