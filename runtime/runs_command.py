@@ -10,6 +10,7 @@ under `REPORT_CAP` bytes compressed, and unpacked only up to `SHOWN_CAP` bytes.
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import sys
@@ -148,6 +149,11 @@ def _show(args) -> int:
         raise usage_error(f"run {args.id}'s report ({run['report_bytes']:,} bytes compressed) was too large to keep "
                           "in the run log", f"see its own report file: {run['report_path'] or 'none was written'}")
     if getattr(args, "json", False):
+        try:
+            json.loads(text)
+        except (ValueError, RecursionError):
+            raise usage_error(f"the stored report of run {args.id} is damaged: it is not JSON",
+                              "see the run's own --json file") from None
         sys.stdout.write(text)
     else:
         sys.stdout.write(rendered(run, text))

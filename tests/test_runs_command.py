@@ -154,3 +154,12 @@ def test_show_of_runs_names_a_dead_relu_only_for_a_spec_with_one(tmp_path, capsy
     shown = _out(capsys, "runs", "show", "1")
     assert shown == printed
     assert ("(no parameter changed: a dead ReLU)" in shown) is said
+
+
+def test_show_json_of_a_stored_report_that_is_not_json_says_so(logged, capsys):
+    db = sqlite3.connect(os.environ["NQA_LOG_DIR"] + "/runs.db")
+    db.execute("UPDATE runs SET report = ? WHERE id = 1", (zlib.compress(b"{not json"),))
+    db.commit()
+    db.close()
+    err = _out(capsys, "runs", "show", "1", "--json", code=2)
+    assert "error: the stored report of run 1 is damaged: it is not JSON" in err
