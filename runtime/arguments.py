@@ -167,12 +167,17 @@ def _run(sub) -> None:
                                   description="Train a spec and print its report (the same as python -m runtime)."))
 
 
+def _trained(p: argparse.ArgumentParser) -> None:
+    """The spec and the weights, as `predict` and `evaluate` both take them."""
+    p.add_argument("spec", help="the .nqa file the weights were trained from")
+    p.add_argument("--load", required=True, metavar="PATH", help="the weights, saved with `nqa run --save`")
+
+
 def _predict(sub) -> None:
     p = sub.add_parser("predict", help="run a trained network over new rows",
                        description="Run the network of a spec, with weights saved by `nqa run --save`, over the "
                                    "rows of a file (or one example) in eval mode, and write its answers.")
-    p.add_argument("spec", help="the .nqa file the weights were trained from")
-    p.add_argument("--load", required=True, metavar="PATH", help="the weights, saved with `nqa run --save`")
+    _trained(p)
     p.add_argument("--data", metavar="FILE", help="the rows to predict (CSV or .npz; targets may be left out)")
     p.add_argument("--input", metavar="VECTOR", help='one example to predict, e.g. "[5.1, 3.5, 1.4, 0.2]"')
     p.add_argument("-o", "--output", default="-", metavar="PATH",
@@ -185,8 +190,7 @@ def _evaluate(sub) -> None:
     p = sub.add_parser("evaluate", help="score a trained network on labelled rows",
                        description="The loss and the metrics (accuracy, precision, recall, F1 and the confusion "
                                    "matrix; or MAE, RMSE and R²) of a trained network on a file of rows with targets.")
-    p.add_argument("spec", help="the .nqa file the weights were trained from")
-    p.add_argument("--load", required=True, metavar="PATH", help="the weights, saved with `nqa run --save`")
+    _trained(p)
     p.add_argument("--data", required=True, metavar="FILE", help="the labelled rows to score (CSV or .npz)")
     p.add_argument("--json", metavar="PATH|-", help="also write the results as JSON to PATH; `-` prints only JSON")
     p.add_argument("--plot", metavar="PNG", help="draw the confusion matrix (needs matplotlib: the `plot` extra)")
