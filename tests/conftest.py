@@ -17,6 +17,12 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def spec_files(folder: Path, deep: bool = False) -> list[Path]:
+    """The .nqa files of `folder` (and its subfolders, `deep`), sorted: not the run log's `.nqa`
+    folder, which `nqa run` makes beside a spec."""
+    return sorted(p for p in (folder.rglob("*.nqa") if deep else folder.glob("*.nqa")) if p.is_file())
 GOLDEN = Path(__file__).resolve().parent / "golden"
 
 _NUMBER = re.compile(r"[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?|[-+]?\b(?:nan|inf)\b")

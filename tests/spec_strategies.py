@@ -15,11 +15,12 @@ from pathlib import Path
 from hypothesis import strategies as st
 
 from compiler import check
+from conftest import spec_files
 from spec_lang import SpecError
 from spec_lang.parser import normalized
 
 SPECS = Path(__file__).resolve().parent.parent / "specs"
-SEEDS = [p.read_text(encoding="utf-8") for p in sorted(SPECS.glob("*.nqa"))]
+SEEDS = [p.read_text(encoding="utf-8") for p in spec_files(SPECS)]
 TOKEN = re.compile(r"\s+|->|[A-Za-z_]\w*|[+-]?\d[\d.eE+-]*|\S")
 ODD = ["nan", "inf", "-inf", "1e999", "-0", "0", "-1", "0.5", "99999999999999999999", "1e-320",
        "->", "[", "]", "[]", ",", "=", ";", "\n", '"', '"x.csv"', "#", "\t", "\r\n", "\ufeff", "é",

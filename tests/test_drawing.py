@@ -16,15 +16,15 @@ from torch import nn
 
 from compiler import check, compile_spec
 from compiler.draw import draws_neurons
-from conftest import ROOT
+from conftest import ROOT, spec_files
 from runtime.cli import main
 
 NS = "{http://www.w3.org/2000/svg}"
 POSITIVE, NEGATIVE = "#1f5fa8", "#c0392b"
 # the specs drawn neuron by neuron; the others are drawn as blocks (tests/test_block_drawing.py)
-ALL_SPECS = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "specs").rglob("*.nqa")
+ALL_SPECS = sorted(str(p.relative_to(ROOT)) for p in spec_files(ROOT / "specs", deep=True)
                    if draws_neurons(check(p).spec))
-TUTORIAL = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "specs").glob("*.nqa"))
+TUTORIAL = sorted(str(p.relative_to(ROOT)) for p in spec_files(ROOT / "specs"))
 
 
 def _draw(argv, tmp_path, name="net.svg") -> ET.Element:

@@ -13,10 +13,10 @@ import pytest
 
 from compiler import check
 from compiler.emit_python import emit_python
-from conftest import ROOT
+from conftest import ROOT, spec_files
 from runtime import train
 
-SPECS = sorted((ROOT / "specs").rglob("*.nqa"))
+SPECS = spec_files(ROOT / "specs", deep=True)
 
 
 def _printed(output: str) -> dict[str, Any]:

@@ -16,13 +16,14 @@ from pathlib import Path
 import pytest
 
 from compiler import Limits, check
+from conftest import spec_files
 from runtime.cli import main_run
 from spec_lang import Diagnostic, Span, SpecError
 
 ROOT = Path(__file__).resolve().parent.parent
 BAD = ROOT / "tests" / "bad_specs"
 BAD_NAMES = sorted(p.stem for p in BAD.glob("*.nqa"))
-GOOD_SPECS = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "specs").rglob("*.nqa"))
+GOOD_SPECS = sorted(str(p.relative_to(ROOT)) for p in spec_files(ROOT / "specs", deep=True))
 
 
 def _errors(name: str) -> SpecError:

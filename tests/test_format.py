@@ -10,12 +10,12 @@ from hypothesis import HealthCheck, given, settings
 
 from compiler import check
 from compiler.format import format_spec
-from conftest import ROOT
+from conftest import ROOT, spec_files
 from runtime.cli import main
 from spec_lang import SpecError, parse
 from spec_strategies import mutated_specs
 
-REPO_SPECS = sorted((ROOT / "specs").rglob("*.nqa"))
+REPO_SPECS = spec_files(ROOT / "specs", deep=True)
 
 
 def same_statements(a: str, b: str) -> bool:

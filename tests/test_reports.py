@@ -10,10 +10,10 @@ import re
 import pytest
 import torch
 
-from conftest import REPORT_TOLERANCE, ROOT
+from conftest import REPORT_TOLERANCE, ROOT, spec_files
 from runtime.cli import main, main_run
 
-SPECS = sorted(str(p.relative_to(ROOT / "specs")) for p in (ROOT / "specs").rglob("*.nqa"))
+SPECS = sorted(str(p.relative_to(ROOT / "specs")) for p in spec_files(ROOT / "specs", deep=True))
 
 
 # XOR trains 500 Adam steps to a loss near 1e-8, where another CPU's rounding
