@@ -6,7 +6,7 @@ This package never imports torch.
 """
 
 from .ast import Arrow, Choice, Number, Option, Span, Spec, Statement, String, Vector, Word
-from .errors import Diagnostic, Label, SpecError, render_all, render_diagnostic, usage_error, visible
+from .errors import Diagnostic, Fix, Label, SpecError, render_all, render_diagnostic, usage_error, visible
 from .parser import parse
 from .source import read_source
 
@@ -14,6 +14,7 @@ __all__ = [
     "Arrow",
     "Choice",
     "Diagnostic",
+    "Fix",
     "Label",
     "Number",
     "Option",

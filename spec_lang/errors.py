@@ -43,6 +43,18 @@ class Label:
 
 
 @dataclass(frozen=True, slots=True)
+class Fix:
+    """The one edit that a diagnostic's hint asks for: `span`'s text becomes `text`.
+
+    `title` says it as an editor's quick fix does (``write `linear 2->1` ``).
+    """
+
+    span: Span
+    text: str
+    title: str
+
+
+@dataclass(frozen=True, slots=True)
 class Diagnostic:
     """One problem: where it is, what is wrong, and what to do."""
 
@@ -52,6 +64,8 @@ class Diagnostic:
     notes: tuple[Label, ...] = ()
     hint: str = ""
     severity: Literal["error", "warning"] = "error"  # a warning is shown, and stops nothing
+    code: str = ""  # stable, `E0012` or `W0003`: what code and tests decide on, never the wording
+    fix: Fix | None = None  # the hint as an edit, when it names exactly one
     position_key: tuple[int, int] = field(init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
