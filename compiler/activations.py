@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from spec_lang import ast
+from spec_lang import ast, codes
 from spec_lang.errors import Diagnostic
 
 from .data_rules import rows_per_step, smallest_batch
@@ -44,13 +44,13 @@ def example_problem(spec: CheckedSpec, limits: Limits, input_span: ast.Span | No
             return Diagnostic(
                 f"one example of {t} is {total:,} values ({size} as float32), over the limit of {limit:,} "
                 f"values per example", input_span, f"{total:,} values",
-                hint=f"use a smaller input, or raise the limit with {EXAMPLE_FLAG}")
+                hint=f"use a smaller input, or raise the limit with {EXAMPLE_FLAG}", code=codes.EXAMPLE_TOO_LARGE)
         span = layer_spans[index - 1] if index - 1 < len(layer_spans) else None
         return Diagnostic(
             f"one example would make {total:,} values by this layer ({size} as float32), over the limit of "
             f"{limit:,} values per example", span, f"gives {t}, {total:,} values so far",
             hint=f"the input and every layer's output count: make them smaller (fewer channels, a stride or a pool "
-                 f"earlier), or raise the limit with {EXAMPLE_FLAG}")
+                 f"earlier), or raise the limit with {EXAMPLE_FLAG}", code=codes.EXAMPLE_TOO_LARGE)
     return None
 
 
@@ -63,7 +63,7 @@ def batch_problems(spec: CheckedSpec, rows: int, statements: tuple[ast.Statement
         fault = layer.batch_problem(t, smallest)
         if fault is not None:
             found.append(Diagnostic(fault.message.format(name=statement_text(statement), why=""), statement.span,
-                                    fault.label, hint=fault.hint))
+                                    fault.label, hint=fault.hint, code=fault.code))
     return found
 
 
@@ -77,4 +77,5 @@ def activation_problem(spec: CheckedSpec, rows: int, limits: Limits, span: ast.S
         f"one step would hold {total:,} activations ({step:,} rows x {each:,} values each, "
         f"{human_bytes(total * BYTES_PER_PARAMETER)} as float32), over the limit of {limits.max_activations:,}",
         span, f"{step:,} rows at once",
-        hint="train in mini-batches (e.g. `batch 64`), narrow the layers, or raise the limit with --max-activations")
+        hint="train in mini-batches (e.g. `batch 64`), narrow the layers, or raise the limit with --max-activations",
+        code=codes.TOO_MANY_ACTIVATIONS)

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from spec_lang import ast
+from spec_lang import ast, codes
 from spec_lang.errors import Diagnostic, Label
 
 from .bind_blocks import Scope
@@ -88,7 +88,8 @@ def _add_setting(out: Collected, bound: Bound) -> None:
         first = earlier[0].statement
         out.problems.append(Diagnostic(
             f"`{name}` is given twice", bound.statement.span, "given again here",
-            (Label(first.span, "first given here"),), hint=f"keep one `{name}` statement"))
+            (Label(first.span, "first given here"),), hint=f"keep one `{name}` statement",
+            code=codes.STATEMENT_TWICE))
         return
     earlier.append(bound)
 
@@ -108,12 +109,14 @@ def _bind_member(stmt: ast.Statement, members: dict[str, type[StatementModel]]) 
     if not isinstance(first, ast.Word):
         span = first.span if first is not None else stmt.name_span
         return [Diagnostic(f"`{stmt.name}` needs a name: one of {choices}", span,
-                           f"expected {_article(stmt.name)} name", hint=f"e.g. `{_example(stmt.name, members)}`")]
+                           f"expected {_article(stmt.name)} name", hint=f"e.g. `{_example(stmt.name, members)}`",
+                           code=codes.MISSING_VALUE)]
     cls = members.get(first.name)
     if cls is None:
         hint = did_you_mean(first.name, members) or f"choose one of {choices}"
         return [Diagnostic(f"unknown {stmt.name} `{shorten(first.name)}`", first.span,
-                           f"not {_article(stmt.name)}", hint=_alias(first.name, members) or hint)]
+                           f"not {_article(stmt.name)}", hint=_alias(first.name, members) or hint,
+                           code=codes.UNKNOWN_KIND)]
     return bind(cls, stmt, stmt.args[1:], f"{stmt.name} {first.name}")
 
 
@@ -137,19 +140,22 @@ def _unknown_statement(stmt: ast.Statement) -> Diagnostic:
             stmt.name, {keyword: cls.aliases for keyword, cls in members.items()})
         if member:
             return Diagnostic(f"unknown statement `{stmt.name}`", stmt.name_span, "not a statement",
-                              hint=f"`{stmt.name}` is {_article(family)}: write `{family} {member}`")
+                              hint=f"`{stmt.name}` is {_article(family)}: write `{family} {member}`",
+                              code=codes.UNKNOWN_STATEMENT)
     other = known_as(stmt.name, {keyword: cls.aliases for keyword, cls in STATEMENTS.items()})
     if other:
         written = " ".join([other] + [shown(arg).strip("`") for arg in stmt.args])
         return Diagnostic(f"unknown statement `{stmt.name}`", stmt.name_span, f"called `{other}` here",
-                          hint=f"`{stmt.name}` is called `{other}` here: write `{written}`")
+                          hint=f"`{stmt.name}` is called `{other}` here: write `{written}`",
+                          code=codes.UNKNOWN_STATEMENT)
     missing = known_as(stmt.name, NOT_YET)
     if missing:
         layers = ", ".join(sorted(f"`{cls.keyword}`" for cls in layer_classes()))
         return Diagnostic(f"`{shorten(stmt.name)}` is not available in nqa yet", stmt.name_span,
-                          f"no {missing} yet", hint=f"nqa has no {missing} yet; its layers are {layers}")
+                          f"no {missing} yet", hint=f"nqa has no {missing} yet; its layers are {layers}",
+                          code=codes.NOT_AVAILABLE)
     best = closest(stmt.name, statement_names()) if len(stmt.name) <= 40 else None
     hint = f"did you mean `{best}`?" if best else (
         "statements are " + ", ".join(f"`{n}`" for n in statement_names()))
     return Diagnostic(f"unknown statement `{shorten(stmt.name)}`", stmt.name_span, "not a statement",
-                      hint=hint)
+                      hint=hint, code=codes.UNKNOWN_STATEMENT)

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from spec_lang import ast
+from spec_lang import ast, codes
 from spec_lang.braces import MAX_DEPTH
 from spec_lang.errors import Diagnostic, Label
 
@@ -63,27 +63,30 @@ class Scope:
         name = _block_name(stmt)
         if name is None:
             return [Diagnostic("`block` needs a name, then its layers in braces", stmt.name_span, "no name",
-                               hint=f"e.g. `{BLOCK_EXAMPLE}`, then use it as a layer: `stem`")]
+                               hint=f"e.g. `{BLOCK_EXAMPLE}`, then use it as a layer: `stem`", code=codes.BLOCK_NAME)]
         name_span = stmt.args[0].span
         if len(stmt.args) > 1:
             return [Diagnostic(f"unexpected argument {shown(stmt.args[1])} to `block {shorten(name)}`",
                                stmt.args[1].span, "not expected here",
-                               hint=f"a block has a name and its layers in braces: `{BLOCK_EXAMPLE}`")]
+                               hint=f"a block has a name and its layers in braces: `{BLOCK_EXAMPLE}`",
+                               code=codes.UNEXPECTED_ARGUMENT)]
         if name in statement_names():
             return [Diagnostic(f"a block cannot be named `{name}`: that is a statement", name_span,
-                               "the name of a statement", hint="give the block a name of its own, e.g. `stem`")]
+                               "the name of a statement", hint="give the block a name of its own, e.g. `stem`",
+                               code=codes.BLOCK_NAME)]
         if name in self.defined:
             first = self.defined[name].statement
             return [Diagnostic(f"block `{name}` is defined twice", name_span, "defined again here",
                                (Label(first.args[0].span, "first defined here"),),
-                               hint="give the second block another name, or remove one")]
+                               hint="give the second block another name, or remove one", code=codes.BLOCK_TWICE)]
         if self.within:
             return [Diagnostic("a block is defined at the top of the file, not inside braces", stmt.name_span,
-                               "inside another block", hint="move this definition out, before the block using it")]
+                               "inside another block", hint="move this definition out, before the block using it",
+                               code=codes.BLOCK_PLACE)]
         definition = self.defined[name] = Definition(stmt, name)
         if stmt.body is None:
             return [Diagnostic(f"block `{name}` has no layers: they go in braces", stmt.span, "no braces",
-                               hint=f"e.g. `{BLOCK_EXAMPLE}`")]
+                               hint=f"e.g. `{BLOCK_EXAMPLE}`", code=codes.NEEDS_BRACES)]
         self.within.append(name)
         found = self.bind_body(stmt, name)
         self.within.pop()
@@ -93,7 +96,8 @@ class Scope:
         if definition.depth > MAX_DEPTH:
             return [Diagnostic(f"block `{name}` nests blocks more than {MAX_DEPTH} deep, counting the blocks "
                                "it uses", name_span, "too deep",
-                               hint="use fewer blocks inside blocks: one block may hold many layers")]
+                               hint="use fewer blocks inside blocks: one block may hold many layers",
+                               code=codes.NESTED_TOO_DEEP)]
         definition.body = found
         return []
 
@@ -104,23 +108,25 @@ class Scope:
         if stmt.name == "block":
             return self.define(stmt) or [Diagnostic(
                 "a block is defined at the top of the file, not inside braces", stmt.name_span,
-                "inside another block", hint="move this definition out, before the block using it")]
+                "inside another block", hint="move this definition out, before the block using it",
+                code=codes.BLOCK_PLACE)]
         times = next((arg for arg in stmt.args if isinstance(arg, ast.Times)), None)
         if times is not None:
             return [Diagnostic(f"`*` repeats a named block, and `{shorten(stmt.name)}` is not one", times.span,
                                "not a block", hint=f"to repeat layers, write `repeat {times.count.text} "
-                                                   f"{{ {_without_times(stmt)} }}`")]
+                                                   f"{{ {_without_times(stmt)} }}`", code=codes.NOT_A_BLOCK)]
         found = self.binder(stmt)
         if isinstance(found, list):
             return found
         if inside and not isinstance(found.model, Layer):
             return [Diagnostic(f"`{stmt.name}` is a setting: only layers go inside `{inside}`'s braces",
-                               stmt.name_span, "not a layer", hint=f"move `{stmt.name}` out of the braces")]
+                               stmt.name_span, "not a layer", hint=f"move `{stmt.name}` out of the braces",
+                               code=codes.SETTING_IN_BLOCK)]
         if isinstance(found.model, Container):
             if stmt.body is None:
                 example = type(found.model).example
                 return [Diagnostic(f"`{stmt.name}` needs its layers in braces", stmt.span, "no braces",
-                                   hint=f"e.g. `{example}`")]
+                                   hint=f"e.g. `{example}`", code=codes.NEEDS_BRACES)]
             body = self.bind_body(stmt, stmt.name)
             if isinstance(body, list):
                 self.gaps.add(id(stmt))
@@ -129,14 +135,15 @@ class Scope:
         if stmt.body is not None:
             return [Diagnostic(f"`{stmt.name}` takes no layers in braces", stmt.body_span, "not a block",
                                hint="braces hold the layers of `repeat 3 { ... }`, `residual { ... }` "
-                                    "or `block NAME { ... }`")]
+                                    "or `block NAME { ... }`", code=codes.BRACES_NOT_TAKEN)]
         return found
 
     def bind_body(self, stmt: ast.Statement, inside: str) -> tuple[Bound, ...] | list[Diagnostic]:
         body = stmt.body or ()
         if not body:
             return [Diagnostic(f"`{inside}` has no layers in its braces", stmt.body_span, "empty",
-                               hint="put at least one layer inside, e.g. `{ linear ->64; relu }`")]
+                               hint="put at least one layer inside, e.g. `{ linear ->64; relu }`",
+                               code=codes.EMPTY_BLOCK)]
         problems: list[Diagnostic] = []
         bound: list[Bound] = []
         for inner in body:
@@ -151,7 +158,8 @@ class Scope:
         name = stmt.name
         if name in self.within:
             return [Diagnostic(f"block `{name}` uses itself", stmt.name_span, "inside its own definition",
-                               hint="a block cannot hold itself: use `repeat N { ... }` to repeat layers")]
+                               hint="a block cannot hold itself: use `repeat N { ... }` to repeat layers",
+                               code=codes.BLOCK_ITSELF)]
         definition = self.defined.get(name)
         if definition is None:
             first = self.later[name]
@@ -159,7 +167,7 @@ class Scope:
             self.used_early.add(name)
             return [Diagnostic(f"block `{name}` is used before it is defined", stmt.name_span, "used here",
                                (Label(first.args[0].span, "defined later here"),),
-                               hint="move the block's definition above its first use")]
+                               hint="move the block's definition above its first use", code=codes.BLOCK_ORDER)]
         definition.used = True
         times, problems = 1, []
         for index, arg in enumerate(stmt.args):
@@ -168,14 +176,16 @@ class Scope:
             elif isinstance(arg, ast.Times) and index == 0:
                 problems.append(Diagnostic(f"a block is used a whole number of times, at least once, "
                                            f"not {arg.count.text}", arg.count.span, "not a count",
-                                           hint=f"e.g. `{name} * 2`"))
+                                           hint=f"e.g. `{name} * 2`", code=codes.BLOCK_USE))
             else:
                 problems.append(Diagnostic(f"unexpected argument {shown(arg)} to block `{name}`", arg.span,
                                            "not expected here",
-                                           hint=f"a block is used by its name, `{name}`, or `{name} * 2`"))
+                                           hint=f"a block is used by its name, `{name}`, or `{name} * 2`",
+                                           code=codes.BLOCK_USE))
         if stmt.body is not None:
             problems.append(Diagnostic(f"block `{name}` is used here, not defined", stmt.body_span,
-                                       "layers in braces", hint=f"define blocks with `block {name} {{ ... }}`"))
+                                       "layers in braces", hint=f"define blocks with `block {name} {{ ... }}`",
+                                       code=codes.BLOCK_USE))
         if problems or definition.body is None:
             self.gaps.add(id(stmt))
             return problems  # a block whose own layers have errors: reported once, at its definition
@@ -184,7 +194,8 @@ class Scope:
 
     def unused(self) -> list[Diagnostic]:
         return [Diagnostic(f"block `{name}` is never used", d.statement.args[0].span, "defined here",
-                           hint=f"use it as a layer, `{name}`, or remove it", severity="warning")
+                           hint=f"use it as a layer, `{name}`, or remove it", severity="warning",
+                           code=codes.UNUSED_BLOCK)
                 for name, d in self.defined.items() if not d.used and name not in self.used_early]
 
 

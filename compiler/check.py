@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, cast
 
-from spec_lang import ast, read_source
+from spec_lang import ast, codes, read_source
 from spec_lang.characters import bidi_warnings
 from spec_lang.errors import Diagnostic, SpecError, SyntaxErrors, usage_error
 from spec_lang.gcpause import paused_gc
@@ -75,7 +75,7 @@ def check(spec: str | os.PathLike[str] | ast.Spec, *, filename: str | None = Non
     bad: list[ast.Statement] = []
     if limits is not None and not isinstance(limits, Limits):
         raise usage_error(f"limits must be a compiler.Limits, not {type(limits).__name__}",
-                          "e.g. `limits=Limits(max_params=10_000)`")
+                          "e.g. `limits=Limits(max_params=10_000)`", code=codes.BAD_ARGUMENT_TYPE)
     if isinstance(spec, os.PathLike):
         filename = filename or str(spec)
         folder = folder or Path(spec).parent
@@ -91,7 +91,7 @@ def check(spec: str | os.PathLike[str] | ast.Spec, *, filename: str | None = Non
         hint = ("it is checked already: `compile_spec` and `train` take it as it is" if isinstance(spec, Program)
                 else "e.g. `check(Path('specs/mlp.nqa'))` or `check('linear 2->1')`")
         raise usage_error(f"a spec is its text (str), a pathlib.Path or a parsed Spec, not {type(spec).__name__}",
-                          hint)
+                          hint, code=codes.BAD_ARGUMENT_TYPE)
     options = Options(limits or _DEFAULT_LIMITS, require_data, folder, allow_outside)
     try:
         with paused_gc():
@@ -116,7 +116,7 @@ def _not_a_file_name(text: str) -> None:
     name = text.strip()
     if name.endswith(".nqa") and len(name.split()) == 1 and len(name) < 4096 and Path(name).is_file():
         raise usage_error(f"`{name}` was given as spec text, but it names a spec file",
-                          f"pass a path to read the file: `Path({name!r})`")
+                          f"pass a path to read the file: `Path({name!r})`", code=codes.BAD_ARGUMENT_TYPE)
 
 
 def _parse(source: str, filename: str) -> tuple[ast.Spec, list[Diagnostic], list[ast.Statement]]:
@@ -152,7 +152,8 @@ def _check_tree(tree: ast.Spec, source: str, filename: str, options: Options,
     problems = vector_problems + found.problems
     if not found.layers:
         if not problems:
-            problems.append(Diagnostic("this spec has no layers", None, hint="add a layer, e.g. `linear 2->1`"))
+            problems.append(Diagnostic("this spec has no layers", None, hint="add a layer, e.g. `linear 2->1`",
+                                       code=codes.NO_LAYERS))
         raise SpecError(problems)
     stated, implied = _input_statement(found), _implied_input(found)
     table, table_found = read_table(found, stated or implied, options)
@@ -170,7 +171,8 @@ def _check_tree(tree: ast.Spec, source: str, filename: str, options: Options,
         first = found.layers[0].statement
         problems.append(Diagnostic(
             f"cannot tell how many inputs `{statement_text(first)}` takes", first.span,
-            "input width unknown", hint="state it, e.g. `linear 2->3`, or add `input 2`"))
+            "input width unknown", hint="state it, e.g. `linear 2->3`, or add `input 2`",
+            code=codes.INPUT_WIDTH_UNKNOWN))
         raise _errors(problems)
     too_many = _layer_limit(found, options.limits)
     if too_many is not None:  # counting blocks out first: a `repeat 1000000000` is refused before it is gone through
@@ -205,12 +207,12 @@ def _check_tree(tree: ast.Spec, source: str, filename: str, options: Options,
     if options.require_data and checked.parameter_count == 0 and not (shapes.problems or gaps):
         problems.append(Diagnostic(
             "this network has no parameters to train", found.layers[0].statement.span, "no weights in any layer",
-            hint=f"add a layer with weights, e.g. `linear {checked.input_width}->1`"))
+            hint=f"add a layer with weights, e.g. `linear {checked.input_width}->1`", code=codes.NO_PARAMETERS))
     if options.require_data and not checked.examples and table is None and not (
             meant & {"example", "data"}) and not table_failed:
         problems.append(Diagnostic(
             "nothing to train on: this spec has no `example` and no `data`", None,
-            hint="add a training example, e.g. `example [1, 1] -> [10]`"))
+            hint="add a training example, e.g. `example [1, 1] -> [10]`", code=codes.NO_TRAINING_DATA))
     if any(p.severity == "error" for p in problems):
         raise _errors(problems)
     data = found.one("data")
@@ -306,13 +308,15 @@ def _limit_problems(found: Collected, limits: Limits) -> list[Diagnostic]:
     if epochs and isinstance(epochs.model, Epochs) and epochs.model.count > limits.max_epochs:
         problems.append(Diagnostic(
             f"{epochs.model.count:,} epochs is over the limit of {limits.max_epochs:,}",
-            epochs.span_of("count"), "too many", hint="use fewer epochs, or raise the limit with --max-epochs"))
+            epochs.span_of("count"), "too many", hint="use fewer epochs, or raise the limit with --max-epochs",
+            code=codes.TOO_MANY_EPOCHS))
     examples = found.all("example")
     if len(examples) > limits.max_examples:
         extra = examples[limits.max_examples]
         problems.append(Diagnostic(
             f"{len(examples):,} examples is over the limit of {limits.max_examples:,}",
-            extra.statement.span, "one too many", hint="use a data file, or raise the limit with --max-examples"))
+            extra.statement.span, "one too many", hint="use a data file, or raise the limit with --max-examples",
+            code=codes.TOO_MANY_EXAMPLES))
     return problems
 
 
@@ -328,5 +332,5 @@ def _layer_limit(found: Collected, limits: Limits) -> Diagnostic | None:
             label = "one too many" if layer_count([bound]) == 1 else f"brings the count to {total:,}"
             return Diagnostic(f"{every:,} layers{blocks} is over the limit of {limits.max_layers:,}",
                               bound.statement.span, label,
-                              hint="use fewer layers, or raise the limit with --max-layers")
+                              hint="use fewer layers, or raise the limit with --max-layers", code=codes.TOO_MANY_LAYERS)
     return None

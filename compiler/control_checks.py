@@ -12,6 +12,7 @@ again for `--epochs`), a `clip` with no norm and no value or with both, a
 
 from __future__ import annotations
 
+from spec_lang import codes
 from spec_lang.errors import Diagnostic, Label
 
 from .bind_all import Collected
@@ -34,7 +35,7 @@ def check_control(found: Collected, spec: CheckedSpec, rows: int) -> list[Diagno
         assert bound is not None  # a problem comes from a statement given
         notes = (Label(epochs.statement.span, "the run's length"),) if epochs and problem.statement == "warmup" else ()
         problems.append(Diagnostic(problem.message, bound.span_of(problem.field), problem.label, notes,
-                                   hint=problem.hint))
+                                   hint=problem.hint, code=problem.code))
     problems += _clip_problems(found)
     problems += _stop_problems(found, spec)
     problems += _warnings(found, spec)
@@ -50,12 +51,13 @@ def _clip_problems(found: Collected) -> list[Diagnostic]:
     clip = bound.model
     if clip.norm is None and clip.value is None:
         return [Diagnostic("`clip` needs a gradient norm or a value to clip to", bound.statement.span,
-                           "nothing to clip to", hint="e.g. `clip 1.0` (the norm) or `clip value=0.5`")]
+                           "nothing to clip to", hint="e.g. `clip 1.0` (the norm) or `clip value=0.5`",
+                           code=codes.CLIP_NOTHING)]
     if clip.norm is not None and clip.value is not None:
         return [Diagnostic("`clip` clips by a gradient norm or by a value, not both", bound.span_of("value"),
                            "a value too", (Label(bound.span_of("norm"), "a norm"),),
                            hint=f"keep one: `clip {clip.norm!r}` or "
-                                f"`clip value={clip.value!r}`")]
+                                f"`clip value={clip.value!r}`", code=codes.CLIP_BOTH)]
     return []
 
 
@@ -68,11 +70,12 @@ def _stop_problems(found: Collected, spec: CheckedSpec) -> list[Diagnostic]:
     if stop.watch == "held_out" and not spec.held_out:
         return [Diagnostic("`stop` watches the held-out loss, but no rows are held out", bound.span_of("watch"),
                            "nothing to watch", hint="hold rows out with `validate 0.2`, or leave out `watch=` "
-                                                    "to watch the training loss")]
+                                                    "to watch the training loss", code=codes.STOP_UNWATCHED)]
     if stop.patience >= spec.epochs:
         return [Diagnostic(f"`stop` waits {stop.patience:,} epochs for the loss to improve, but the run has only "
                            f"{spec.epochs:,}: it can never stop early", bound.span_of("patience"), "too patient",
-                           hint=f"use a patience below {spec.epochs:,}, or train longer", severity="warning")]
+                           hint=f"use a patience below {spec.epochs:,}, or train longer", severity="warning",
+                           code=codes.NEVER_STOPS)]
     return []
 
 
@@ -85,11 +88,12 @@ def _warnings(found: Collected, spec: CheckedSpec) -> list[Diagnostic]:
     if isinstance(schedule, StepDecay) and schedule.every >= left > 0:
         return [Diagnostic(f"`every={schedule.every}` never drops the learning rate in a schedule of "
                            f"{left:,} epochs", bound.span_of("every"), "longer than the schedule",
-                           hint=f"drop it more often, e.g. `every={max(1, left // 3)}`", severity="warning")]
+                           hint=f"drop it more often, e.g. `every={max(1, left // 3)}`", severity="warning",
+                           code=codes.SCHEDULE_NEVER_STEPS)]
     optimizer = found.one("optimizer")
     if isinstance(schedule, OneCycle) and optimizer is not None and "lr" in optimizer.spans:
         return [Diagnostic(f"onecycle sets the learning rate from `max_lr`: it starts at max_lr / div_factor = "
                            f"{schedule.first_lr(spec.optimizer):g}, and this `lr` is not used",
                            optimizer.span_of("lr"), "not used", (Label(bound.span_of("max_lr"), "sets it"),),
-                           hint="leave out `lr=`", severity="warning")]
+                           hint="leave out `lr=`", severity="warning", code=codes.UNUSED_LR)]
     return []

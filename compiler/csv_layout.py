@@ -19,6 +19,7 @@ import re
 from collections.abc import Iterable
 from typing import NamedTuple
 
+from spec_lang import codes
 from spec_lang.errors import visible
 
 from .settings import Data
@@ -29,9 +30,11 @@ Row = tuple[int, list[str]]  # the file's line number (where the row ends), and 
 class DataProblem(Exception):
     """A problem with a data file; `check` turns it into a located diagnostic."""
 
-    def __init__(self, message: str, hint: str, label: str = "in this file", field: str = "path") -> None:
+    def __init__(self, message: str, hint: str, label: str = "in this file", field: str = "path", *,
+                 code: str) -> None:
         super().__init__(message)
         self.message, self.hint, self.label, self.field = message, hint, label, field
+        self.code = code  # the kind of problem (spec_lang/codes.py)
 
 
 class DataWarning(NamedTuple):
@@ -39,6 +42,7 @@ class DataWarning(NamedTuple):
 
     message: str
     hint: str
+    code: str  # the kind of warning (spec_lang/codes.py)
     label: str = "in this file"
     field: str = "path"
 
@@ -96,10 +100,11 @@ def _check_delimiter(data: Data, sample: list[Row]) -> None:
                                 for cell in ",".join(cells).split(";")):
             raise DataProblem(how + ", and writes numbers with a decimal comma (`1,5`)",
                               "save it with a decimal point (`1.5`), then read it with `delimiter=\";\"`",
-                              "decimal commas")
+                              "decimal commas", code=codes.CSV_LAYOUT)
         hint = f"write `data \"{data.path}\" {_OPTION[other]}`" if other in _OPTION else (
             "leave out `delimiter=`: this file separates its columns with commas")
-        raise DataProblem(how, hint, f"columns separated by {said}", "delimiter" if given != "," else "path")
+        raise DataProblem(how, hint, f"columns separated by {said}", "delimiter" if given != "," else "path",
+                          code=codes.CSV_LAYOUT)
 
 
 def _across_lines(written: str, line: int, breaks: int, cells: list[str], last: bool) -> None:
@@ -109,10 +114,10 @@ def _across_lines(written: str, line: int, breaks: int, cells: list[str], last: 
     start = line - breaks + (1 if unclosed else 0)
     if unclosed:
         raise DataProblem(f"`{written}` line {start}: a quote opened in this row is never closed",
-                          f'close the quote (`"`) on line {start}', f"line {start} of this file")
+                          f'close the quote (`"`) on line {start}', f"line {start} of this file", code=codes.CSV_LAYOUT)
     raise DataProblem(f"`{written}` line {start}: a quoted cell runs onto line {start + 1}",
                       "keep each row on one line: remove the line break inside the quotes, or escape it as `\\n`",
-                      f"line {start} of this file")
+                      f"line {start} of this file", code=codes.CSV_LAYOUT)
 
 
 def header_warnings(data: Data, header: tuple[str, ...] | None, first: Row) -> list[DataWarning]:
@@ -123,14 +128,14 @@ def header_warnings(data: Data, header: tuple[str, ...] | None, first: Row) -> l
         warnings.append(DataWarning(
             f"`{data.path}` line {line} holds only numbers, but `header=yes` reads it as column names",
             f"if line {line} is data, leave out `header=yes`: read as names, its numbers are not trained on",
-            "names, not numbers", "header"))
+            codes.HEADER_OF_NUMBERS, "names, not numbers", "header"))
     twice = next(iter(repeated(name for name in header or () if name)), None)
     if twice is not None:
         columns = [str(i + 1) for i, name in enumerate(header or ()) if name == twice]
         warnings.append(DataWarning(
             f"`{data.path}` names {len(columns)} columns {quoted(twice)} (columns {', '.join(columns)})",
             "give every column its own name: `inputs=` and `target=` pick the first of them",
-            "a name given twice"))
+            codes.DUPLICATE_COLUMN_NAME, "a name given twice"))
     return warnings
 
 
@@ -148,7 +153,7 @@ def check_header_guess(data: Data, rows: list[Row]) -> None:
     numeric = [cell for cell in first if number(cell) is not None]
     raise DataProblem(f"`{data.path}` line {line} looks like a header, but {quoted(numeric[0])} in it is a number, "
                       "so it was read as data", f"write `header=yes` to read line {line} as column names",
-                      f"line {line} of this file")
+                      f"line {line} of this file", code=codes.CSV_HEADER)
 
 
 def check_trailing_comma(written: str, delimiter: str, header: tuple[str, ...] | None, body: list[Row]) -> None:
@@ -161,7 +166,7 @@ def check_trailing_comma(written: str, delimiter: str, header: tuple[str, ...] |
     column = len(sample[0][1])
     mark, word = delimiter_word(delimiter)
     raise DataProblem(f"`{written}` ends its lines with {mark}: its column {column} is empty",
-                      f"remove the {word} at the end of each line", f"empty column {column}")
+                      f"remove the {word} at the end of each line", f"empty column {column}", code=codes.CSV_LAYOUT)
 
 
 def repeated(names: Iterable[str]) -> list[str]:

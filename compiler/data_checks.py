@@ -16,7 +16,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from spec_lang import ast
+from spec_lang import ast, codes
 from spec_lang.errors import Diagnostic, Label
 
 from .bind_all import Collected
@@ -62,8 +62,9 @@ def _read_table(bound: Bound, found: Collected, start: Source | None,
                            start.width if start else None, class_targets, options.limits, ids_of(found.layers))
     except DataProblem as problem:
         return None, [Diagnostic(problem.message, bound.span_of(problem.field), problem.label,
-                                 hint=problem.hint)]
-    return table, [Diagnostic(w.message, bound.span_of(w.field), w.label, hint=w.hint, severity="warning")
+                                 hint=problem.hint, code=problem.code)]
+    return table, [Diagnostic(w.message, bound.span_of(w.field), w.label, hint=w.hint, severity="warning",
+                              code=w.code)
                    for w in table.warnings]
 
 
@@ -98,7 +99,7 @@ def check_loss(found: Collected, spec: CheckedSpec, shapes: Shapes) -> list[Diag
     else:
         note = Label(shapes.output.span, plural(spec.output_width, "output"))
     return [Diagnostic(trouble.message, bound.statement.span, "this loss", (note,), hint=hint,
-                       severity=trouble.severity)]
+                       severity=trouble.severity, code=trouble.code)]
 
 
 def _flatten_place(found: Collected, spec: CheckedSpec) -> Bound | None:
@@ -141,7 +142,8 @@ def check_examples(found: Collected, spec: CheckedSpec, start: Source, shapes: S
             miscounted = len(target) != 1 if spec.loss.class_targets else len(target) not in (1, outputs)
             label = f"{len(target)} value{'s' * (len(target) != 1)}" if miscounted else "out of range"
             problems.append(Diagnostic(trouble, bound.span_of("target"), label, (produces,),
-                                       hint=spec.loss.target_hint(outputs)))
+                                       hint=spec.loss.target_hint(outputs),
+                                       code=codes.TARGET_WIDTH_MISMATCH if miscounted else codes.BAD_TARGET))
     return problems
 
 
@@ -152,7 +154,7 @@ def _shaped_problem(bound: Bound, spec: CheckedSpec, start: Source) -> Diagnosti
     return Diagnostic(f"`{name}` gives a flat vector, but the network takes {sizes}",
                       bound.span_of("input"), "a flat vector", (Label(start.span, f"takes {sizes}"),),
                       hint=f'give shaped inputs in a data file: `data "file.npz"`, or `data "file.csv" '
-                           f'shape={shape.written}`')
+                           f'shape={shape.written}`', code=codes.EXAMPLE_WIDTH_MISMATCH)
 
 
 def _id_problems(bound: Bound, ids: Ids, layer: ast.Span) -> list[Diagnostic]:
@@ -162,7 +164,7 @@ def _id_problems(bound: Bound, ids: Ids, layer: ast.Span) -> list[Diagnostic]:
         trouble = ids.problem(value, f"{value:g}")
         if trouble:
             return [Diagnostic(f"`{bound.statement.name}` value {position + 1}: {trouble}", bound.span_of("input"),
-                               "not an id", (Label(layer, ids.span_label),), hint=ids.hint)]
+                               "not an id", (Label(layer, ids.span_label),), hint=ids.hint, code=codes.BAD_TOKEN_ID)]
     return []
 
 
@@ -177,7 +179,8 @@ def _width_problem(bound: Bound, got: int, want: int, takes: Label) -> Diagnosti
         hint += f", e.g. `{fix}`"
     return Diagnostic(
         f"`{name}` has {got} input value{'s' * (got != 1)}, but the network takes {want}",
-        bound.span_of("input"), f"{got} value{'s' * (got != 1)}", (takes,), hint=hint)
+        bound.span_of("input"), f"{got} value{'s' * (got != 1)}", (takes,), hint=hint,
+                      code=codes.EXAMPLE_WIDTH_MISMATCH)
 
 
 def check_table(found: Collected, table: Table | None, spec: CheckedSpec, start: Source,
@@ -191,7 +194,7 @@ def check_table(found: Collected, table: Table | None, spec: CheckedSpec, start:
     if rows > limits.max_examples:
         return [Diagnostic(f"{rows:,} rows of training data (examples and `{table.path}`) is over the limit of "
                            f"{limits.max_examples:,}", span, f"{plural(table.rows, 'row')}",
-                           hint="use fewer rows, or raise the limit with --max-examples")]
+                           hint="use fewer rows, or raise the limit with --max-examples", code=codes.TOO_MANY_EXAMPLES)]
     if table.shaped and start.what != "data file" and not shapes.input_in_doubt and (
             table.input_shape != spec.input_type.sizes):
         return [_shape_disagrees(bound, table, spec, start)]
@@ -204,7 +207,7 @@ def check_table(found: Collected, table: Table | None, spec: CheckedSpec, start:
         return [Diagnostic(
             f"`{table.path}` has {has}, but the network takes {spec.input_width}",
             span, plural(table.input_width, "input"), (Label(start.span, f"takes {spec.input_width}"),),
-            hint=f"{fix}, or change the network's input width")]
+            hint=f"{fix}, or change the network's input width", code=codes.DATA_WIDTH_MISMATCH)]
     if shapes.output_in_doubt:
         return []
     return table_targets(table, spec, span, Label(shapes.output.span, plural(spec.output_width, "output")))
@@ -222,7 +225,7 @@ def _shape_disagrees(bound: Bound, table: Table, spec: CheckedSpec, start: Sourc
                       bound.span_of("shape" if "shape" in bound.spans else "path"), f"gives {given}",
                       (Label(start.span, f"takes {takes}"),),
                       hint=f"make them agree: `input {given.written}`, or `shape={takes.written}` on the `data` "
-                           "statement")
+                           "statement", code=codes.DATA_SHAPE_MISMATCH)
 
 
 def table_targets(table: Table, spec: CheckedSpec, span: ast.Span, produces: Label) -> list[Diagnostic]:
@@ -231,7 +234,8 @@ def table_targets(table: Table, spec: CheckedSpec, span: ast.Span, produces: Lab
     if table.classes and len(table.classes) > outputs:
         return [Diagnostic(f"`{table.path}` has {len(table.classes)} classes, but the network has "
                            f"{plural(outputs, 'output')}", span, plural(len(table.classes), "class"), (produces,),
-                           hint=f"give the last layer one output per class, e.g. `linear ->{len(table.classes)}`")]
+                           hint=f"give the last layer one output per class, e.g. `linear ->{len(table.classes)}`",
+                           code=codes.CLASS_COUNT_MISMATCH)]
     if not spec.loss.class_targets and width not in (1, outputs):
         if _arrays(table):
             has = f"{plural(width, 'target value')} a row"
@@ -240,12 +244,12 @@ def table_targets(table: Table, spec: CheckedSpec, span: ast.Span, produces: Lab
             has, fix = plural(width, "target column"), "name the target columns with `target=`"
         return [Diagnostic(f"`{table.path}` has {has}, but the network has "
                            f"{plural(outputs, 'output')}", span, plural(width, "target"), (produces,),
-                           hint=f"{fix}, or give the network {width} outputs")]
+                           hint=f"{fix}, or give the network {width} outputs", code=codes.TARGET_WIDTH_MISMATCH)]
     bad = first_bad_row(table, spec.loss, outputs)
     if bad is not None:
         row, trouble = bad
         return [Diagnostic(f"`{table.path}` row {row + 1}: {trouble}", span, f"row {row + 1} of the data",
-                           (produces,), hint=spec.loss.target_hint(outputs))]
+                           (produces,), hint=spec.loss.target_hint(outputs), code=codes.BAD_TARGET)]
     return []
 
 
@@ -276,10 +280,11 @@ def check_validate(found: Collected, table: Table | None, spec: CheckedSpec) -> 
             return []
         return [Diagnostic(
             f"`validate` holds out 1 row of {rows:,}: its loss measures a single example", bound.statement.span,
-            "1 row held out", hint="hold out more rows: a larger share, or more data", severity="warning")]
+            "1 row held out", hint="hold out more rows: a larger share, or more data", severity="warning",
+                           code=codes.VALIDATE_ONE_ROW)]
     return [Diagnostic(f"`validate` needs at least 2 training rows, but there {'is' if rows == 1 else 'are'} {rows}",
                        bound.statement.span, "nothing left to train on",
-                       hint="add examples or a data file, or remove `validate`")]
+                       hint="add examples or a data file, or remove `validate`", code=codes.VALIDATE_TOO_FEW)]
 
 
 def check_classes(found: Collected, table: Table | None, spec: CheckedSpec) -> list[Diagnostic]:
@@ -300,4 +305,4 @@ def check_classes(found: Collected, table: Table | None, spec: CheckedSpec) -> l
     return [Diagnostic(f"every training row is of class {named}: `loss cross_entropy` has nothing to tell apart",
                        where, "one class only", (Label(loss.statement.span, "this loss"),),
                        hint="give rows of at least two classes; trained on one, a network learns to answer it always",
-                       severity="warning")]
+                       severity="warning", code=codes.ONE_CLASS)]

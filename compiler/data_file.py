@@ -19,6 +19,7 @@ from array import array
 from dataclasses import replace
 from pathlib import Path
 
+from spec_lang import codes
 from spec_lang.files import FOLDER, LOOP, MISSING, SPECIAL, TOO_LARGE, ReadProblem, read_bounded, resolved
 
 from .csv_layout import (
@@ -52,16 +53,16 @@ def resolve(written: str, folder: Path, allow_outside: bool) -> Path:
     if not allow_outside and not path.is_relative_to(resolved(folder)):
         raise DataProblem(f"`{written}` is outside the spec's folder",
                           "keep data files next to the spec, or pass --allow-outside-data if you trust it",
-                          "outside the spec's folder")
+                          "outside the spec's folder", code=codes.DATA_OUTSIDE)
     return path
 
 
-_READ_HINTS = {  # a `ReadProblem` kind -> hint, label
-    MISSING: ("paths are relative to the spec's folder", "no such file"),
-    FOLDER: ("name a {kind} file", "in this file"),
-    SPECIAL: ("name a regular {kind} file", "not a regular file"),
-    LOOP: ("point the link at a {kind} file", "a link that loops"),
-    TOO_LARGE: ("use a smaller file, or raise the limit with --max-data-bytes", "in this file"),
+_READ_HINTS = {  # a `ReadProblem` kind -> hint, label, code
+    MISSING: ("paths are relative to the spec's folder", "no such file", codes.DATA_NOT_FOUND),
+    FOLDER: ("name a {kind} file", "in this file", codes.DATA_UNREADABLE),
+    SPECIAL: ("name a regular {kind} file", "not a regular file", codes.DATA_UNREADABLE),
+    LOOP: ("point the link at a {kind} file", "a link that loops", codes.DATA_UNREADABLE),
+    TOO_LARGE: ("use a smaller file, or raise the limit with --max-data-bytes", "in this file", codes.FILE_TOO_LARGE),
 }
 
 
@@ -71,8 +72,8 @@ def read_file(written: str, path: Path, limits: Limits, kind: str = ".csv") -> b
         return read_bounded(path, limits.max_data_bytes, "CSV file" if kind == ".csv" else f"{kind} file",
                             shown=written)
     except ReadProblem as problem:
-        hint, label = _READ_HINTS.get(problem.kind, ("check the file", "in this file"))
-        raise DataProblem(problem.message, hint.format(kind=kind), label) from None
+        hint, label, code = _READ_HINTS.get(problem.kind, ("check the file", "in this file", codes.DATA_UNREADABLE))
+        raise DataProblem(problem.message, hint.format(kind=kind), label, code=code) from None
 
 
 def read_rows(written: str, path: Path, limits: Limits, delimiter: str = ",") -> list[Row]:
@@ -89,14 +90,17 @@ def read_rows(written: str, path: Path, limits: Limits, delimiter: str = ",") ->
             if len(rows) > limits.max_examples + 1:  # a header, the limit's rows and one more are read
                 raise DataProblem(f"`{written}` has more rows than the limit of {limits.max_examples:,} "
                                   f"(reading stopped at line {reader.line_num:,})",
-                                  "use fewer rows, or raise the limit with --max-examples", "too many rows")
+                                  "use fewer rows, or raise the limit with --max-examples", "too many rows",
+                                  code=codes.TOO_MANY_EXAMPLES)
             rows.append((reader.line_num, row))
     except UnicodeDecodeError:
-        raise DataProblem(f"`{written}` is not UTF-8 text", "save the file as UTF-8 CSV") from None
+        raise DataProblem(f"`{written}` is not UTF-8 text", "save the file as UTF-8 CSV",
+                          code=codes.DATA_UNREADABLE) from None
     except csv.Error as err:
-        raise DataProblem(f"cannot read `{written}`: {err}", "check the file") from None
+        raise DataProblem(f"cannot read `{written}`: {err}", "check the file", code=codes.DATA_UNREADABLE) from None
     if not rows:
-        raise DataProblem(f"`{written}` is empty", "a CSV file needs at least one row of numbers", "empty file")
+        raise DataProblem(f"`{written}` is empty", "a CSV file needs at least one row of numbers", "empty file",
+                          code=codes.DATA_EMPTY)
     return rows
 
 
@@ -112,7 +116,8 @@ def choose_columns(data: Data, written: str, header: tuple[str, ...] | None, cou
     if data.inputs or data.target:
         if header is None:
             raise DataProblem(f"`{written}` has no header row, so its columns have no names",
-                              "add a header row, or leave out `inputs=` and `target=` to pick columns by width")
+                              "add a header row, or leave out `inputs=` and `target=` to pick columns by width",
+                              code=codes.CSV_HEADER)
         where = {name: i for i, name in reversed(list(enumerate(header)))}  # the first column of a name
         named = [_index(name, where, header, written, "inputs") for name in (data.inputs or ())]
         target = [_index(name, where, header, written, "target") for name in (data.target or ())]
@@ -122,11 +127,13 @@ def choose_columns(data: Data, written: str, header: tuple[str, ...] | None, cou
         return (named or rest), (target or rest)
     if input_width is None:
         raise DataProblem(f"cannot tell which columns of `{written}` are inputs",
-                          "state the input width (`input 2` or `linear 2->3`), or name the columns with `inputs=`")
+                          "state the input width (`input 2` or `linear 2->3`), or name the columns with `inputs=`",
+                          code=codes.COLUMNS_UNKNOWN)
     if count <= input_width:
         raise DataProblem(f"`{written}` has {plural(count, 'column')}, but the network takes "
                           f"{plural(input_width, 'input')} and needs a target column after them",
-                          f"give each row {plural(input_width, 'input')} and then the target")
+                          f"give each row {plural(input_width, 'input')} and then the target",
+                          code=codes.DATA_WIDTH_MISMATCH)
     return list(range(input_width)), list(range(input_width, count))
 
 
@@ -136,12 +143,12 @@ def _distinct(data: Data, header: tuple[str, ...], written: str) -> None:
         twice = sorted(set(repeated(names)))
         if twice:
             raise DataProblem(f"column `{twice[0]}` is named twice in `{field}=`", "name each column once",
-                              "named twice", field)
+                              "named twice", field, code=codes.COLUMN_TWICE)
     inputs = set(data.inputs or ())
     both = [n for n in (data.target or ()) if n in inputs]
     if both:
         raise DataProblem(f"column `{both[0]}` of `{written}` is named both as an input and as the target",
-                          "a column is either an input or a target", "both", "target")
+                          "a column is either an input or a target", "both", "target", code=codes.COLUMN_TWICE)
 
 
 def _index(name: str, where: dict[str, int], header: tuple[str, ...], written: str, field: str) -> int:
@@ -149,7 +156,8 @@ def _index(name: str, where: dict[str, int], header: tuple[str, ...], written: s
         return where[name]
     near = did_you_mean(name, header) if len(header) <= 10_000 else None  # difflib's time grows with the header
     hint = near or "the columns are " + ", ".join(quoted(h, 20) for h in header[:20])
-    raise DataProblem(f"`{written}` has no column `{name}`", hint, f"no column `{name}`", field)
+    raise DataProblem(f"`{written}` has no column `{name}`", hint, f"no column `{name}`", field,
+                      code=codes.UNKNOWN_COLUMN)
 
 
 def to_table(written: str, rows: list[Row], header: tuple[str, ...] | None, inputs: list[int],
@@ -162,7 +170,7 @@ def to_table(written: str, rows: list[Row], header: tuple[str, ...] | None, inpu
         raise DataProblem(f"`{written}` line {line} holds names, not numbers: "
                           + ", ".join(quoted(cell, 20) for cell in rows[0][1][:6]),
                           "it looks like a header row: remove `header=no`, or write `header=yes`",
-                          f"line {line} of this file")
+                          f"line {line} of this file", code=codes.CSV_HEADER)
     labels = _labels(written, rows, names, header, targets, class_targets)
     xs, ys = array("d"), array("d")
     for line, row in rows:
@@ -180,12 +188,15 @@ def _ragged(written: str, line: int, row: list[str], count: int, header: tuple[s
     (mark, word), label = delimiter_word(delimiter), f"line {line} of this file"
     if len(row) == count + 1 and not row[-1].strip():
         raise DataProblem(f"`{written}` line {line} ends with {mark}: it has an empty column {count + 1}, "
-                          f"but the file has {count} columns", f"remove the {word} at the end of line {line}", label)
+                          f"but the file has {count} columns", f"remove the {word} at the end of line {line}", label,
+                          code=codes.CSV_LAYOUT)
     if header is not None and not header[-1] and len(row) == count - 1:
         raise DataProblem(f"the header of `{written}` ends with {mark}: it names an empty column {count}, "
-                          f"which line {line} does not have", f"remove the {word} at the end of the header line", label)
+                          f"which line {line} does not have", f"remove the {word} at the end of the header line", label,
+                          code=codes.CSV_LAYOUT)
     raise DataProblem(f"`{written}` line {line} has {len(row)} column{'s' * (len(row) != 1)}, "
-                      f"but the file has {count}", "give every row the same number of columns", label)
+                      f"but the file has {count}", "give every row the same number of columns", label,
+                      code=codes.CSV_LAYOUT)
 
 
 def _column(names: tuple[str, ...], header: tuple[str, ...] | None, index: int) -> str:
@@ -215,14 +226,14 @@ def _labels(written: str, rows: list[Row], names: tuple[str, ...], header: tuple
         raise DataProblem(f"{where} mixes text labels and numbers: line {text_line} holds {quoted(label)}, "
                           f"line {number_line} holds {quoted(value)}",
                           "write every class as a text label, or every class as an index from 0",
-                          "labels and numbers")
+                          "labels and numbers", code=codes.TEXT_LABELS)
     if not class_targets:
         raise DataProblem(f"{where} holds text labels such as {quoted(text[0][1])}",
-                          "train on classes with `loss cross_entropy`", "text labels")
+                          "train on classes with `loss cross_entropy`", "text labels", code=codes.TEXT_LABELS)
     empty = next((line for line, cell in cells if not cell), None)
     if empty is not None:
         raise DataProblem(f"`{written}` line {empty}, {_column(names, header, column)} is empty",
-                          "give every row its class label", f"line {empty} of this file")
+                          "give every row its class label", f"line {empty} of this file", code=codes.BAD_DATA_VALUE)
     return {label: index for index, label in enumerate(sorted({cell for _, cell in cells}))}
 
 
@@ -238,17 +249,20 @@ def _cell(written: str, line: int, row: list[str], index: int, names: tuple[str,
         return value
     where, label = f"`{written}` line {line}, {_column(names, header, index)}", f"line {line} of this file"
     if trouble:  # worded only now: most cells are fine, and `quoted` costs
-        raise DataProblem(f"{where}: {ids.problem(value, quoted(cell))}", ids.hint, label)  # type: ignore[union-attr, arg-type]  # both set
+        raise DataProblem(f"{where}: {ids.problem(value, quoted(cell))}", ids.hint, label,  # type: ignore[union-attr, arg-type]  # both set
+                          code=codes.BAD_TOKEN_ID)
     if value is not None:
-        raise DataProblem(f"{where}: {quoted(cell)} is too large for float32", FLOAT32_HINT, label)
+        raise DataProblem(f"{where}: {quoted(cell)} is too large for float32", FLOAT32_HINT, label,
+                          code=codes.DATA_VALUE_TOO_LARGE)
     if not cell.strip():
-        raise DataProblem(f"{where} is empty", "fill in every cell", label)
+        raise DataProblem(f"{where} is empty", "fill in every cell", label, code=codes.BAD_DATA_VALUE)
     if DECIMAL_COMMA.fullmatch(cell):
         raise DataProblem(f"{where}: {quoted(cell)} is written with a decimal comma",
-                          f"write the decimal point as `.`, e.g. `{cell.strip().replace(',', '.')}`", label)
+                          f"write the decimal point as `.`, e.g. `{cell.strip().replace(',', '.')}`", label,
+                          code=codes.BAD_DATA_VALUE)
     hint = ("every input cell must be a finite number" if role == "input" else
             "target cells must be finite numbers, or text class labels with `loss cross_entropy`")
-    raise DataProblem(f"{where}: {quoted(cell)} is not a finite number", hint, label)
+    raise DataProblem(f"{where}: {quoted(cell)} is not a finite number", hint, label, code=codes.BAD_DATA_VALUE)
 
 
 def load_table(data: Data, folder: Path, allow_outside: bool, input_width: int | None,
@@ -258,7 +272,7 @@ def load_table(data: Data, folder: Path, allow_outside: bool, input_width: int |
     if kind == ".npy":
         raise DataProblem(f"`{data.path}` holds a single array, so it has no targets",
                           'save the inputs and the targets together: `np.savez("data.npz", x=inputs, y=targets)`',
-                          "a single array")
+                          "a single array", code=codes.NO_TARGETS)
     if kind == ".npz":
         return load_npz(data, read_file(data.path, path, limits, kind), limits, ids)
     if data.shape is not None:
@@ -267,7 +281,8 @@ def load_table(data: Data, folder: Path, allow_outside: bool, input_width: int |
     check_layout(data, rows)
     header, body = split_header(data, rows)
     if not body:
-        raise DataProblem(f"`{data.path}` has a header but no rows", "add rows of numbers under the header")
+        raise DataProblem(f"`{data.path}` has a header but no rows", "add rows of numbers under the header",
+                          code=codes.DATA_EMPTY)
     if header is None:
         check_header_guess(data, rows)
     check_trailing_comma(data.path, data.delimiter, header, body)
@@ -285,5 +300,5 @@ def _reshaped(data: Data, shape: tuple[int, ...], table: Table) -> Table:
         raise DataProblem(f"`shape={'x'.join(map(str, shape))}` holds {plural(math.prod(shape), 'value')}, but "
                           f"`{data.path}` has {plural(table.input_width, 'input column')}",
                           "give a shape of as many values as there are input columns, or name the input columns "
-                          "with `inputs=`", "wrong count", "shape")
+                          "with `inputs=`", "wrong count", "shape", code=codes.DATA_SHAPE_MISMATCH)
     return replace(table, input_shape=shape, shaped=True)

@@ -21,6 +21,8 @@ import zipfile
 import zlib
 from typing import Any
 
+from spec_lang import codes
+
 from .csv_layout import DataProblem
 from .data_ids import Ids
 from .data_table import Table
@@ -40,16 +42,17 @@ def load_npz(data: Data, raw: bytes, limits: Limits, ids: Ids | None, need_targe
     for option in ("header", "delimiter"):
         if option in data.model_fields_set:
             raise DataProblem(f"`{option}=` is for CSV files, not for `{written}`", f"leave out `{option}=`",
-                              "not a CSV option", option)
+                              "not a CSV option", option, code=codes.OPTION_FOR_FORMAT)
     if not raw.startswith(b"PK"):
         raise DataProblem(f"`{written}` is not an .npz file (a zip archive of NumPy arrays)", _SAVE_HINT,
-                          "not an .npz file")
+                          "not an .npz file", code=codes.DATA_UNREADABLE)
     import numpy as np
 
     try:
         archive = np.load(io.BytesIO(raw), allow_pickle=False)
     except _BAD as err:
-        raise DataProblem(f"cannot read `{written}`: {_reason(err)}", _SAVE_HINT, "not an .npz file") from None
+        raise DataProblem(f"cannot read `{written}`: {_reason(err)}", _SAVE_HINT, "not an .npz file",
+                          code=codes.DATA_UNREADABLE) from None
     with archive:
         x_name = _name(data, "inputs", DEFAULT_INPUTS, archive.files)
         if not need_targets and _target_name(data) not in archive.files:
@@ -60,19 +63,21 @@ def load_npz(data: Data, raw: bytes, limits: Limits, ids: Ids | None, need_targe
         if size > limits.max_data_bytes:
             raise DataProblem(f"the arrays `{x_name}` and `{y_name}` of `{written}` hold {size:,} bytes once "
                               f"uncompressed, over the limit of {limits.max_data_bytes:,}",
-                              "use a smaller file, or raise the limit with --max-data-bytes", "too large")
+                              "use a smaller file, or raise the limit with --max-data-bytes", "too large",
+                              code=codes.FILE_TOO_LARGE)
         x = _array(archive, written, x_name, _field(data, "inputs"))
         y = _array(archive, written, y_name, _field(data, "target"))
     if len(x) != len(y):
         raise DataProblem(f"`{written}` has {plural(len(x), 'row')} in `{x_name}` but {len(y)} in `{y_name}`",
-                          "give the inputs and the targets one row each per example", "rows differ")
+                          "give the inputs and the targets one row each per example", "rows differ",
+                          code=codes.ROW_COUNT_MISMATCH)
     example = x.shape[1:]
     if data.shape is not None and math.prod(data.shape) != math.prod(example):
         raise DataProblem(f"`shape={'x'.join(map(str, data.shape))}` holds {plural(math.prod(data.shape), 'value')}, "
                           f"but a row of `{x_name}` in `{written}` holds {math.prod(example)} "
                           f"({list(example) or 'one value'})",
                           "give a shape of as many values as a row holds, or leave out `shape=`", "wrong count",
-                          "shape")
+                          "shape", code=codes.DATA_SHAPE_MISMATCH)
     _check_values(written, x_name, x, ids)
     _check_values(written, y_name, y, None)
     shape = data.shape or (example or (1,))
@@ -91,7 +96,7 @@ def _inputs_only(data: Data, archive: Any, x_name: str, limits: Limits, ids: Ids
     if size > limits.max_data_bytes:
         raise DataProblem(f"the array `{x_name}` of `{written}` holds {size:,} bytes once uncompressed, over the "
                           f"limit of {limits.max_data_bytes:,}", "use a smaller file, or raise the limit with "
-                          "--max-data-bytes", "too large")
+                          "--max-data-bytes", "too large", code=codes.FILE_TOO_LARGE)
     x = _array(archive, written, x_name, _field(data, "inputs"))
     _check_values(written, x_name, x, ids)
     example = x.shape[1:]
@@ -118,14 +123,15 @@ def _name(data: Data, field: str, default: str, names: list[str]) -> str:
     given: tuple[str, ...] | None = getattr(data, field)
     if given is not None and len(given) != 1:
         raise DataProblem(f"`{field}=` names {len(given)} arrays, but an .npz file's {field} are one array",
-                          f"name one array, e.g. `{field}={given[0]}`", "one array", field)
+                          f"name one array, e.g. `{field}={given[0]}`", "one array", field,
+                          code=codes.OPTION_FOR_FORMAT)
     name = given[0] if given else default
     if name in names:
         return name
     held = ", ".join(f"`{n}`" for n in names[:10]) + (", ..." if len(names) > 10 else "") if names else "none"
     how = "name it" if given else f"name the arrays with `inputs=` and `target=` (by default `{default}`)"
     raise DataProblem(f"`{data.path}` has no array `{name}`", f"its arrays are {held}: {how}",
-                      f"no array `{name}`", field if given else "path")
+                      f"no array `{name}`", field if given else "path", code=codes.UNKNOWN_COLUMN)
 
 
 def _checked_size(archive: Any, written: str, name: str, field: str, target: bool = False) -> int:
@@ -139,18 +145,19 @@ def _checked_size(archive: Any, written: str, name: str, field: str, target: boo
             shape, _, dtype = reader(stream)
     except _BAD as err:
         raise DataProblem(f"cannot read array `{name}` of `{written}`: {_reason(err)}", _SAVE_HINT,
-                          f"array `{name}`", field) from None
+                          f"array `{name}`", field, code=codes.DATA_UNREADABLE) from None
     where = f"array `{name}` of `{written}`"
     if dtype.kind not in "biuf":
         what = "Python objects, which are never loaded (that would run pickle)" if dtype.hasobject else (
             f"values of type {dtype.name}, not numbers")
         hint = "store class indices as integers from 0" if dtype.kind in "USO" and target else _SAVE_HINT
-        raise DataProblem(f"{where} holds {what}", hint, f"array `{name}`", field)
+        raise DataProblem(f"{where} holds {what}", hint, f"array `{name}`", field, code=codes.BAD_DATA_VALUE)
     if not shape:
         raise DataProblem(f"{where} is a single value, not rows", "the first dimension of an array counts the rows",
-                          f"array `{name}`", field)
+                          f"array `{name}`", field, code=codes.DATA_EMPTY)
     if shape[0] == 0:
-        raise DataProblem(f"{where} has no rows", "give it at least one row", f"array `{name}`", field)
+        raise DataProblem(f"{where} has no rows", "give it at least one row", f"array `{name}`", field,
+                          code=codes.DATA_EMPTY)
     return math.prod(shape) * dtype.itemsize
 
 
@@ -166,7 +173,7 @@ def _array(archive: Any, written: str, name: str, field: str) -> Any:
         array = archive[name]
     except _BAD as err:
         raise DataProblem(f"cannot read array `{name}` of `{written}`: {_reason(err)}", _SAVE_HINT,
-                          f"array `{name}`", field) from None
+                          f"array `{name}`", field, code=codes.DATA_UNREADABLE) from None
     if not array.dtype.isnative:  # saved on a machine of the other byte order: torch takes native ones only
         array = array.astype(array.dtype.newbyteorder("="))
     return np.ascontiguousarray(array)
@@ -182,19 +189,19 @@ def _check_values(written: str, name: str, array: Any, ids: Ids | None) -> None:
             value = array[bad].item()
             shown = f"{value:g}" if isinstance(value, float) else str(value)
             raise DataProblem(f"`{written}`, {_index(name, bad)}: {ids.problem(value, shown)}", ids.hint,
-                              f"array `{name}`")
+                              f"array `{name}`", code=codes.BAD_TOKEN_ID)
         return
     if array.dtype.kind != "f":
         return  # integers fit float32's range
     bad = _first(~np.isfinite(array))
     if bad is not None:
         raise DataProblem(f"`{written}`, {_index(name, bad)}: {array[bad].item()} is not a finite number",
-                          "every value must be a finite number", f"array `{name}`")
+                          "every value must be a finite number", f"array `{name}`", code=codes.BAD_DATA_VALUE)
     with np.errstate(over="ignore"):  # float16's own overflow while comparing: not the user's business
         bad = _first(np.abs(array) > FLOAT32_MAX)
     if bad is not None:
         raise DataProblem(f"`{written}`, {_index(name, bad)}: {array[bad].item():g} is too large for float32",
-                          FLOAT32_HINT, f"array `{name}`")
+                          FLOAT32_HINT, f"array `{name}`", code=codes.DATA_VALUE_TOO_LARGE)
 
 
 def _not_ids(array: Any, ids: Ids) -> Any:

@@ -16,6 +16,8 @@ import math
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from spec_lang import codes
+
 from .csv_layout import DataProblem, check_layout, check_trailing_comma, quoted
 from .data_file import choose_columns, read_file, read_rows, split_header, to_table
 from .data_ids import Ids
@@ -51,7 +53,8 @@ def load_rows(data: Data, path: Path, limits: Limits, trained: Trained, need_tar
     _check_inputs(data, table, trained)
     if need_targets and not table.target_width:
         raise DataProblem(f"`{data.path}` has no target column, so the network's answers cannot be scored",
-                          "add the target column the training data had" + _named(data.target), "no targets")
+                          "add the target column the training data had" + _named(data.target), "no targets",
+                          code=codes.NO_TARGETS)
     return _labelled(data.path, table, trained) if table.target_width else table
 
 
@@ -64,7 +67,8 @@ def _csv(data: Data, path: Path, limits: Limits, trained: Trained, need_targets:
     check_layout(data, rows)
     header, body = split_header(data, rows)
     if not body:
-        raise DataProblem(f"`{data.path}` has a header but no rows", "add rows of numbers under the header")
+        raise DataProblem(f"`{data.path}` has a header but no rows", "add rows of numbers under the header",
+                          code=codes.DATA_EMPTY)
     check_trailing_comma(data.path, data.delimiter, header, body)
     count = len(header) if header is not None else len(body[0][1])
     if data.inputs or data.target:
@@ -91,7 +95,8 @@ def _named_columns(data: Data, header: tuple[str, ...] | None, count: int,
         return inputs, []
     if header is not None and missing and len(missing) < len(target):
         raise DataProblem(f"`{data.path}` has no column `{missing[0]}`, though it has the other target columns",
-                          "give every target column, or none of them", f"no column `{missing[0]}`", "target")
+                          "give every target column, or none of them", f"no column `{missing[0]}`", "target",
+                          code=codes.UNKNOWN_COLUMN)
     inputs, targets = choose_columns(data, data.path, header, count, None)
     if data.inputs and data.target:
         assert header is not None  # columns are named only with a header
@@ -104,7 +109,7 @@ def _no_extra(written: str, header: tuple[str, ...], used: list[int]) -> None:
     if extra:
         raise DataProblem(f"`{written}` has a column {quoted(extra[0])} that the network does not take",
                           "remove it: the file must hold the input columns, and the target columns if any",
-                          f"column {quoted(extra[0])}")
+                          f"column {quoted(extra[0])}", code=codes.DATA_WIDTH_MISMATCH)
 
 
 def _columns_by_width(written: str, count: int, trained: Trained,
@@ -119,7 +124,7 @@ def _columns_by_width(written: str, count: int, trained: Trained,
             plural(width, "input column"))
         raise DataProblem(f"`{written}` has {plural(count, 'column')}, but the network takes {shown}",
                           "give each row the input columns the network was trained on, in the same order",
-                          plural(count, "column"))
+                          plural(count, "column"), code=codes.DATA_WIDTH_MISMATCH)
     return list(range(width)), list(range(width, count))
 
 
@@ -128,12 +133,14 @@ def _check_inputs(data: Data, table: Table, trained: Trained) -> None:
         has = (f"{plural(table.input_width, 'input value')} a row" if data.path.lower().endswith(".npz")
                else plural(table.input_width, "input column"))
         raise DataProblem(f"`{data.path}` has {has}, but the network takes {trained.input_width}",
-                          "give each row the inputs the network was trained on", "wrong width", "inputs")
+                          "give each row the inputs the network was trained on", "wrong width", "inputs",
+                          code=codes.DATA_WIDTH_MISMATCH)
     if table.shaped and len(trained.input_shape) > 1 and table.input_shape != trained.input_shape:
         given = "x".join(map(str, table.input_shape))
         takes = "x".join(map(str, trained.input_shape))
         raise DataProblem(f"`{data.path}` gives inputs of shape {given}, but the network takes {takes}",
-                          "give inputs of the shape the network was trained on", "wrong shape", "shape")
+                          "give inputs of the shape the network was trained on", "wrong shape", "shape",
+                          code=codes.DATA_SHAPE_MISMATCH)
 
 
 def _labelled(written: str, table: Table, trained: Trained) -> Table:
@@ -142,24 +149,25 @@ def _labelled(written: str, table: Table, trained: Trained) -> Table:
         if trained.target_width is not None and table.target_width not in (trained.target_width, 1):
             raise DataProblem(f"`{written}` has {plural(table.target_width, 'target value')} a row, but the "
                               f"training data had {trained.target_width}", "give the targets of the training data",
-                              "wrong targets")
+                              "wrong targets", code=codes.TARGET_WIDTH_MISMATCH)
         return table
     if table.classes and not trained.classes:
         raise DataProblem(f"`{written}` holds text class labels such as {quoted(table.classes[0])}, but the "
                           "network was trained on class numbers", "write each class as its number from 0",
-                          "text labels")
+                          "text labels", code=codes.TEXT_LABELS)
     if not trained.classes:
         return table
     if not table.classes:
         raise DataProblem(f"`{written}` holds class numbers, but the network was trained on text labels: "
                           + ", ".join(quoted(c, 20) for c in trained.classes[:10]),
-                          "write each class as its text label", "numbers, not labels")
+                          "write each class as its text label", "numbers, not labels", code=codes.TEXT_LABELS)
     index = {label: i for i, label in enumerate(trained.classes)}
     unknown = [label for label in table.classes if label not in index]
     if unknown:
         raise DataProblem(f"`{written}` holds the class {quoted(unknown[0])}, which the network was not trained on "
                           "(its classes are " + ", ".join(quoted(c, 20) for c in trained.classes[:10]) + ")",
-                          "give only the classes of the training data", f"class {quoted(unknown[0])}")
+                          "give only the classes of the training data", f"class {quoted(unknown[0])}",
+                          code=codes.TEXT_LABELS)
     order = [float(index[label]) for label in table.classes]
     from array import array
 

@@ -14,6 +14,8 @@ from typing import Any, ClassVar, Literal, NamedTuple
 
 from pydantic import Field
 
+from spec_lang import codes
+
 from .layers.activations import Sigmoid, Softmax
 from .layers.base import Layer
 from .messages import plural
@@ -27,6 +29,7 @@ class NetworkProblem(NamedTuple):
 
     message: str
     hint: str
+    code: str  # the kind of problem (spec_lang/codes.py)
     severity: Literal["error", "warning"] = "error"
     about: Literal["outputs", "last layer", "flatten"] = "outputs"  # what to point at besides the loss
     # ("flatten": the output has dims to flatten; the hint is completed with where)
@@ -35,8 +38,8 @@ class NetworkProblem(NamedTuple):
 def _applied_twice(loss: str, layer: str, applies: str) -> NetworkProblem:
     return NetworkProblem(
         f"the network ends with `{layer}`, and `loss {loss}` applies {applies} again",
-        f"remove the last `{layer}`: `loss {loss}` takes the raw outputs and applies {applies} itself", "warning",
-        "last layer")
+        f"remove the last `{layer}`: `loss {loss}` takes the raw outputs and applies {applies} itself",
+        codes.APPLIED_TWICE, "warning", "last layer")
 
 
 class Loss(StatementModel):
@@ -114,7 +117,8 @@ class BCE(_Probabilities):
             return None
         return NetworkProblem(
             "`loss bce` needs outputs between 0 and 1, but the network does not end with `sigmoid`",
-            "end the network with `sigmoid`, or use `loss bce_logits`, which applies it for you")
+            "end the network with `sigmoid`, or use `loss bce_logits`, which applies it for you",
+            codes.LOSS_OUTPUT_MISMATCH)
 
 
 @member("loss")
@@ -141,12 +145,13 @@ class CrossEntropy(Loss):
         if output.rank != 1:
             return NetworkProblem(
                 f"`loss cross_entropy` needs one score per class for each example, a vector, "
-                f"but the network gives {output}", "add `flatten`", about="flatten")
+                f"but the network gives {output}", "add `flatten`", codes.LOSS_OUTPUT_MISMATCH, about="flatten")
         outputs = output.last
         if outputs < 2:
             return NetworkProblem(
                 f"`loss cross_entropy` needs one output per class, at least 2, but the network has {outputs}",
-                "give the last layer one output per class, e.g. `linear ->3` for three classes")
+                "give the last layer one output per class, e.g. `linear ->3` for three classes",
+                codes.LOSS_OUTPUT_MISMATCH)
         return _applied_twice("cross_entropy", "softmax", "a softmax") if isinstance(last_layer, Softmax) else None
 
     def target_hint(self, outputs: int) -> str:

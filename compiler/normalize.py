@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
+from spec_lang import codes
 from spec_lang.errors import Diagnostic, Label
 
 from .bind_all import Collected
@@ -71,17 +72,18 @@ def check_normalize(found: Collected) -> list[Diagnostic]:
         problems.append(Diagnostic(
             "inputs are normalised twice: by `normalize` and by `data`'s `normalize=`", span, "asked here",
             (Label(data.span_of("normalize"), "and here"),),
-            hint="keep one of them: the statement, or the option on `data`"))
+            hint="keep one of them: the statement, or the option on `data`", code=codes.NORMALIZE_TWICE))
     failed = found.failed & {"data", "example"}  # a statement written wrong may be the rows: it says so itself
     if data is None and not found.all("example") and not failed:
         problems.append(Diagnostic(
             "`normalize` has no training rows to take its statistics from", span, "nothing to normalise by",
-            hint="add a `data` file or `example` rows: each input's statistics come from the training rows"))
+            hint="add a `data` file or `example` rows: each input's statistics come from the training rows",
+            code=codes.NORMALIZE_NO_ROWS))
     ids = ids_of(found.layers)
     if ids is not None:
         first = next(leaf_bounds(found.layers))
         problems.append(Diagnostic(
             f"`normalize` cannot scale token ids: the first layer, `{ids.statement}`, takes whole-number ids",
             span, "scales the inputs", (Label(first.statement.span, ids.span_label),),
-            hint="leave out `normalize`: an `embedding` learns the scale of each id itself"))
+            hint="leave out `normalize`: an `embedding` learns the scale of each id itself", code=codes.NORMALIZE_IDS))
     return problems

@@ -16,10 +16,13 @@ of the run. `lr_problems` says what cannot work for a run of that length. No tor
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import Field, ValidationInfo, field_validator
+
+from spec_lang import codes
 
 from .registry import member, register
 from .statement import StatementModel
@@ -204,6 +207,7 @@ class LrProblem:
     message: str
     hint: str
     label: str
+    code: str = dataclasses.field(kw_only=True)
 
 
 def lr_problems(spec: CheckedSpec, batches: int | None) -> list[LrProblem]:
@@ -215,27 +219,28 @@ def lr_problems(spec: CheckedSpec, batches: int | None) -> list[LrProblem]:
                                f"it has {spec.epochs:,} epochs",
                                f"warm up for fewer epochs than the run has, e.g. `warmup {max(1, spec.epochs // 10)}`, "
                                "or train longer", "longer than the run" if warmup.epochs > spec.epochs
-                               else "as long as the run"))
+                               else "as long as the run", code=codes.WARMUP_TOO_LONG))
         return found
     total, warm, _ = steps_in(spec, batches or 1)
     if isinstance(schedule, Cosine) and schedule.min_lr >= schedule.first_lr(spec.optimizer):
         found.append(LrProblem("schedule", "min_lr", f"`min_lr={schedule.min_lr:g}` is not below the learning rate "
                                f"`lr={schedule.first_lr(spec.optimizer):g}` the cosine falls from",
                                "use a `min_lr` below the optimizer's `lr`, e.g. `min_lr=0` (the default)",
-                               "not below `lr`"))
+                               "not below `lr`", code=codes.SCHEDULE_CONFLICT))
     if isinstance(schedule, OneCycle):
         rise = schedule.pct_start * (total - warm)
         if rise <= 1 and batches is not None:
             found.append(LrProblem("schedule", "pct_start", f"onecycle rises over pct_start x steps = "
                                    f"{schedule.pct_start:g} x {total - warm:,} = {rise:g} steps: it needs more than 1",
                                    "train for more steps (epochs or smaller batches), or raise `pct_start`",
-                                   "too short to rise"))
+                                   "too short to rise", code=codes.SCHEDULE_CONFLICT))
         if schedule.three_phase and schedule.pct_start >= 0.5:
             found.append(LrProblem("schedule", "pct_start", "with `three_phase`, onecycle rises and falls over "
                                    f"2 x pct_start of the steps: `pct_start={schedule.pct_start:g}` leaves none",
-                                   "use a `pct_start` below 0.5, e.g. `pct_start=0.3`", "0.5 or more"))
+                                   "use a `pct_start` below 0.5, e.g. `pct_start=0.3`", "0.5 or more",
+                                   code=codes.SCHEDULE_CONFLICT))
         if schedule.cycle_momentum and not has_momentum(spec.optimizer):
             found.append(LrProblem("schedule", "cycle_momentum", f"`optimizer {spec.optimizer.kind}` has no momentum "
                                    "for onecycle to cycle", "leave out `cycle_momentum`, or write `cycle_momentum=no`",
-                                   "no momentum"))
+                                   "no momentum", code=codes.NO_MOMENTUM))
     return found

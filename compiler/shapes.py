@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from spec_lang import ast
+from spec_lang import ast, codes
 from spec_lang.errors import Diagnostic, Label
 
 from .layers import Layer
@@ -127,7 +127,8 @@ class _Fold:
                 f"`residual` adds its input, {arriving.type}, to what its layers give, {given}: "
                 "the shapes must be the same", last.span, f"gives {given}",
                 (Label(bound.statement.name_span, f"takes {arriving.type}"),),
-                hint=f"the layers inside must give back the shape they take, {arriving.type}"))
+                hint=f"the layers inside must give back the shape they take, {arriving.type}",
+                code=codes.RESIDUAL_SHAPE))
         return resolved, Source(arriving.type, bound.statement.name_span, "layer", bound.statement, self.count - 1)
 
     def _said_at(self, span: ast.Span) -> bool:
@@ -230,7 +231,7 @@ def _fault(bound: Bound, fault: Fault, flow: Source, index: int) -> Diagnostic:
         hint = ("each copy takes what the copy before it gives: make the block give back the size it takes, "
                 "or leave the size out to infer it")
     return Diagnostic(fault.message.format(name=name, why=why), bound.span_of(fault.field),
-                      fault.label or "here", (Label(flow.span, f"{label} {arriving}"),), hint=hint)
+                      fault.label or "here", (Label(flow.span, f"{label} {arriving}"),), hint=hint, code=fault.code)
 
 
 def _size_limits(bound: Bound, layer: Layer, limits: Limits) -> list[Diagnostic]:
@@ -246,7 +247,7 @@ def _size_limits(bound: Bound, layer: Layer, limits: Limits) -> list[Diagnostic]
             f"({human_bytes(params * BYTES_PER_PARAMETER)})" if params else "")
     return [Diagnostic(f"width {value:,} is over the limit of {limits.max_width:,}{cost}", bound.spans[field],
                        "too wide", tuple(Label(bound.spans[f], "too wide") for f, _ in others),
-                       hint="use a smaller width, or raise the limit with --max-width")]
+                       hint="use a smaller width, or raise the limit with --max-width", code=codes.TOO_WIDE)]
 
 
 def _too_many(bound: Bound, total: int, limits: Limits) -> Diagnostic:
@@ -254,4 +255,4 @@ def _too_many(bound: Bound, total: int, limits: Limits) -> Diagnostic:
     return Diagnostic(
         f"the network would have {total:,} parameters ({size}), over the limit of {limits.max_params:,}",
         bound.statement.span, f"brings the total to {total:,}",
-        hint="make the layers narrower, or raise the limit with --max-params")
+        hint="make the layers narrower, or raise the limit with --max-params", code=codes.TOO_MANY_PARAMETERS)

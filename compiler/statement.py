@@ -20,7 +20,7 @@ from typing import Any, ClassVar
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 from pydantic_core import PydanticCustomError
 
-from spec_lang import ast
+from spec_lang import ast, codes
 from spec_lang.errors import Diagnostic
 
 from .messages import first_per_field, pydantic_diagnostic, shown, too_small
@@ -170,7 +170,7 @@ def _bind_one(cls: type[StatementModel], arg: ast.Arg, name: str, free: list[str
         field, value = cls.flags[arg.name]
         if field in values:
             return Diagnostic(f"`{field}` is set twice in `{name}`", arg.span, "set again here",
-                              hint="keep one of them")
+                              hint="keep one of them", code=codes.OPTION_TWICE)
         values[field], spans[field], nodes[field] = value, arg.span, arg
         return None
     free[:] = [f for f in free if f not in values]
@@ -183,13 +183,13 @@ def _bind_one(cls: type[StatementModel], arg: ast.Arg, name: str, free: list[str
             f"`{name}` takes the words {', '.join(f'`{w}`' for w in words)}" if words
             else _usage(cls, name))
         return Diagnostic(f"unknown word `{arg.name}` in `{name}`", arg.span, "not understood",
-                          hint=hint)
+                          hint=hint, code=codes.UNEXPECTED_ARGUMENT)
     return _extra(arg, name, cls)
 
 
 def _extra(arg: ast.Arg, name: str, cls: type[StatementModel]) -> Diagnostic:
     return Diagnostic(f"unexpected argument {shown(arg)} to `{name}`", arg.span, "not expected here",
-                      hint=_usage(cls, name))
+                      hint=_usage(cls, name), code=codes.UNEXPECTED_ARGUMENT)
 
 
 def _usage(cls: type[StatementModel], name: str) -> str:
@@ -211,10 +211,10 @@ def _bind_option(cls: type[StatementModel], opt: ast.Option, name: str, values: 
                     else f"`{name}` takes {', '.join(f'`{a}=`' for a in allowed)}" if allowed
                     else f"`{name}` takes no options")
         return Diagnostic(f"`{name}` has no option `{opt.key}`", opt.key_span, "unknown option",
-                          hint=hint)
+                          hint=hint, code=codes.UNKNOWN_OPTION)
     if opt.key in values:
         return Diagnostic(f"`{opt.key}` is set twice in `{name}`", opt.span, "set again here",
-                          hint="keep one of them")
+                          hint="keep one of them", code=codes.OPTION_TWICE)
     values[opt.key] = value_of(opt.value)
     spans[opt.key] = opt.span
     nodes[opt.key] = opt.value

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from spec_lang import ast
+from spec_lang import ast, codes
 from spec_lang.errors import Diagnostic, Label, SpecError
 
 from .messages import plural, shown
@@ -103,31 +103,33 @@ def _written_problems(choice: ast.Choice, key: str | None, stmt: ast.Statement) 
     if choice.name != "choice":
         hint = did_you_mean(choice.name, ["choice"]) or f"a value that varies is written `choice(...)`, {EXAMPLE}"
         return [Diagnostic(f"unknown function `{choice.name}`: the only one is `choice`", choice.name_span,
-                           "not `choice`", hint=hint)]
+                           "not `choice`", hint=hint, code=codes.UNKNOWN_FUNCTION)]
     in_list = key is not None and any(isinstance(arg, ast.Option) and isinstance(arg.value, tuple)
                                       and any(v is choice for v in arg.value) for arg in stmt.args)
     if in_list:
         return [Diagnostic("a choice cannot be one value of a list", choice.span, "part of a list",
-                           hint=f"make the whole value the choice, {EXAMPLE}")]
+                           hint=f"make the whole value the choice, {EXAMPLE}", code=codes.CHOICE_PLACE)]
     if not choice.items:
         return [Diagnostic("`choice()` is empty: it needs the values to try", choice.span, "no values",
-                           hint=f"list two or more values, {EXAMPLE}")]
+                           hint=f"list two or more values, {EXAMPLE}", code=codes.EMPTY_CHOICE)]
     nested = next((item for item in choice.items if isinstance(item, ast.Choice)), None)
     if nested is not None:
         return [Diagnostic("a choice cannot hold a choice", nested.span, "inside another choice",
-                           hint=f"list the values in one choice, {EXAMPLE}")]
+                           hint=f"list the values in one choice, {EXAMPLE}", code=codes.CHOICE_PLACE)]
     first = choice.items[0]
     for item in choice.items[1:]:
         if type(item) is not type(first):
             return [Diagnostic(f"a choice holds values of one kind: {shown(item)} is {_KINDS[type(item)]}, "
                                f"but {shown(first)} is {_KINDS[type(first)]}", item.span, f"{_KINDS[type(item)]}",
                                (Label(first.span, _KINDS[type(first)]),),
-                               hint="give every value of a choice in the same kind, e.g. all numbers")]
+                               hint="give every value of a choice in the same kind, e.g. all numbers",
+                               code=codes.MIXED_CHOICE)]
     for at, item in enumerate(choice.items):
         again = next((earlier for earlier in choice.items[:at] if earlier == item), None)
         if again is not None:
             return [Diagnostic(f"{shown(item)} is given twice in this choice", item.span, "given again here",
-                               (Label(again.span, "first given here"),), hint="keep one of them")]
+                               (Label(again.span, "first given here"),), hint="keep one of them",
+                               code=codes.CHOICE_VALUE_TWICE)]
     return []
 
 
@@ -245,4 +247,4 @@ def one_network(program: Program, what: str, networks_alike: bool = False) -> No
         f"{what} takes one spec, and this one {varies} {sweep.size()}", sweep.choices[0].span, "a choice",
         (*(Label(c.span, "a choice") for c in sweep.choices[1:]),),
         hint="write one value in place of each `choice(...)`; `nqa run SPEC --best best.nqa` trains them all "
-             "and writes the best so"), program.source, program.filename)
+             "and writes the best so", code=codes.SWEEP_NOT_HERE), program.source, program.filename)

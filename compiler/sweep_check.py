@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from spec_lang import ast
+from spec_lang import ast, codes
 from spec_lang.errors import Diagnostic, Label, SpecError
 
 from .bind_all import bind_statement
@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from .check import Options
 
 CheckTree = Callable[..., Program]
-Key = tuple[str, ast.Span | None, str, str]
+Key = Diagnostic  # without its notes: the same problem, found in several combinations, is said once
 
 
 def check_sweep(tree: ast.Spec, source: str, filename: str, options: Options, vector_problems: list[Diagnostic],
@@ -93,7 +93,8 @@ def _with_culprits(diagnostic: Diagnostic, failed: list[tuple[int, ...]], sites:
 
 
 def _key(diagnostic: Diagnostic) -> Key:
-    return diagnostic.message, diagnostic.span, diagnostic.label, diagnostic.hint
+    """The diagnostic as it stands (its code first of all), less the notes that differ between combinations."""
+    return replace(diagnostic, notes=())
 
 
 def _without(tree: ast.Spec, left_out: list[ast.Statement]) -> ast.Spec:
@@ -108,7 +109,8 @@ def _field(stmt: ast.Statement, site: Site, here: list[Site]) -> tuple[str | Non
     if isinstance(entry, dict) and stmt.args and stmt.args[0] is site.choice:
         return None, Diagnostic(f"the {stmt.name} cannot vary in a sweep", site.choice.span, "cannot vary",
                                 hint=f"every combination of a sweep uses one {stmt.name}: write one spec for each, "
-                                     f"or vary its settings, e.g. `{stmt.name} {_member_example(entry)}`")
+                                     f"or vary its settings, e.g. `{stmt.name} {_member_example(entry)}`",
+                                code=codes.CANNOT_VARY)
     alone = [replace(s, index=0, path=()) for s in here]  # the statement's choices (`here`, this one among them)
     for pick in range(len(site.choice.items)):  # the first item that binds tells which field it fills
         picks = [pick if s is site else 0 for s in here]
@@ -128,7 +130,8 @@ def _field(stmt: ast.Statement, site: Site, here: list[Site]) -> tuple[str | Non
     if reason is None:
         return field, None
     what = f"the {cls.title_of(field)}" if field is not None else "this value"
-    return field, Diagnostic(f"{what} cannot vary in a sweep", site.choice.span, "cannot vary", hint=reason)
+    return field, Diagnostic(f"{what} cannot vary in a sweep", site.choice.span, "cannot vary", hint=reason,
+                             code=codes.CANNOT_VARY)
 
 
 def _member_example(members: dict[str, type[StatementModel]]) -> str:
@@ -152,7 +155,8 @@ def _over_limit(sites: list[Site], limit: int) -> Diagnostic | None:
     written = " x ".join(str(size) for size in sizes)
     return Diagnostic(f"this sweep has {count:,} combinations ({written}), over the limit of {limit:,}",
                       sites[at].choice.span, f"{sizes[at]} values", notes,
-                      hint="try fewer values, or raise the limit with --max-combinations")
+                      hint="try fewer values, or raise the limit with --max-combinations",
+                      code=codes.TOO_MANY_COMBINATIONS)
 
 
 def _labels(tree: ast.Spec, sites: list[Site], fields: list[tuple[str | None, Diagnostic | None]]) -> list[str]:

@@ -65,6 +65,7 @@ def _read_test(found: Collected, spec: CheckedSpec, table: Table | None, shapes:
         notes: tuple[Label, ...] = ()
         if problem.field != "path" and data_bound is not None and problem.field in data_bound.spans:
             notes = (Label(data_bound.span_of(problem.field), "read with this option"),)
-        return None, [Diagnostic(problem.message, bound.span_of("path"), problem.label, notes, hint=problem.hint)]
+        return None, [Diagnostic(problem.message, bound.span_of("path"), problem.label, notes, hint=problem.hint,
+                                 code=problem.code)]
     produces = Label(shapes.output.span, plural(spec.output_width, "output"))
     return test, table_targets(test, spec, bound.span_of("path"), produces)

@@ -12,6 +12,7 @@ import sys
 from typing import NoReturn
 
 from compiler.limits import Limits
+from spec_lang import codes
 
 from . import version
 
@@ -55,7 +56,7 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         self.print_usage(sys.stderr)
-        print(f"{self.prog}: error: {message}", file=sys.stderr)
+        print(f"{self.prog}: error[{codes.BAD_COMMAND_LINE}]: {message}", file=sys.stderr)
         raise UsageExit(message)
 
 

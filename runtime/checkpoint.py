@@ -25,7 +25,7 @@ from torch import nn
 
 from compiler import Limits, Program
 from compiler.limits import BYTES_PER_PARAMETER
-from spec_lang import Diagnostic, SpecError, usage_error
+from spec_lang import Diagnostic, SpecError, codes, usage_error
 from spec_lang.files import MISSING, TOO_LARGE, ReadProblem, read_bounded
 
 from .files import write_atomic_with
@@ -69,7 +69,8 @@ def read_metadata(path: Path) -> dict[str, str]:
             raise ValueError("no header")
         return dict(json.loads(data[8:8 + size]).get("__metadata__") or {})
     except (ValueError, AttributeError, RecursionError):
-        raise usage_error(f"`{path}` is not a safetensors file", "pass a file written by `nqa run --save`") from None
+        raise usage_error(f"`{path}` is not a safetensors file", "pass a file written by `nqa run --save`",
+                          code=codes.NOT_WEIGHTS) from None
 
 
 def load_weights(path: Path, model: nn.Module, program: Program) -> None:
@@ -84,12 +85,13 @@ def load_weights(path: Path, model: nn.Module, program: Program) -> None:
             problems.append(Diagnostic(
                 f"`{path}` holds {'NaN' if saved.isnan().any() else 'infinite'} values in `{name}`", span,
                 f"`{name}` is not finite", hint="these weights are from a run whose loss stopped being finite: "
-                                                 "load weights from a run that finished, or leave out --load"))
+                                                 "load weights from a run that finished, or leave out --load",
+                                       code=codes.WEIGHTS_NOT_FINITE))
     extra = sorted(set(tensors) - set(expected))
     if extra:
         problems.append(Diagnostic(f"`{path}` holds weights this spec has no place for: "
                                    + ", ".join(f"`{n}`" for n in extra[:5]), None,
-                                   hint="load weights saved from the same network"))
+                                   hint="load weights saved from the same network", code=codes.WEIGHTS_MISMATCH))
     if problems:
         raise SpecError(problems, program.source, program.filename)
     with torch.no_grad():
@@ -121,7 +123,8 @@ def _read(path: Path, values: int) -> dict[str, torch.Tensor]:
     except (SafetensorError, ValueError, OSError) as err:
         why = ("it looks like a PyTorch or pickle file, and nqa never unpickles"
                if data[:2] == b"PK" or data[:1] == b"\x80" else str(err))
-    raise usage_error(f"`{path}` is not a safetensors file ({why})", "pass a file written by `nqa run --save`")
+    raise usage_error(f"`{path}` is not a safetensors file ({why})", "pass a file written by `nqa run --save`",
+                      code=codes.NOT_WEIGHTS)
 
 
 def _bounded(path: Path, limit: int, values: int | None = None) -> bytes:
@@ -130,13 +133,14 @@ def _bounded(path: Path, limit: int, values: int | None = None) -> bytes:
     try:
         return read_bounded(path, limit, "weights file")
     except ReadProblem as problem:
-        message = problem.message
+        message, code = problem.message, codes.FILE_TOO_LARGE if problem.kind == TOO_LARGE else codes.NOT_WEIGHTS
         if problem.kind == TOO_LARGE and values is not None:
             message = (f"`{path}` is larger than the weights of this spec can be: they are {values:,} values, "
                        f"at most {limit:,} bytes with their header")
+            code = codes.WEIGHTS_MISMATCH
         hint = ("check the path to the weights file" if problem.kind == MISSING else
                 "load weights saved from this spec with `nqa run --save`")
-        raise usage_error(message, hint) from None
+        raise usage_error(message, hint, code=code) from None
 
 
 def _fits(saved: torch.Tensor | None, wanted: torch.Tensor) -> bool:
@@ -151,14 +155,16 @@ def _mismatch(path: Path, name: str, saved: torch.Tensor | None, wanted: torch.T
     shape = list(wanted.shape)
     if saved is None:
         return Diagnostic(f"`{path}` has no `{name}`, which this layer needs (shape {shape})", span,
-                          "its weights are missing", hint="load weights saved from the same network")
+                          "its weights are missing", hint="load weights saved from the same network",
+                          code=codes.WEIGHTS_MISMATCH)
     if saved.shape != wanted.shape:
         return Diagnostic(f"`{path}` has `{name}` of shape {list(saved.shape)}, but this layer needs {shape}",
-                          span, f"needs {name} of shape {shape}", hint="load weights saved from the same network")
+                          span, f"needs {name} of shape {shape}", hint="load weights saved from the same network",
+                          code=codes.WEIGHTS_MISMATCH)
     have, need = _type_name(saved.dtype), _type_name(wanted.dtype)
     return Diagnostic(f"`{path}` has `{name}` of type {have}, but this layer needs {need}", span,
                       f"needs {name} of type {need}",
-                      hint=f"load weights saved by `nqa run --save`, which are {need}")
+                      hint=f"load weights saved by `nqa run --save`, which are {need}", code=codes.WEIGHTS_MISMATCH)
 
 
 def _type_name(dtype: torch.dtype) -> str:

@@ -21,7 +21,7 @@ import traceback
 from pathlib import Path
 
 from compiler.sweep import one_network
-from spec_lang import SpecError, render_all, usage_error, visible
+from spec_lang import Diagnostic, Span, SpecError, codes, render_all, usage_error, visible
 
 from .arguments import UsageExit, parser, run_parser
 from .files import OutputError
@@ -49,9 +49,8 @@ def _parsed(grammar: argparse.ArgumentParser, argv: list[str] | None) -> argpars
     except UsageExit as refused:
         words = sys.argv[1:] if argv is None else argv
         if any(pair == ("--json", "-") for pair in itertools.pairwise(words)) or "--json=-" in words:
-            record = {"file": "", "line": None, "column": None, "end_line": None, "end_column": None,
-                      "severity": "error", "message": refused.message, "label": "", "hint": "see --help"}
-            sys.stdout.write(json_text({"errors": [record]}))
+            refusal = Diagnostic(refused.message, hint="see --help", code=codes.BAD_COMMAND_LINE)
+            sys.stdout.write(json_text({"errors": [_record(refusal, "")]}))
         raise
 
 
@@ -118,7 +117,8 @@ def print_warnings(program) -> None:
 
 def _check(args) -> int:
     if args.specs.count("-") > 1:
-        raise usage_error("`-` (standard input) is given more than once", "read standard input once")
+        raise usage_error("`-` (standard input) is given more than once", "read standard input once",
+                          code=codes.CONFLICTING_OPTIONS)
     failed, records = 0, []
     for name in args.specs:
         try:
@@ -138,14 +138,20 @@ def _check(args) -> int:
     return EXIT_USAGE if failed else EXIT_OK
 
 
-def _record(diagnostic, filename: str) -> dict:
-    """One error or warning as data: where it is, what is wrong, what to do."""
-    span = diagnostic.span
-    where = {"line": span.line, "column": span.column, "end_line": span.end_line,
-             "end_column": span.end_column} if span else {"line": None, "column": None,
-                                                          "end_line": None, "end_column": None}
-    return dict(file=filename, **where, severity=diagnostic.severity, message=diagnostic.message,
-                label=diagnostic.label, hint=diagnostic.hint)
+def _record(diagnostic: Diagnostic, filename: str) -> dict:
+    """One error or warning as data: where it is, its code and severity, what is wrong, what to do;
+    the places its secondary labels point at (`related`), and the one edit its hint asks for (`fix`)."""
+    related = [dict(_where(note.span), label=note.text) for note in diagnostic.notes]
+    fix = diagnostic.fix
+    return dict(file=filename, **_where(diagnostic.span), code=diagnostic.code, severity=diagnostic.severity,
+                message=diagnostic.message, label=diagnostic.label, hint=diagnostic.hint, related=related,
+                fix=dict(_where(fix.span), text=fix.text, title=fix.title) if fix else None)
+
+
+def _where(span: Span | None) -> dict:
+    if span is None:
+        return {"line": None, "column": None, "end_line": None, "end_column": None}
+    return {"line": span.line, "column": span.column, "end_line": span.end_line, "end_column": span.end_column}
 
 
 def _compile(args) -> int:
@@ -246,7 +252,6 @@ def _not_rewritable(name: str) -> SpecError | None:
     bits, which hold for root too), or other hard links share it (a new file
     renamed over it would leave them with the old text)."""
     from compiler.messages import plural
-    from spec_lang import Diagnostic
 
     try:
         found = os.stat(name)
@@ -255,12 +260,13 @@ def _not_rewritable(name: str) -> SpecError | None:
     if not found.st_mode & 0o222 or not os.access(name, os.W_OK):
         return SpecError(Diagnostic(f"cannot reformat `{name}`: it is read-only",
                                     hint="make it writable first (`chmod u+w`), or see the changes with "
-                                         "`nqa fmt --diff`"), "", name)
+                                         "`nqa fmt --diff`", code=codes.CANNOT_REFORMAT), "", name)
     if found.st_nlink > 1:
         return SpecError(Diagnostic(
             f"cannot reformat `{name}`: it has {plural(found.st_nlink - 1, 'other hard link')}, "
             "which would keep the old text", hint="format a copy, then copy it over the file "
-                                                  "(`cp` keeps the links), or see the changes with `nqa fmt --diff`"),
+                                                  "(`cp` keeps the links), or see the changes with `nqa fmt --diff`",
+            code=codes.CANNOT_REFORMAT),
             "", name)
     return None
 
@@ -282,7 +288,8 @@ def _export(args) -> int:
     from .normalize import of_program
 
     if args.untrained and args.epochs is not None:
-        raise usage_error("--epochs has no effect with --untrained", "leave out one of them")
+        raise usage_error("--epochs has no effect with --untrained", "leave out one of them",
+                          code=codes.CONFLICTING_OPTIONS)
     program = _checked(args, args.spec, require_data=not args.untrained)
     one_network(program, "`nqa export`")
     _check_outputs({"--onnx": args.onnx}, args.spec, program)

@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 from compiler.layers.activations import ReLU
-from spec_lang import usage_error
+from spec_lang import codes, usage_error
 from spec_lang.files import same_file
 
 from .files import check_outputs, check_svg_name, spec_inputs, write_atomic
@@ -38,7 +38,8 @@ def run_command(args, limits) -> int:
         args.tolerance = TOLERANCE if args.tolerance is None else args.tolerance
         return _many(args, limits)
     if args.tolerance is not None:
-        raise usage_error("--tolerance applies only with --runs", "add --runs N, or leave out --tolerance")
+        raise usage_error("--tolerance applies only with --runs", "add --runs N, or leave out --tolerance",
+                          code=codes.CONFLICTING_OPTIONS)
     _needs_matplotlib(args)
     check_tensorboard(args.tensorboard)
     program, checking = _prepare(args, limits)
@@ -109,7 +110,8 @@ def _clear_of_checkpoints(args) -> None:
             taken = is_checkpoint_name(Path(path).name) and same_file(Path(path).parent, folder) if path else False
             if path and (taken or (folder.is_dir() and any(same_file(path, c) for _, c in checkpoint_files(folder)))):
                 raise usage_error(f"{flag} `{path}` would write over a checkpoint of `{folder}`",
-                                  f"give {flag} a path outside the checkpoint folder, or another name")
+                                  f"give {flag} a path outside the checkpoint folder, or another name",
+                                  code=codes.WOULD_OVERWRITE)
 
 
 def _checkpointing(args) -> dict:
@@ -133,7 +135,8 @@ def _sweep(args, limits, program) -> int:
 def _not_a_sweep(args) -> None:
     if args.best:
         raise usage_error("--best applies only to a sweep: this spec has no `choice(...)`",
-                          "give a setting several values to try, e.g. `optimizer sgd lr=choice(0.01, 0.1)`")
+                          "give a setting several values to try, e.g. `optimizer sgd lr=choice(0.01, 0.1)`",
+                          code=codes.CONFLICTING_OPTIONS)
 
 
 def test_not_scored(program, how: str) -> None:
@@ -178,11 +181,14 @@ def _many(args, limits) -> int:
                if value]
     if ignored:
         raise usage_error(f"{', '.join(ignored)} cannot be used with --runs",
-                          "train one seed with `nqa run SPEC --seed N` to save, load, plot, draw or trace it")
+                          "train one seed with `nqa run SPEC --seed N` to save, load, plot, draw or trace it",
+                          code=codes.CONFLICTING_OPTIONS)
     if not args.tolerance >= 0:
-        raise usage_error(f"--tolerance must be a loss of at least 0, not {args.tolerance}", "e.g. --tolerance 0.001")
+        raise usage_error(f"--tolerance must be a loss of at least 0, not {args.tolerance}", "e.g. --tolerance 0.001",
+                          code=codes.BAD_OPTION_VALUE)
     if args.runs > limits.max_runs:
-        raise usage_error(f"--runs {args.runs:,} is over the limit of {limits.max_runs:,}", "raise it with --max-runs")
+        raise usage_error(f"--runs {args.runs:,} is over the limit of {limits.max_runs:,}", "raise it with --max-runs",
+                          code=codes.TOO_MANY_RUNS)
     program = _program(args, limits)
     if program.sweep is not None:
         return _sweep(args, limits, program)
@@ -232,10 +238,10 @@ def needs_matplotlib(plot: str | None) -> None:
     if plot and suffix not in PLOT_FORMATS:
         raise usage_error(f"--plot cannot write a `.{suffix}` file" if suffix else
                           "--plot needs a file name ending in the picture format",
-                          "end the name with " + ", ".join(f".{f}" for f in PLOT_FORMATS[:4]))
+                          "end the name with " + ", ".join(f".{f}" for f in PLOT_FORMATS[:4]), code=codes.OUTPUT_NAME)
     if plot and importlib.util.find_spec("matplotlib") is None:
         raise usage_error("--plot needs matplotlib, which is not installed",
-                          "install it with `pip install 'nqa[plot]'`")
+                          "install it with `pip install 'nqa[plot]'`", code=codes.MISSING_PACKAGE)
 
 
 def _emit(run: Run, args) -> None:

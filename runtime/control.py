@@ -153,4 +153,4 @@ def check_run_length(spec: CheckedSpec, batches: int, epochs_flag: bool) -> None
         first = problems[0]
         where = f" with --epochs {spec.epochs}" if epochs_flag else ""
         raise usage_error(f"{first.message}{where}", first.hint if not epochs_flag else
-                          "use more --epochs, or change the spec")
+                          "use more --epochs, or change the spec", code=first.code)

@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 from compiler import Limits
-from spec_lang import usage_error, visible
+from spec_lang import codes, usage_error, visible
 
 from .answers import Evaluation
 from .evaluation import evaluate_rows
@@ -36,7 +36,8 @@ def evaluate_command(args, limits: Limits) -> int:
     check_outputs(outputs, {**inputs, **spec_inputs(args.spec, loaded.program)})
     if args.plot and loaded.task.kind == "values":
         raise usage_error("--plot draws the confusion matrix of a classifier, and this network's loss "
-                          f"`{loaded.program.spec.loss.keyword}` makes it a regression", "leave out --plot")
+                          f"`{loaded.program.spec.loss.keyword}` makes it a regression", "leave out --plot",
+                          code=codes.CONFLICTING_OPTIONS)
     table = read_rows(loaded, args.data, limits, need_targets=True)
     result = evaluate_rows(loaded.model, loaded.program.spec, loaded.task, table, loaded.normalization)
     if args.plot:

@@ -22,7 +22,7 @@ from pathlib import Path
 import torch
 
 from compiler import Program, compile_spec
-from spec_lang import usage_error
+from spec_lang import codes, usage_error
 
 from .files import write_atomic
 from .normalize import Normalization
@@ -34,7 +34,7 @@ def export_onnx(model: torch.nn.Module, program: Program, path: Path,
     if missing:
         raise usage_error(f"ONNX export needs {' and '.join(missing)}, which "
                           f"{'is' if len(missing) == 1 else 'are'} not installed",
-                          "install them with `pip install 'nqa[onnx]'`")
+                          "install them with `pip install 'nqa[onnx]'`", code=codes.MISSING_PACKAGE)
     model = model.cpu().eval()
     if normalization is not None:  # the graph takes raw inputs, as the data file holds them
         model = torch.nn.Sequential(normalization.module(), model).eval()

@@ -20,7 +20,7 @@ import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from spec_lang import usage_error
+from spec_lang import codes, usage_error
 from spec_lang.files import kind_of, resolved, same_file
 
 Paths = Mapping[str, str | os.PathLike[str] | None]
@@ -89,13 +89,14 @@ def check_outputs(outputs: Paths, inputs: Paths) -> None:
         for what, source in inputs.items():
             if source and same_file(path, source):
                 raise usage_error(f"{flag} `{path}` would write over {what} `{source}`",
-                                  f"give {flag} another file name: nqa never writes over its inputs")
+                                  f"give {flag} another file name: nqa never writes over its inputs",
+                                  code=codes.WOULD_OVERWRITE)
     flags = list(chosen)
     for i, first in enumerate(flags):
         for second in flags[i + 1:]:
             if same_file(chosen[first], chosen[second]):
                 raise usage_error(f"{first} and {second} both write `{chosen[second]}`",
-                                  "give each output its own file name")
+                                  "give each output its own file name", code=codes.WOULD_OVERWRITE)
 
 
 def spec_inputs(spec: str | os.PathLike, program) -> Paths:
@@ -163,4 +164,4 @@ def check_svg_name(flag: str, path: str | None) -> None:
     suffix = Path(path).suffix.lower() if path and path != "-" else ""
     if suffix and suffix != ".svg":
         raise usage_error(f"{flag} writes SVG, so `{path}` would hold SVG under a `{suffix}` name",
-                          "end the name with .svg")
+                          "end the name with .svg", code=codes.OUTPUT_NAME)

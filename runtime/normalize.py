@@ -30,7 +30,7 @@ from torch import nn
 
 from compiler import Program
 from compiler.modules import Normalize, normalizing_statistics
-from spec_lang import usage_error, visible
+from spec_lang import codes, usage_error, visible
 
 from .report import DiagnosticEntry, NormalizationInfo
 
@@ -93,7 +93,7 @@ class Normalization:
         except ValidationError as err:
             raise usage_error(f"the weights file's input statistics (`{METADATA_KEY}`) are not readable: "
                               f"{_first_problem(err)}",
-                              "save the weights again with `nqa run --save`") from None
+                              "save the weights again with `nqa run --save`", code=codes.STATISTICS_MISMATCH) from None
 
     def diagnostic(self) -> DiagnosticEntry | None:
         """A note naming the inputs that were the same in every training row, or None when none was."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import operator
 
-from spec_lang import SpecError, usage_error
+from spec_lang import SpecError, codes, usage_error
 
 SEED_LIMIT = 2**63  # torch.manual_seed takes a signed 64-bit seed; the spec's `seed` has the same range
 DEVICES = ("auto", "cpu", "cuda")
@@ -23,7 +23,7 @@ def whole(value: object, name: str, least: int = 0, example: int = 1) -> int:
     hint = f"e.g. {_spelt(name, max(least, example))}"
     value = _integer(value, name, hint)
     if value < least:
-        raise usage_error(f"{name} must be at least {least}, not {value}", hint)
+        raise usage_error(f"{name} must be at least {least}, not {value}", hint, code=codes.BAD_OPTION_VALUE)
     return value
 
 
@@ -35,7 +35,7 @@ def _integer(value: object, name: str, hint: str) -> int:
         return operator.index(value)  # type: ignore[arg-type]
     except TypeError:
         shown = f"{value:g}" if isinstance(value, float) else repr(value)
-        raise usage_error(f"{name} must be a whole number, not {shown}", hint) from None
+        raise usage_error(f"{name} must be a whole number, not {shown}", hint, code=codes.BAD_OPTION_VALUE) from None
 
 
 def seed(value: object, name: str, count: int = 1) -> int:
@@ -43,10 +43,11 @@ def seed(value: object, name: str, count: int = 1) -> int:
     value = whole(value, name, example=0)
     if value >= SEED_LIMIT:
         raise usage_error(f"{name} must be below 2**63 = {SEED_LIMIT:,}, not {value:,}",
-                          f"pick a smaller seed, e.g. {_spelt(name, 0)}")
+                          f"pick a smaller seed, e.g. {_spelt(name, 0)}", code=codes.BAD_OPTION_VALUE)
     if value + count - 1 >= SEED_LIMIT:
         raise usage_error(f"{count:,} runs from seed {value:,} would reach seed {value + count - 1:,}, "
-                          f"past the largest seed, 2**63 - 1", "start from a smaller seed, or train fewer runs")
+                          f"past the largest seed, 2**63 - 1", "start from a smaller seed, or train fewer runs",
+                          code=codes.BAD_OPTION_VALUE)
     return value
 
 
@@ -56,14 +57,15 @@ def epochs(value: object, name: str, limit: int) -> int:
     if not 1 <= value <= limit:
         hint = ("train for at least 1 epoch" if value < 1 else
                 f"raise the limit with {'--max-epochs' if name.startswith('--') else 'Limits(max_epochs=...)'}")
-        raise usage_error(f"{name} must be from 1 to {limit:,}, not {value:,}", hint)
+        raise usage_error(f"{name} must be from 1 to {limit:,}, not {value:,}", hint, code=codes.BAD_OPTION_VALUE)
     return value
 
 
 def device(value: object, name: str) -> str:
     if value not in DEVICES:
         raise usage_error(f"{name} must be one of {', '.join(DEVICES)}, not {value!r}",
-                          f"e.g. {_spelt(name, 'cpu')}, or {_spelt(name, 'auto')} to use a GPU when there is one")
+                          f"e.g. {_spelt(name, 'cpu')}, or {_spelt(name, 'auto')} to use a GPU when there is one",
+                          code=codes.BAD_OPTION_VALUE)
     return str(value)
 
 
@@ -71,7 +73,7 @@ def traces(value: object, name: str) -> frozenset[str]:
     kinds = frozenset(value) if isinstance(value, (set, frozenset, list, tuple)) else None
     if kinds is None or not kinds <= set(TRACES):
         raise usage_error(f"{name} takes a set of {' and '.join(TRACES)}, not {value!r}",
-                          f"e.g. {_spelt(name, frozenset({'grads'}))}")
+                          f"e.g. {_spelt(name, frozenset({'grads'}))}", code=codes.BAD_OPTION_VALUE)
     return kinds
 
 

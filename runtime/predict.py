@@ -19,7 +19,7 @@ import torch
 
 from compiler import Limits
 from compiler.csv_layout import number
-from spec_lang import usage_error, visible
+from spec_lang import codes, usage_error, visible
 
 from .answers import Prediction
 from .files import check_outputs, spec_inputs, write_atomic, write_atomic_with
@@ -32,9 +32,10 @@ from .weights_meta import column_names
 def predict_command(args, limits: Limits) -> int:
     if (args.data is None) == (args.input is None):
         raise usage_error("give the rows to predict: --data FILE, or one example with --input",
-                          'e.g. `--data new.csv`, or `--input "[5.1, 3.5, 1.4, 0.2]"`')
+                          'e.g. `--data new.csv`, or `--input "[5.1, 3.5, 1.4, 0.2]"`', code=codes.MISSING_OPTION)
     if args.json is not None and args.input is None:
-        raise usage_error("--json applies to --input", "with --data the predictions are a CSV file: use -o")
+        raise usage_error("--json applies to --input", "with --data the predictions are a CSV file: use -o",
+                          code=codes.CONFLICTING_OPTIONS)
     output = None if args.output == "-" else args.output
     json_path = None if args.json in (None, "-") else args.json
     check_outputs({"-o": output, "--json": json_path}, _inputs(args))
@@ -116,23 +117,24 @@ def parse_vector(text: str, width: int) -> list[float]:
     hint = 'give the example\'s values, e.g. `--input "[5.1, 3.5, 1.4, 0.2]"`'
     stripped = text.strip()
     if stripped.startswith("[") != stripped.endswith("]") or stripped == "[":
-        raise usage_error("--input has a `[` without its `]`, or a `]` without its `[`", hint)
+        raise usage_error("--input has a `[` without its `]`, or a `]` without its `[`", hint, code=codes.BAD_INPUT)
     inner = stripped.removeprefix("[").removesuffix("]")
     cells = inner.split(",") if inner.strip() else []
     found = [number(cell) for cell in cells]
     bad = next((cell for cell, value in zip(cells, found, strict=True) if value is None), None)
     if bad is not None:
-        raise usage_error(f"--input `{visible(bad.strip()[:40])}` is not a finite number", hint)
+        raise usage_error(f"--input `{visible(bad.strip()[:40])}` is not a finite number", hint, code=codes.BAD_INPUT)
     if not cells:
-        raise usage_error("--input holds no values", hint)
+        raise usage_error("--input holds no values", hint, code=codes.BAD_INPUT)
     values = [v for v in found if v is not None]  # every one, as none was refused above
     large = next((cell for cell, value in zip(cells, values, strict=True) if not fits_float32(value)), None)
     if large is not None:
         raise usage_error(f"--input `{visible(large.strip()[:40])}` is too large for float32",
-                          "networks compute in float32, which holds values up to about 3.4e38")
+                          "networks compute in float32, which holds values up to about 3.4e38", code=codes.BAD_INPUT)
     if len(found) != width:
         raise usage_error(f"--input has {len(found)} value{'s' * (len(found) != 1)}, but the network takes {width}",
-                          f"give {width} values, in the order of the training data's input columns")
+                          f"give {width} values, in the order of the training data's input columns",
+                          code=codes.BAD_INPUT)
     return values
 
 
@@ -144,7 +146,7 @@ def _one(loaded: Loaded, args) -> int:
     ids = ids_taken(spec)
     trouble = next((ids.problem(v, f"{v:g}") for v in vector if ids.problem(v, f"{v:g}")), None) if ids else None
     if trouble:
-        raise usage_error(f"--input: {trouble}", ids.hint if ids else "")
+        raise usage_error(f"--input: {trouble}", ids.hint if ids else "", code=codes.BAD_INPUT)
     from array import array
 
     from compiler.data_table import Table

@@ -27,7 +27,7 @@ import torch
 
 from compiler import CheckedSpec, Program
 from compiler.limits import BYTES_PER_PARAMETER
-from spec_lang import usage_error
+from spec_lang import codes, usage_error
 
 from .checkpoint import HEADER_LIMIT
 from .resume_files import Loaded, checkpoint_files, read_checkpoints, tensors_digest, write_checkpoint
@@ -83,9 +83,10 @@ class Keeper:
             return loaded
         if damaged:
             raise usage_error(f"cannot resume from `{self.resume}`: {'; '.join(damaged)}",
-                              "start the run afresh without --resume")
+                              "start the run afresh without --resume", code=codes.CANNOT_RESUME)
         raise usage_error(f"cannot resume from `{self.resume}`: it holds no checkpoint",
-                          "give the folder a run wrote with --checkpoint-every, or start afresh without --resume")
+                          "give the folder a run wrote with --checkpoint-every, or start afresh without --resume",
+                          code=codes.CANNOT_RESUME)
 
     def after_epoch(self, epoch: int, training: Session, step: Callable[[], None]) -> None:
         self.last = capture(training, step, epoch)
@@ -160,7 +161,7 @@ def _same_run(folder: Path, saved: dict[str, str], here: dict[str, str]) -> None
     if differ:
         raise usage_error(f"cannot resume from `{folder}`: " + "; ".join(differ),
                           "resume with the spec, data, --seed, --epochs and --device the run began with, "
-                          "or start afresh without --resume")
+                          "or start afresh without --resume", code=codes.CANNOT_RESUME)
 
 
 def _first_change(before: str, after: str) -> str:
@@ -179,7 +180,8 @@ def keeper_of(options, program: Program, checked: CheckedSpec, seed: int) -> Kee
     if resume is not None and not resume.is_dir():
         raise usage_error(f"cannot resume from `{resume}`: " + ("it is not a folder" if resume.exists()
                                                                 else "there is no such folder"),
-                          "give the folder of checkpoints a run wrote with --checkpoint-every")
+                          "give the folder of checkpoints a run wrote with --checkpoint-every",
+                          code=codes.CANNOT_RESUME)
     folder = Path(options.checkpoint_dir) if options.checkpoint_dir is not None else resume
     assert folder is not None  # TrainOptions asks for one or the other
     _make_folder(folder)
@@ -202,15 +204,16 @@ def _no_input_among(folder: Path, program: Program, load) -> None:
             if source and same_file(path, source):
                 raise usage_error(f"`{path}` is {what} of this run, but it lies in the checkpoint folder "
                                   f"`{folder}`, whose checkpoints a run replaces",
-                                  "give --checkpoint-dir another folder, or move the file out of it")
+                                  "give --checkpoint-dir another folder, or move the file out of it",
+                                  code=codes.WOULD_OVERWRITE)
 
 
 def _make_folder(folder: Path) -> None:
     if folder.exists() and not folder.is_dir():
         raise usage_error(f"cannot write checkpoints into `{folder}`: it is not a folder",
-                          "give --checkpoint-dir a folder, or a name for a new one")
+                          "give --checkpoint-dir a folder, or a name for a new one", code=codes.CHECKPOINT_FOLDER)
     try:
         folder.mkdir(exist_ok=True)
     except OSError as err:
         raise usage_error(f"cannot make the checkpoint folder `{folder}`: {err.strerror or err}",
-                          "give --checkpoint-dir a folder whose parent exists") from None
+                          "give --checkpoint-dir a folder whose parent exists", code=codes.CHECKPOINT_FOLDER) from None

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from spec_lang import usage_error
+from spec_lang import codes, usage_error
 
 from . import option_rules as rules
 
@@ -28,22 +28,25 @@ def check_checkpointing(options, python: bool) -> None:
     for flag, value in (("--checkpoint-dir", folder), ("--resume", resume)):
         if value is not None and not isinstance(value, (str, Path)):
             raise usage_error(f"{name(flag)} must be a path, not {type(value).__name__}",
-                              f"e.g. `{name(flag)}=Path('run.checkpoints')`")
+                              f"e.g. `{name(flag)}=Path('run.checkpoints')`", code=codes.BAD_ARGUMENT_TYPE)
     if every is None and resume is None:
         if folder is not None:
             raise usage_error(f"{name('--checkpoint-dir')} applies only with {name('--checkpoint-every')} "
-                              f"or {name('--resume')}", f"add {_spelt(name('--checkpoint-every'), 10, python)}")
+                              f"or {name('--resume')}", f"add {_spelt(name('--checkpoint-every'), 10, python)}",
+                              code=codes.CONFLICTING_OPTIONS)
         return
     if python and every is not None and folder is None and resume is None:
         raise usage_error("checkpoint_every needs a folder to write into: checkpoint_dir",
-                          "e.g. `checkpoint_dir=Path('run.checkpoints')`")
+                          "e.g. `checkpoint_dir=Path('run.checkpoints')`", code=codes.MISSING_OPTION)
     if resume is not None and options.load is not None:
         raise usage_error(f"{name('--load')} cannot be used with {name('--resume')}: a resumed run goes on "
-                          "from the weights of its checkpoint", f"leave out {name('--load')}")
+                          "from the weights of its checkpoint", f"leave out {name('--load')}",
+                          code=codes.CONFLICTING_OPTIONS)
     if options.trace:
         raise usage_error(f"{name('--trace')} cannot be used with checkpoints: a resumed run would lose the "
                           "steps traced before it stopped",
-                          f"trace a run without {name('--checkpoint-every')} and {name('--resume')}")
+                          f"trace a run without {name('--checkpoint-every')} and {name('--resume')}",
+                          code=codes.CONFLICTING_OPTIONS)
 
 
 def default_folder(spec: str, json: str | None) -> Path:

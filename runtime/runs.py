@@ -40,7 +40,7 @@ from torch import nn
 from compiler import CheckedSpec, Limits, Program, compile_spec
 from compiler.activations import per_example
 from compiler.data_rules import rows_per_step
-from spec_lang import Diagnostic, SpecError, usage_error
+from spec_lang import Diagnostic, SpecError, codes, usage_error
 
 from .ensemble import Ensemble, MemberLosses, Slot, seeded, slots_of
 from .epochs import batch_rows
@@ -105,7 +105,8 @@ def refuse_random(program: Program, structure: nn.Sequential | None = None) -> N
         keyword = {step.path: step.layer for step in program.spec.steps()}[path].keyword
         raise SpecError(Diagnostic(f"`--runs` cannot train a network with `{keyword}` at once: its masks "
                                    "would not follow each single run's", program.span_of(path), keyword,
-                                   hint=f"train the seeds one by one, or remove `{keyword}`"),
+                                   hint=f"train the seeds one by one, or remove `{keyword}`",
+                                   code=codes.RUNS_UNSUPPORTED),
                         program.source, program.filename)
 
 
@@ -124,7 +125,8 @@ def runs_fit(program: Program, count: int, limits: Limits) -> None:
         if total > limit:
             raise usage_error(
                 f"--runs {count:,} on this spec means {total:,} {what} at once ({count:,} x {total // count:,}), "
-                f"over the limit of {limit:,}", f"train fewer runs at once, or raise the limit with {flag}")
+                f"over the limit of {limit:,}", f"train fewer runs at once, or raise the limit with {flag}",
+                              code=codes.TOO_MANY_RUNS)
 
 
 def members_of(spec: CheckedSpec, seeds: list[int], path: Literal["stacked", "vmap"]) -> Stacked | Ensemble:

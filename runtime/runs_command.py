@@ -17,7 +17,7 @@ import sys
 import zlib
 from pathlib import Path
 
-from spec_lang import usage_error, visible
+from spec_lang import codes, usage_error, visible
 
 from .json_text import json_text
 from .run_log import REPORT_CAP
@@ -50,7 +50,8 @@ def opened(args) -> sqlite3.Connection | None:
     try:
         return connect(folder, create=False)
     except LogError as err:
-        raise usage_error(f"cannot read the run log: {err}", "give another folder with --log-dir") from None
+        raise usage_error(f"cannot read the run log: {err}", "give another folder with --log-dir",
+                          code=codes.RUN_LOG) from None
 
 
 def no_log(args) -> str:
@@ -118,7 +119,7 @@ def record(db: sqlite3.Connection, number: int) -> dict:
         last = db.execute("SELECT max(id) FROM runs").fetchone()[0]
         raise usage_error(f"there is no run {number} in the run log",
                           f"the runs are numbered 1 to {last}: see `nqa runs`" if last else
-                          "no run is logged yet")
+                          "no run is logged yet", code=codes.RUN_LOG)
     return dict(zip(names, row, strict=True))
 
 
@@ -133,7 +134,8 @@ def stored_report(db: sqlite3.Connection, number: int) -> str | None:
     try:
         text = unpack.decompress(packed, SHOWN_CAP)
     except zlib.error:
-        raise usage_error(f"the stored report of run {number} is damaged", "see the run's own --json file") from None
+        raise usage_error(f"the stored report of run {number} is damaged", "see the run's own --json file",
+                          code=codes.RUN_LOG) from None
     if unpack.unconsumed_tail:
         return None
     return text.decode("utf-8", errors="replace")
@@ -142,18 +144,20 @@ def stored_report(db: sqlite3.Connection, number: int) -> str | None:
 def _show(args) -> int:
     db = opened(args)
     if db is None:
-        raise usage_error(f"there is no run {args.id}: {no_log(args)}", "give the log's folder with --log-dir")
+        raise usage_error(f"there is no run {args.id}: {no_log(args)}", "give the log's folder with --log-dir",
+                          code=codes.RUN_LOG)
     run = record(db, args.id)
     text = stored_report(db, args.id)
     if text is None:
         raise usage_error(f"run {args.id}'s report ({run['report_bytes']:,} bytes compressed) was too large to keep "
-                          "in the run log", f"see its own report file: {run['report_path'] or 'none was written'}")
+                          "in the run log", f"see its own report file: {run['report_path'] or 'none was written'}",
+                          code=codes.RUN_LOG)
     if getattr(args, "json", False):
         try:
             json.loads(text)
         except (ValueError, RecursionError):
             raise usage_error(f"the stored report of run {args.id} is damaged: it is not JSON",
-                              "see the run's own --json file") from None
+                              "see the run's own --json file", code=codes.RUN_LOG) from None
         sys.stdout.write(text)
     else:
         sys.stdout.write(rendered(run, text))
@@ -193,7 +197,7 @@ class _reading:
     def __exit__(self, kind, error, trace) -> None:
         if isinstance(error, sqlite3.Error):
             raise usage_error(f"cannot read the run log: {explain(error, Path('runs.db'), TIMEOUT)}",
-                              "give another folder with --log-dir") from None
+                              "give another folder with --log-dir", code=codes.RUN_LOG) from None
 
 
 def _has_relu(text: str) -> bool:

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from spec_lang import usage_error, visible
+from spec_lang import codes, usage_error, visible
 
 from .files import check_outputs, write_atomic
 from .run_log_schema import FILE, log_folder
@@ -40,7 +40,8 @@ def compare_command(args) -> int:
                                               folder / f"{FILE}-wal", "the run log's index": folder / f"{FILE}-shm"})
     db = opened(args)
     if db is None:
-        raise usage_error(f"there are no runs to compare: {no_log(args)}", "give the log's folder with --log-dir")
+        raise usage_error(f"there are no runs to compare: {no_log(args)}", "give the log's folder with --log-dir",
+                          code=codes.RUN_LOG)
     first, second = (record(db, n) for n in args.ids)
     sys.stdout.write(spec_diff(first, second))
     sys.stdout.write("\n" + metric_table(first, second))
@@ -57,7 +58,8 @@ def _stored(run: dict, column: str) -> dict:
         value = None
     if not isinstance(value, dict):
         raise usage_error(f"run {run['id']}'s {column} in the run log are damaged: they are not the JSON object "
-                          "nqa stored", "compare other runs, or remove the damaged one from the log")
+                          "nqa stored", "compare other runs, or remove the damaged one from the log",
+                          code=codes.RUN_LOG)
     return value
 
 
@@ -98,10 +100,10 @@ def _plot_wanted(path: str) -> None:
     if suffix not in PLOT_FORMATS:
         raise usage_error(f"--plot cannot write a `.{suffix}` file" if suffix else
                           "--plot needs a file name ending in the picture format",
-                          "end the name with " + ", ".join(f".{f}" for f in PLOT_FORMATS[:4]))
+                          "end the name with " + ", ".join(f".{f}" for f in PLOT_FORMATS[:4]), code=codes.OUTPUT_NAME)
     if importlib.util.find_spec("matplotlib") is None:
         raise usage_error("--plot needs matplotlib, which is not installed",
-                          "install it with `pip install 'nqa[plot]'`")
+                          "install it with `pip install 'nqa[plot]'`", code=codes.MISSING_PACKAGE)
     check_outputs({"--plot": path}, {})
 
 

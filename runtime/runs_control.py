@@ -18,7 +18,7 @@ from collections.abc import Callable
 import torch
 
 from compiler import CheckedSpec, Program
-from spec_lang import Diagnostic, SpecError, parse
+from spec_lang import Diagnostic, SpecError, codes, parse
 
 _REFUSED = ("schedule", "warmup", "stop")
 
@@ -31,7 +31,8 @@ def refuse_control(program: Program) -> None:
     name = given[0]
     span = next((s.span for s in parse(program.source).statements if s.name == name), None) if program.source else None
     raise SpecError(Diagnostic(f"`--runs` cannot train `{name}` for many runs at once yet", span, "not with --runs",
-                               hint=f"train each seed on its own (`nqa run SPEC --seed N`), or remove `{name}`"),
+                               hint=f"train each seed on its own (`nqa run SPEC --seed N`), or remove `{name}`",
+                               code=codes.RUNS_UNSUPPORTED),
                     program.source, program.filename)
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 import torch
 
 from compiler.sweep import filled
-from spec_lang import read_source, usage_error
+from spec_lang import codes, read_source, usage_error
 from spec_lang.parser import normalized
 
 from .files import check_outputs, spec_inputs, write_atomic
@@ -77,7 +77,7 @@ def _refuse_options(args) -> None:
              if value]
     if given:
         raise usage_error(f"{', '.join(given)} cannot be used with a sweep (a spec with `choice(...)` values)",
-                          _FOR_ONE_RUN)
+                          _FOR_ONE_RUN, code=codes.CONFLICTING_OPTIONS)
 
 
 def _with_epochs(program, epochs: int):
@@ -87,7 +87,8 @@ def _with_epochs(program, epochs: int):
     sweep = program.sweep
     if any(choice.statement == "epochs" for choice in sweep.choices):
         raise usage_error("--epochs cannot override `epochs`: this sweep varies it",
-                          "leave out --epochs, or write the values to try in the spec's `epochs choice(...)`")
+                          "leave out --epochs, or write the values to try in the spec's `epochs choice(...)`",
+                          code=codes.CONFLICTING_OPTIONS)
     combinations = tuple(replace(c, spec=c.spec.model_copy(update={"epochs": epochs})) for c in sweep.combinations)
     return replace(program, spec=combinations[0].spec, sweep=replace(sweep, combinations=combinations))
 
@@ -102,7 +103,7 @@ def _write_best(args, program, report: SweepReport, result: SweepResult) -> Swee
     text = read_source(Path(args.spec))
     if normalized(text) != program.source:
         raise usage_error(f"`{args.spec}` changed while the sweep trained, so nothing was written to `{args.best}`",
-                          "run the sweep again")
+                          "run the sweep again", code=codes.SPEC_CHANGED)
     picks = program.sweep.combinations[best.combination].picks
     write_atomic(args.best, filled(text, program.sweep.choices, picks, program.source))
     return report.model_copy(update={"best": args.best})

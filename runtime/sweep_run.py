@@ -26,7 +26,7 @@ import torch
 
 from compiler import CheckedSpec, Limits, Program, compile_spec
 from compiler.sweep import Sweep
-from spec_lang import usage_error
+from spec_lang import codes, usage_error
 
 from .member_optim import PER_MEMBER
 from .runs import random_layer, runs_fit, train_members
@@ -70,7 +70,8 @@ def sweep_fits(program: Program, runs: int, limits: Limits) -> None:
     total = len(sweep.combinations) * runs
     if total > limits.max_runs:
         raise usage_error(f"this sweep trains {total:,} runs ({len(sweep.combinations):,} combinations x {runs:,}), "
-                          f"over the limit of {limits.max_runs:,}", "train fewer seeds, or raise it with --max-runs")
+                          f"over the limit of {limits.max_runs:,}", "train fewer seeds, or raise it with --max-runs",
+                          code=codes.TOO_MANY_RUNS)
     for group in groups(sweep):
         runs_fit(replace(program, spec=sweep.combinations[group[0]].spec), len(group) * runs, limits)
 

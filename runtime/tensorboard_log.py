@@ -14,7 +14,7 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
-from spec_lang import usage_error
+from spec_lang import codes, usage_error
 
 from .report import Report
 
@@ -25,10 +25,10 @@ def check_tensorboard(folder: str | None) -> None:
         return
     if importlib.util.find_spec("tensorboard") is None:
         raise usage_error("--tensorboard needs the tensorboard package, which is not installed",
-                          "install it with `pip install 'nqa[tensorboard]'`")
+                          "install it with `pip install 'nqa[tensorboard]'`", code=codes.MISSING_PACKAGE)
     if Path(folder).exists() and not Path(folder).is_dir():
         raise usage_error(f"--tensorboard `{folder}` is not a folder",
-                          "give a folder for the event files (it is made if missing)")
+                          "give a folder for the event files (it is made if missing)", code=codes.BAD_OPTION_VALUE)
 
 
 def write_events(report: Report, folder: str) -> None:

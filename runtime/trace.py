@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from torch import nn
 
 from compiler.limits import human_bytes
-from spec_lang import usage_error
+from spec_lang import codes, usage_error
 
 from .report import TraceRecord
 
@@ -40,14 +40,16 @@ def check_trace_size(kinds: frozenset[str], parameters: int, steps: int, limit: 
     if not listed:
         raise usage_error(f"{traces} would record {values:,} values ({per}{parameters:,} parameters x {steps:,} steps, "
                           f"{json_size}), over the limit of {limit:,}",
-                          f"raise the limit with --max-trace-values {values}, or trace fewer steps with --epochs")
+                          f"raise the limit with --max-trace-values {values}, or trace fewer steps with --epochs",
+                          code=codes.TRACE_TOO_LARGE)
     what, figure = "--full-parameters", f"2 x {parameters:,} parameters, initial and final"
     fewer = "or leave out --full-parameters: the report then sums up each tensor of a large network"
     if traced:
         what, figure = f"{traces} and --full-parameters", f"{traced:,} traced and {figure}"
         fewer = "trace fewer steps with --epochs, or leave out --full-parameters"
     raise usage_error(f"{what} would list {values:,} values in the JSON report ({figure}, {json_size}), "
-                      f"over the limit of {limit:,}", f"raise the limit with --max-trace-values {values}, {fewer}")
+                      f"over the limit of {limit:,}", f"raise the limit with --max-trace-values {values}, {fewer}",
+                      code=codes.TRACE_TOO_LARGE)
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,7 @@ from compiler.data_rules import plain_vector
 from compiler.data_table import Table
 from compiler.settings import Data
 from compiler.sweep import one_network
-from spec_lang import Diagnostic, SpecError, usage_error, visible
+from spec_lang import Diagnostic, SpecError, codes, usage_error, visible
 from spec_lang.files import resolved
 
 from .data import input_dtype, values
@@ -78,11 +78,11 @@ def _normalization(weights: str, program: Program, metadata: dict[str, str]) -> 
     if normalization is None and program.spec.normalize is not None:
         raise usage_error(f"`{visible(weights)}` holds no input statistics, but this spec normalises its inputs "
                           "(`normalize`): the weights were trained without it",
-                          "load weights saved by `nqa run --save` from this spec")
+                          "load weights saved by `nqa run --save` from this spec", code=codes.STATISTICS_MISMATCH)
     if normalization is not None and tuple(normalization.shift.shape) != tuple(program.spec.input_type.sizes):
         raise usage_error(f"`{visible(weights)}` holds input statistics of shape {list(normalization.shift.shape)}, "
                           f"but this network takes inputs of shape {list(program.spec.input_type.sizes)}",
-                          "load weights saved from the same network")
+                          "load weights saved from the same network", code=codes.STATISTICS_MISMATCH)
     return normalization
 
 
@@ -112,11 +112,12 @@ def read_rows(loaded: Loaded, written: str, limits: Limits, need_targets: bool) 
         bad = first_bad_row(table, program.spec.loss, program.spec.output_width) if table.target_width else None
         if bad is not None:  # as the loss refuses the targets of a `data` or `test` file
             raise DataProblem(f"`{written}` row {bad[0] + 1}: {bad[1]}",
-                              program.spec.loss.target_hint(program.spec.output_width), f"row {bad[0] + 1}")
+                              program.spec.loss.target_hint(program.spec.output_width), f"row {bad[0] + 1}",
+                              code=codes.BAD_TARGET)
         return table
     except DataProblem as problem:
         label = "read with the options of this `data` statement" if program.data_span else ""
-        raise SpecError(Diagnostic(problem.message, program.data_span, label, hint=problem.hint),
+        raise SpecError(Diagnostic(problem.message, program.data_span, label, hint=problem.hint, code=problem.code),
                         program.source, program.filename) from None
 
 

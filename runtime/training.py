@@ -25,7 +25,7 @@ import torch
 
 from compiler import CheckedSpec, Limits, Program, as_program, compile_spec
 from compiler.sweep import one_network
-from spec_lang import usage_error
+from spec_lang import codes, usage_error
 
 from . import option_rules as rules
 from .control import check_run_length, control_of, needs_optimizer
@@ -71,7 +71,7 @@ class TrainOptions:
         """The same rules as the command line's, worded for Python (`seed=`, not `--seed`)."""
         if not isinstance(self.limits, Limits):
             raise usage_error(f"limits must be a compiler.Limits, not {type(self.limits).__name__}",
-                              "e.g. `limits=Limits(max_params=10_000)`")
+                              "e.g. `limits=Limits(max_params=10_000)`", code=codes.BAD_ARGUMENT_TYPE)
         if self.seed is not None:  # kept as the plain int the rule gives back (numpy's integers too)
             object.__setattr__(self, "seed", rules.seed(self.seed, "seed"))
         if self.epochs is not None:
@@ -82,7 +82,7 @@ class TrainOptions:
         rules.device(self.device, "device")
         if self.load is not None and not isinstance(self.load, (str, Path)):
             raise usage_error(f"load must be a path, not {type(self.load).__name__}",
-                              "e.g. `load=Path('w.safetensors')`")
+                              "e.g. `load=Path('w.safetensors')`", code=codes.BAD_ARGUMENT_TYPE)
         from .resume_rules import check_checkpointing
 
         check_checkpointing(self, python=True)
@@ -93,7 +93,7 @@ def train(spec, *, seed: int | None = None, epochs: int | None = None, filename:
     """Train a spec; `seed`, `epochs` and `limits` are shortcuts for the same `TrainOptions`."""
     if options is not None and not isinstance(options, TrainOptions):
         raise usage_error(f"options must be a runtime.TrainOptions, not {type(options).__name__}",
-                          "e.g. `options=TrainOptions(seed=1)`")
+                          "e.g. `options=TrainOptions(seed=1)`", code=codes.BAD_ARGUMENT_TYPE)
     options = options or TrainOptions()
     if limits is not None or seed is not None or epochs is not None:  # checked as TrainOptions checks them
         options = replace(options, limits=limits or options.limits,
@@ -156,7 +156,7 @@ def _device(name: str, program: Program) -> torch.device:
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if name == "cuda" and not torch.cuda.is_available():
         raise usage_error("--device cuda was asked for, but no CUDA device is available",
-                          "use --device cpu, or --device auto to use a GPU when there is one")
+                          "use --device cpu, or --device auto to use a GPU when there is one", code=codes.NO_DEVICE)
     return torch.device(name)
 
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from compiler import CheckedSpec, Program
-from spec_lang import Diagnostic, SpecError, parse, usage_error
+from spec_lang import Diagnostic, SpecError, codes, parse, usage_error
 
 FINGERPRINT, NETWORK, CLASSES, INPUTS, TARGETS = ("nqa_fingerprint", "nqa_network", "nqa_classes", "nqa_inputs",
                                                   "nqa_targets")
@@ -100,13 +100,15 @@ def check_same_network(path: str, program: Program, found: Saved) -> None:
     if found.classes and spec.loss.class_targets and (
             len(found.classes) > spec.output_width or len(set(found.classes)) != len(found.classes)):
         raise usage_error(f"`{path}` holds {len(found.classes)} class labels ({len(set(found.classes))} different), "
-                          f"which do not fit a network of {spec.output_width} outputs", _HINT)
+                          f"which do not fit a network of {spec.output_width} outputs", _HINT,
+                          code=codes.WEIGHTS_MISMATCH)
     ours = column_names(program.table.input_names) if program.table is not None else []
     if found.inputs and ours and list(found.inputs) != ours:
         raise SpecError(Diagnostic(f"the input columns are {_listed(ours)} in this spec, but "
                                    f"{_listed(found.inputs)} {was}", program.data_span,
                                    "other input columns", hint="name the input columns in the order the network "
-                                   "was trained on, or train this spec again with `nqa run --save`"),
+                                   "was trained on, or train this spec again with `nqa run --save`",
+                                   code=codes.WEIGHTS_MISMATCH),
                         program.source, program.filename)
 
 
@@ -122,15 +124,15 @@ _HINT = "load weights saved from this network, or train this spec again with `nq
 def _difference(path: str, program: Program, ours: list[str], theirs: list[str]) -> Diagnostic:
     was = _WAS.format(path=path)
     if not theirs:
-        return Diagnostic(f"`{path}` was saved from another network", None, hint=_HINT)
+        return Diagnostic(f"`{path}` was saved from another network", None, hint=_HINT, code=codes.WEIGHTS_MISMATCH)
     if ours[0] != theirs[0]:
         return Diagnostic(f"the network takes `{ours[0].removeprefix('input ')}` in this spec, but "
                           f"`{theirs[0].removeprefix('input ')}` {was}", program.data_span or _layer_span(program, "0"),
-                          "a different input", hint=_HINT)
+                          "a different input", hint=_HINT, code=codes.WEIGHTS_MISMATCH)
     if ours[-1] != theirs[-1]:
         return Diagnostic(f"the loss is `{ours[-1].removeprefix('loss ')}` in this spec, but "
                           f"`{theirs[-1].removeprefix('loss ')}` {was}",
-                          _statement_span(program, "loss"), "a different loss", hint=_HINT)
+                          _statement_span(program, "loss"), "a different loss", hint=_HINT, code=codes.WEIGHTS_MISMATCH)
     mine, other = dict(_layers(ours[1:-1])), dict(_layers(theirs[1:-1]))
     for place, text in _layers(ours[1:-1]):
         if other.get(place) != text:
@@ -138,9 +140,10 @@ def _difference(path: str, program: Program, ours: list[str], theirs: list[str])
             label = "not in the other network" if place not in other else f"was `{other[place]}`"
             said = (f"{number} is `{text}` in this spec, but `{other[place]}` {was}" if place in other else
                     f"{number} (`{text}`) is in this spec, but not {was}")
-            return Diagnostic(said, _layer_span(program, place), label, hint=_HINT)
+            return Diagnostic(said, _layer_span(program, place), label, hint=_HINT, code=codes.WEIGHTS_MISMATCH)
     extra = next(place for place, _ in _layers(theirs[1:-1]) if place not in mine)
-    return Diagnostic(f"{_number(extra)} (`{other[extra]}`) is {was}, but not in this spec", None, hint=_HINT)
+    return Diagnostic(f"{_number(extra)} (`{other[extra]}`) is {was}, but not in this spec", None, hint=_HINT,
+                      code=codes.WEIGHTS_MISMATCH)
 
 
 def _layers(lines: list[str]) -> list[tuple[str, str]]:

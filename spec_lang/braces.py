@@ -9,6 +9,7 @@ mistake is not reported a second time as an unbalanced block.
 
 from __future__ import annotations
 
+from . import codes
 from .ast import Span
 from .errors import Diagnostic
 
@@ -66,10 +67,11 @@ def unbalanced(text: str) -> tuple[list[Diagnostic], list[int]]:
     """A diagnostic for each brace without a partner, and their offsets."""
     _, opened, stray = pairs(text)
     found = [(at, Diagnostic("this `{` is never closed", _span_at(text, at), "opened here",
-                             hint=f"close the block with `}}`, e.g. `{BLOCK_EXAMPLE}`")) for at in opened]
+                             hint=f"close the block with `}}`, e.g. `{BLOCK_EXAMPLE}`", code=codes.UNCLOSED_BRACE))
+             for at in opened]
     found += [(at, Diagnostic("`}` closes nothing: no `{` is open here", _span_at(text, at), "nothing to close",
                               hint="remove it, or open the block with `{` after `repeat 3`, `residual` "
-                                   "or `block NAME`")) for at in stray]
+                                   "or `block NAME`", code=codes.UNMATCHED_BRACE)) for at in stray]
     found.sort(key=lambda item: item[0])
     return [d for _, d in found], [at for at, _ in found]
 
@@ -86,5 +88,6 @@ def too_deep(text: str) -> Diagnostic | None:
         depth += 1 if char == "{" else -1 if depth else 0
         if depth > MAX_DEPTH:
             return Diagnostic(f"blocks nest more than {MAX_DEPTH} deep here", _span_at(text, at), "too deep",
-                              hint="flatten the nesting: a named block, or `repeat N { ... }`, holds the layers once")
+                              hint="flatten the nesting: a named block, or `repeat N { ... }`, holds the layers once",
+                              code=codes.NESTED_TOO_DEEP)
     return None

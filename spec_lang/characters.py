@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from . import codes
 from .ast import Span
 from .errors import Diagnostic
 
@@ -54,31 +55,33 @@ def _name(char: str) -> str:
     return unicodedata.name(char, "").lower()
 
 
-def describe_character(char: str) -> tuple[str, str, str] | None:
-    """(message, label, hint) for a character that is not what it looks like, else None."""
+def describe_character(char: str) -> tuple[str, str, str, str] | None:
+    """(message, label, hint, code) for a character that is not what it looks like, else None."""
     if len(char) != 1 or (char.isascii() and char.isprintable()):
         return None
     latin = _LOOK_ALIKES.get(ord(char)) or _fullwidth(char)
     if latin:
         script = unicodedata.name(char).split()[0].capitalize()
         return (f"unexpected character: {script} `{char}` ({code_point(char)}) looks like Latin `{latin}`",
-                f"not Latin `{latin}`", f"type `{latin}` again: names are written in the Latin letters a to z")
+                f"not Latin `{latin}`", f"type `{latin}` again: names are written in the Latin letters a to z",
+                codes.LOOKALIKE_CHARACTER)
     ascii_ = _PUNCTUATION.get(ord(char)) or _compatible(char)
     if ascii_:
         return (f"unexpected character `{char}` ({code_point(char)} {_name(char)}), which looks like `{ascii_}`",
-                f"not `{ascii_}`", f"type `{ascii_}` again: a spec's digits and punctuation are ASCII")
+                f"not `{ascii_}`", f"type `{ascii_}` again: a spec's digits and punctuation are ASCII",
+                codes.LOOKALIKE_CHARACTER)
     category = unicodedata.category(char)
     if category == "Zs":
         return (f"unexpected {_name(char)} ({code_point(char)})", "not an ordinary space",
-                "replace it with an ordinary space")
+                "replace it with an ordinary space", codes.UNEXPECTED_CHARACTER)
     if category == "Cc":
         name = _CONTROL_NAMES.get(ord(char))
         return (f"unexpected control character {code_point(char)}" + (f" ({name})" if name else ""),
-                "control character here", "delete it: a spec holds no control characters")
+                "control character here", "delete it: a spec holds no control characters", codes.UNEXPECTED_CHARACTER)
     if category in ("Cf", "Zl", "Zp"):
         hint = _BIDI_HINT if char in _BIDI_MARKS else "delete it: it cannot be seen, but it is there"
         return (f"unexpected invisible character {code_point(char)} ({_name(char)})", "invisible character here",
-                hint)
+                hint, codes.UNEXPECTED_CHARACTER)
     return None
 
 
@@ -114,5 +117,5 @@ def bidi_warnings(text: str) -> list[Diagnostic]:
             "as it is displayed", Span(line, column, line, column + 1, offset, offset + 1),
             "reorders the text shown around it",
             hint="delete it, unless you mean it: it can make a line display otherwise than nqa reads it",
-            severity="warning"))
+            severity="warning", code=codes.BIDI_CONTROL))
     return warnings

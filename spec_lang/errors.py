@@ -5,7 +5,7 @@ severity (`error`, or `warning` for what is accepted but likely a mistake).
 Out: `SpecError` (holding one or more `Diagnostic`s, sorted by position),
 `render_diagnostic(diagnostic, source, filename)`, which draws
 
-    error: `linear 3->1` expects 3 inputs, but the layer before it produces 2
+    error[E0201]: `linear 3->1` expects 3 inputs, but the layer before it produces 2
      --> specs/bad.nqa:3:8
       |
     2 | linear 2->2
@@ -64,7 +64,7 @@ class Diagnostic:
     notes: tuple[Label, ...] = ()
     hint: str = ""
     severity: Literal["error", "warning"] = "error"  # a warning is shown, and stops nothing
-    code: str = ""  # stable, `E0012` or `W0003`: what code and tests decide on, never the wording
+    code: str = field(kw_only=True)  # stable, `E0012` or `W0003` (spec_lang/codes.py): what code and tests decide on
     fix: Fix | None = None  # the hint as an edit, when it names exactly one
     position_key: tuple[int, int] = field(init=False, compare=False, repr=False)
 
@@ -144,7 +144,7 @@ def render_diagnostic(diag: Diagnostic, source: str, filename: str, colour: bool
     def paint(text: str, role: str) -> str:
         return _paint(text, role, colour)
 
-    out = [paint(f"{diag.severity}:", diag.severity) + paint(f" {visible(diag.message)}", "message")]
+    out = [paint(f"{diag.severity}[{diag.code}]:", diag.severity) + paint(f" {visible(diag.message)}", "message")]
     hint = f"{paint('hint:', 'hint')} {visible(diag.hint)}"
     if diag.span is None:
         if filename:  # none for a mistake on the command line (`usage_error`)
@@ -228,10 +228,10 @@ def _underline(span: Span, line: str, mark: str, column: Callable[[int], int]) -
     return " " * column(start) + mark * max(1, column(end) - column(start))
 
 
-def usage_error(message: str, hint: str = "") -> SpecError:
+def usage_error(message: str, hint: str = "", *, code: str) -> SpecError:
     """A mistake on the command line rather than in a spec (an option's value, a
     missing file or package): the same exit and look, without a location."""
-    return SpecError(Diagnostic(message, hint=hint), "", "")
+    return SpecError(Diagnostic(message, hint=hint, code=code), "", "")
 
 
 class SyntaxErrors(SpecError):

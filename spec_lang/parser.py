@@ -20,7 +20,7 @@ import os
 import re
 from pathlib import Path
 
-from . import ast, lalr, nodes
+from . import ast, codes, lalr, nodes
 from .braces import too_deep
 from .errors import Diagnostic, SpecError, SyntaxErrors, usage_error
 from .gcpause import paused_gc
@@ -32,7 +32,8 @@ def parse(text: str, filename: str = "<spec>") -> ast.Spec:
     """Parse a spec; raise `SpecError` with every syntax error found, in order."""
     if not isinstance(text, str):
         raise usage_error(f"parse() takes the text of a spec as a str, not {type(text).__name__}",
-                          "to read a file, pass `spec_lang.read_source(path)`, or a `pathlib.Path` to `check()`")
+                          "to read a file, pass `spec_lang.read_source(path)`, or a `pathlib.Path` to `check()`",
+                          code=codes.BAD_ARGUMENT_TYPE)
     spec, problems, _ = parse_lenient(text, filename)
     if problems:
         raise SpecError(problems, normalized(text), filename)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import BinaryIO
 
+from . import codes
 from .errors import Diagnostic, SpecError
 from .files import DENIED, FOLDER, MISSING, SPECIAL, TOO_LARGE, ReadProblem, read_bounded
 
@@ -25,13 +26,12 @@ _HINTS = {MISSING: "check the path", FOLDER: "pass a .nqa file, e.g. specs/mlp.n
 def read_source(path: str | Path, max_bytes: int = MAX_SOURCE_BYTES) -> str:
     shown = str(path)
 
-    def fail(message: str, hint: str) -> SpecError:
-        return SpecError(Diagnostic(message, hint=hint), "", shown)
-
     try:
         data = read_bounded(path, max_bytes, "spec file")
     except ReadProblem as problem:
-        raise fail(problem.message, _HINTS.get(problem.kind, "check the path")) from None
+        code = codes.FILE_TOO_LARGE if problem.kind == TOO_LARGE else codes.SPEC_UNREADABLE
+        raise SpecError(Diagnostic(problem.message, hint=_HINTS.get(problem.kind, "check the path"), code=code),
+                        "", shown) from None
     return _text(data, shown)
 
 
@@ -40,7 +40,8 @@ def read_stream(stream: BinaryIO, shown: str = "<stdin>", max_bytes: int = MAX_S
     data = stream.read(max_bytes + 1)
     if len(data) > max_bytes:
         raise SpecError(Diagnostic(f"{shown} holds more than {max_bytes:,} bytes, over the limit for a spec",
-                                   hint="a spec is a few lines of text; pass a smaller one"), "", shown)
+                                   hint="a spec is a few lines of text; pass a smaller one",
+                                   code=codes.FILE_TOO_LARGE), "", shown)
     return _text(data, shown)
 
 
@@ -48,7 +49,7 @@ def _text(data: bytes, shown: str) -> str:
     """The bytes of a spec as text, or a `SpecError` saying why they are not."""
 
     def fail(message: str, hint: str) -> SpecError:
-        return SpecError(Diagnostic(message, hint=hint), "", shown)
+        return SpecError(Diagnostic(message, hint=hint, code=codes.SPEC_NOT_TEXT), "", shown)
 
     if b"\x00" in data:
         raise fail(f"`{shown}` is a binary file, not a spec", "pass a .nqa text file")

@@ -13,6 +13,7 @@ from typing import cast
 from lark import Token
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 
+from . import codes
 from .ast import Span
 from .characters import describe_character, looks_like_ascii
 from .errors import Diagnostic
@@ -50,7 +51,7 @@ def describe_syntax_error(err: UnexpectedInput, text: str) -> Diagnostic:
         return _unexpected_token(err, text)
     offset = max(0, len(text) - 1)
     return Diagnostic("unexpected end of file", _span_at(text, offset), "here",
-                      hint="finish the statement, or remove it")
+                      hint="finish the statement, or remove it", code=codes.UNEXPECTED_END)
 
 
 def _unexpected_character(err: UnexpectedCharacters, text: str) -> Diagnostic:
@@ -68,18 +69,19 @@ def _unexpected_character(err: UnexpectedCharacters, text: str) -> Diagnostic:
         hint = 'file names are written in double quotes, e.g. `data "table.csv"`'
     if char == "[":
         return Diagnostic("unclosed vector: this `[` has no `]` on its line", _span_at(text, offset), "opened here",
-                          hint="close the vector with `]` on the same line, e.g. `example [1, 1] -> [5]`")
+                          hint="close the vector with `]` on the same line, e.g. `example [1, 1] -> [5]`",
+                          code=codes.UNCLOSED_VECTOR)
     inner = _nested_at(text, offset) if char == "]" else None
     if inner is not None:  # `[[1]]`: the first `]` closed the inner vector, so this one is left over
         return Diagnostic("vectors do not nest: this `[` opens a vector inside a vector", _span_at(text, inner),
                           "a vector inside a vector",
-                          hint="a vector holds numbers, e.g. `[1, 2]`")
+                          hint="a vector holds numbers, e.g. `[1, 2]`", code=codes.NESTED_VECTOR)
     described = None if char in _CHAR_HINTS else describe_character(char)
     if described:
-        message, label, hint = described
-        return Diagnostic(message, _span_at(text, offset), label, hint=hint)
+        message, label, hint, code = described
+        return Diagnostic(message, _span_at(text, offset), label, hint=hint, code=code)
     return Diagnostic(f"unexpected character `{shown}`", _span_at(text, offset), "not allowed here",
-                      hint=hint)
+                      hint=hint, code=codes.UNEXPECTED_CHARACTER)
 
 
 def _nested_at(text: str, offset: int) -> int | None:
@@ -115,7 +117,7 @@ def _unexpected_token(err: UnexpectedToken, text: str) -> Diagnostic:
     found = _describe_token(tok)
     if before.endswith("->") and str(tok) == "choice":
         return Diagnostic("a choice cannot follow `->`: widths and examples do not vary in a sweep", span,
-                          "cannot vary", hint=_FIXED_HINT)
+                          "cannot vary", hint=_FIXED_HINT, code=codes.CANNOT_VARY)
     if tok.type in ("LPAR", "RPAR") or "RPAR" in err.expected:
         found_in_choice = _in_choice(tok, found, span, text, offset, before, err.expected)
         if found_in_choice is not None:
@@ -123,33 +125,38 @@ def _unexpected_token(err: UnexpectedToken, text: str) -> Diagnostic:
     if before.endswith("->"):
         return Diagnostic(f"expected a width or a vector after `->`, found {found}", span,
                           "expected a number or `[` here",
-                          hint="write a width like `2->3` or `->3`, or an example like `[1, 1] -> [10]`")
+                          hint="write a width like `2->3` or `->3`, or an example like `[1, 1] -> [10]`",
+                          code=codes.EXPECTED_VALUE)
     if before.endswith("="):
         return Diagnostic(f"expected a value after `=`, found {found}", span, "expected a value here",
-                          hint="options are written `name=value`, e.g. `lr=0.01`")
+                          hint="options are written `name=value`, e.g. `lr=0.01`", code=codes.EXPECTED_VALUE)
     if "RSQB" in err.expected or before.endswith("["):
         return _in_vector(tok, found, span)
     if tok.type == "EQUAL":
         return Diagnostic("unexpected `=`", span, "needs an option name before it",
                           hint=("options are written `name=value` after the statement name, "
-                                "e.g. `optimizer sgd lr=0.01`"))
+                                "e.g. `optimizer sgd lr=0.01`"), code=codes.UNEXPECTED_TOKEN)
     if tok.type == "LBRACE":
         return Diagnostic("unexpected `{`", span, "no block opens here",
                           hint="braces hold the layers of `repeat 3 { ... }`, `residual { ... }` or "
-                               "`block NAME { ... }`; vectors are written in square brackets: [1, 1]")
+                               "`block NAME { ... }`; vectors are written in square brackets: [1, 1]",
+                          code=codes.UNEXPECTED_TOKEN)
     if tok.type == "STAR":
         return Diagnostic("unexpected `*`", span, "not expected here",
-                          hint="`*` repeats a named block: `stem * 2` after `block stem { ... }`")
+                          hint="`*` repeats a named block: `stem * 2` after `block stem { ... }`",
+                          code=codes.UNEXPECTED_TOKEN)
     if tok.type == "ARROW":
         return Diagnostic("unexpected `->`", span, "nothing to map from",
-                          hint="write a width like `2->3`, or an example like `[1, 1] -> [10]`")
+                          hint="write a width like `2->3`, or an example like `[1, 1] -> [10]`",
+                          code=codes.UNEXPECTED_TOKEN)
     expected = sorted({_WORDS.get(name, f"`{name}`") for name in err.expected})
     listed = ", ".join(expected[:-1]) + " or " + expected[-1] if len(expected) > 1 else "".join(expected)
     if tok.type == "NUMBER" and "NAME" in err.expected:
         return Diagnostic(f"a statement starts with a name, not a number: found {found}", span,
-                          "expected a statement name", hint="e.g. `linear 2->3` or `epochs 100`")
+                          "expected a statement name", hint="e.g. `linear 2->3` or `epochs 100`",
+                          code=codes.UNEXPECTED_TOKEN)
     return Diagnostic(f"unexpected {found}", span, "not expected here",
-                      hint=f"expected {listed}" if expected else "")
+                      hint=f"expected {listed}" if expected else "", code=codes.UNEXPECTED_TOKEN)
 
 
 _FINITE_WORDS = ("nan", "inf", "infinity")
@@ -165,27 +172,31 @@ def _in_choice(tok: Token, found: str, span: Span, text: str, offset: int, befor
     opened = _open_parenthesis(text, offset)
     if tok.type in ("_SEP", "$END") and opened is not None:
         return Diagnostic("unclosed `(`: this choice has no `)` on its line", _span_at(text, opened), "opened here",
-                          hint=f"close the choice with `)` on the same line, {_CHOICE}")
+                          hint=f"close the choice with `)` on the same line, {_CHOICE}",
+                          code=codes.UNCLOSED_PARENTHESIS)
     if tok.type == "RPAR" and opened is None:
         return Diagnostic("unmatched `)`: no `(` is open", span, "closes nothing",
-                          hint=f"remove it; parentheses hold the values of a choice, {_CHOICE}")
+                          hint=f"remove it; parentheses hold the values of a choice, {_CHOICE}",
+                          code=codes.UNMATCHED_PARENTHESIS)
     if tok.type == "RPAR" and before.endswith(","):
         return Diagnostic("expected a value after `,` in a choice, found `)`", span, "expected a value here",
-                          hint="remove the last `,`, or add a value after it")
+                          hint="remove the last `,`, or add a value after it", code=codes.CHOICE_SYNTAX)
     if "RPAR" in expected and "COMMA" in expected and tok.type not in ("LPAR", "RPAR"):
         return Diagnostic(f"expected `,` or `)` in a choice, found {found}", span, "missing `,` before this",
-                          hint=f"separate the values with commas, {_CHOICE}")
+                          hint=f"separate the values with commas, {_CHOICE}", code=codes.CHOICE_SYNTAX)
     if tok.type != "LPAR":
         return None
     if opened is not None:
         return Diagnostic("a choice cannot hold parentheses", span, "not allowed here",
-                          hint=f"a choice holds values separated by commas, {_CHOICE}")
+                          hint=f"a choice holds values separated by commas, {_CHOICE}", code=codes.CHOICE_SYNTAX)
     word = before.split()[-1] if before.split() else ""
     head = before[:len(before) - len(word)]
     if word.lower() == "choice" and not head[max(head.rfind("\n"), head.rfind(";")) + 1:].strip():
         return Diagnostic(f"`{word}(...)` cannot stand alone: a choice is the value of a setting", span,
-                          "expected a statement before the choice", hint=f"write the setting first, {_CHOICE}")
-    return Diagnostic("unexpected character `(`", span, "not allowed here", hint=_CHAR_HINTS["("])
+                          "expected a statement before the choice", hint=f"write the setting first, {_CHOICE}",
+                          code=codes.CHOICE_SYNTAX)
+    return Diagnostic("unexpected character `(`", span, "not allowed here", hint=_CHAR_HINTS["("],
+                      code=codes.UNEXPECTED_CHARACTER)
 
 
 def _open_parenthesis(text: str, offset: int) -> int | None:
@@ -210,12 +221,15 @@ def _open_parenthesis(text: str, offset: int) -> int | None:
 def _in_vector(tok: Token, found: str, span: Span) -> Diagnostic:
     """A mistake inside `[...]`: say what the vector needs at this point."""
     if tok.type == "NAME" and str(tok).lower() in _FINITE_WORDS:
-        return Diagnostic(f"numbers must be finite, not {found}", span, "not a finite number", hint=FINITE_HINT)
+        return Diagnostic(f"numbers must be finite, not {found}", span, "not a finite number", hint=FINITE_HINT,
+                          code=codes.NOT_FINITE)
     if tok.type == "NUMBER":
         return Diagnostic(f"expected `,` or `]` in a vector, found {found}", span, "missing `,` before this",
-                          hint="separate the values with commas, e.g. `[1, 1]`")
+                          hint="separate the values with commas, e.g. `[1, 1]`", code=codes.VECTOR_SYNTAX)
     if tok.type in ("_SEP", "$END", "ARROW"):
         return Diagnostic(f"unclosed vector: expected `]`, found {found}", span, "expected `]` here",
-                          hint="close the vector with `]` on the same line, e.g. `example [1, 1] -> [5]`")
+                          hint="close the vector with `]` on the same line, e.g. `example [1, 1] -> [5]`",
+                          code=codes.UNCLOSED_VECTOR)
     return Diagnostic(f"expected a number, `,` or `]` in a vector, found {found}", span,
-                      "not part of a vector", hint="a vector holds numbers, e.g. `[1, 2.5, -3]`")
+                      "not part of a vector", hint="a vector holds numbers, e.g. `[1, 2.5, -3]`",
+                      code=codes.VECTOR_SYNTAX)

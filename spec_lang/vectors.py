@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from . import ast
+from . import ast, codes
 from .characters import describe_character, looks_like_ascii
 from .errors import Diagnostic
 
@@ -65,7 +65,8 @@ def _read_slowly(text: str, where: ast.Span) -> tuple[tuple[ast.Number, ...], li
             if index == len(parts) - 1 and index > 0:
                 continue  # a trailing comma
             problems.append(Diagnostic("expected a number before `,` in a vector", _span(where, start, start + 1),
-                                       "missing number", hint="a vector holds numbers, e.g. `[1, 2.5, -3]`"))
+                                       "missing number", hint="a vector holds numbers, e.g. `[1, 2.5, -3]`",
+                                       code=codes.VECTOR_SYNTAX))
             continue
         problem = _item_problem(text, where, start)
         if problem:
@@ -80,24 +81,26 @@ def _item_problem(text: str, where: ast.Span, start: int) -> Diagnostic | None:
         return None
     span = _span(where, start, start + len(text))
     if text.lstrip("+-").lower() in ("nan", "inf", "infinity"):
-        return Diagnostic(f"numbers must be finite, not `{text}`", span, "not a finite number", hint=FINITE_HINT)
+        return Diagnostic(f"numbers must be finite, not `{text}`", span, "not a finite number", hint=FINITE_HINT,
+                          code=codes.NOT_FINITE)
     for mark in ("->", "["):
         if mark in text:
             at = start + text.index(mark)
             return Diagnostic(f"unclosed vector: expected `]`, found `{mark}`", _span(where, at, at + len(mark)),
                               "expected `]` here",
-                              hint="close the vector with `]` on the same line, e.g. `example [1, 1] -> [5]`")
+                              hint="close the vector with `]` on the same line, e.g. `example [1, 1] -> [5]`",
+                              code=codes.UNCLOSED_VECTOR)
     odd = next((i for i, char in enumerate(text) if looks_like_ascii(char)), None)
     if odd is not None:  # a minus sign, a fullwidth comma ...: name the look-alike
-        message, label, hint = describe_character(text[odd]) or ("", "", "")
-        return Diagnostic(message, _span(where, start + odd, start + odd + 1), label, hint=hint)
+        message, label, hint, code = describe_character(text[odd]) or ("", "", "", codes.LOOKALIKE_CHARACTER)
+        return Diagnostic(message, _span(where, start + odd, start + odd + 1), label, hint=hint, code=code)
     first = text.split()[0]
     if NUMBER.fullmatch(first) and len(text.split()) > 1:
         gap = text.index(text.split()[1], len(first))
         return Diagnostic(f"expected `,` or `]` in a vector, found `{text.split()[1]}`",
                           _span(where, start + gap, start + gap + len(text.split()[1])), "missing `,` before this",
-                          hint="separate the values with commas, e.g. `[1, 1]`")
+                          hint="separate the values with commas, e.g. `[1, 1]`", code=codes.VECTOR_SYNTAX)
     digits = any(c.isdigit() and not c.isascii() for c in text)
     return Diagnostic(f"expected a number in a vector, found `{text[:40]}`", span, "not a number",
                       hint="write numbers with the digits 0 to 9" if digits
-                      else "a vector holds numbers, e.g. `[1, 2.5, -3]`")
+                      else "a vector holds numbers, e.g. `[1, 2.5, -3]`", code=codes.VECTOR_SYNTAX)

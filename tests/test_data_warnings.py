@@ -177,10 +177,11 @@ def test_every_command_prints_the_warnings_and_goes_on(command, capsys, monkeypa
 
 def test_warnings_are_yellow_and_errors_red() -> None:
     span = Span(1, 1, 1, 7, 0, 6)
-    warning = render_diagnostic(Diagnostic("w", span, "here", severity="warning"), "linear 2->1", "s.nqa", True)
-    error = render_diagnostic(Diagnostic("e", span, "here"), "linear 2->1", "s.nqa", True)
-    assert warning.startswith("\x1b[1;33mwarning:\x1b[0m") and "\x1b[1;33m^^^^^^ here" in warning
-    assert error.startswith("\x1b[1;31merror:\x1b[0m") and "\x1b[1;31m^^^^^^ here" in error
+    warning = render_diagnostic(Diagnostic("w", span, "here", severity="warning", code="W0002"), "linear 2->1",
+                                "s.nqa", True)
+    error = render_diagnostic(Diagnostic("e", span, "here", code="E0201"), "linear 2->1", "s.nqa", True)
+    assert warning.startswith("\x1b[1;33mwarning[W0002]:\x1b[0m") and "\x1b[1;33m^^^^^^ here" in warning
+    assert error.startswith("\x1b[1;31merror[E0201]:\x1b[0m") and "\x1b[1;31m^^^^^^ here" in error
 
 
 # --- data cells and weights ----------------------------------------------------------
@@ -331,10 +332,10 @@ def test_other_libraries_layer_names_are_answered_with_nqas(name, ours) -> None:
 
 def test_controls_in_messages_excerpts_and_hints_are_spelt_out_and_underlines_follow() -> None:
     source = "linear 2->1 # \x1b]0;title\x07\x9b \u202e x\n"
-    diag = Diagnostic("a \x1b[2J message", Span(1, 27, 1, 28, 26, 27), "label \x07", hint="hint \x9b")
+    diag = Diagnostic("a \x1b[2J message", Span(1, 27, 1, 28, 26, 27), "label \x07", hint="hint \x9b", code="E0001")
     text = render_diagnostic(diag, source, "f\x1b.nqa")
     assert text.split("\n") == [
-        "error: a \\x1b[2J message",
+        "error[E0001]: a \\x1b[2J message",
         " --> f\\x1b.nqa:1:27",
         "  |",
         "1 | linear 2->1 # \\x1b]0;title\\x07\\x9b \\u202e x",
@@ -344,7 +345,7 @@ def test_controls_in_messages_excerpts_and_hints_are_spelt_out_and_underlines_fo
 
 
 def test_a_tab_in_an_excerpt_is_still_a_space() -> None:
-    text = render_diagnostic(Diagnostic("m", Span(1, 2, 1, 8, 1, 7), "x"), "\tlinear", "f.nqa")
+    text = render_diagnostic(Diagnostic("m", Span(1, 2, 1, 8, 1, 7), "x", code="E0001"), "\tlinear", "f.nqa")
     assert "1 |  linear\n  |  ^^^^^^ x" in text
 
 

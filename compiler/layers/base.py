@@ -15,10 +15,13 @@ check against what arrives, and filling the field in when it is left out
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import Field, field_validator
+
+from spec_lang import codes
 
 from ..inits import Init
 from ..messages import plural
@@ -41,6 +44,7 @@ class Fault:
     label: str = ""
     hint: str = ""
     arriving: str = ""  # what arrives, as said where it comes from: "2", "3 channels", "[16, 8, 8]"
+    code: str = dataclasses.field(kw_only=True)  # the kind of fault (spec_lang/codes.py)
 
 
 @dataclass(frozen=True)
@@ -152,13 +156,15 @@ class Layer(StatementModel):
         """The dtype first: ids where floats belong (or floats for ids) is the cause a wrong rank then shows."""
         if t.dtype == "int64" and not self.takes_ids:
             return Fault("`{name}` takes float values, but {why}: token ids", label="takes floats",
-                         hint="token ids go into an `embedding` first, e.g. `embedding 50->8`", arriving=str(t))
+                         hint="token ids go into an `embedding` first, e.g. `embedding 50->8`", arriving=str(t),
+                         code=codes.IDS_MISMATCH)
         if t.dtype != "int64" and self.takes_ids:
             return Fault("`{name}` takes whole-number ids, but {why}", label="takes ids",
-                         hint="an `embedding` comes first, on integer ids from the data", arriving=str(t))
+                         hint="an `embedding` comes first, on integer ids from the data", arriving=str(t),
+                         code=codes.IDS_MISMATCH)
         if self.ranks is not None and t.rank not in self.ranks:
             return Fault(f"`{{name}}` takes {self.rank_words}, but {{why}}", label=f"takes {self.rank_words}",
-                         hint=self.rank_hint(t), arriving=str(t))
+                         hint=self.rank_hint(t), arriving=str(t), code=codes.RANK_MISMATCH)
         return None
 
     def id_count(self) -> int | None:
@@ -173,7 +179,7 @@ class Layer(StatementModel):
         noun = self.input_noun.removeprefix("input ")  # "2 inputs" arrive bare, as widths; "3 channels" named
         return Fault(f"`{{name}}` expects {plural(stated, self.input_noun)}, but {{why}}", self.input_field or "",
                      f"expects {stated}", self.mismatch_hint(arriving),
-                     str(arriving) if noun == self.input_noun else plural(arriving, noun))
+                     str(arriving) if noun == self.input_noun else plural(arriving, noun), code=codes.WIDTH_MISMATCH)
 
     def mismatch_hint(self, arriving: int) -> str:
         return f"write `{self.keyword} {arriving}->...`, or leave the size out to infer it"

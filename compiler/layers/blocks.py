@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import Field
 
+from spec_lang import codes
+
 from ..inits import Init
 from ..registry import register
 from ..statement import StatementModel
@@ -175,7 +177,8 @@ class Residual(Container):
         given = self.body_output(t)
         if given.sizes != t.sizes or given.dtype != t.dtype:
             return Fault(f"`residual` adds its input to what its layers give, but they take {t} and give {given}",
-                         label=f"gives {given}", hint=f"the layers inside must give back {t}", arriving=str(t))
+                         label=f"gives {given}", hint=f"the layers inside must give back {t}", arriving=str(t),
+                         code=codes.RESIDUAL_SHAPE)
         return t
 
     def call(self, t: TensorType) -> Call:

@@ -18,6 +18,8 @@ from typing import Literal
 
 from pydantic import Field
 
+from spec_lang import codes
+
 from ..registry import register
 from ..types import TensorType
 from .base import Call, Fault, Weighted
@@ -86,17 +88,20 @@ class Conv(Weighted, SpatialLayer):
         if self.padding == "same" and any(s > 1 for s in each(self.stride, self.spatial)):
             return Fault("`{name}` keeps the size with `padding=same`, which torch allows only with stride 1",
                          "padding", "needs stride 1",
-                         "write the padding as a number (`padding=1` for a kernel of 3), or leave out the stride")
+                         "write the padding as a number (`padding=1` for a kernel of 3), or leave out the stride",
+                         code=codes.SAME_PADDING_STRIDE)
         channels, groups = t.sizes[0], self.groups
         common = math.gcd(channels, self.out_channels)
         fits = max(g for g in range(1, min(groups, common) + 1) if common % g == 0)
         hint = f"the groups must divide both {channels} and {self.out_channels}: e.g. `groups={fits}`"
         if channels % groups:
             return Fault(f"`{{name}}` splits its channels into {groups} groups, but {{why}}: "
-                         f"{channels} channels do not split into {groups}", "groups", f"{groups} groups", hint, str(t))
+                         f"{channels} channels do not split into {groups}", "groups", f"{groups} groups", hint, str(t),
+                         code=codes.GROUPS_MISMATCH)
         if self.out_channels % groups:
             return Fault(f"`{{name}}` splits its channels into {groups} groups, but its {self.out_channels} output "
-                         f"channels do not split into {groups}", "groups", f"{groups} groups", hint)
+                         f"channels do not split into {groups}", "groups", f"{groups} groups", hint,
+                         code=codes.GROUPS_MISMATCH)
         return None
 
     def short_hint(self, word: str, size: int) -> str:

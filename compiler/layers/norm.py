@@ -14,6 +14,8 @@ from typing import Literal
 
 from pydantic import Field
 
+from spec_lang import codes
+
 from ..registry import register
 from ..types import TensorType
 from .base import Call, Fault, Layer
@@ -53,7 +55,7 @@ class BatchNorm(Layer):
         return Fault(f"`{{name}}` on {t} normalises each channel over the rows of a batch, but a batch of "
                      f"1 row gives it a single value", label="needs batches of 2 rows or more",
                      hint="train on batches of at least 2 rows (`batch` and the row count decide the last "
-                          "batch), or use `layer_norm`")
+                          "batch), or use `layer_norm`", code=codes.BATCH_OF_ONE)
 
     def parameter_count(self, t: TensorType) -> int:
         return 2 * self.channels(t)

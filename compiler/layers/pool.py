@@ -14,6 +14,8 @@ from typing import Literal
 
 from pydantic import Field
 
+from spec_lang import codes
+
 from ..registry import register
 from ..types import Dim, TensorType
 from .base import Call, Fault, Layer
@@ -41,7 +43,7 @@ class Pool(SpatialLayer):
             if p > k // 2:
                 return Fault(f"`{{name}}` pads by {p}, but torch pads a pool by at most half its window ({k // 2})",
                              "padding", f"at most {k // 2}",
-                             f"write `padding={k // 2}` or less, or pool over a larger window")
+                             f"write `padding={k // 2}` or less, or pool over a larger window", code=codes.POOL_PADDING)
         short = self.too_short(t)
         return short if short is not None else self.shaped(t, t.sizes[0])
 
@@ -135,7 +137,8 @@ class GlobalAvgPool(Layer):
         if t.rank < 2:
             return Fault("`{name}` averages each channel of [C, ...] over its positions, but {why}",
                          label="takes [C, ...]", arriving=str(t),
-                         hint="it follows a `conv2d` or `conv1d`; a flat vector [F] has no positions to average")
+                         hint="it follows a `conv2d` or `conv1d`; a flat vector [F] has no positions to average",
+                         code=codes.RANK_MISMATCH)
         return TensorType((Dim(t.sizes[0], t.dims[0].name),))
 
     def call(self, t: TensorType) -> Call:

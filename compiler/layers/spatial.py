@@ -16,6 +16,8 @@ from typing import Any, ClassVar
 from pydantic import ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
+from spec_lang import codes
+
 from ..types import Dim, TensorType
 from .base import Fault, Layer
 
@@ -92,7 +94,8 @@ class SpatialLayer(Layer):
             if size < need:
                 padded = f" with padding {p}" if p else ""
                 return Fault(f"`{{name}}` needs at least {need} in {word}{padded}, but {{why}}", "kernel",
-                             f"needs {word} {need} or more", self.short_hint(word, size), str(t))
+                             f"needs {word} {need} or more", self.short_hint(word, size), str(t),
+                             code=codes.KERNEL_TOO_LARGE)
         return None
 
     def short_hint(self, word: str, size: int) -> str:
