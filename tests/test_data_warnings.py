@@ -70,7 +70,7 @@ def test_warning_spec_is_accepted_with_its_golden_warnings(name, capsys, monkeyp
     out, err = capsys.readouterr()
     assert out == f"{relative}: ok\n"
     blocks = err.split("\n\n")
-    assert all(block.startswith("warning: ") for block in blocks) and "error" not in err
+    assert all(re.match(r"warning\[W\d{4}\]: ", block) for block in blocks) and "error" not in err
     assert not RAW_CONTROL.search(err)
     golden.check(f"warnings/{name}.txt", err)
     program = check(ROOT / relative, filename=relative)

@@ -9,6 +9,7 @@ of mistake.
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -68,7 +69,7 @@ def test_bad_spec_error_matches_golden(name: str, capsys, monkeypatch, golden) -
     assert out == ""
     assert "Traceback" not in err
     lines = err.splitlines()
-    assert lines[0].startswith("error: ")
+    assert re.match(r"error\[E\d{4}\]: ", lines[0])
     assert lines[1].startswith(" ") and lines[1].lstrip().startswith(f"--> {relative}")
     golden.check(f"errors/{name}.txt", err)
 
