@@ -74,7 +74,7 @@ def _dispatch(args: argparse.Namespace) -> int:
             sys.stdout.write(json_text({"errors": errors}))
         return EXIT_USAGE
     except OutputError as err:  # its message quotes a path the user gave: spelt out, never sent raw
-        print(f"error: {visible(str(err))}", file=sys.stderr)
+        print(f"error[{codes.OUTPUT_UNWRITABLE}]: {visible(str(err))}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt as stop:  # Ctrl-C, or SIGTERM (`Terminated`)
         print(f"nqa: {stop_word(stop)}", file=sys.stderr)
@@ -305,7 +305,8 @@ def _export(args) -> int:
             print(f"nqa: {stop.run.report.stopped}; nothing exported", file=sys.stderr)
             return stop.exit_code
         if run.report.stopped:
-            print(f"error: training stopped ({run.report.stopped}); nothing exported", file=sys.stderr)
+            print(f"error[{codes.DIVERGED}]: training stopped ({run.report.stopped}); nothing exported",
+                  file=sys.stderr)
             return EXIT_DIVERGED
         model, normalization = run.model, run.normalization
     export_onnx(model, program, Path(args.onnx), normalization)

@@ -66,7 +66,7 @@ def run_command(args, limits) -> int:
     if run.report.stopped:
         for diagnostic in run.report.diagnostics:
             if diagnostic.kind == "diverged":
-                print(f"error: {diagnostic.message}", file=sys.stderr)
+                print(f"error[{codes.DIVERGED}]: {diagnostic.message}", file=sys.stderr)
         return 3
     return 0
 

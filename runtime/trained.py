@@ -65,8 +65,9 @@ def load_network(spec: str, weights: str, limits: Limits, allow_outside: bool, c
     model = compile_spec(program)
     load_weights(Path(weights), model, program)
     if found.fingerprint is None:
-        print(f"warning: `{visible(weights)}` was saved without the fingerprint of its network (by an earlier "
-              "nqa): only the names and shapes of its weights were checked against the spec", file=sys.stderr)
+        print(f"warning[{codes.NO_FINGERPRINT}]: `{visible(weights)}` was saved without the fingerprint of its "
+              "network (by an earlier nqa): only the names and shapes of its weights were checked against the spec",
+              file=sys.stderr)
     model.eval()
     return Loaded(program, model, found, *_meaning(program, found), normalization=normalization)
 

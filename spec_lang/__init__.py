@@ -2,6 +2,7 @@
 
 `parse(text, filename)` returns a `Spec` or raises `SpecError`; `read_source(path)`
 reads a spec file with every way that can go wrong turned into a `SpecError`.
+Every diagnostic carries a stable code from `codes.CODES` (`E0201`, `W0002`).
 This package never imports torch.
 """
 

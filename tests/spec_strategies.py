@@ -3,7 +3,8 @@ mutations of the specs in specs/ (tokens deleted, repeated, swapped or replaced
 by tokens that are often wrong: odd numbers, stray brackets, separators, names).
 
 Also `verdict(text)`: None when `check` accepts the text or refuses it with a
-`SpecError` whose spans all lie inside the text and which renders; otherwise a
+`SpecError` whose spans all lie inside the text, whose codes are all registered
+(spec_lang/codes.py) and which renders; otherwise a
 description of what escaped. Used by tests/test_fuzz.py and bench/fuzz.py.
 """
 
@@ -17,6 +18,7 @@ from hypothesis import strategies as st
 from compiler import check
 from conftest import spec_files
 from spec_lang import SpecError
+from spec_lang.codes import CODES
 from spec_lang.parser import normalized
 
 SPECS = Path(__file__).resolve().parent.parent / "specs"
@@ -75,6 +77,9 @@ def verdict(text: str) -> str | None:
         bad = [s for s in spans if not _span_ok(s, text)]
         if not err.diagnostics or bad:
             return f"invalid span {bad[:1]}"
+        unknown = [d.code for d in err.diagnostics if d.code not in CODES]
+        if unknown:
+            return f"unregistered code {unknown[0]!r}"
         err.render()
     except Exception as exc:  # anything else escaped: that is what the fuzzer looks for
         return f"{type(exc).__name__}: {exc}"
