@@ -148,14 +148,14 @@ def _message(text: str) -> str:
 
 def test_an_error_in_a_named_block_points_inside_it_once():
     shown = _message("input 4\nblock stem {\n  linear 5->8\n}\nstem\nstem\nlinear ->1")
-    assert shown.count("error:") == 1 and "s.nqa:3:10" in shown and "expects 5 inputs" in shown
+    assert shown.count("error[") == 1 and "s.nqa:3:10" in shown and "expects 5 inputs" in shown
 
 
 def test_an_unused_block_is_a_warning(tmp_path, capsys):
     spec = _spec(tmp_path, "input 4\nblock spare { relu }\nlinear ->1\nexample [1, 2, 3, 4] -> [1]\n")
     assert main(["check", str(spec)]) == 0
     err = capsys.readouterr().err
-    assert "warning: block `spare` is never used" in err and f"{spec}:2:7" in err
+    assert "warning[W0010]: block `spare` is never used" in err and f"{spec}:2:7" in err
 
 
 @pytest.mark.parametrize(("text", "message"), [

@@ -24,7 +24,7 @@ def test_one_step_holding_too_many_activations_is_refused(tmp_path, capsys):
     code, err = _check(tmp_path, 'linear 1->100000\nrelu\nlinear 100000->1\ndata "rows.csv"\n', capsys)
     assert code == 2
     assert err == (
-        "error: one step would hold 20,000,200,000 activations (100,000 rows x 200,002 values each, "
+        "error[E0608]: one step would hold 20,000,200,000 activations (100,000 rows x 200,002 values each, "
         "80.0 GB as float32), over the limit of 100,000,000\n"
         " --> s.nqa:4:1\n  |\n4 | data \"rows.csv\"\n  | ^^^^^^^^^^^^^^^ 100,000 rows at once\n"
         "  = hint: train in mini-batches (e.g. `batch 64`), narrow the layers, or raise the limit with "
@@ -38,17 +38,17 @@ def test_runs_multiply_the_activations_of_a_step(tmp_path, capsys):
     spec.write_text("input 1000\nlinear ->1000\nlinear ->1\nexample [" + ", ".join(["1"] * 1000) + "] -> [1]\n")
     assert main(["run", str(spec), "--runs", "50000", "--max-params", "1000000000000"]) == 2
     assert capsys.readouterr().err == (
-        "error: --runs 50,000 on this spec means 100,050,000 activations a step at once (50,000 x 2,001), "
+        "error[E0611]: --runs 50,000 on this spec means 100,050,000 activations a step at once (50,000 x 2,001), "
         "over the limit of 100,000,000\n  = hint: train fewer runs at once, or raise the limit with "
         "--max-activations\n")
 
 
 @pytest.mark.parametrize("setting, expected", [
-    ("optimizer sgd lr=1e39", "error: learning rate `lr` `1e39` is too large for float32"),
-    ("optimizer sgd lr=0.1 weight_decay=1e39", "error: `weight_decay` `1e39` is too large for float32"),
-    ("optimizer adam lr=1e38", ("error: with `beta1=0.9` the first step moves by lr / (1 - beta1) = 1e+39, "
+    ("optimizer sgd lr=1e39", "error[E0114]: learning rate `lr` `1e39` is too large for float32"),
+    ("optimizer sgd lr=0.1 weight_decay=1e39", "error[E0114]: `weight_decay` `1e39` is too large for float32"),
+    ("optimizer adam lr=1e38", ("error[E0118]: with `beta1=0.9` the first step moves by lr / (1 - beta1) = 1e+39, "
                                "too large for float32: use a smaller `lr`")),
-    ("optimizer adamw lr=1e30 weight_decay=1e10", ("error: lr * weight_decay = 1e+40 is too large for float32: "
+    ("optimizer adamw lr=1e30 weight_decay=1e10", ("error[E0118]: lr * weight_decay = 1e+40 is too large for float32: "
                                                   "use a smaller `lr` or `weight_decay`")),
 ])
 def test_optimizer_numbers_and_steps_beyond_float32_are_refused(setting, expected, tmp_path, capsys):
@@ -59,7 +59,7 @@ def test_optimizer_numbers_and_steps_beyond_float32_are_refused(setting, expecte
 
 def test_a_slope_beyond_float32_is_refused_where_it_is_written(tmp_path, capsys):
     code, err = _check(tmp_path, "linear 2->3\nleaky_relu slope=1e39\nexample [1, 1] -> [1]\n", capsys)
-    assert (code, err) == (2, ("error: negative slope `1e39` is too large for float32\n --> s.nqa:2:12\n  |\n"
+    assert (code, err) == (2, ("error[E0114]: negative slope `1e39` is too large for float32\n --> s.nqa:2:12\n  |\n"
                               "2 | leaky_relu slope=1e39\n  |            ^^^^^^^^^^ too large\n"
                               "  = hint: networks compute in float32, which holds values up to about 3.4e38\n"))
 

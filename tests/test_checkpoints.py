@@ -64,7 +64,7 @@ def test_weights_of_other_widths_are_refused_at_each_layer(saved, tmp_path, monk
     out, err = capsys.readouterr()
     assert out == ""
     assert err.startswith(
-        "error: `m.safetensors` has `0.weight` of shape [3, 2], but this layer needs [4, 2]\n"
+        "error[E0909]: `m.safetensors` has `0.weight` of shape [3, 2], but this layer needs [4, 2]\n"
         " --> wide.nqa:1:1\n"
         "  |\n"
         "1 | linear 2->4 bias\n"
@@ -106,8 +106,8 @@ def test_a_file_that_is_not_safetensors_gets_one_clear_error(make, tmp_path, mon
     assert main(["run", "specs/mlp.nqa", "--load", str(bad)]) == 2
     out, err = capsys.readouterr()
     assert out == ""
-    assert err.startswith(f"error: `{bad}` is not a safetensors file")
-    assert err.count("error:") == 1 and "Traceback" not in err
+    assert err.startswith(f"error[E0908]: `{bad}` is not a safetensors file")
+    assert err.count("error[") == 1 and "Traceback" not in err
     assert "hint: pass a file written by `nqa run --save`" in err
 
 
@@ -132,7 +132,7 @@ def test_a_malicious_pickle_is_never_unpickled(tmp_path, monkeypatch, capsys):
     assert main(["run", "specs/mlp.nqa", "--load", str(bad)]) == 2
     assert main(["draw", "specs/mlp.nqa", "--weights", str(bad)]) == 2
     err = capsys.readouterr().err
-    assert err.count(f"error: `{bad}` is not a safetensors file") == 2
+    assert err.count(f"error[E0908]: `{bad}` is not a safetensors file") == 2
     assert not marker.exists()
 
 
@@ -141,7 +141,7 @@ def test_a_missing_weights_file_is_refused(tmp_path, monkeypatch, capsys):
     missing = tmp_path / "nothere.safetensors"
     assert main(["run", "specs/mlp.nqa", "--load", str(missing)]) == 2
     out, err = capsys.readouterr()
-    assert out == "" and err.startswith(f"error: cannot read `{missing}`: no such file\n")
+    assert out == "" and err.startswith(f"error[E0908]: cannot read `{missing}`: no such file\n")
     assert "hint: " in err and "Traceback" not in err
 
 
@@ -150,7 +150,7 @@ def test_a_missing_weights_file_for_draw_does_not_hint_at_an_option_draw_lacks(t
     missing = tmp_path / "nothere.safetensors"
     assert main(["draw", "specs/mlp.nqa", "--weights", str(missing)]) == 2
     out, err = capsys.readouterr()
-    assert out == "" and err.startswith(f"error: cannot read `{missing}`: no such file\n")
+    assert out == "" and err.startswith(f"error[E0908]: cannot read `{missing}`: no such file\n")
     assert "--load" not in err
 
 
@@ -164,7 +164,7 @@ def test_a_failed_save_leaves_the_existing_file_untouched_and_says_why(saved, tm
     listing = sorted(p.name for p in tmp_path.iterdir())
     monkeypatch.setattr(os, "fsync", _fail_fsync)
     assert main(["run", "specs/mlp.nqa", "--seed", "4", "--save", str(weights), "-q"]) == 2
-    assert capsys.readouterr().err == f"error: cannot write `{weights}`: No space left on device\n"
+    assert capsys.readouterr().err == f"error[E0923]: cannot write `{weights}`: No space left on device\n"
     assert weights.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == listing  # no temporary file left behind
 
@@ -188,4 +188,4 @@ def test_writing_into_a_missing_folder_is_refused_before_training(argv, tmp_path
     out, err = capsys.readouterr()
     assert out == ""
     flag = argv[-1]
-    assert err == f"error: {flag}: cannot write `{target}`: the folder `{target.parent}` does not exist\n"
+    assert err == f"error[E0923]: {flag}: cannot write `{target}`: the folder `{target.parent}` does not exist\n"

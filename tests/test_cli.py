@@ -97,12 +97,12 @@ def test_a_folder_a_binary_file_and_an_empty_file_each_get_one_clear_line(tmp_pa
     binary.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00")
     empty = tmp_path / "empty.nqa"
     empty.write_text("")
-    assert _run_file(tmp_path, capsys) == (2, (f"error: `{tmp_path}` is a folder, not a spec file\n"
+    assert _run_file(tmp_path, capsys) == (2, (f"error[E0918]: `{tmp_path}` is a folder, not a spec file\n"
                                                f" --> {tmp_path}\n  = hint: pass a .nqa file, e.g. specs/mlp.nqa\n"))
     code, err = _run_file(binary, capsys)
-    assert code == 2 and err.startswith(f"error: `{binary}` is a binary file, not a spec")
+    assert code == 2 and err.startswith(f"error[E0919]: `{binary}` is a binary file, not a spec")
     code, err = _run_file(empty, capsys)
-    assert code == 2 and err.startswith("error: this spec has no layers")
+    assert code == 2 and err.startswith("error[E0205]: this spec has no layers")
 
 
 def test_an_enormous_network_is_refused_before_torch_is_imported(tmp_path):
@@ -138,14 +138,14 @@ def test_a_huge_layer_says_what_it_would_cost_with_the_default_limits(tmp_path, 
     spec.write_text("linear 100000000->100000000\n")
     assert main(["check", str(spec)]) == 2
     err = capsys.readouterr().err
-    assert err.startswith("error: width 100,000,000 is over the limit of 100,000: `linear 100000000->100000000` "
+    assert err.startswith("error[E0605]: width 100,000,000 is over the limit of 100,000: `linear 100000000->100000000` "
                           "alone would have 10,000,000,100,000,000 parameters (40.0 PB)\n")
-    assert err.count("error:") == 1
+    assert err.count("error[") == 1
 
 
 def test_runs_refuses_options_it_cannot_honour(capsys):
     assert main(["run", str(ROOT / "specs/mlp.nqa"), "--runs", "3", "--save", "x.safetensors", "--trace", "grads"]) == 2
-    assert capsys.readouterr().err.startswith("error: --save, --trace cannot be used with --runs")
+    assert capsys.readouterr().err.startswith("error[E0902]: --save, --trace cannot be used with --runs")
     assert main(["run", str(ROOT / "specs/mlp.nqa"), "--runs", "3", "--tolerance", "-1"]) == 2
     assert "--tolerance must be a loss of at least 0" in capsys.readouterr().err
 
@@ -155,18 +155,18 @@ def test_export_and_emit_python_need_training_data(tmp_path, capsys):
     spec.write_text("input 4\nlinear ->8\nrelu\nlinear 3\n")
     for argv in (["export", str(spec), "--onnx", str(tmp_path / "m.onnx")], ["compile", str(spec), "--emit", "python"]):
         assert main(argv) == 2
-        assert capsys.readouterr().err.startswith("error: nothing to train on")
+        assert capsys.readouterr().err.startswith("error[E0322]: nothing to train on")
 
 
 def test_mistakes_on_the_command_line_are_not_placed_in_the_spec(monkeypatch, capsys, tmp_path):
     monkeypatch.chdir(ROOT)
     missing = tmp_path / "missing.safetensors"
-    cases = [(["--load", str(missing)], (f"error: cannot read `{missing}`: no such file\n"
+    cases = [(["--load", str(missing)], (f"error[E0908]: cannot read `{missing}`: no such file\n"
                                          "  = hint: check the path to the weights file\n")),
-             (["--epochs", "0"], ("error: --epochs must be from 1 to 1,000,000, not 0\n"
+             (["--epochs", "0"], ("error[E0901]: --epochs must be from 1 to 1,000,000, not 0\n"
                                   "  = hint: train for at least 1 epoch\n")),
              (["--runs", "4", "--save", str(tmp_path / "w.safetensors")],
-              ("error: --save cannot be used with --runs\n"
+              ("error[E0902]: --save cannot be used with --runs\n"
                "  = hint: train one seed with `nqa run SPEC --seed N` to save, load, plot, draw or trace it\n"))]
     for options, expected in cases:
         assert main(["run", "specs/mlp.nqa", *options]) == 2

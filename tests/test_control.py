@@ -211,7 +211,7 @@ def test_runs_refuse_what_they_cannot_follow_at_its_statement(line, capsys, tmp_
     assert main(["run", str(path), "--runs", "3"]) == 2
     err = capsys.readouterr().err
     name = line.split()[0]
-    assert err.startswith(f"error: `--runs` cannot train `{name}` for many runs at once yet\n --> {path}:6:1\n")
+    assert err.startswith(f"error[E0920]: `--runs` cannot train `{name}` for many runs at once yet\n --> {path}:6:1\n")
     assert "Traceback" not in err
 
 

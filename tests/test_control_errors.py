@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from runtime.cli import main
@@ -89,21 +91,21 @@ def test_each_mistake_is_refused_where_it_is_with_a_hint(text, message, where, h
     code, err = _checked(text, tmp_path, capsys)
     assert code == 2 and "Traceback" not in err
     lines = err.splitlines()
-    assert lines[0] == f"error: {message}"
+    assert re.fullmatch(rf"error\[E0\d{{3}}\]: {re.escape(message)}", lines[0])
     assert lines[1] == f" --> spec.nqa:{where}"
     hint_line = next(line for line in lines if line.startswith("  = hint: "))
     assert hint in hint_line
 
 
 WARNINGS = [
-    ("stop patience=100", ("warning: `stop` waits 100 epochs for the loss to improve, but the run has only 100: "
+    ("stop patience=100", ("warning[W0007]: `stop` waits 100 epochs for the loss to improve, but the run has only 100: "
                           "it can never stop early"), "4:6"),
-    ("schedule step every=200", "warning: `every=200` never drops the learning rate in a schedule of 100 epochs",
+    ("schedule step every=200", "warning[W0008]: `every=200` never drops the learning rate in a schedule of 100 epochs",
      "4:15"),
-    ("warmup 10\nschedule step every=90", ("warning: `every=90` never drops the learning rate in a schedule of "
+    ("warmup 10\nschedule step every=90", ("warning[W0008]: `every=90` never drops the learning rate in a schedule of "
                                           "90 epochs"), "5:15"),
     ("optimizer sgd lr=0.5\nschedule onecycle max_lr=0.1",
-     ("warning: onecycle sets the learning rate from `max_lr`: it starts at max_lr / div_factor = 0.004, "
+     ("warning[W0009]: onecycle sets the learning rate from `max_lr`: it starts at max_lr / div_factor = 0.004, "
      "and this `lr` is not used"), "4:15"),
 ]
 

@@ -3,6 +3,8 @@ training equal to the same rows as `example`s, and every data mistake as a locat
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from compiler import check
@@ -185,7 +187,8 @@ def test_cli_reports_data_errors_with_exit_2(folder, capsys, command, statement,
     spec = write(folder, NET + statement + "\n", csv)
     assert main([command, str(spec)]) == 2
     err = capsys.readouterr().err
-    assert f"error: {message}" in err and f"{spec}:2:{column}" in err and "Traceback" not in err
+    assert re.search(rf"error\[E0\d{{3}}\]: {re.escape(message)}", err)
+    assert f"{spec}:2:{column}" in err and "Traceback" not in err
 
 
 def test_cli_good_file_exits_0(folder, capsys):

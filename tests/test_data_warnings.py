@@ -156,7 +156,7 @@ def test_the_json_run_report_holds_the_warnings(capsys, monkeypatch) -> None:
     monkeypatch.chdir(ROOT)
     assert main(["run", SOFTMAX, "--epochs", "2", "--json", "-"]) == 0
     out, err = capsys.readouterr()
-    assert err.startswith("warning: the network ends with `softmax`")
+    assert err.startswith("warning[W0002]: the network ends with `softmax`")
     assert json.loads(out)["warnings"] == [{
         "message": "the network ends with `softmax`, and `loss cross_entropy` applies a softmax again",
         "line": 4, "column": 1, "end_line": 4, "end_column": 19,
@@ -172,7 +172,7 @@ def test_every_command_prints_the_warnings_and_goes_on(command, capsys, monkeypa
     monkeypatch.chdir(ROOT)
     assert main(command) == 0
     err = capsys.readouterr().err
-    assert err.startswith("warning: the network ends with `softmax`") and err.count("warning:") == 1
+    assert err.startswith("warning[W0002]: the network ends with `softmax`") and err.count("warning[") == 1
 
 
 def test_warnings_are_yellow_and_errors_red() -> None:
@@ -275,7 +275,7 @@ def test_weights_that_are_not_finite_are_refused_naming_the_tensor(tmp_path, cap
     before = saved.read_bytes()
     assert main(["run", str(spec), "--load", str(saved)]) == 2
     err = capsys.readouterr().err
-    assert err.startswith(f"error: `{saved}` holds NaN values in `2.bias`\n --> {spec}:3:1\n")
+    assert err.startswith(f"error[E0910]: `{saved}` holds NaN values in `2.bias`\n --> {spec}:3:1\n")
     assert "^^^^^^^^^^^ `2.bias` is not finite" in err and "learning rate" not in err
     tensors["2.bias"] = torch.tensor([float("inf")])
     save_file(tensors, str(saved))

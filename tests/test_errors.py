@@ -80,7 +80,7 @@ def test_width_mismatch_renders_as_designed() -> None:
     """The exact target shape from the architecture notes."""
     error = _errors_in("# bad\nlinear 2->2\nlinear 3->1\n", "specs/bad.nqa")
     assert error.render() == "\n".join([
-        "error: `linear 3->1` expects 3 inputs, but the layer before it produces 2",
+        "error[E0201]: `linear 3->1` expects 3 inputs, but the layer before it produces 2",
         " --> specs/bad.nqa:3:8",
         "  |",
         "2 | linear 2->2",
@@ -188,7 +188,7 @@ def test_python_m_runtime_exits_2_without_traceback() -> None:
     assert done.returncode == 2, done.stderr
     assert done.stdout == ""
     assert "Traceback" not in done.stderr
-    assert done.stderr.startswith("error: `linear 3->1` expects 3 inputs")
+    assert done.stderr.startswith("error[E0201]: `linear 3->1` expects 3 inputs")
     assert " --> tests/bad_specs/width_mismatch.nqa:3:8" in done.stderr
 
 

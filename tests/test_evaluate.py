@@ -106,7 +106,7 @@ def test_plot_draws_the_confusion_matrix(iris, tmp_path, capsys):
 def test_plot_of_a_regression_is_refused(temps, tmp_path, capsys):
     assert main(["evaluate", str(ROOT / TEMPS), "--load", str(temps), "--data", str(TEMPS_CSV),
                  "--plot", str(tmp_path / "cm.png")]) == 2
-    assert capsys.readouterr().err.startswith("error: --plot draws the confusion matrix of a classifier, and "
+    assert capsys.readouterr().err.startswith("error[E0902]: --plot draws the confusion matrix of a classifier, and "
                                               "this network's loss `mse` makes it a regression\n")
 
 
@@ -114,11 +114,11 @@ def test_rows_without_targets_or_with_an_unknown_class(iris, tmp_path, capsys):
     rows = tmp_path / "new.csv"
     rows.write_text("sepal_length,sepal_width,petal_length,petal_width\n5.1,3.5,1.4,0.2\n")
     assert main(["evaluate", str(ROOT / IRIS), "--load", str(iris), "--data", str(rows)]) == 2
-    assert capsys.readouterr().err.startswith(f"error: `{rows}` has no column `species`\n")
+    assert capsys.readouterr().err.startswith(f"error[E0307]: `{rows}` has no column `species`\n")
     rows.write_text("sepal_length,sepal_width,petal_length,petal_width,species\n5.1,3.5,1.4,0.2,rose\n")
     assert main(["evaluate", str(ROOT / IRIS), "--load", str(iris), "--data", str(rows)]) == 2
     assert capsys.readouterr().err.startswith(
-        f"error: `{rows}` holds the class `rose`, which the network was not trained on (its classes are "
+        f"error[E0316]: `{rows}` holds the class `rose`, which the network was not trained on (its classes are "
         "`setosa`, `versicolor`, `virginica`)\n")
 
 

@@ -42,7 +42,7 @@ def test_a_class_index_the_network_has_no_class_for(tmp_path, capsys, row, why):
     capsys.readouterr()
     assert main(["evaluate", str(spec), "--load", str(weights), "--data", str(tmp_path / "t.csv")]) == 2
     err = capsys.readouterr().err
-    assert f"error: `{tmp_path / 't.csv'}` row 1: {why}" in err
+    assert f"error[E0315]: `{tmp_path / 't.csv'}` row 1: {why}" in err
     assert "hint: give the index of the right class, from 0 to 1" in err and "Traceback" not in err
 
 

@@ -20,7 +20,7 @@ def test_an_input_over_the_limit_is_refused_at_the_input_without_data(tmp_path, 
     code, text = _check(tmp_path, capsys, "input 3x4096x4096\nrelu\n")
     assert code == 2
     assert text == (
-        "error: one example of [3, 4096, 4096] is 50,331,648 values (201.3 MB as float32), over the limit of "
+        "error[E0607]: one example of [3, 4096, 4096] is 50,331,648 values (201.3 MB as float32), over the limit of "
         "10,000,000 values per example\n"
         " --> big.nqa:1:1\n"
         "  |\n"
@@ -33,7 +33,7 @@ def test_the_layer_that_pushes_the_total_over_is_named(tmp_path, capsys):
     code, text = _check(tmp_path, capsys, "input 3x1000x1000\nrelu\nrelu\nrelu\nrelu\n")
     assert code == 2
     assert text == (
-        "error: one example would make 12,000,000 values by this layer (48.0 MB as float32), over the limit of "
+        "error[E0607]: one example would make 12,000,000 values by this layer (48.0 MB as float32), over the limit of "
         "10,000,000 values per example\n"
         " --> big.nqa:4:1\n"
         "  |\n"

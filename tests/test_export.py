@@ -53,7 +53,7 @@ def test_missing_exporter_packages_are_one_clear_line(tmp_path, capsys, monkeypa
     monkeypatch.setattr(importlib.util, "find_spec", lambda n, *a: None if n == "onnxscript" else real(n, *a))
     assert main(["export", str(ROOT / "specs/mlp.nqa"), "--onnx", str(tmp_path / "m.onnx"), "--untrained"]) == 2
     err = capsys.readouterr().err
-    assert err.startswith("error: ONNX export needs onnxscript, which is not installed")
+    assert err.startswith("error[E0904]: ONNX export needs onnxscript, which is not installed")
     assert "pip install 'nqa[onnx]'" in err
 
 

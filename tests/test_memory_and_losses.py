@@ -244,7 +244,7 @@ def test_a_trace_over_the_limit_is_refused_before_training_with_its_size(tmp_pat
     assert main(argv + ["--max-trace-values", "2599"]) == 2
     out, err = capsys.readouterr()
     assert out == "" and not report.exists()
-    assert err == ("error: --trace grads and --trace params would record 2,600 values (2 x 13 parameters x "
+    assert err == ("error[E0612]: --trace grads and --trace params would record 2,600 values (2 x 13 parameters x "
                    "100 steps, about 78.0 kB of JSON), over the limit of 2,599\n"
                    "  = hint: raise the limit with --max-trace-values 2600, or trace fewer steps with --epochs\n")
     assert main(argv + ["--max-trace-values", "2600"]) == 0
@@ -258,7 +258,8 @@ def test_the_default_trace_limit_refuses_100k_parameters_for_1000_steps(tmp_path
     assert main(["run", str(spec), "--trace", "params"]) == 2
     assert time.perf_counter() - started < 10
     err = capsys.readouterr().err
-    assert err.startswith("error: --trace params would record 100,172,000 values (100,172 parameters x 1,000 steps, "
+    assert err.startswith("error[E0612]: --trace params would record 100,172,000 values (100,172 parameters x "
+                          "1,000 steps, "
                           "about 3.0 GB of JSON), over the limit of 10,000,000\n")
 
 

@@ -146,7 +146,7 @@ def test_unreadable_statistics_in_a_weights_file_are_one_clear_message():
                                            "scale": [1.0, 1.0]})}
     with pytest.raises(SpecError) as caught:
         Normalization.from_metadata(broken)
-    assert str(caught.value).startswith("error: the weights file's input statistics (`nqa_normalize`) are not "
+    assert str(caught.value).startswith("error[E0911]: the weights file's input statistics (`nqa_normalize`) are not "
                                         "readable: Value error, shape [2] holds 2 values, but shift, scale or "
                                         "inputs do not")
     for bad in ("{", json.dumps({"method": "zscore", "rows": 1, "shape": [1], "shift": [0], "scale": [1]}),

@@ -14,7 +14,7 @@ from runtime.cli import main
 DATA = "a,b,y\n1,2,0\n3,4,1\n"
 
 TWICE = """\
-error: inputs are normalised twice: by `normalize` and by `data`'s `normalize=`
+error[E0324]: inputs are normalised twice: by `normalize` and by `data`'s `normalize=`
  --> bad.nqa:3:1
   |
 2 | data "d.csv" target=y normalize=minmax
@@ -25,7 +25,7 @@ error: inputs are normalised twice: by `normalize` and by `data`'s `normalize=`
 """
 
 NO_ROWS = """\
-error: `normalize` has no training rows to take its statistics from
+error[E0325]: `normalize` has no training rows to take its statistics from
  --> bad.nqa:2:1
   |
 2 | normalize
@@ -34,7 +34,7 @@ error: `normalize` has no training rows to take its statistics from
 """
 
 IDS = """\
-error: `normalize` cannot scale token ids: the first layer, `embedding 10->2`, takes whole-number ids
+error[E0326]: `normalize` cannot scale token ids: the first layer, `embedding 10->2`, takes whole-number ids
  --> bad.nqa:4:1
   |
 1 | embedding 10->2
@@ -51,15 +51,15 @@ CASES = [
     ("linear 2->1\nnormalize\n", NO_ROWS),
     ("embedding 10->2\nflatten\nlinear ->1\nnormalize\nexample [1, 2] -> [1]\n", IDS),
     ('linear 2->1\ndata "d.csv" target=y normalize=zscore\n',
-     "error: unknown normalisation `zscore`\n --> bad.nqa:2:23"),
+     "error[E0109]: unknown normalisation `zscore`\n --> bad.nqa:2:23"),
     ("linear 2->1\nnormalize zscore\nexample [1, 2] -> [1]\n",
-     "error: unknown word `zscore` in `normalize`\n --> bad.nqa:2:11"),
+     "error[E0104]: unknown word `zscore` in `normalize`\n --> bad.nqa:2:11"),
     ("linear 2->1\nnormalize minmax standard\nexample [1, 2] -> [1]\n",
-     "error: `method` is set twice in `normalize`\n --> bad.nqa:2:18"),
+     "error[E0105]: `method` is set twice in `normalize`\n --> bad.nqa:2:18"),
     ("linear 2->1\nnormalize 3\nexample [1, 2] -> [1]\n",
-     "error: unexpected argument `3` to `normalize`\n --> bad.nqa:2:11"),
+     "error[E0104]: unexpected argument `3` to `normalize`\n --> bad.nqa:2:11"),
     ("linear 2->1\nstandardize\nexample [1, 2] -> [1]\n",
-     "error: unknown statement `standardize`\n --> bad.nqa:2:1"),
+     "error[E0101]: unknown statement `standardize`\n --> bad.nqa:2:1"),
 ]
 
 

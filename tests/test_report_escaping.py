@@ -35,7 +35,7 @@ def test_runs_reports_carry_the_specs_warnings(tmp_path, capsys):
     warnings = json.loads(captured.out)["warnings"]
     assert [(w["line"], w["message"]) for w in warnings] == [
         (3, "the network ends with `softmax`, and `loss cross_entropy` applies a softmax again")]
-    assert "warning: the network ends with `softmax`" in captured.err
+    assert "warning[W0002]: the network ends with `softmax`" in captured.err
 
 
 def test_a_file_name_with_control_characters_is_spelt_out_wherever_it_is_shown(tmp_path, capsys, monkeypatch):
@@ -47,5 +47,5 @@ def test_a_file_name_with_control_characters_is_spelt_out_wherever_it_is_shown(t
     assert main(["run", name]) == 0
     assert capsys.readouterr().out.startswith("nqa run e\\x1b]0;x\\x07.nqa  (seed 0)\n")
     assert main(["run", name, "--json", "no\x1b]0;x\x07/r.json"]) == 2
-    assert capsys.readouterr().err == ("error: --json: cannot write `no\\x1b]0;x\\x07/r.json`: the folder "
+    assert capsys.readouterr().err == ("error[E0923]: --json: cannot write `no\\x1b]0;x\\x07/r.json`: the folder "
                                        "`no\\x1b]0;x\\x07` does not exist\n")

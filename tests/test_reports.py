@@ -139,7 +139,7 @@ def test_diverging_run_stops_with_exit_3_and_keeps_the_report(tmp_path, capsys):
 def test_missing_file_is_one_clear_line(capsys):
     assert main_run(["no/such/file.nqa"]) == 2
     err = capsys.readouterr().err
-    assert err.startswith("error: cannot read `no/such/file.nqa`: no such file")
+    assert err.startswith("error[E0918]: cannot read `no/such/file.nqa`: no such file")
     assert "Traceback" not in err
 
 

@@ -135,7 +135,7 @@ def test_a_kill_during_the_first_checkpoint_leaves_nothing_to_resume_and_says_so
     _killed(folder, "in-write", 1, "control", checkpoints, 2)
     assert [p.name for p in checkpoints.iterdir() if not p.name.startswith(".")] == []
     assert main(["run", str(folder / "control.nqa"), "--resume", str(checkpoints)]) == 2
-    assert f"error: cannot resume from `{checkpoints}`: it holds no checkpoint" in capsys.readouterr().err
+    assert f"error[E0912]: cannot resume from `{checkpoints}`: it holds no checkpoint" in capsys.readouterr().err
 
 
 def _full_disk(monkeypatch, failing: set[int]) -> None:

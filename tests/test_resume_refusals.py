@@ -61,7 +61,7 @@ def test_a_checkpoint_of_another_spec_seed_or_epochs_is_refused_saying_what_diff
     changed.write_text(SPECS["control"].replace("adam lr=0.01", "adam lr=0.02"), encoding="utf-8")
     (tmp_path / "iris.csv").write_bytes((folder / "iris.csv").read_bytes())
     err = _refusal(["run", str(changed), "--resume", str(control_checkpoints), "--seed", "1", "--epochs", "50"], capsys)
-    assert err == (f"error: cannot resume from `{control_checkpoints}`: the spec differs from the one it was "
+    assert err == (f"error[E0912]: cannot resume from `{control_checkpoints}`: the spec differs from the one it was "
                    "trained on (line 6: `optimizer adam lr=0.01` there, `optimizer adam lr=0.02` here); it was "
                    "trained with seed 0, this run has seed 1; it was trained with 40 epochs, this run has 50 "
                    "epochs\n  = hint: resume with the spec, data, --seed, --epochs and --device the run began "
@@ -70,7 +70,7 @@ def test_a_checkpoint_of_another_spec_seed_or_epochs_is_refused_saying_what_diff
 
 def test_another_seed_alone_is_named_as_the_seed_not_as_other_data(folder, control_checkpoints, capsys):
     err = _refusal(["run", str(folder / "control.nqa"), "--resume", str(control_checkpoints), "--seed", "3"], capsys)
-    assert err.startswith(f"error: cannot resume from `{control_checkpoints}`: it was trained with seed 0, "
+    assert err.startswith(f"error[E0912]: cannot resume from `{control_checkpoints}`: it was trained with seed 0, "
                           "this run has seed 3\n")
 
 
@@ -132,7 +132,7 @@ def test_a_folder_of_nothing_but_damaged_checkpoints_is_refused(folder, control_
     for path in control_checkpoints.iterdir():
         path.write_bytes(b"\x80\x04not a checkpoint")
     err = _refusal(["run", str(folder / "control.nqa"), "--resume", str(control_checkpoints)], capsys)
-    assert f"error: cannot resume from `{control_checkpoints}`: `" in err
+    assert f"error[E0912]: cannot resume from `{control_checkpoints}`: `" in err
     assert "is damaged" in err and "start the run afresh without --resume" in err
 
 
@@ -143,14 +143,14 @@ def test_a_folder_of_nothing_but_damaged_checkpoints_is_refused(folder, control_
 def test_resuming_from_a_folder_without_checkpoints_is_refused(make, says, folder, tmp_path, capsys):
     make(tmp_path / "ck")
     err = _refusal(["run", str(folder / "control.nqa"), "--resume", str(tmp_path / "ck")], capsys)
-    assert err.startswith(f"error: cannot resume from `{tmp_path / 'ck'}`: {says}")
+    assert err.startswith(f"error[E0912]: cannot resume from `{tmp_path / 'ck'}`: {says}")
 
 
 @pytest.mark.parametrize(("extra", "says"), [
-    (["--runs", "3", "--checkpoint-every", "2"], "error: --checkpoint-every cannot be used with --runs"),
-    (["--resume", "ck", "--load", "w.safetensors"], "error: --load cannot be used with --resume"),
-    (["--checkpoint-every", "2", "--trace", "grads"], "error: --trace cannot be used with checkpoints"),
-    (["--checkpoint-dir", "ck"], "error: --checkpoint-dir applies only with --checkpoint-every or --resume"),
+    (["--runs", "3", "--checkpoint-every", "2"], "error[E0902]: --checkpoint-every cannot be used with --runs"),
+    (["--resume", "ck", "--load", "w.safetensors"], "error[E0902]: --load cannot be used with --resume"),
+    (["--checkpoint-every", "2", "--trace", "grads"], "error[E0902]: --trace cannot be used with checkpoints"),
+    (["--checkpoint-dir", "ck"], "error[E0902]: --checkpoint-dir applies only with --checkpoint-every or --resume"),
     (["--checkpoint-every", "0"], "argument --checkpoint-every: expected a number of at least 1, not 0")])
 def test_what_cannot_be_resumed_exactly_is_refused(extra, says, folder, capsys):
     assert says in _refusal(["run", str(folder / "control.nqa"), *extra], capsys)
@@ -160,7 +160,7 @@ def test_a_sweep_is_refused(tmp_path, folder, capsys):
     (tmp_path / "iris.csv").write_bytes((folder / "iris.csv").read_bytes())
     (tmp_path / "sweep.nqa").write_text(SPECS["onecycle"].replace("max_lr=0.2", "max_lr=choice(0.1, 0.2)"))
     err = _refusal(["run", str(tmp_path / "sweep.nqa"), "--checkpoint-every", "2"], capsys)
-    assert "error: --checkpoint-every cannot be used with a sweep (a spec with `choice(...)` values)" in err
+    assert "error[E0902]: --checkpoint-every cannot be used with a sweep (a spec with `choice(...)` values)" in err
 
 
 @pytest.mark.parametrize(("options", "says"), [
@@ -182,7 +182,7 @@ def test_a_checkpoint_folder_holding_the_load_file_under_a_checkpoint_name_is_re
     before = weights.read_bytes()
     err = _refusal(["run", str(folder / "control.nqa"), "-q", "--load", str(weights), "--checkpoint-every", "2",
                     "--checkpoint-dir", str(ck)], capsys)
-    assert (f"error: `{weights}` is the --load file of this run, but it lies in the checkpoint folder `{ck}`, "
+    assert (f"error[E0905]: `{weights}` is the --load file of this run, but it lies in the checkpoint folder `{ck}`, "
             "whose checkpoints a run replaces") in err
     assert weights.read_bytes() == before
 
@@ -192,5 +192,5 @@ def test_an_output_over_a_checkpoint_of_the_folder_is_refused(folder, control_ch
     before = newest.read_bytes()
     err = _refusal(["run", str(folder / "control.nqa"), "-q", "--resume", str(control_checkpoints),
                     "--json", str(newest)], capsys)
-    assert f"error: --json `{newest}` would write over a checkpoint of `{control_checkpoints}`" in err
+    assert f"error[E0905]: --json `{newest}` would write over a checkpoint of `{control_checkpoints}`" in err
     assert newest.read_bytes() == before

@@ -62,7 +62,7 @@ def test_dropout_is_refused_with_a_located_message(tmp_path, capsys):
     spec.write_text("linear 2->3\ndropout 0.5\nlinear 3->1\nexample [1, 1] -> [1]\n")
     assert main(["run", str(spec), "--runs", "4"]) == 2
     err = capsys.readouterr().err
-    assert err.startswith("error: `--runs` cannot train a network with `dropout` at once")
+    assert err.startswith("error[E0920]: `--runs` cannot train a network with `dropout` at once")
     assert f"{spec}:2:1" in err
 
 
@@ -214,7 +214,8 @@ def test_runs_2_trains_a_network_with_each_registered_layer(cls, tmp_path, capsy
     out, err = capsys.readouterr()
     assert "Traceback" not in out + err
     if cls.keyword in REFUSED:
-        assert code == 2 and err.startswith(f"error: `--runs` cannot train a network with `{cls.keyword}` at once")
+        assert code == 2 and err.startswith(
+            f"error[E0920]: `--runs` cannot train a network with `{cls.keyword}` at once")
         return
     assert code == 0, err
     report = json.loads(out)

@@ -64,7 +64,7 @@ def test_show_prints_the_report_as_the_run_printed_it(logged, capsys):
 
 def test_an_unknown_id_is_a_usage_error(logged, capsys):
     err = _out(capsys, "runs", "show", "9", code=2)
-    assert "error: there is no run 9 in the run log" in err and "the runs are numbered 1 to 3" in err
+    assert "error[E0914]: there is no run 9 in the run log" in err and "the runs are numbered 1 to 3" in err
 
 
 @pytest.mark.parametrize("argv", [("runs", "show", "99999999999999999999"),
@@ -113,7 +113,7 @@ def test_compare_plot_never_writes_over_the_log_through_a_link(logged, capsys, t
     before = Path(log).read_bytes()
     os.symlink(log, tmp_path / "evil.png")
     err = _out(capsys, "runs", "compare", "1", "2", "--plot", "evil.png", code=2)
-    assert f"error: --plot `evil.png` would write over the run log `{log}`" in err
+    assert f"error[E0905]: --plot `evil.png` would write over the run log `{log}`" in err
     assert Path(log).read_bytes() == before
 
 
@@ -123,7 +123,7 @@ def test_a_damaged_record_is_said_when_compared(logged, capsys):
     db.commit()
     db.close()
     err = _out(capsys, "runs", "compare", "1", "2", code=2)
-    assert "error: run 2's options in the run log are damaged: they are not the JSON object nqa stored" in err
+    assert "error[E0914]: run 2's options in the run log are damaged: they are not the JSON object nqa stored" in err
     assert "Traceback" not in err
 
 
@@ -141,7 +141,7 @@ def test_a_huge_stored_report_is_not_read(logged, capsys):
 def test_a_corrupt_log_is_a_clear_error(tmp_path, capsys):
     (tmp_path / "runs.db").write_bytes(b"garbage" * 100)
     err = _out(capsys, "runs", "--log-dir", str(tmp_path), code=2)
-    assert f"error: cannot read the run log: `{tmp_path / 'runs.db'}`: it is not a run log" in err
+    assert f"error[E0914]: cannot read the run log: `{tmp_path / 'runs.db'}`: it is not a run log" in err
 
 
 @pytest.mark.parametrize("spec, said", [("linear 1->2\nrelu\nlinear 2->1\n", True),
@@ -162,4 +162,4 @@ def test_show_json_of_a_stored_report_that_is_not_json_says_so(logged, capsys):
     db.commit()
     db.close()
     err = _out(capsys, "runs", "show", "1", "--json", code=2)
-    assert "error: the stored report of run 1 is damaged: it is not JSON" in err
+    assert "error[E0914]: the stored report of run 1 is damaged: it is not JSON" in err

@@ -37,7 +37,7 @@ def test_a_bce_run_whose_output_stops_being_finite_stops_as_diverged(tmp_path, c
     captured = capsys.readouterr()
     assert code == 3, captured.err
     assert "Traceback" not in captured.err
-    assert "error: the loss became nan at step 2 (last finite loss: 0.53086)" in captured.err
+    assert "error[E0407]: the loss became nan at step 2 (last finite loss: 0.53086)" in captured.err
     assert "stopped: loss not finite at step 2" in captured.out
     data = json.loads(report.read_text())
     assert data["stopped"] == "loss not finite at step 2" and len(data["losses"]) == 1
@@ -166,7 +166,7 @@ def test_weights_of_another_type_are_refused_at_their_layer(command, dtype, name
     assert main([*command, "w.safetensors"]) == 2
     out, err = capsys.readouterr()
     assert out == ""
-    assert err == (f"error: `w.safetensors` has `0.weight` of type {name}, but this layer needs float32\n"
+    assert err == (f"error[E0909]: `w.safetensors` has `0.weight` of type {name}, but this layer needs float32\n"
                    " --> spec.nqa:1:1\n"
                    "  |\n"
                    "1 | linear 2->3\n"
@@ -210,7 +210,7 @@ def test_full_parameters_over_the_report_limit_are_refused_before_training(tmp_p
     assert time.perf_counter() - started < 10
     out, err = capsys.readouterr()
     assert out == "" and not report.exists()
-    assert err == ("error: --full-parameters would list 18,006,000 values in the JSON report (2 x 9,003,000 "
+    assert err == ("error[E0612]: --full-parameters would list 18,006,000 values in the JSON report (2 x 9,003,000 "
                    "parameters, initial and final, about 540.2 MB of JSON), over the limit of 10,000,000\n"
                    "  = hint: raise the limit with --max-trace-values 18006000, or leave out --full-parameters: "
                    "the report then sums up each tensor of a large network\n")
@@ -222,7 +222,8 @@ def test_full_parameters_and_a_trace_count_together_against_the_report_limit(tmp
     argv = ["run", mlp, "--full-parameters", "--trace", "grads", "--json", str(report), "-q"]
     assert main([*argv, "--max-trace-values", "1325"]) == 2
     assert capsys.readouterr().err == (
-        "error: --trace grads and --full-parameters would list 1,326 values in the JSON report (1,300 traced and "
+        "error[E0612]: --trace grads and --full-parameters would list 1,326 values in the JSON report "
+        "(1,300 traced and "
         "2 x 13 parameters, initial and final, about 39.8 kB of JSON), over the limit of 1,325\n"
         "  = hint: raise the limit with --max-trace-values 1326, trace fewer steps with --epochs, "
         "or leave out --full-parameters\n")

@@ -90,7 +90,7 @@ def test_an_output_over_an_input_is_refused_before_training(argv, victim, messag
     capsys.readouterr()
     assert main(argv) == 2
     out, err = capsys.readouterr()
-    assert (out, err) == ("", (f"error: {message}\n  = hint: give {message.split()[0]} "
+    assert (out, err) == ("", (f"error[E0905]: {message}\n  = hint: give {message.split()[0]} "
                                f"another file name: {HINT}\n"))
     assert (folder / victim).read_bytes() == before
 
@@ -98,7 +98,7 @@ def test_an_output_over_an_input_is_refused_before_training(argv, victim, messag
 def test_two_outputs_on_one_file_are_refused(folder, no_training, capsys):
     capsys.readouterr()
     assert main(["run", "spec.nqa", "--save", "out", "--json", "./out"]) == 2
-    assert capsys.readouterr().err == ("error: --save and --json both write `./out`\n"
+    assert capsys.readouterr().err == ("error[E0905]: --save and --json both write `./out`\n"
                                        "  = hint: give each output its own file name\n")
     assert not (folder / "out").exists()
 
@@ -130,7 +130,7 @@ def test_a_dangling_symlink_is_written_where_it_points_when_its_folder_exists(fo
     assert main(["run", "spec.nqa", "--json", "new.json", "-q"]) == 0
     assert (folder / "new.json").is_symlink() and (folder / "made.json").read_text().startswith("{")
     assert main(["run", "spec.nqa", "--json", "lost.json", "-q"]) == 2
-    assert capsys.readouterr().err == ("error: --json: cannot write `lost.json`: it is a symbolic link to "
+    assert capsys.readouterr().err == ("error[E0923]: --json: cannot write `lost.json`: it is a symbolic link to "
                                        "`nowhere/made.json`, whose folder does not exist\n")
 
 
@@ -156,7 +156,7 @@ def test_outputs_that_are_fifos_sockets_or_loops_are_refused(folder, no_training
              (["run", "spec.nqa", "--save", "loop1"], "--save: cannot write `loop1`: it is a symbolic link that loops")]
     for argv, message in cases:
         assert main(argv) == 2
-        assert capsys.readouterr().err == f"error: {message}\n"
+        assert capsys.readouterr().err == f"error[E0923]: {message}\n"
     server.close()
     assert stat.S_ISFIFO(os.lstat(folder / "pipe").st_mode) and stat.S_ISSOCK(os.lstat(folder / "sock").st_mode)
 
@@ -169,7 +169,7 @@ def test_a_diverging_run_keeps_the_saved_weights_and_writes_them_beside(folder, 
     assert main(["run", "hot.nqa", "--save", "w.safetensors", "-q"]) == 3
     err = capsys.readouterr().err
     assert err.startswith("nqa: the run did not finish, so `w.safetensors` keeps the weights it held; "
-                          "the run's weights so far are in `w.partial.safetensors`\nerror: the loss became inf")
+                          "the run's weights so far are in `w.partial.safetensors`\nerror[E0407]: the loss became inf")
     assert (folder / "w.safetensors").read_bytes() == before
     assert read_metadata(folder / "w.partial.safetensors")["nqa_spec"] == HOT
 
@@ -216,7 +216,7 @@ def test_a_data_file_that_is_a_looping_symlink_is_a_located_error(folder, capsys
     (folder / "y.csv").symlink_to("x.csv")
     assert main(["check", "d.nqa"]) == 2
     assert capsys.readouterr().err == (
-        "error: cannot read `x.csv`: it is a symbolic link that loops\n --> d.nqa:2:6\n  |\n2 | data \"x.csv\"\n"
+        "error[E0302]: cannot read `x.csv`: it is a symbolic link that loops\n --> d.nqa:2:6\n  |\n2 | data \"x.csv\"\n"
         "  |      ^^^^^^^ a link that loops\n  = hint: point the link at a .csv file\n")
 
 
@@ -230,18 +230,19 @@ def _nqa(folder, *argv):
 
 
 INPUTS = [  # id, argv, the first line of stderr
-    ("spec fifo", ["check", "pipe"], "error: `pipe` is a named pipe (FIFO), not a regular file"),
-    ("spec zero", ["check", "/dev/zero"], "error: `/dev/zero` is a character device, not a regular file"),
-    ("spec socket", ["check", "sock"], "error: `sock` is a socket, not a regular file"),
-    ("data fifo", ["check", "pipe-data.nqa"], "error: `pipe` is a named pipe (FIFO), not a regular file"),
+    ("spec fifo", ["check", "pipe"], "error[E0918]: `pipe` is a named pipe (FIFO), not a regular file"),
+    ("spec zero", ["check", "/dev/zero"], "error[E0918]: `/dev/zero` is a character device, not a regular file"),
+    ("spec socket", ["check", "sock"], "error[E0918]: `sock` is a socket, not a regular file"),
+    ("data fifo", ["check", "pipe-data.nqa"], "error[E0302]: `pipe` is a named pipe (FIFO), not a regular file"),
     ("data zero", ["check", "zero-data.nqa", "--allow-outside-data"],
-     "error: `/dev/zero` is a character device, not a regular file"),
-    ("load fifo", ["run", "spec.nqa", "--load", "pipe"], "error: `pipe` is a named pipe (FIFO), not a regular file"),
+     "error[E0302]: `/dev/zero` is a character device, not a regular file"),
+    ("load fifo", ["run", "spec.nqa", "--load", "pipe"],
+     "error[E0908]: `pipe` is a named pipe (FIFO), not a regular file"),
     ("load zero", ["run", "spec.nqa", "--load", "/dev/zero"],
-     "error: `/dev/zero` is a character device, not a regular file"),
+     "error[E0908]: `/dev/zero` is a character device, not a regular file"),
     ("weights fifo", ["draw", "spec.nqa", "--weights", "pipe"],
-     "error: `pipe` is a named pipe (FIFO), not a regular file"),
-    ("fmt fifo", ["fmt", "pipe"], "error: `pipe` is a named pipe (FIFO), not a regular file"),
+     "error[E0908]: `pipe` is a named pipe (FIFO), not a regular file"),
+    ("fmt fifo", ["fmt", "pipe"], "error[E0918]: `pipe` is a named pipe (FIFO), not a regular file"),
 ]
 
 
@@ -261,7 +262,7 @@ def test_a_data_file_over_the_row_limit_is_refused_as_soon_as_the_count_passes_i
     (folder / "x.csv").write_text("1,2,3\n" * 100_000)
     assert main(["check", "--max-examples", "10", "d.nqa"]) == 2
     assert capsys.readouterr().err == (
-        "error: `x.csv` has more rows than the limit of 10 (reading stopped at line 13)\n --> d.nqa:2:6\n  |\n"
+        "error[E0602]: `x.csv` has more rows than the limit of 10 (reading stopped at line 13)\n --> d.nqa:2:6\n  |\n"
         "2 | data \"x.csv\"\n  |      ^^^^^^^ too many rows\n"
         "  = hint: use fewer rows, or raise the limit with --max-examples\n")
 
@@ -271,7 +272,7 @@ def test_weights_too_large_for_the_spec_are_refused_unread(folder, capsys):
         handle.truncate(500_000_000)  # sparse: no disk used
     assert main(["run", "spec.nqa", "--load", "huge.safetensors"]) == 2
     assert capsys.readouterr().err == (
-        "error: `huge.safetensors` is larger than the weights of this spec can be: they are 3 values, "
+        "error[E0909]: `huge.safetensors` is larger than the weights of this spec can be: they are 3 values, "
         "at most 16,000,012 bytes with their header\n"
         "  = hint: load weights saved from this spec with `nqa run --save`\n")
 
@@ -280,5 +281,5 @@ def test_a_safetensors_header_too_large_is_refused_before_it_is_parsed(folder, c
     (folder / "big-header.safetensors").write_bytes((1 << 30).to_bytes(8, "little") + b"{}")
     assert main(["run", "spec.nqa", "--load", "big-header.safetensors"]) == 2
     assert capsys.readouterr().err.startswith(
-        "error: `big-header.safetensors` is not a safetensors file "
+        "error[E0908]: `big-header.safetensors` is not a safetensors file "
         "(its header would be 1,073,741,824 bytes, over the limit of 16,000,000)\n")

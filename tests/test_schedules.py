@@ -159,5 +159,5 @@ def test_epochs_on_the_command_line_are_held_to_the_warm_up(capsys, tmp_path):
     path.write_text(_spec("warmup 5"))
     assert main(["run", str(path), "--epochs", "5"]) == 2
     err = capsys.readouterr().err
-    assert "error: `warmup 5` is as long as the run or longer: it has 5 epochs with --epochs 5" in err
+    assert "error[E0401]: `warmup 5` is as long as the run or longer: it has 5 epochs with --epochs 5" in err
     assert "Traceback" not in err

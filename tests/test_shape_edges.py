@@ -66,7 +66,8 @@ def test_batch_norm_left_with_a_one_row_batch_by_validate_is_refused_before_trai
     with pytest.raises(SpecError) as caught:
         check(spec)
     text = caught.value.render()
-    assert "error: `batch_norm` on [4] normalises each channel over the rows of a batch, but a batch of 1 row" in text
+    assert ("error[E0212]: `batch_norm` on [4] normalises each channel over the rows of a batch, "
+            "but a batch of 1 row") in text
     assert "b.nqa:3:1" in text and "needs batches of 2 rows or more" in text
 
 

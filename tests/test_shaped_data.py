@@ -116,7 +116,7 @@ def test_shape_must_hold_as_many_values_as_the_input_columns(tmp_path):
     text = refusal(tmp_path, 'linear ->10\ndata "digits.csv" target=digit shape=1x8x8\n',
                    digits_csv=header + ",".join(["0"] * 63) + ",3\n")
     assert text == """\
-error: `shape=1x8x8` holds 64 values, but `digits.csv` has 63 input columns
+error[E0310]: `shape=1x8x8` holds 64 values, but `digits.csv` has 63 input columns
  --> s.nqa:2:32
   |
 2 | data "digits.csv" target=digit shape=1x8x8
@@ -127,7 +127,7 @@ error: `shape=1x8x8` holds 64 values, but `digits.csv` has 63 input columns
 def test_input_and_the_data_shape_must_agree(tmp_path):
     text = refusal(tmp_path, 'input 3x2\nlinear ->1\ndata "d.csv" shape=2x3\n', d_csv="1,2,3,4,5,6,7\n")
     assert text == """\
-error: `d.csv` gives inputs of shape [2, 3], but the network takes [3, 2]
+error[E0310]: `d.csv` gives inputs of shape [2, 3], but the network takes [3, 2]
  --> s.nqa:3:14
   |
 1 | input 3x2
@@ -140,42 +140,42 @@ error: `d.csv` gives inputs of shape [2, 3], but the network takes [3, 2]
 
 NPZ_REFUSALS = [
     ("objects", 'data "d.npz"', {"x": np.array([1, "a"], dtype=object), "y": np.zeros(2)},
-     "error: array `x` of `d.npz` holds Python objects, which are never loaded (that would run pickle)",
+     "error[E0311]: array `x` of `d.npz` holds Python objects, which are never loaded (that would run pickle)",
      '  |      ^^^^^^^ array `x`', "save the arrays with NumPy"),
     ("text targets", 'data "d.npz"', {"x": np.zeros((2, 3)), "y": np.array(["cat", "dog"])},
-     "error: array `y` of `d.npz` holds values of type str96, not numbers",
+     "error[E0311]: array `y` of `d.npz` holds values of type str96, not numbers",
      '  |      ^^^^^^^ array `y`', "store class indices as integers from 0"),
     ("missing key", 'data "d.npz"', {"a": X, "b": Y},
-     "error: `d.npz` has no array `x`", '  |      ^^^^^^^ no array `x`',
+     "error[E0307]: `d.npz` has no array `x`", '  |      ^^^^^^^ no array `x`',
      "its arrays are `a`, `b`: name the arrays with `inputs=` and `target=` (by default `x`)"),
     ("missing named key", 'data "d.npz" inputs=a target=c', {"a": X, "b": Y},
-     "error: `d.npz` has no array `c`", '  |                       ^^^^^^^^ no array `c`',
+     "error[E0307]: `d.npz` has no array `c`", '  |                       ^^^^^^^^ no array `c`',
      "its arrays are `a`, `b`: name it"),
     ("two arrays", 'data "d.npz" inputs=a,b', {"a": X, "b": Y},
-     "error: `inputs=` names 2 arrays, but an .npz file's inputs are one array",
+     "error[E0318]: `inputs=` names 2 arrays, but an .npz file's inputs are one array",
      '  |              ^^^^^^^^^^ one array', "name one array, e.g. `inputs=a`"),
     ("row counts", 'data "d.npz"', {"x": X, "y": Y[:5]},
-     "error: `d.npz` has 6 rows in `x` but 5 in `y`", '  |      ^^^^^^^ rows differ',
+     "error[E0319]: `d.npz` has 6 rows in `x` but 5 in `y`", '  |      ^^^^^^^ rows differ',
      "give the inputs and the targets one row each per example"),
     ("nan", 'data "d.npz"', {"x": np.where(np.arange(36).reshape(6, 2, 3) == 17, np.nan, X), "y": Y},
-     "error: `d.npz`, `x[2, 1, 2]`: nan is not a finite number", '  |      ^^^^^^^ array `x`',
+     "error[E0311]: `d.npz`, `x[2, 1, 2]`: nan is not a finite number", '  |      ^^^^^^^ array `x`',
      "every value must be a finite number"),
     ("float32", 'data "d.npz"', {"x": np.where(np.arange(36).reshape(6, 2, 3) == 5, -1e39, X.astype("f8")), "y": Y},
-     "error: `d.npz`, `x[0, 1, 2]`: -1e+39 is too large for float32",
+     "error[E0312]: `d.npz`, `x[0, 1, 2]`: -1e+39 is too large for float32",
      '  |      ^^^^^^^ array `x`', "float32, which holds values up to about 3.4e38"),
     ("no rows", 'data "d.npz"', {"x": X[:0], "y": Y[:0]},
-     "error: array `x` of `d.npz` has no rows", '  |      ^^^^^^^ array `x`', "give it at least one row"),
+     "error[E0304]: array `x` of `d.npz` has no rows", '  |      ^^^^^^^ array `x`', "give it at least one row"),
     ("csv option", 'data "d.npz" header=yes', {"x": X, "y": Y},
-     "error: `header=` is for CSV files, not for `d.npz`", '  |              ^^^^^^^^^^ not a CSV option',
+     "error[E0318]: `header=` is for CSV files, not for `d.npz`", '  |              ^^^^^^^^^^ not a CSV option',
      "leave out `header=`"),
     ("shape count", 'data "d.npz" shape=7', {"x": X, "y": Y},
-     "error: `shape=7` holds 7 values, but a row of `x` in `d.npz` holds 6 ([2, 3])",
+     "error[E0310]: `shape=7` holds 7 values, but a row of `x` in `d.npz` holds 6 ([2, 3])",
      '  |              ^^^^^^^ wrong count', "give a shape of as many values as a row holds"),
     ("input width", 'input 4\nlinear ->1\ndata "d.npz"', {"x": X.reshape(6, 6), "y": Y[:, 0, 0]},
-     "error: `d.npz` has 6 input values a row, but the network takes 4", '  |      ^^^^^^^ 6 inputs',
+     "error[E0309]: `d.npz` has 6 input values a row, but the network takes 4", '  |      ^^^^^^^ 6 inputs',
      "give `x` rows of 4 values, or change the network's input width"),
     ("target width", 'data "d.npz" shape=6', {"x": X, "y": Y},
-     "error: `d.npz` has 2 target values a row, but the network has 1 output", '  |      ^^^^^^^ 2 targets',
+     "error[E0314]: `d.npz` has 2 target values a row, but the network has 1 output", '  |      ^^^^^^^ 2 targets',
      "give each row of `y` 1 value, or give the network 2 outputs"),
 ]
 
@@ -195,7 +195,7 @@ def test_npz_refusals_are_located_messages(tmp_path, statement, arrays, message,
 ], ids=["not a zip", "corrupt zip"])
 def test_a_file_that_is_not_npz_is_refused(tmp_path, content, message, hint):
     text = refusal(tmp_path, 'linear ->1\ndata "d.npz"\n', d_npz=content)
-    assert text.startswith(f"error: {message}\n --> s.nqa:2:6\n") and f"= hint: {hint}" in text
+    assert text.startswith(f"error[E0302]: {message}\n --> s.nqa:2:6\n") and f"= hint: {hint}" in text
 
 
 def test_a_single_npy_array_is_refused_with_how_to_save_both(tmp_path):
@@ -203,7 +203,7 @@ def test_a_single_npy_array_is_refused_with_how_to_save_both(tmp_path):
     np.save(out, X)
     text = refusal(tmp_path, 'linear ->1\ndata "d.npy"\n', d_npy=out.getvalue())
     assert text == """\
-error: `d.npy` holds a single array, so it has no targets
+error[E0317]: `d.npy` holds a single array, so it has no targets
  --> s.nqa:2:6
   |
 2 | data "d.npy"
@@ -232,7 +232,7 @@ def test_npz_limits_count_rows_and_uncompressed_bytes(tmp_path):
 def test_example_and_eval_are_refused_for_a_shaped_input(tmp_path):
     text = refusal(tmp_path, "input 2x3\nlinear ->1\nexample [1, 2, 3, 4, 5, 6] -> [1]\n")
     assert text == """\
-error: `example` gives a flat vector, but the network takes [2, 3]
+error[E0321]: `example` gives a flat vector, but the network takes [2, 3]
  --> s.nqa:3:9
   |
 1 | input 2x3
@@ -265,9 +265,9 @@ def test_input_then_embedding_is_an_int64_input(tmp_path):
 
 
 @pytest.mark.parametrize("cell, message", [
-    ("50", "error: `tokens.csv` line 4, column `t4`: id `50` is outside 0 to 49"),
-    ("2.5", "error: `tokens.csv` line 4, column `t4`: `2.5` is not a whole-number id"),
-    ("-1", "error: `tokens.csv` line 4, column `t4`: id `-1` is outside 0 to 49"),
+    ("50", "error[E0320]: `tokens.csv` line 4, column `t4`: id `50` is outside 0 to 49"),
+    ("2.5", "error[E0320]: `tokens.csv` line 4, column `t4`: `2.5` is not a whole-number id"),
+    ("-1", "error[E0320]: `tokens.csv` line 4, column `t4`: id `-1` is outside 0 to 49"),
 ])
 def test_ids_outside_the_embedding_are_refused_at_their_line(tmp_path, cell, message):
     lines = TOKENS.splitlines(keepends=True)
@@ -288,7 +288,7 @@ def test_npz_ids_are_refused_at_their_index(tmp_path):
     ids = np.arange(60).reshape(6, 10) % 50
     ids[4, 7] = 50
     text = refusal(tmp_path, EMBED.replace("input 10\n", "") + 'data "t.npz"\n', t_npz=npz(x=ids, y=ids[:, 0] % 2))
-    assert text.splitlines()[0] == "error: `t.npz`, `x[4, 7]`: id 50 is outside 0 to 49"
+    assert text.splitlines()[0] == "error[E0320]: `t.npz`, `x[4, 7]`: id 50 is outside 0 to 49"
     program = check(write(tmp_path, EMBED + 'data "t.npz"\n', t_npz=npz(x=ids % 50, y=ids[:, 0] % 2)))
     assert str(dataset(program.spec, 0, program.table).inputs.dtype) == "torch.int64"
 
@@ -296,7 +296,7 @@ def test_npz_ids_are_refused_at_their_index(tmp_path):
 def test_example_and_eval_ids_are_whole_numbers_in_range(tmp_path):
     text = refusal(tmp_path, "input 3\nembedding 5->2\nlinear ->1\nexample [1, 2, 5] -> [1]\neval [0, 1.5, 2]\n")
     assert text == """\
-error: `example` value 3: id 5 is outside 0 to 4
+error[E0320]: `example` value 3: id 5 is outside 0 to 4
  --> s.nqa:4:9
   |
 2 | embedding 5->2
@@ -306,7 +306,7 @@ error: `example` value 3: id 5 is outside 0 to 4
   |         ^^^^^^^^^ not an id
   = hint: `embedding 5->2` takes ids 0 to 4
 
-error: `eval` value 2: 1.5 is not a whole-number id
+error[E0320]: `eval` value 2: 1.5 is not a whole-number id
  --> s.nqa:5:6
   |
 2 | embedding 5->2

@@ -63,7 +63,7 @@ def test_the_limit_on_combinations_is_a_flag(tmp_path, capsys):
     spec.write_text(NET + "optimizer sgd lr=choice(0.1, 0.01, 0.001) momentum=choice(0, 0.5, 0.9)\n")
     assert main(["check", str(spec), "--max-combinations", "8"]) == 2
     err = capsys.readouterr().err
-    assert err.startswith("error: this sweep has 9 combinations (3 x 3), over the limit of 8\n")
+    assert err.startswith("error[E0609]: this sweep has 9 combinations (3 x 3), over the limit of 8\n")
     assert "= hint: try fewer values, or raise the limit with --max-combinations" in err
     assert main(["check", str(spec), "--max-combinations", "9"]) == 0
 
@@ -153,7 +153,7 @@ def test_commands_that_take_one_spec_refuse_a_sweep_at_its_choice(argv, what, tm
     spec.write_text(SWEEP)
     assert main([argv[0], str(spec), *(a.format(d=tmp_path) for a in argv[1:])]) == 2
     err = capsys.readouterr().err
-    assert err.startswith(f"error: {what} takes one spec, and this one is a sweep of 2 combinations\n")
+    assert err.startswith(f"error[E0518]: {what} takes one spec, and this one is a sweep of 2 combinations\n")
     assert f"{spec}:6:18" in err and "nqa run SPEC --best best.nqa" in err
     assert not (tmp_path / "m.onnx").exists()
 

@@ -214,7 +214,7 @@ def test_options_a_sweep_cannot_take_are_refused_before_training(argv, message, 
     spec = tmp_path / "s.nqa"
     spec.write_text("linear 1->1\nexample [1] -> [2]\nepochs choice(2, 4)\n")
     assert main(["run", str(spec), *argv]) == 2
-    assert capsys.readouterr().err.startswith(f"error: {message}")
+    assert re.match(rf"error\[E0\d{{3}}\]: {re.escape(message)}", capsys.readouterr().err)
 
 
 def test_the_schema_of_the_sweep_report(capsys):

@@ -18,7 +18,7 @@ def test_without_the_package_it_is_refused_before_training(tmp_path, capsys, _ru
     assert main(["run", NEURON, "--tensorboard", str(tmp_path / "tb")]) == 2
     captured = capsys.readouterr()
     assert captured.out == ""
-    assert "error: --tensorboard needs the tensorboard package, which is not installed" in captured.err
+    assert "error[E0904]: --tensorboard needs the tensorboard package, which is not installed" in captured.err
     assert "pip install 'nqa[tensorboard]'" in captured.err
     assert not (tmp_path / "tb").exists() and not (_run_log_elsewhere / "runs.db").exists()
 

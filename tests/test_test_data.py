@@ -58,7 +58,7 @@ def _checked(capsys) -> str:
 
 def test_a_missing_test_file_is_found_by_check(folder, capsys):
     (folder / "test.csv").unlink()
-    assert _checked(capsys) == ("error: cannot read `test.csv`: no such file\n --> spec.nqa:5:6\n  |\n"
+    assert _checked(capsys) == ("error[E0301]: cannot read `test.csv`: no such file\n --> spec.nqa:5:6\n  |\n"
                                 "5 | test \"test.csv\"\n  |      ^^^^^^^^^^ no such file\n"
                                 "  = hint: paths are relative to the spec's folder\n")
 
@@ -66,7 +66,7 @@ def test_a_missing_test_file_is_found_by_check(folder, capsys):
 def test_a_class_the_training_data_lacks(folder, capsys):
     with (folder / "test.csv").open("a") as rows:
         rows.write("5.0,3.0,1.5,0.2,rose\n")
-    assert _checked(capsys).startswith("error: `test.csv` holds the class `rose`, which the network was not "
+    assert _checked(capsys).startswith("error[E0316]: `test.csv` holds the class `rose`, which the network was not "
                                        "trained on (its classes are `setosa`, `versicolor`, `virginica`)\n"
                                        " --> spec.nqa:5:6\n")
 
@@ -75,13 +75,13 @@ def test_a_text_cell_in_the_test_file(folder, capsys):
     with (folder / "test.csv").open("a") as rows:
         rows.write("5.0,x,1.5,0.2,setosa\n")
     err = _checked(capsys)
-    assert err.startswith("error: `test.csv` line 77, column `sepal_width`: `x` is not a finite number\n"
+    assert err.startswith("error[E0311]: `test.csv` line 77, column `sepal_width`: `x` is not a finite number\n"
                           " --> spec.nqa:5:6\n")
 
 
 def test_test_rows_need_their_targets(folder, capsys):
     (folder / "test.csv").write_text("sepal_length,sepal_width,petal_length,petal_width\n5.1,3.5,1.4,0.2\n")
-    assert _checked(capsys).startswith("error: `test.csv` has no column `species`\n --> spec.nqa:5:6\n")
+    assert _checked(capsys).startswith("error[E0307]: `test.csv` has no column `species`\n --> spec.nqa:5:6\n")
 
 
 def test_without_a_data_statement_columns_go_by_width(tmp_path, monkeypatch, capsys):
@@ -98,7 +98,7 @@ def test_without_a_data_statement_columns_go_by_width(tmp_path, monkeypatch, cap
 def test_no_output_is_written_over_the_test_file(folder, capsys):
     before = (folder / "test.csv").read_bytes()
     assert main(["run", "spec.nqa", "--json", "test.csv"]) == 2
-    assert capsys.readouterr().err == ("error: --json `test.csv` would write over the test file `test.csv`\n"
+    assert capsys.readouterr().err == ("error[E0905]: --json `test.csv` would write over the test file `test.csv`\n"
                                        "  = hint: give --json another file name: nqa never writes over its inputs\n")
     assert (folder / "test.csv").read_bytes() == before
 

@@ -55,7 +55,7 @@ def test_a_cr_ends_a_comment_and_what_follows_is_read():
     with pytest.raises(SpecError) as err:
         check("linear 2->3 # c\roptimizer sgd lr=-1\n", filename="a.nqa")
     assert err.value.render() == (
-        "error: learning rate `lr` must be greater than 0, not `-1`\n"
+        "error[E0112]: learning rate `lr` must be greater than 0, not `-1`\n"
         " --> a.nqa:2:15\n"
         "  |\n"
         "2 | optimizer sgd lr=-1\n"
@@ -116,7 +116,8 @@ def test_one_leading_byte_order_mark_is_one_and_a_second_is_refused(tmp_path, ca
     spec.write_bytes(b"\xef\xbb\xbf\xef\xbb\xbflinear 2->3\n")
     capsys.readouterr()
     assert main(["check", str(spec)]) == 2
-    assert "error: unexpected invisible character U+FEFF (zero width no-break space)\n" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "error[E0001]: unexpected invisible character U+FEFF (zero width no-break space)\n" in err
 
 
 @pytest.mark.parametrize(("text", "formatted"), [
@@ -136,14 +137,15 @@ def test_fmt_refuses_a_read_only_file_and_one_with_other_hard_links(tmp_path, ca
     spec.chmod(0o444)
     assert main(["fmt", str(spec)]) == 2
     assert capsys.readouterr().err == (
-        f"error: cannot reformat `{spec}`: it is read-only\n --> {spec}\n"
+        f"error[E0917]: cannot reformat `{spec}`: it is read-only\n --> {spec}\n"
         "  = hint: make it writable first (`chmod u+w`), or see the changes with `nqa fmt --diff`\n")
     assert spec.read_text() == "linear 2 ->3\n"
     spec.chmod(0o644)
     other.hardlink_to(spec)
     assert main(["fmt", str(spec)]) == 2
     assert capsys.readouterr().err == (
-        f"error: cannot reformat `{spec}`: it has 1 other hard link, which would keep the old text\n --> {spec}\n"
+        f"error[E0917]: cannot reformat `{spec}`: it has 1 other hard link, which would keep the old text\n"
+        f" --> {spec}\n"
         "  = hint: format a copy, then copy it over the file (`cp` keeps the links), or see the changes with "
         "`nqa fmt --diff`\n")
     assert spec.read_text() == other.read_text() == "linear 2 ->3\n"
@@ -179,7 +181,8 @@ def test_one_input_and_one_run_are_singular(tmp_path, capsys):
     spec.write_text('linear 1->1\ndata "one.csv"\n')
     assert main(["check", str(spec)]) == 2
     err = capsys.readouterr().err
-    assert err.startswith("error: `one.csv` has 1 column, but the network takes 1 input and needs a target column "
+    assert err.startswith("error[E0309]: `one.csv` has 1 column, but the network takes 1 input and needs a "
+                          "target column "
                           "after them\n")
     assert err.endswith("  = hint: give each row 1 input and then the target\n")
     spec.write_text("linear 1->1\nexample [1] -> [1]\n")

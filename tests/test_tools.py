@@ -208,7 +208,7 @@ def test_plot_without_matplotlib_is_refused_before_training(tmp_path, monkeypatc
     png = tmp_path / "loss.png"
     assert main(["run", "specs/mlp.nqa", "--plot", str(png)]) == 2
     out, err = capsys.readouterr()
-    assert out == "" and err.startswith("error: --plot needs matplotlib, which is not installed\n")
+    assert out == "" and err.startswith("error[E0904]: --plot needs matplotlib, which is not installed\n")
     assert "hint: install it with `pip install 'nqa[plot]'`" in err
     assert not png.exists()
 
@@ -251,7 +251,7 @@ def _check_bad(tmp_path, run, **env):
 
 def test_check_in_a_pipe_prints_no_colour(tmp_path):
     done = _check_bad(tmp_path, _pipe)
-    assert done.returncode == 2 and done.stderr.startswith("error: unknown statement `lienar`")
+    assert done.returncode == 2 and done.stderr.startswith("error[E0101]: unknown statement `lienar`")
     assert "\x1b" not in done.stderr + done.stdout
 
 
@@ -286,5 +286,5 @@ def test_device_cuda_without_a_gpu_is_refused(monkeypatch, capsys):
     assert main(["run", "specs/mlp.nqa", "--device", "cuda"]) == 2
     out, err = capsys.readouterr()
     assert out == ""
-    assert err.startswith("error: --device cuda was asked for, but no CUDA device is available\n")
+    assert err.startswith("error[E0916]: --device cuda was asked for, but no CUDA device is available\n")
     assert "hint: use --device cpu, or --device auto to use a GPU when there is one" in err
