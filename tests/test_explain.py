@@ -166,10 +166,10 @@ def test_explain_without_a_code_lists_every_code_with_its_title(capsys):
 
 
 def test_an_unknown_code_is_a_usage_error_with_the_closest_code(capsys):
-    assert main(["explain", "e0210"]) == 2
+    assert main(["explain", "e201"]) == 2
     captured = capsys.readouterr()
     assert captured.out == ""
-    assert captured.err == "error: there is no error code `e0210`\n  = hint: did you mean `E0201`?\n"
+    assert captured.err == "error: there is no error code `e201`\n  = hint: did you mean `E0201`?\n"
     assert main(["explain", "nonsense"]) == 2
     assert capsys.readouterr().err == ("error: there is no error code `nonsense`\n"
                                        "  = hint: `nqa explain` lists every code\n")
