@@ -33,6 +33,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from .errors import visible
+
 PAGES = Path(__file__).with_name("explanations")
 _TITLE = re.compile(r"# ([EW][0-9]{4}): (\S.*)")
 _FENCE = re.compile(r"```([a-z]+)(?: file=([A-Za-z0-9_.-]+))?")
@@ -134,7 +136,8 @@ def _example(code: str, section: str, blocks: list[tuple[str, str | None, str]],
 
 
 def terminal_text(shown: Page) -> str:
-    """A page as plain text for a terminal: headings without their `#`, blocks indented, fences gone."""
+    """A page as plain text for a terminal: headings without their `#`, blocks indented, fences gone,
+    and every character a terminal would act on spelt out (`\\u202e`), as in messages."""
     out: list[str] = []
     inside = False
     for line in shown.text.rstrip("\n").split("\n"):
@@ -148,7 +151,7 @@ def terminal_text(shown: Page) -> str:
             out += [heading, "-" * len(heading)] if line.startswith("## ") else [heading, "=" * len(heading)]
         else:
             out.append(line)
-    return "\n".join(out) + "\n"
+    return "\n".join(visible(line, tab="\t") for line in out) + "\n"
 
 
 def errors_markdown(titles: dict[str, str]) -> str:

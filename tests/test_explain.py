@@ -194,3 +194,13 @@ def test_the_errors_doc_is_made_from_the_pages(request):
     assert ERRORS_DOC.read_text(encoding="utf-8") == made, "docs/errors.md is out of date: pytest --update-goldens"
     for code in page_codes():
         assert f'<a id="{code.lower()}"></a>\n\n## {code}: ' in made
+
+
+def test_explain_spells_out_the_characters_a_terminal_would_act_on(capsys):
+    """W0001's wrong spec holds a right-to-left override: the page shows it as its messages do."""
+    shown = page("W0001")
+    assert shown is not None and "\u202e" in shown.wrong.spec
+    assert main(["explain", "W0001"]) == 0
+    out = capsys.readouterr().out
+    assert "\u202e" not in out
+    assert "    linear 2->1  # \\u202e hidden\n" in out
