@@ -11,8 +11,8 @@ from __future__ import annotations
 import argparse
 
 from compiler.suggest import closest
-from spec_lang import usage_error
-from spec_lang.codes import CODES
+from spec_lang import Diagnostic, SpecError
+from spec_lang.codes import BAD_OPTION_VALUE, CODES
 from spec_lang.explain import page, terminal_text
 
 
@@ -26,9 +26,14 @@ def explain_command(args: argparse.Namespace) -> int:
     if code not in CODES:
         best = closest(code.lower(), [known.lower() for known in CODES])
         hint = f"did you mean `{best.upper()}`?" if best else "`nqa explain` lists every code"
-        raise usage_error(f"there is no error code `{args.code}`", hint)
+        raise _refused(f"there is no error code `{args.code}`", hint)
     found = page(code)
     if found is None:
-        raise usage_error(f"`{code}` ({CODES[code].title}) is not explained yet")
+        raise _refused(f"`{code}` ({CODES[code].title}) is not explained yet", "`nqa explain` lists every code")
     print(terminal_text(found), end="")
     return 0
+
+
+def _refused(message: str, hint: str) -> SpecError:
+    """A mistake in the code asked for: drawn as `usage_error` draws one, with its code."""
+    return SpecError(Diagnostic(message, hint=hint, code=BAD_OPTION_VALUE), "", "")

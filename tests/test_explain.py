@@ -169,9 +169,9 @@ def test_an_unknown_code_is_a_usage_error_with_the_closest_code(capsys):
     assert main(["explain", "e201"]) == 2
     captured = capsys.readouterr()
     assert captured.out == ""
-    assert captured.err == "error: there is no error code `e201`\n  = hint: did you mean `E0201`?\n"
+    assert captured.err == "error[E0901]: there is no error code `e201`\n  = hint: did you mean `E0201`?\n"
     assert main(["explain", "nonsense"]) == 2
-    assert capsys.readouterr().err == ("error: there is no error code `nonsense`\n"
+    assert capsys.readouterr().err == ("error[E0901]: there is no error code `nonsense`\n"
                                        "  = hint: `nqa explain` lists every code\n")
 
 
@@ -182,7 +182,7 @@ def test_explain_never_imports_torch():
     done = subprocess.run([sys.executable, "-c", program], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert done.returncode == 2, done.stderr
     assert done.stdout.startswith("E0201: ")
-    assert done.stderr.startswith("error: there is no error code `E9`")
+    assert done.stderr.startswith("error[E0901]: there is no error code `E9`")
 
 
 # --- docs/errors.md -------------------------------------------------------------------------
