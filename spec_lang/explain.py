@@ -86,26 +86,28 @@ def parse_page(text: str, code: str) -> Page:
     title = _TITLE.fullmatch(lines[0])
     if not title or title[1] != code:
         raise PageError(f"{code}.md:1: the first line must be `# {code}: <title>`")
-    sections: dict[str, list[tuple[str, str | None, str]]] = {"": [], "Wrong": [], "Fixed": []}
+    sections: dict[str, list[tuple[str, str | None, str]]] = {}
     section, number = "", 1
     while number < len(lines):
         line = lines[number]
         number += 1
-        if line.startswith("## "):
-            section = line[3:].strip()
-            if section not in sections or sections[section] or section == "":
+        if line.startswith("#"):
+            section = line.removeprefix("## ")
+            expected = ("Wrong", "Fixed")[len(sections)] if len(sections) < 2 else None
+            if section != expected:
                 raise PageError(f"{code}.md:{number}: expected `## Wrong`, then `## Fixed`, each once")
+            sections[section] = []
         elif line.startswith("```"):
             fence = _FENCE.fullmatch(line)
-            if not fence or not section:
-                raise PageError(f"{code}.md:{number}: a block opens with ```WORD or ```WORD file=NAME, "
-                                "under `## Wrong` or `## Fixed`")
+            if not fence or not section or (fence[2] is None and fence[1] not in ("nqa", "text", "console")):
+                raise PageError(f"{code}.md:{number}: a block opens with ```nqa, ```text, ```console or "
+                                "```WORD file=NAME, under `## Wrong` or `## Fixed`")
             end = lines.index("```", number) if "```" in lines[number:] else -1
             if end < 0:
                 raise PageError(f"{code}.md:{number}: this block is not closed")
             sections[section].append((fence[1], fence[2], "".join(f"{x}\n" for x in lines[number:end])))
             number = end + 1
-    if list(sections) != ["", "Wrong", "Fixed"] or not sections["Wrong"] or not sections["Fixed"]:
+    if list(sections) != ["Wrong", "Fixed"]:
         raise PageError(f"{code}.md: needs a `## Wrong` and a `## Fixed` section, in that order")
     wrong, message, asked = _example(code, "Wrong", sections["Wrong"], "wrong.nqa", ())
     fixed, stray, fixed_asked = _example(code, "Fixed", sections["Fixed"], "fixed.nqa", wrong.files)

@@ -130,6 +130,9 @@ def test_only_pages_sit_among_the_pages():
     ("# E0201: t\n## Wrong\n```nqa\nlinear 2->1\n```\n```text\nerror\n```\n", "needs a `## Wrong` and a `## Fixed`"),
     ("# E0201: t\n## Wrong\n```nqa\nlinear 2->1\n", "E0201.md:3: this block is not closed"),
     ("# E0201: t\n```nqa\nx\n```\n", "E0201.md:2: a block opens with"),
+    ("# E0201: t\n## Wrong\n```python\nx\n```\n", "E0201.md:3: a block opens with"),
+    ("# E0201: t\n## Fixed\n```nqa\nx\n```\n", "E0201.md:2: expected `## Wrong`, then `## Fixed`"),
+    ("# E0201: t\n## Wrong\n## Fixed\n## Wrong\n", "E0201.md:4: expected `## Wrong`, then `## Fixed`"),
     ("# E0201: t\n## Wrong\n```nqa\nx\n```\n## Fixed\n```nqa\ny\n```\n", "a ```text block, the message"),
     (("# E0201: t\n## Wrong\n```nqa\nx\n```\n```console\n$ nqa run wrong.nqa\n```\n```text\ne\n```\n"
      "## Fixed\n```nqa\ny\n```\n"), "give a ```console block in both sections, or in neither"),
