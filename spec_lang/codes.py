@@ -129,6 +129,7 @@ NO_MOMENTUM = _code("E0403", "no-momentum", "momentum cycling with an optimizer 
 CLIP_NOTHING = _code("E0404", "clip-nothing", "`clip` with neither a norm nor a value")
 CLIP_BOTH = _code("E0405", "clip-both", "`clip` with both a norm and a value")
 STOP_UNWATCHED = _code("E0406", "stop-unwatched", "`stop` watching a held-out loss when no rows are held out")
+DIVERGED = _code("E0407", "diverged", "a run whose loss became NaN or infinite, so training stopped")
 
 # E05xx: blocks, repeat, residual, choices and sweeps
 BLOCK_NAME = _code("E0501", "block-name", "a `block` without a usable name")
@@ -187,6 +188,7 @@ SPEC_NOT_TEXT = _code("E0919", "spec-not-text", "a spec file that is binary or n
 RUNS_UNSUPPORTED = _code("E0920", "runs-unsupported", "a spec that `--runs` cannot train many seeds of at once")
 BAD_ARGUMENT_TYPE = _code("E0921", "bad-argument-type", "a Python argument of the wrong type given to `train`")
 BAD_COMMAND_LINE = _code("E0922", "bad-command-line", "a command line the argument parser cannot read")
+OUTPUT_UNWRITABLE = _code("E0923", "output-unwritable", "an output path that cannot be written as a regular file")
 
 # W00xx: warnings
 BIDI_CONTROL = _code("W0001", "bidi-control", "a bidirectional control character that may hide what the text says")
@@ -199,6 +201,7 @@ NEVER_STOPS = _code("W0007", "never-stops", "a `stop` patience as long as the ru
 SCHEDULE_NEVER_STEPS = _code("W0008", "schedule-never-steps", "a step schedule that never drops the learning rate")
 UNUSED_LR = _code("W0009", "unused-lr", "an optimizer `lr` that a onecycle schedule replaces")
 UNUSED_BLOCK = _code("W0010", "unused-block", "a block defined and never used")
+NO_FINGERPRINT = _code("W0011", "no-fingerprint", "weights saved without their network's fingerprint, checked less")
 
 
 def is_code(text: str) -> bool:
