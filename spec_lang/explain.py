@@ -13,7 +13,8 @@ A page has one fixed form, which tests/test_explain.py runs for every page:
     ## Wrong
 
     ```nqa                    the spec, written as `wrong.nqa`
-    ```csv file=rows.csv      a file beside it (any number of them, any language word)
+    ```csv file=rows.csv      a file beside it (any number of them, any language word; with
+                              the word `base64`, the file's bytes in base64: a weights file)
     ```console                optional: `$ nqa ...` lines, run in that folder in order, every
                               one but the last succeeding (without it: `$ nqa check wrong.nqa`)
     ```text                   what the last command prints on stderr, exactly
@@ -29,6 +30,8 @@ Prose may stand between the blocks; it is shown as written.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,7 +49,7 @@ class Example:
     """A spec, the files beside it, and the commands that are run on them."""
 
     spec: str
-    files: tuple[tuple[str, str], ...]  # (file name, text)
+    files: tuple[tuple[str, bytes], ...]  # (file name, its bytes)
     commands: tuple[str, ...]  # each as typed after `$ `, starting `nqa `
 
 
@@ -119,12 +122,12 @@ def parse_page(text: str, code: str) -> Page:
 
 
 def _example(code: str, section: str, blocks: list[tuple[str, str | None, str]], name: str,
-             beside: tuple[tuple[str, str], ...]) -> tuple[Example, str | None, bool]:
+             beside: tuple[tuple[str, bytes], ...]) -> tuple[Example, str | None, bool]:
     """A section's example, its ```text block (None without one), and whether it gives commands."""
     specs = [body for word, file, body in blocks if word == "nqa" and file is None]
     texts = [body for word, file, body in blocks if word == "text" and file is None]
     consoles = [body for word, file, body in blocks if word == "console" and file is None]
-    files = dict(beside) | {file: body for _, file, body in blocks if file is not None}
+    files = dict(beside) | {file: _bytes(code, word, body) for word, file, body in blocks if file is not None}
     if len(specs) != 1 or len(texts) > 1 or len(consoles) > 1:
         raise PageError(f"{code}.md: `## {section}` needs one ```nqa block, and at most one ```text "
                         "and one ```console block")
@@ -135,6 +138,16 @@ def _example(code: str, section: str, blocks: list[tuple[str, str | None, str]],
         raise PageError(f"{code}.md: a file block may not be called {name}")
     example = Example(specs[0], tuple(sorted(files.items())), tuple(commands) or (f"nqa check {name}",))
     return example, texts[0] if texts else None, bool(consoles)
+
+
+def _bytes(code: str, word: str, body: str) -> bytes:
+    """A file block's bytes: its text in UTF-8, or, for a `base64` block, what its text decodes to."""
+    if word != "base64":
+        return body.encode("utf-8")
+    try:
+        return base64.b64decode("".join(body.split()), validate=True)
+    except binascii.Error as err:
+        raise PageError(f"{code}.md: a ```base64 block that is not base64: {err}") from None
 
 
 def terminal_text(shown: Page) -> str:

@@ -32,8 +32,8 @@ _HEADER = re.compile(r"^(?:error|warning)\[([EW][0-9]{4})\]: ", re.M)
 def _written(example: Example, folder: Path, name: str) -> Path:
     folder.mkdir()
     (folder / name).write_text(example.spec, encoding="utf-8")
-    for file, text in example.files:
-        (folder / file).write_text(text, encoding="utf-8")
+    for file, data in example.files:
+        (folder / file).write_bytes(data)
     return folder
 
 
