@@ -40,7 +40,7 @@ from .errors import visible
 
 PAGES = Path(__file__).with_name("explanations")
 _TITLE = re.compile(r"# ([EW][0-9]{4}): (\S.*)")
-_FENCE = re.compile(r"```([a-z]+)(?: file=([A-Za-z0-9_.-]+))?")
+_FENCE = re.compile(r"```([a-z0-9]+)(?: file=([A-Za-z0-9_.-]+))?")
 _CODE = re.compile(r"[EW][0-9]{4}")
 
 
