@@ -88,7 +88,7 @@ def test_the_wrong_spec_gets_exactly_its_code_and_the_message_shown(code, tmp_pa
         assert errors == set()
         assert code in warnings
     else:
-        assert done == 2
+        assert done not in (0, 1), f"{code}.md: `{last}` exits {done}"  # 2 a mistake, 3 a run that diverged
         assert errors == {code}
 
 
