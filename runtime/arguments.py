@@ -145,7 +145,7 @@ def parser() -> argparse.ArgumentParser:
     top = _Parser(prog="nqa", description="Check, compile, train and draw .nqa network specs.")
     top.add_argument("--version", action=_Version, nargs=0, help="show program's version number and exit")
     sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for add in (_check, _run, _predict, _evaluate, _compile, _draw, _fmt, _export, _schema):
+    for add in (_check, _run, _predict, _evaluate, _compile, _draw, _fmt, _export, _schema, _explain):
         add(sub)
     from .runs_arguments import runs_arguments
 
@@ -245,3 +245,11 @@ def _schema(sub) -> None:
     p.add_argument("which", nargs="?", choices=["all", "spec", "report", "sweep", "evaluate", "predict"],
                    default="all",
                    help="which schema to print (default: all, as one object)")
+
+
+def _explain(sub) -> None:
+    p = sub.add_parser("explain", help="explain an error code, with a wrong spec and its fix",
+                       description="Explain an error code (`E0201`, as in `error[E0201]: ...`): what it means, "
+                                   "a spec that gets it, the message, and the spec fixed. Without a code, "
+                                   "list every code.")
+    p.add_argument("code", nargs="?", help="the code, e.g. E0201 (any case); leave it out to list every code")

@@ -75,8 +75,8 @@ def _terminal(*argv: str, env: dict | None = None, columns: int = 100) -> tuple[
 # help texts and --version
 
 HELP = {"nqa": [], "check": ["check"], "run": ["run"], "compile": ["compile"], "draw": ["draw"],
-        "schema": ["schema"], "predict": ["predict"], "evaluate": ["evaluate"], "runs": ["runs"],
-        "runs-show": ["runs", "show"], "runs-compare": ["runs", "compare"]}
+        "schema": ["schema"], "explain": ["explain"], "predict": ["predict"], "evaluate": ["evaluate"],
+        "runs": ["runs"], "runs-show": ["runs", "show"], "runs-compare": ["runs", "compare"]}
 
 
 @pytest.mark.parametrize("name", HELP)
