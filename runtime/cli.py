@@ -1,12 +1,12 @@
-"""The command line: `nqa check|run|predict|evaluate|compile|draw|schema`, and `python -m runtime SPEC` (= `nqa run`).
+"""The command line: `nqa check|run|predict|evaluate|compile|draw|schema|lsp`, and `python -m runtime SPEC` (= `nqa run`).
 
 In: argv. Out: results on stdout, errors and warnings on stderr (in colour
 only on a terminal, never with NO_COLOR; control characters from a spec or a
 data file spelt out, never sent raw), and the exit code: 0 success (warnings
 included), 2 a mistake in the spec or the command line, 3 training stopped
 because the loss was not finite, 130 interrupted (Ctrl-C), 143 terminated
-(SIGTERM), 1 anything unexpected. `check`, `draw` (without weights) and
-`schema` never import torch.
+(SIGTERM), 1 anything unexpected. `check`, `draw` (without weights),
+`schema` and `lsp` never import torch.
 """
 
 from __future__ import annotations
@@ -340,6 +340,12 @@ def _run(args) -> int:
     return logged(args, lambda: run_command(args, _limits(args)))
 
 
+def _lsp(args) -> int:
+    from .lsp import serve
+
+    return serve()
+
+
 def _runs(args) -> int:
     from .runs_command import runs_command
 
@@ -347,4 +353,5 @@ def _runs(args) -> int:
 
 
 _COMMANDS = {"run": _run, "predict": _predict, "evaluate": _evaluate, "check": _check, "compile": _compile,
-             "draw": _draw, "fmt": _fmt, "export": _export, "schema": _schema, "runs": _runs}
+             "draw": _draw, "fmt": _fmt, "export": _export, "schema": _schema, "runs": _runs,
+             "lsp": _lsp}
