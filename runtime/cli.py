@@ -1,4 +1,5 @@
-"""The command line: `nqa check|run|predict|evaluate|compile|draw|schema|lsp`, and `python -m runtime SPEC` (= `nqa run`).
+"""The command line: `nqa check|run|predict|evaluate|compile|draw|fmt|export|schema|runs|lsp`,
+and `python -m runtime SPEC` (= `nqa run`).
 
 In: argv. Out: results on stdout, errors and warnings on stderr (in colour
 only on a terminal, never with NO_COLOR; control characters from a spec or a

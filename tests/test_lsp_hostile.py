@@ -8,6 +8,8 @@ no handler of nqa's fails, and at the end the server still answers right."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from compiler import check
@@ -38,8 +40,8 @@ QUERIES = ("textDocument/inlayHint", "textDocument/documentSymbol", "textDocumen
            "textDocument/definition")
 
 
-def _params(method: str, uri: str, position=None) -> dict:
-    doc = {"textDocument": {"uri": uri}}
+def _params(method: str, uri: str, position=None) -> dict[str, Any]:
+    doc: dict[str, Any] = {"textDocument": {"uri": uri}}
     where = position or at(1, 3)
     return {"textDocument/inlayHint": {**doc, "range": span((0, 0), (10**6, 0))},
             "textDocument/documentSymbol": doc,

@@ -76,7 +76,7 @@ def _terminal(*argv: str, env: dict | None = None, columns: int = 100) -> tuple[
 
 HELP = {"nqa": [], "check": ["check"], "run": ["run"], "compile": ["compile"], "draw": ["draw"],
         "schema": ["schema"], "predict": ["predict"], "evaluate": ["evaluate"], "runs": ["runs"],
-        "runs-show": ["runs", "show"], "runs-compare": ["runs", "compare"]}
+        "runs-show": ["runs", "show"], "runs-compare": ["runs", "compare"], "lsp": ["lsp"]}
 
 
 @pytest.mark.parametrize("name", HELP)
