@@ -232,3 +232,27 @@ def test_without_pygls_nqa_lsp_says_what_to_install():
     assert done.stderr == ("error: `nqa lsp` needs the language server package pygls, which is not installed\n"
                            "  = hint: install it with `pip install 'nqa[lsp]'`\n")
     assert done.stdout == "" and "Traceback" not in done.stderr
+
+
+def test_a_code_is_passed_on_with_a_link_to_its_explanation_and_left_out_when_empty(monkeypatch, tmp_path):
+    from runtime.lsp import diagnostics
+    from runtime.lsp.positions import Lines
+    from spec_lang import Diagnostic
+    from spec_lang.ast import Span
+
+    page = tmp_path / "errors.md"
+    page.write_text("# E0201\n")
+    monkeypatch.setattr(diagnostics, "ERRORS_PAGE", page)
+    diagnostics._page.cache_clear()
+    lines = Lines("linear 2->2\nlinear 3->1\n")
+    where = Span(2, 8, 2, 9, 19, 20)
+    coded, plain = diagnostics.to_lsp([Diagnostic("wrong width", where, code="E0201"),
+                                       Diagnostic("no code yet", where, severity="warning")], lines, "untitled:a")
+    assert coded.code == "E0201" and coded.code_description is not None
+    assert coded.code_description.href == f"{page.as_uri()}#e0201"
+    assert plain.code is None and plain.code_description is None and plain.severity == 2
+    monkeypatch.setattr(diagnostics, "ERRORS_PAGE", tmp_path / "absent.md")
+    diagnostics._page.cache_clear()
+    [coded] = diagnostics.to_lsp([Diagnostic("wrong width", where, code="E0201")], lines, "untitled:a")
+    assert coded.code == "E0201" and coded.code_description is None
+    diagnostics._page.cache_clear()
