@@ -135,13 +135,16 @@ class Client:
         self.notify("textDocument/didChange", {"textDocument": {"uri": uri, "version": version},
                                                "contentChanges": [change]})
 
-    def close(self, timeout: float = 20) -> int:
-        """`shutdown` then `exit`: the server's exit code."""
-        self.result("shutdown", None)
+    def close(self, timeout: float = 20, shutdown: bool = True, keep_input_open: bool = False) -> int:
+        """`shutdown` (unless told not to) then `exit`, and the input closed (unless told to keep
+        it open, as some clients do): the server's exit code."""
+        if shutdown:
+            self.result("shutdown", None)
         self.notify("exit", None)
         stdin = self.proc.stdin
         assert stdin is not None
-        stdin.close()
+        if not keep_input_open:
+            stdin.close()
         return self.proc.wait(timeout)
 
     def kill(self) -> None:

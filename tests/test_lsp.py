@@ -192,7 +192,7 @@ def test_go_to_definition_leads_from_a_block_to_where_it_is_defined(client, tmp_
     assert client.result("textDocument/definition", {"textDocument": {"uri": uri}, "position": at(7, 2)}) is None
 
 
-def test_closing_a_document_clears_its_diagnostics_and_shutdown_exits_0(tmp_path):
+def test_closing_a_document_clears_its_diagnostics_and_shutdown_then_exit_ends_the_server_with_0(tmp_path):
     client = Client()
     try:
         client.initialize()
@@ -201,7 +201,16 @@ def test_closing_a_document_clears_its_diagnostics_and_shutdown_exits_0(tmp_path
         assert len(client.diagnostics(uri, 1)) == 1
         client.notify("textDocument/didClose", {"textDocument": {"uri": uri}})
         assert client.diagnostics(uri) == []
-        assert client.close() == 0
+        assert client.close(keep_input_open=True) == 0  # the server ends though its input is still open
+    finally:
+        client.kill()
+
+
+def test_exit_without_shutdown_exits_1():
+    client = Client()
+    try:
+        client.initialize()
+        assert client.close(shutdown=False, keep_input_open=True) == 1
     finally:
         client.kill()
 

@@ -33,7 +33,7 @@ from .document import Checked, Document, path_of
 from .hints import inlay_hints
 from .outline import definition, symbols, tree_of
 from .positions import UTF16, Lines
-from .transport import NqaProtocol
+from .transport import NqaProtocol, ReadingThread
 
 log = logging.getLogger("nqa.lsp")
 F = TypeVar("F", bound=Callable[..., Any])
@@ -56,6 +56,7 @@ class NqaServer(LanguageServer):
 
         super().__init__("nqa", version(), protocol_cls=NqaProtocol,
                          text_document_sync_kind=types.TextDocumentSyncKind.Incremental)
+        self._thread_pool = ReadingThread()  # type: ignore[assignment]  # where pygls reads standard input
         self.documents = Documents()
         self.root: Path | None = None
         self.encoding: str = UTF16

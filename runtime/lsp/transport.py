@@ -3,8 +3,9 @@
 In: the process's binary standard input and output. Out: `BoundedInput`,
 which pygls reads messages from (a header line is cut at 64 KiB; a message
 body longer than `MAX_BODY` is read and dropped in pieces, never held, and
-logged), `LockedOutput`, which writes each message whole even when the
-checking thread publishes while a request is answered, and `NqaProtocol`,
+logged), `ReadingThread`, where those reads run, `LockedOutput`, which
+writes each message whole even when the checking thread publishes while a
+request is answered, and `NqaProtocol`,
 pygls's protocol with three changes: a request whose parameters do not fit
 its method is answered with an error (pygls would only log it, leaving the
 client waiting); what is not a JSON-RPC message at all is logged and dropped;
@@ -15,7 +16,10 @@ pygls's workspace, whose line splitting differs from LSP's.
 from __future__ import annotations
 
 import logging
+import queue
 import threading
+from collections.abc import Callable
+from concurrent.futures import Executor, Future
 from typing import Any, BinaryIO
 
 from lsprotocol import types
@@ -64,6 +68,34 @@ class LockedOutput:
 
     def close(self) -> None:
         self._raw.close()
+
+
+class ReadingThread(Executor):
+    """Where pygls's reads of standard input run: one daemon thread, so that a read still
+    waiting when the client says `exit` (with the stream left open) never holds the process
+    (a `ThreadPoolExecutor` is joined when Python exits)."""
+
+    def __init__(self) -> None:
+        self._jobs: queue.SimpleQueue[tuple[Future[Any], Callable[[], Any]]] = queue.SimpleQueue()
+        threading.Thread(target=self._work, name="nqa-read", daemon=True).start()
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        done: Future[Any] = Future()
+        self._jobs.put((done, lambda: fn(*args, **kwargs)))
+        return done
+
+    def _work(self) -> None:
+        while True:
+            done, job = self._jobs.get()
+            if not done.set_running_or_notify_cancel():
+                continue
+            try:
+                done.set_result(job())
+            except BaseException as error:  # handed to the reader, as a pool would
+                done.set_exception(error)
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        """Nothing to wait for: the thread ends with the process."""
 
 
 class _Refused:
