@@ -145,14 +145,18 @@ def bind(cls: type[StatementModel], stmt: ast.Statement, args: tuple[ast.Arg, ..
 
 _MODELS: dict[tuple[Any, ...], StatementModel] = {}
 MAX_KEPT_MODELS = 4096
+MAX_KEPT_SPELLING = 400  # characters of values, at most, for a model to be kept
 
 
 def _validated(cls: type[StatementModel], values: dict[str, Any]) -> StatementModel:
     """`cls(**values)`, the same frozen model given again for the same class and values (a
     spec checked again as it is edited, a file of many `relu`s): validating is most of binding.
     Values are told apart by type and spelling (`repr`), so that `1`, `1.0`, `True` and `-0.0`
-    never stand for each other; a refusal is not kept, and raises again."""
-    key = (cls, *((field, type(value), repr(value)) for field, value in values.items()))
+    never stand for each other; a refusal is not kept, and raises again; nor is a model of long values."""
+    spelt = tuple((field, type(value), repr(value)) for field, value in values.items())
+    if sum(len(text) for _, _, text in spelt) > MAX_KEPT_SPELLING:  # a long vector: not worth its memory
+        return cls(**values)
+    key = (cls, *spelt)
     found = _MODELS.get(key)
     if found is None:
         found = cls(**values)
