@@ -119,7 +119,7 @@ class Client:
                           timeout, f"diagnostics for {uri}")
         return found["params"]["diagnostics"]
 
-    # --- a session
+    # --- talking to the server from start to end
     def initialize(self, capabilities: Message | None = None, root: Path | None = None) -> Message:
         answer = self.result("initialize", {"processId": None, "rootUri": root.as_uri() if root else None,
                                             "capabilities": capabilities or {}})
