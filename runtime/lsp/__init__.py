@@ -23,11 +23,10 @@ def serve() -> int:
         raise usage_error("`nqa lsp` needs the language server package pygls, which is not installed",
                           "install it with `pip install 'nqa[lsp]'`") from None
     from .server import build
-    from .transport import BoundedInput, LockedOutput
 
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="nqa lsp: %(levelname)s: %(message)s")
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
     sys.stdout = sys.stderr  # nothing printed may land in the stream of messages
     server = build()
-    server.start_io(BoundedInput(stdin), LockedOutput(stdout))  # type: ignore[arg-type]
+    server.serve_stdio(stdin, stdout)
     return 0 if server.protocol._shutdown else 1

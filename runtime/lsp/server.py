@@ -33,7 +33,7 @@ from .document import Checked, Document, path_of
 from .hints import inlay_hints
 from .outline import definition, symbols, tree_of
 from .positions import UTF16, Lines
-from .transport import NqaProtocol, ReadingThread
+from .transport import BoundedInput, LockedOutput, NqaProtocol, ReadingThread
 
 log = logging.getLogger("nqa.lsp")
 F = TypeVar("F", bound=Callable[..., Any])
@@ -56,11 +56,16 @@ class NqaServer(LanguageServer):
 
         super().__init__("nqa", version(), protocol_cls=NqaProtocol,
                          text_document_sync_kind=types.TextDocumentSyncKind.Incremental)
-        self._thread_pool = ReadingThread()  # type: ignore[assignment]  # where pygls reads standard input
         self.documents = Documents()
         self.root: Path | None = None
         self.encoding: str = UTF16
         self.checker = Checker(self.publish)
+
+    def serve_stdio(self, stdin: Any, stdout: Any) -> None:
+        """Serve on the binary streams until `exit` or the end of the input."""
+        given = BoundedInput(stdin)
+        self._thread_pool = ReadingThread(given.ready)  # type: ignore[assignment]  # where pygls reads
+        self.start_io(given, LockedOutput(stdout))  # type: ignore[arg-type]
 
     def publish(self, doc: Document, checked: Checked) -> None:
         """Send a document's diagnostics (none: a spec that passes clears what was shown)."""

@@ -1,9 +1,10 @@
 """The language server's side of the wire: standard input and output, made safe.
 
 In: the process's binary standard input and output. Out: `BoundedInput`,
-which pygls reads messages from (a header line is cut at 64 KiB; a message
-body longer than `MAX_BODY` is read and dropped in pieces, never held, and
-logged), `ReadingThread`, where those reads run, `LockedOutput`, which
+which pygls reads messages from, a whole message at a time (a header line is
+cut at 64 KiB; a message body longer than `MAX_BODY` is read and dropped in
+pieces, never held, and logged), `ReadingThread`, where those reads run (one
+thread hop a message rather than one for each line), `LockedOutput`, which
 writes each message whole even when the checking thread publishes while a
 request is answered, and `NqaProtocol`,
 pygls's protocol with three changes: a request whose parameters do not fit
@@ -15,8 +16,10 @@ pygls's workspace, whose line splitting differs from LSP's.
 
 from __future__ import annotations
 
+import collections
 import logging
 import queue
+import re
 import threading
 from collections.abc import Callable
 from concurrent.futures import Executor, Future
@@ -31,16 +34,45 @@ log = logging.getLogger("nqa.lsp")
 MAX_HEADER = 65_536
 MAX_BODY = 64 * 1024 * 1024  # a spec is at most 1 MB; as JSON, with every character escaped, a few times that
 _PIECE = 1 << 20
+_LENGTH = re.compile(rb"Content-Length: (\d+)\r\n")  # as pygls reads it
 
 
 class BoundedInput:
+    """Standard input, read a whole message at a time: pygls asks for each header line and
+    then the body, and all but the first of those are served from what was read already."""
+
     def __init__(self, raw: BinaryIO) -> None:
         self._raw = raw
+        self._pending: collections.deque[bytes] = collections.deque()
+
+    def ready(self) -> bool:
+        """Whether the next read is served without touching the stream."""
+        return bool(self._pending)
 
     def readline(self) -> bytes:
-        return self._raw.readline(MAX_HEADER)
+        if not self._pending:
+            self._read_message()
+        return self._pending.popleft()
 
     def read(self, size: int) -> bytes:
+        if self._pending and len(self._pending) == 1 and len(self._pending[0]) == size:
+            return self._pending.popleft()
+        return self._read_body(size)
+
+    def _read_message(self) -> None:
+        """The header lines up to the blank one, and the body they announce (if they do)."""
+        size = None
+        while True:
+            line = self._raw.readline(MAX_HEADER)
+            self._pending.append(line)
+            found = _LENGTH.fullmatch(line)
+            size = int(found.group(1)) if found and size is None else size
+            if not line or not line.strip():
+                break
+        if line and size:
+            self._pending.append(self._read_body(size))
+
+    def _read_body(self, size: int) -> bytes:
         if size <= MAX_BODY:
             return self._raw.read(size)
         log.error("a message of %d bytes is over the limit of %d: dropped", size, MAX_BODY)
@@ -75,24 +107,32 @@ class ReadingThread(Executor):
     waiting when the client says `exit` (with the stream left open) never holds the process
     (a `ThreadPoolExecutor` is joined when Python exits)."""
 
-    def __init__(self) -> None:
+    def __init__(self, ready: Callable[[], bool] = lambda: False) -> None:
+        self._ready = ready  # a read that `ready()` says is served already runs at once, on no thread
         self._jobs: queue.SimpleQueue[tuple[Future[Any], Callable[[], Any]]] = queue.SimpleQueue()
         threading.Thread(target=self._work, name="nqa-read", daemon=True).start()
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
         done: Future[Any] = Future()
-        self._jobs.put((done, lambda: fn(*args, **kwargs)))
+        job = (done, lambda: fn(*args, **kwargs))
+        if self._ready():
+            self._run(*job)
+        else:
+            self._jobs.put(job)
         return done
+
+    @staticmethod
+    def _run(done: Future[Any], job: Callable[[], Any]) -> None:
+        if not done.set_running_or_notify_cancel():
+            return
+        try:
+            done.set_result(job())
+        except BaseException as error:  # handed to the reader, as a pool would
+            done.set_exception(error)
 
     def _work(self) -> None:
         while True:
-            done, job = self._jobs.get()
-            if not done.set_running_or_notify_cancel():
-                continue
-            try:
-                done.set_result(job())
-            except BaseException as error:  # handed to the reader, as a pool would
-                done.set_exception(error)
+            self._run(*self._jobs.get())
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
         """Nothing to wait for: the thread ends with the process."""
