@@ -136,11 +136,34 @@ def bind(cls: type[StatementModel], stmt: ast.Statement, args: tuple[ast.Arg, ..
     if "kind" in cls.__pydantic_fields__:
         values["kind"] = cls.keyword
     try:
-        model = cls(**values)
+        model = _validated(cls, values)
     except ValidationError as err:
         return [pydantic_diagnostic(e, cls, stmt, name, spans, nodes)
                 for e in first_per_field(err.errors())]
     return Bound(model, stmt, spans)
+
+
+_MODELS: dict[tuple[Any, ...], StatementModel] = {}
+MAX_KEPT_MODELS = 4096
+MAX_KEPT_SPELLING = 400  # characters of values, at most, for a model to be kept
+
+
+def _validated(cls: type[StatementModel], values: dict[str, Any]) -> StatementModel:
+    """`cls(**values)`, the same frozen model given again for the same class and values (a
+    spec checked again as it is edited, a file of many `relu`s): validating is most of binding.
+    Values are told apart by type and spelling (`repr`), so that `1`, `1.0`, `True` and `-0.0`
+    never stand for each other; a refusal is not kept, and raises again; nor is a model of long values."""
+    spelt = tuple((field, type(value), repr(value)) for field, value in values.items())
+    if sum(len(text) for _, _, text in spelt) > MAX_KEPT_SPELLING:  # a long vector: not worth its memory
+        return cls(**values)
+    key = (cls, *spelt)
+    found = _MODELS.get(key)
+    if found is None:
+        found = cls(**values)
+        if len(_MODELS) >= MAX_KEPT_MODELS:
+            _MODELS.clear()
+        _MODELS[key] = found
+    return found
 
 
 def _set(field: str, node: ast.Value, values: dict[str, Any], spans: dict[str, ast.Span],

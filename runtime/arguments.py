@@ -145,7 +145,7 @@ def parser() -> argparse.ArgumentParser:
     top = _Parser(prog="nqa", description="Check, compile, train and draw .nqa network specs.")
     top.add_argument("--version", action=_Version, nargs=0, help="show program's version number and exit")
     sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for add in (_check, _run, _predict, _evaluate, _compile, _draw, _fmt, _export, _schema, _explain):
+    for add in (_check, _run, _predict, _evaluate, _compile, _draw, _fmt, _export, _schema, _explain, _lsp):
         add(sub)
     from .runs_arguments import runs_arguments
 
@@ -236,6 +236,13 @@ def _export(sub) -> None:
     p.add_argument("--seed", type=_integer, help="random seed (overrides the spec's `seed`)")
     p.add_argument("--epochs", type=_integer, help="epochs (overrides the spec's `epochs`)")
     _limits(p)
+
+
+def _lsp(sub) -> None:
+    sub.add_parser("lsp", help="run the language server for editors, on standard input and output (no torch)",
+                   description="Run the Language Server Protocol server for .nqa files on standard input and "
+                               "output: diagnostics as you type, shape hints, formatting, symbols. Needs "
+                               "`pip install 'nqa[lsp]'`. See docs/editors.md.")
 
 
 def _schema(sub) -> None:

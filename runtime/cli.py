@@ -1,4 +1,4 @@
-"""The command line: `nqa check|run|predict|evaluate|compile|draw|fmt|export|schema|runs|explain`,
+"""The command line: `nqa check|run|predict|evaluate|compile|draw|fmt|export|schema|runs|explain|lsp`,
 and `python -m runtime SPEC` (= `nqa run`).
 
 In: argv. Out: results on stdout, errors and warnings on stderr (in colour
@@ -7,7 +7,7 @@ data file spelt out, never sent raw), and the exit code: 0 success (warnings
 included), 2 a mistake in the spec or the command line, 3 training stopped
 because the loss was not finite, 130 interrupted (Ctrl-C), 143 terminated
 (SIGTERM), 1 anything unexpected. `check`, `draw` (without weights),
-`schema` and `explain` never import torch.
+`schema`, `explain` and `lsp` never import torch.
 """
 
 from __future__ import annotations
@@ -355,6 +355,12 @@ def _explain(args) -> int:
     return explain_command(args)
 
 
+def _lsp(args) -> int:
+    from .lsp import serve
+
+    return serve()
+
+
 def _runs(args) -> int:
     from .runs_command import runs_command
 
@@ -363,4 +369,4 @@ def _runs(args) -> int:
 
 _COMMANDS = {"run": _run, "predict": _predict, "evaluate": _evaluate, "check": _check, "compile": _compile,
              "draw": _draw, "fmt": _fmt, "export": _export, "schema": _schema, "runs": _runs,
-             "explain": _explain}
+             "explain": _explain, "lsp": _lsp}

@@ -76,7 +76,8 @@ def _terminal(*argv: str, env: dict | None = None, columns: int = 100) -> tuple[
 
 HELP = {"nqa": [], "check": ["check"], "run": ["run"], "compile": ["compile"], "draw": ["draw"],
         "schema": ["schema"], "explain": ["explain"], "predict": ["predict"], "evaluate": ["evaluate"],
-        "runs": ["runs"], "runs-show": ["runs", "show"], "runs-compare": ["runs", "compare"]}
+        "runs": ["runs"], "runs-show": ["runs", "show"], "runs-compare": ["runs", "compare"],
+        "lsp": ["lsp"]}
 
 
 @pytest.mark.parametrize("name", HELP)

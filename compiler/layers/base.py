@@ -92,6 +92,12 @@ def source_of(home: str, name: str) -> str:
                  if isinstance(node, (ast.ClassDef, ast.FunctionDef)) and node.name == name)
     return ast.get_source_segment(text, found) or ""
 
+# a layer resolved for the size reaching it, by the layer's id and that size (`Layer.resolve`); the
+# layers are frozen and `_validated` gives the same one for the same statement, so a spec checked
+# again as it is edited resolves each layer once
+_RESOLVED: dict[tuple[int, Any], tuple[Layer, Layer]] = {}
+MAX_KEPT_RESOLVED = 4096
+
 
 class Layer(StatementModel):
     """A layer statement. Shape-preserving with no parameters unless a subclass says otherwise."""
@@ -140,7 +146,15 @@ class Layer(StatementModel):
             return self
         if not -t.rank <= self.input_axis < t.rank:
             return self
-        return self.model_copy(update={self.input_field: t.dims[self.input_axis].size})
+        size = t.dims[self.input_axis].size
+        kept = _RESOLVED.get((id(self), size))
+        if kept is not None and kept[0] is self:  # the same (frozen) layer resolved for that size before
+            return kept[1]
+        found = self.model_copy(update={self.input_field: size})
+        if len(_RESOLVED) >= MAX_KEPT_RESOLVED:
+            _RESOLVED.clear()
+        _RESOLVED[(id(self), size)] = (self, found)  # `self` held, so that its id is not reused
+        return found
 
     def infer(self, t: TensorType) -> TensorType | Fault:
         """The type this layer gives for `t`, or why it cannot take `t`."""
