@@ -232,7 +232,9 @@ class Weighted(Layer):
     """A layer with weights (matrices, kernels, tables): `init=` picks how they start, else
     the spec's `init` statement, else torch's own start. Mixed in before the layer's other base."""
 
-    init: Init | None = Field(None, title="init scheme")
+    init: Init | None = Field(None, title="init scheme",
+                              description="how this layer's weights start (`kaiming`, `xavier`, `normal`, "
+                                          "`zeros`): overrides the `init` statement")
 
     @classmethod
     def sweep_problem(cls, name: str) -> str | None:
