@@ -1,0 +1,1 @@
+"""The language server for .nqa files: `nqa lsp`. Nothing here imports torch."""
