@@ -19,7 +19,7 @@ from spec_lang import ast
 from spec_lang.errors import Diagnostic
 from spec_lang.vectors import FINITE_HINT
 
-from .suggest import did_you_mean
+from .suggest import did_you_mean, replacement
 
 if TYPE_CHECKING:
     from .statement import StatementModel
@@ -136,11 +136,14 @@ def pydantic_diagnostic(err: ErrorDetails, cls: type[StatementModel], stmt: ast.
         hint = "use a smaller number"
     elif hint == _WHOLE and cls.example:
         hint = f"{_WHOLE}, e.g. `{cls.example}`"
+    fix = None
     if err["type"] == "literal_error":
         choices = [str(c).strip("'") for c in _literal_choices(err)]
         hint = did_you_mean(str(err.get("input")), choices) or (
             "choose one of " + ", ".join(f"`{c}`" for c in choices))
-    return Diagnostic(message, span, label, hint=hint)
+        fix = replacement(node.name, choices, node.span) if isinstance(node, ast.Word) else None
+    return Diagnostic(message, span, label, hint=hint,
+                      fix=fix)
 
 
 def first_per_field(errors: list[ErrorDetails]) -> list[ErrorDetails]:

@@ -41,6 +41,7 @@ class Fault:
     label: str = ""
     hint: str = ""
     arriving: str = ""  # what arrives, as said where it comes from: "2", "3 channels", "[16, 8, 8]"
+    fix: tuple[str, str] | None = None  # the hint as one edit: the field's new text, and the edit said as a title
 
 
 @dataclass(frozen=True)
@@ -173,10 +174,15 @@ class Layer(StatementModel):
         noun = self.input_noun.removeprefix("input ")  # "2 inputs" arrive bare, as widths; "3 channels" named
         return Fault(f"`{{name}}` expects {plural(stated, self.input_noun)}, but {{why}}", self.input_field or "",
                      f"expects {stated}", self.mismatch_hint(arriving),
-                     str(arriving) if noun == self.input_noun else plural(arriving, noun))
+                     str(arriving) if noun == self.input_noun else plural(arriving, noun),
+                     fix=(str(arriving), self.mismatch_fix(arriving)))
 
     def mismatch_hint(self, arriving: int) -> str:
         return f"write `{self.keyword} {arriving}->...`, or leave the size out to infer it"
+
+    def mismatch_fix(self, arriving: int) -> str:
+        """The quick fix that writes the size that arrives, as an editor titles it."""
+        return f"write {arriving} as the {self.title_of(self.input_field or '')}"
 
     def recover(self, t: TensorType) -> TensorType | None:
         """The type given after a fault, as if the layer's own statement were right (None: unknown)."""

@@ -48,6 +48,9 @@ class Linear(Weighted):
         out = self.out_features
         return f"write `linear {arriving}->{out}`, or `linear ->{out}` to infer the width"
 
+    def mismatch_fix(self, arriving: int) -> str:
+        return f"write `linear {arriving}->{self.out_features}`"
+
     def output(self, t: TensorType) -> TensorType:
         return t.with_last(self.out_features)
 
