@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from lsprotocol.types import Position, Range
+from lsprotocol.types import CodeAction, Position, Range, TextEdit
 
 from compiler.check import check
 from runtime.lsp.actions import code_actions
@@ -24,9 +24,16 @@ def problems(text: str) -> tuple[Diagnostic, ...]:
     return ()
 
 
-def applied(text: str, action) -> str:
-    """The text with the action's one edit made, as an editor makes it."""
+def edit_of(action: CodeAction) -> TextEdit:
+    """The action's one edit."""
+    assert action.edit is not None and action.edit.changes is not None
     (edit,) = action.edit.changes[URI]
+    return edit
+
+
+def applied(text: str, action: CodeAction) -> str:
+    """The text with the action's one edit made, as an editor makes it."""
+    edit = edit_of(action)
     lines = text.split("\n")
 
     def offset(position: Position) -> int:
@@ -56,7 +63,7 @@ def test_each_fix_is_one_edit_that_removes_its_problem(name: str, title: str, wh
     before = problems(text)
     actions = code_actions(URI, text, before)
     action = next(a for a in actions if a.title == title)
-    (edit,) = action.edit.changes[URI]
+    edit = edit_of(action)
     r = edit.range
     assert (r.start.line, r.start.character, r.end.line, r.end.character) == where
     assert edit.new_text == new_text
@@ -79,7 +86,7 @@ def test_actions_are_only_those_touching_the_range_asked_about() -> None:
     found = problems(text)
     everywhere = code_actions(URI, text, found)
     assert [a.title for a in everywhere] == ["write `linear`", "write `momentum`"]
-    line = everywhere[1].edit.changes[URI][0].range.start.line
+    line = edit_of(everywhere[1]).range.start.line
     asked = Range(Position(line, 0), Position(line, 80))  # the whole line, as an editor asks for it
     assert [a.title for a in code_actions(URI, text, found, asked)] == ["write `momentum`"]
 

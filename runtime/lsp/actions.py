@@ -17,12 +17,12 @@ from lsprotocol.types import Diagnostic as LspDiagnostic
 
 from spec_lang.errors import Diagnostic, Fix
 
-from .positions import range_of
+from .positions import UTF16, Lines
 
 
-def fix_edit(text: str, fix: Fix) -> TextEdit:
+def fix_edit(lines: Lines, fix: Fix) -> TextEdit:
     """The fix as an edit of the document's text."""
-    return TextEdit(range_of(text, fix.span), fix.text)
+    return TextEdit(lines.range_of(fix.span), fix.text)
 
 
 def _touches(a: Range, b: Range) -> bool:
@@ -32,17 +32,17 @@ def _touches(a: Range, b: Range) -> bool:
 
 
 def code_actions(uri: str, text: str, diagnostics: Iterable[Diagnostic], within: Range | None = None,
-                 shown: dict[int, LspDiagnostic] | None = None) -> list[CodeAction]:
+                 shown: dict[int, LspDiagnostic] | None = None, encoding: str = UTF16) -> list[CodeAction]:
     """A quick fix for each diagnostic with a fix whose span (or whose fix's span) touches `within`.
 
     `shown` maps `id(diagnostic)` to the LSP diagnostic published for it, which the action then names."""
-    actions = []
+    lines, actions = Lines(text, encoding), []
     for diagnostic in diagnostics:
         fix = diagnostic.fix
         if fix is None:
             continue
-        edit = fix_edit(text, fix)
-        where = range_of(text, diagnostic.span) if diagnostic.span else edit.range
+        edit = fix_edit(lines, fix)
+        where = lines.range_of(diagnostic.span) if diagnostic.span else edit.range
         if within is not None and not (_touches(within, where) or _touches(within, edit.range)):
             continue
         published = shown.get(id(diagnostic)) if shown else None

@@ -39,24 +39,28 @@ from compiler.limits import Limits
 from compiler.registry import FAMILIES, statement_names
 from compiler.settings import Data
 from compiler.statement import StatementModel
+from spec_lang import ast
 
 from .docs import choices, model_of, option_doc, statement_doc, summary
 from .hover import parsed
-from .positions import line_before
+from .positions import UTF16, Lines, units
 
 _TOKEN = re.compile(r'"[^"]*"?|[^\s"]+')
 COLUMN_OPTIONS = ("inputs", "target")
 
 
-def complete(text: str, path: Path, position: Position) -> list[CompletionItem]:
-    """The completions at `position` in `text` (the document at `path`)."""
-    statement = _statement_before(line_before(text, position))
+def complete(text: str, path: Path, position: Position, encoding: str = UTF16) -> list[CompletionItem]:
+    """The completions at `position` in `text` (the document at `path`; positions counted in `encoding`)."""
+    lines = Lines(text, encoding)
+    line, index = lines.locate(position)
+    position = Position(line, units(lines.lines[line][:index], encoding))
+    statement = _statement_before(lines.lines[line][:index].removeprefix("\ufeff"))
     if statement is None:
         return []
     tokens = _TOKEN.findall(statement)
     typing_word = bool(tokens) and not statement[-1].isspace()
     partial = tokens.pop() if typing_word else ""
-    replace = _replacing(position, partial)
+    replace = _replacing(position, partial, encoding)
     if not tokens:
         return _statements(text, replace)
     name = tokens[0]
@@ -68,7 +72,7 @@ def complete(text: str, path: Path, position: Position) -> list[CompletionItem]:
     if "=" in partial:
         key, value = partial.split("=", 1)
         piece = value.rsplit(",", 1)[-1]
-        return _values(cls, name, key, tokens, path, _replacing(position, piece))
+        return _values(cls, name, key, tokens, path, _replacing(position, piece, encoding))
     return _options(cls, name, tokens, replace)
 
 
@@ -85,10 +89,9 @@ def _statement_before(line: str) -> str | None:
     return line[start:]
 
 
-def _replacing(position: Position, partial: str) -> Range:
+def _replacing(position: Position, partial: str, encoding: str) -> Range:
     """The range of the word being typed, which an item replaces."""
-    units = len(partial.encode("utf-16-le")) // 2
-    return Range(Position(position.line, max(0, position.character - units)), position)
+    return Range(Position(position.line, max(0, position.character - units(partial, encoding))), position)
 
 
 def _item(label: str, kind: CompletionItemKind, replace: Range, doc: str = "", detail: str = "",
@@ -107,8 +110,8 @@ def _statements(text: str, replace: Range) -> list[CompletionItem]:
         items.append(_item(name, kind, replace, statement_doc(name), cls.example if cls else f"{name} NAME"))
     tree = parsed(text)
     for stmt in tree.statements if tree else ():
-        if stmt.name == "block" and stmt.args and hasattr(stmt.args[0], "name"):
-            block = stmt.args[0].name  # type: ignore[union-attr]
+        if stmt.name == "block" and stmt.args and isinstance(stmt.args[0], ast.Word):
+            block = stmt.args[0].name
             items.append(_item(block, CompletionItemKind.Reference, replace, f"the block `{block}` this spec defines",
                                "block"))
     return items
@@ -173,8 +176,8 @@ def header_of(tokens: list[str], path: Path) -> list[str]:
     written = tokens[1][1:-1]
     settings = dict(token.split("=", 1) for token in tokens[2:] if "=" in token)
     try:
-        data = Data(path=written, **{key: settings[key].strip('"') for key in ("delimiter", "header")
-                                     if key in settings})
+        data = Data.model_validate({"path": written, **{key: settings[key].strip('"') for key in ("delimiter", "header")
+                                                        if key in settings}})
     except ValueError:
         data = Data(path=written)
     try:

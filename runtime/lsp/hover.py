@@ -31,30 +31,31 @@ from spec_lang.parser import parse_lenient
 
 from .data_hover import data_file_doc
 from .docs import model_of, option_doc, statement_doc
-from .positions import offset_at, range_of
+from .positions import UTF16, Lines
 
 FLOPS_MEANING = "multiply-accumulates for one example, as `nqa compile` counts them"
 
 
-def hover(text: str, path: Path, position: Position, program: Program | None = None) -> Hover | None:
-    """The hover for `position` in `text` (the document at `path`)."""
+def hover(text: str, path: Path, position: Position, program: Program | None = None,
+          encoding: str = UTF16) -> Hover | None:
+    """The hover for `position` in `text` (the document at `path`; positions counted in `encoding`)."""
     tree = parsed(text)
     if tree is None:
         return None
-    offset = offset_at(text, position)
-    stmt = statement_at(tree.statements, offset)
+    lines = Lines(text, encoding)
+    stmt = statement_at(tree.statements, lines, position)
     if stmt is None:
         return None
     member = _member(stmt)
-    found = _on_argument(stmt, member, offset, text, path, program)
+    found = _on_argument(stmt, member, lines, position, path, program)
     if found is not None:
         span, markdown = found
     else:
-        span = stmt.name_span if _inside(stmt.name_span, offset) else stmt.span
+        span = stmt.name_span if lines.span_holds(stmt.name_span, position) else stmt.span
         markdown = _statement_markdown(stmt, member, text, path, program)
     if not markdown:
         return None
-    return Hover(MarkupContent(MarkupKind.Markdown, markdown), range_of(text, span))
+    return Hover(MarkupContent(MarkupKind.Markdown, markdown), lines.range_of(span))
 
 
 def parsed(text: str) -> ast.Spec | None:
@@ -67,11 +68,11 @@ def parsed(text: str) -> ast.Spec | None:
         return None
 
 
-def statement_at(statements: Iterable[ast.Statement], offset: int) -> ast.Statement | None:
-    """The innermost statement whose text holds `offset` (a block's layer rather than the block)."""
+def statement_at(statements: Iterable[ast.Statement], lines: Lines, position: Position) -> ast.Statement | None:
+    """The innermost statement whose text holds `position` (a block's layer rather than the block)."""
     for stmt in statements:
-        if stmt.span.start <= offset <= stmt.span.end:
-            inner = statement_at(stmt.body or (), offset)
+        if lines.span_holds(stmt.span, position):
+            inner = statement_at(stmt.body or (), lines, position)
             return inner or stmt
     return None
 
@@ -83,17 +84,13 @@ def _member(stmt: ast.Statement) -> str | None:
     return None
 
 
-def _inside(span: ast.Span, offset: int) -> bool:
-    return span.start <= offset <= span.end
-
-
-def _on_argument(stmt: ast.Statement, member: str | None, offset: int, text: str, path: Path,
+def _on_argument(stmt: ast.Statement, member: str | None, lines: Lines, position: Position, path: Path,
                  program: Program | None) -> tuple[ast.Span, str] | None:
     """The hover for the argument under `offset`: an option, a word setting one, a data file's name."""
     cls = model_of(stmt.name, member)
     shown = f"{stmt.name} {member}" if member else stmt.name
     for index, arg in enumerate(stmt.args):
-        if not _inside(arg.span, offset):
+        if not lines.span_holds(arg.span, position):
             continue
         if isinstance(arg, ast.Option) and cls is not None and arg.key in cls.model_fields:
             return arg.span, option_doc(cls, arg.key, shown)
@@ -102,7 +99,7 @@ def _on_argument(stmt: ast.Statement, member: str | None, offset: int, text: str
         if isinstance(arg, ast.Word) and index == 0 and member is not None:
             return arg.span, statement_doc(stmt.name, member)
         if isinstance(arg, ast.String) and index == 0 and stmt.name in ("data", "test"):
-            return arg.span, data_file_doc(arg.value, stmt.name, path, program or checked(text, path))
+            return arg.span, data_file_doc(arg.value, stmt.name, path, program or checked(lines.text, path))
     return None
 
 
