@@ -104,6 +104,7 @@ def test_a_data_file_of_a_spec_with_errors_shows_its_header() -> None:
     assert text == "**`missing.csv`**: cannot read `missing.csv`: no such file"
     text, _ = shown('data "../../README.md.csv"\nlinear 2->1\n', 0, 8)
     assert "outside the spec's folder" in text
+    assert hover('data ""\nlinear 2->1\n', EXAMPLES / "x.nqa", Position(0, 6)) is None
 
 
 def test_nothing_to_show_in_a_comment_or_a_blank_line() -> None:

@@ -51,12 +51,14 @@ def data_file_doc(written: str, statement: str, path: Path, program: Program | N
 
 def _rows_doc(written: str, path: Path) -> str:
     """The rows and the header of a CSV file, read without the rest of the spec."""
-    if Path(written).suffix.lower() != ".csv":
+    if not written:
+        return ""
+    if Path(written).suffix.lower() == ".npz":  # every other name is read as CSV, as `check` reads it
         return f"**`{written}`**: its arrays are listed once the spec checks"
     try:
         data = Data(path=written)
         rows = read_rows(written, resolve(written, path.parent, False), Limits(), data.delimiter)
-    except (DataProblem, SpecError) as problem:
+    except (DataProblem, SpecError, ValueError) as problem:
         return f"**`{written}`**: {problem}"
     header, body = split_header(data, rows)
     count = len(header) if header is not None else len(rows[0][1])
