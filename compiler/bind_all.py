@@ -15,14 +15,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from spec_lang import ast, codes
-from spec_lang.errors import Diagnostic, Label
+from spec_lang.errors import Diagnostic, Fix, Label
 
 from .bind_blocks import Scope
 from .layers import Layer
 from .messages import shorten, shown
 from .registry import FAMILIES, STATEMENTS, layer_classes, lookup, statement_names
 from .statement import Bound, StatementModel, bind
-from .suggest import closest, did_you_mean, known_as
+from .suggest import closest, did_you_mean, known_as, replacement
 
 # layers other libraries have and nqa does not yet: what they are called, by their names there
 NOT_YET = {
@@ -116,7 +116,8 @@ def _bind_member(stmt: ast.Statement, members: dict[str, type[StatementModel]]) 
         hint = did_you_mean(first.name, members) or f"choose one of {choices}"
         return [Diagnostic(f"unknown {stmt.name} `{shorten(first.name)}`", first.span,
                            f"not {_article(stmt.name)}", hint=_alias(first.name, members) or hint,
-                           code=codes.UNKNOWN_KIND)]
+                           code=codes.UNKNOWN_KIND,
+                           fix=_member_fix(first, members))]
     return bind(cls, stmt, stmt.args[1:], f"{stmt.name} {first.name}")
 
 
@@ -127,6 +128,12 @@ def _article(word: str) -> str:
 def _example(family: str, members: dict[str, type[StatementModel]]) -> str:
     cls = next(iter(members.values()))
     return cls.example or f"{family} {cls.keyword}"
+
+
+def _member_fix(word: ast.Word, members: dict[str, type[StatementModel]]) -> Fix | None:
+    """The edit the hint names: the member this name is known as, or the closest one."""
+    keyword = known_as(word.name, {keyword: cls.aliases for keyword, cls in members.items()})
+    return Fix(word.span, keyword, f"write `{keyword}`") if keyword else replacement(word.name, members, word.span)
 
 
 def _alias(name: str, members: dict[str, type[StatementModel]]) -> str:
@@ -141,13 +148,15 @@ def _unknown_statement(stmt: ast.Statement) -> Diagnostic:
         if member:
             return Diagnostic(f"unknown statement `{stmt.name}`", stmt.name_span, "not a statement",
                               hint=f"`{stmt.name}` is {_article(family)}: write `{family} {member}`",
-                              code=codes.UNKNOWN_STATEMENT)
+                              code=codes.UNKNOWN_STATEMENT,
+                              fix=Fix(stmt.name_span, f"{family} {member}", f"write `{family} {member}`"))
     other = known_as(stmt.name, {keyword: cls.aliases for keyword, cls in STATEMENTS.items()})
     if other:
         written = " ".join([other] + [shown(arg).strip("`") for arg in stmt.args])
         return Diagnostic(f"unknown statement `{stmt.name}`", stmt.name_span, f"called `{other}` here",
                           hint=f"`{stmt.name}` is called `{other}` here: write `{written}`",
-                          code=codes.UNKNOWN_STATEMENT)
+                          code=codes.UNKNOWN_STATEMENT,
+                          fix=Fix(stmt.name_span, other, f"write `{written}`"))
     missing = known_as(stmt.name, NOT_YET)
     if missing:
         layers = ", ".join(sorted(f"`{cls.keyword}`" for cls in layer_classes()))
@@ -158,4 +167,5 @@ def _unknown_statement(stmt: ast.Statement) -> Diagnostic:
     hint = f"did you mean `{best}`?" if best else (
         "statements are " + ", ".join(f"`{n}`" for n in statement_names()))
     return Diagnostic(f"unknown statement `{shorten(stmt.name)}`", stmt.name_span, "not a statement",
-                      hint=hint, code=codes.UNKNOWN_STATEMENT)
+                      hint=hint, code=codes.UNKNOWN_STATEMENT,
+                      fix=Fix(stmt.name_span, best, f"write `{best}`") if best else None)

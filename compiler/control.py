@@ -24,10 +24,16 @@ Watched = Literal["held_out", "training"]
 
 @register
 class Stop(StatementModel):
-    patience: int = Field(ge=1, title="`patience`")
-    min_delta: float = Field(0.0, ge=0, title="`min_delta`")
-    restore: bool = Field(True, title="`restore`")
-    watch: Watched | None = Field(None, title="`watch`")
+    """`stop patience=10`: early stopping: end the run when the loss stops improving."""
+
+    patience: int = Field(ge=1, title="`patience`",
+                          description="epochs without improvement before stopping")
+    min_delta: float = Field(0.0, ge=0, title="`min_delta`",
+                             description="how much lower than the best a loss must be to count as better")
+    restore: bool = Field(True, title="`restore`",
+                          description="end with the best epoch's weights (`no`: the last epoch's)")
+    watch: Watched | None = Field(None, title="`watch`",
+                                  description="the loss watched: `held_out` (with `validate`) or `training`")
 
     keyword = "stop"
     sweepable = frozenset({"patience", "min_delta"})
@@ -52,8 +58,12 @@ class Stop(StatementModel):
 
 @register
 class Clip(StatementModel):
-    norm: float | None = Field(None, gt=0, title="gradient norm")
-    value: float | None = Field(None, gt=0, title="`value`")
+    """`clip 1.0` (the gradients' norm) or `clip value=0.5`: clip the gradients between backward and each step."""
+
+    norm: float | None = Field(None, gt=0, title="gradient norm",
+                               description="the largest L2 norm of all the gradients together")
+    value: float | None = Field(None, gt=0, title="`value`",
+                                description="the largest absolute value of each gradient")
 
     keyword = "clip"
     sweepable = None  # a sweep may vary the norm or the value

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from spec_lang import ast, codes
-from spec_lang.errors import Diagnostic, Label
+from spec_lang.errors import Diagnostic, Fix, Label
 
 from .bind_all import Collected
 from .data_file import DataProblem, Table, load_table
@@ -88,7 +88,7 @@ def check_loss(found: Collected, spec: CheckedSpec, shapes: Shapes) -> list[Diag
     if trouble is None:
         return []
     last = found.layers[-1].statement
-    hint = trouble.hint
+    hint, place = trouble.hint, None
     if trouble.about == "flatten":
         place = _flatten_place(found, spec)
         hint += f" before `{statement_text(place.statement)}` (line {place.statement.span.line})" if place else \
@@ -99,7 +99,16 @@ def check_loss(found: Collected, spec: CheckedSpec, shapes: Shapes) -> list[Diag
     else:
         note = Label(shapes.output.span, plural(spec.output_width, "output"))
     return [Diagnostic(trouble.message, bound.statement.span, "this loss", (note,), hint=hint,
-                       severity=trouble.severity, code=trouble.code)]
+                       severity=trouble.severity, code=trouble.code,
+                       fix=_add_flatten(place.statement) if trouble.about == "flatten" and place else None)]
+
+
+
+def _add_flatten(stmt: ast.Statement) -> Fix:
+    """`flatten` written before `stmt`: on a line of its own when `stmt` starts its line, else before a `;`."""
+    at = stmt.span._replace(end_line=stmt.span.line, end_column=stmt.span.column, end=stmt.span.start)
+    return Fix(at, "flatten\n" if stmt.span.column == 1 else "flatten; ",
+               f"add `flatten` before `{statement_text(stmt)}`")
 
 
 def _flatten_place(found: Collected, spec: CheckedSpec) -> Bound | None:

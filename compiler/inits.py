@@ -63,7 +63,9 @@ class Kaiming(Init):
     """He et al.: a normal draw with std sqrt(2 / fan), for layers followed by ReLU."""
 
     kind: Literal["kaiming"] = "kaiming"
-    mode: Literal["fan_in", "fan_out"] = Field("fan_in", title="`mode`")
+    mode: Literal["fan_in", "fan_out"] = Field("fan_in", title="`mode`",
+                                               description="which fan the spread is computed from: `fan_in` or "
+                                                           "`fan_out`")
 
     keyword = "kaiming"
     torch_init = "kaiming_normal_"
@@ -79,7 +81,8 @@ class Xavier(Init):
     """Glorot and Bengio: a uniform draw within gain * sqrt(6 / (fan_in + fan_out))."""
 
     kind: Literal["xavier"] = "xavier"
-    gain: float = Field(1.0, gt=0, title="`gain`")
+    gain: float = Field(1.0, gt=0, title="`gain`",
+                        description="the factor the bound is scaled by")
 
     keyword = "xavier"
     torch_init = "xavier_uniform_"
@@ -95,7 +98,8 @@ class Normal(Init):
     """A normal draw around 0."""
 
     kind: Literal["normal"] = "normal"
-    std: float = Field(0.02, gt=0, title="`std`")
+    std: float = Field(0.02, gt=0, title="`std`",
+                       description="the standard deviation of the draw")
 
     keyword = "normal"
     torch_init = "normal_"

@@ -69,6 +69,8 @@ class Loss(StatementModel):
 
 @member("loss")
 class MSE(Loss):
+    """`loss mse`: the mean squared error (nn.MSELoss)."""
+
     kind: Literal["mse"] = "mse"
     keyword = "mse"
     aliases = ("mean_squared_error", "l2", "squared")
@@ -77,6 +79,8 @@ class MSE(Loss):
 
 @member("loss")
 class L1(Loss):
+    """`loss l1`: the mean absolute error (nn.L1Loss)."""
+
     kind: Literal["l1"] = "l1"
     keyword = "l1"
     aliases = ("mae", "mean_absolute_error", "abs")
@@ -85,8 +89,11 @@ class L1(Loss):
 
 @member("loss")
 class Huber(Loss):
+    """`loss huber`: squared below `delta`, linear above (nn.HuberLoss)."""
+
     kind: Literal["huber"] = "huber"
-    delta: float = Field(1.0, gt=0, title="`delta`")
+    delta: float = Field(1.0, gt=0, title="`delta`",
+                         description="where the loss turns from squared to linear")
     keyword = "huber"
     aliases = ("smooth_l1",)
     torch_name = "HuberLoss"
@@ -107,6 +114,8 @@ class _Probabilities(Loss):
 
 @member("loss")
 class BCE(_Probabilities):
+    """`loss bce`: binary cross-entropy on probabilities in [0, 1] (nn.BCELoss)."""
+
     kind: Literal["bce"] = "bce"
     keyword = "bce"
     aliases = ("binary_cross_entropy", "binary_crossentropy")  # the second is Keras's name
@@ -123,6 +132,8 @@ class BCE(_Probabilities):
 
 @member("loss")
 class BCEWithLogits(_Probabilities):
+    """`loss bce_logits`: binary cross-entropy on raw scores, a sigmoid built in (nn.BCEWithLogitsLoss)."""
+
     kind: Literal["bce_logits"] = "bce_logits"
     keyword = "bce_logits"
     aliases = ("bce_with_logits", "bcewithlogits", "binary_cross_entropy_with_logits")
@@ -134,6 +145,8 @@ class BCEWithLogits(_Probabilities):
 
 @member("loss")
 class CrossEntropy(Loss):
+    """`loss cross_entropy`: classification, one score per class, the target a class index (nn.CrossEntropyLoss)."""
+
     kind: Literal["cross_entropy"] = "cross_entropy"
     keyword = "cross_entropy"
     aliases = ("ce", "crossentropy", "nll", "categorical_cross_entropy", "softmax_cross_entropy",

@@ -141,11 +141,13 @@ def pydantic_diagnostic(err: ErrorDetails, cls: type[StatementModel], stmt: ast.
         hint = "use a smaller number"
     elif err["type"] in _WHOLE_KINDS and cls.example:
         hint = f"{_WHOLE}, e.g. `{cls.example}`"
+    fix = None
     if err["type"] == "literal_error":
         choices = [str(c).strip("'") for c in _literal_choices(err)]
         hint = did_you_mean(str(err.get("input")), choices) or (
             "choose one of " + ", ".join(f"`{c}`" for c in choices))
-    return Diagnostic(message, span, label, hint=hint, code=code)
+    return Diagnostic(message, span, label, hint=hint, code=code,
+                      fix=fix)
 
 
 def first_per_field(errors: list[ErrorDetails]) -> list[ErrorDetails]:

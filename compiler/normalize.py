@@ -29,7 +29,8 @@ from .statement import Bound, StatementModel
 class Normalize(StatementModel):
     """`normalize` (standard: mean 0, standard deviation 1), or `normalize minmax` (each input to [0, 1])."""
 
-    method: Method = Field("standard", title="normalisation")
+    method: Method = Field("standard", title="normalisation",
+                           description="`standard` (mean 0, standard deviation 1) or `minmax` (each input to 0..1)")
     keyword = "normalize"
     flags = {"standard": ("method", "standard"), "minmax": ("method", "minmax")}
     aliases = ("normalise", "standardize", "standardise", "standard_scaler", "min_max_scaler", "scale_inputs")

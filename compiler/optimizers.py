@@ -29,12 +29,19 @@ class Optimizer(StatementModel):
 
 @member("optimizer")
 class SGD(Optimizer):
+    """`optimizer sgd`: stochastic gradient descent, with optional momentum (torch.optim.SGD)."""
+
     kind: Literal["sgd"] = "sgd"
-    lr: float = Field(0.01, gt=0, title="learning rate `lr`")
-    momentum: float = Field(0.0, ge=0, lt=1, title="`momentum`")
-    dampening: float = Field(0.0, ge=0, le=1, title="`dampening`")
-    weight_decay: float = Field(0.0, ge=0, title="`weight_decay`")
-    nesterov: bool = Field(False, title="`nesterov`")
+    lr: float = Field(0.01, gt=0, title="learning rate `lr`",
+                      description="the learning rate")
+    momentum: float = Field(0.0, ge=0, lt=1, title="`momentum`",
+                            description="the momentum factor, from 0 up to (not including) 1")
+    dampening: float = Field(0.0, ge=0, le=1, title="`dampening`",
+                             description="dampening of the momentum, from 0 to 1")
+    weight_decay: float = Field(0.0, ge=0, title="`weight_decay`",
+                                description="L2 penalty added to the gradient")
+    nesterov: bool = Field(False, title="`nesterov`",
+                           description="Nesterov momentum (a word; needs momentum and no dampening)")
 
     keyword = "sgd"
     torch_name = "SGD"
@@ -58,11 +65,16 @@ class SGD(Optimizer):
 class _TwoDecays(Optimizer):
     """Adam and its kin: a learning rate, two decay rates, `eps` and weight decay."""
 
-    lr: float = Field(0.001, gt=0, title="learning rate `lr`")
-    beta1: float = Field(0.9, ge=0, lt=1, title="`beta1`")
-    beta2: float = Field(0.999, ge=0, lt=1, title="`beta2`")
-    eps: float = Field(1e-8, gt=0, title="`eps`")
-    weight_decay: float = Field(0.0, ge=0, title="`weight_decay`", validate_default=True)
+    lr: float = Field(0.001, gt=0, title="learning rate `lr`",
+                      description="the learning rate")
+    beta1: float = Field(0.9, ge=0, lt=1, title="`beta1`",
+                         description="the decay rate of the gradient's running mean")
+    beta2: float = Field(0.999, ge=0, lt=1, title="`beta2`",
+                         description="the decay rate of the squared gradient's running mean")
+    eps: float = Field(1e-8, gt=0, title="`eps`",
+                       description="added to the denominator, for numerical stability")
+    weight_decay: float = Field(0.0, ge=0, title="`weight_decay`", validate_default=True,
+                                description="L2 penalty added to the gradient")
 
     decoupled_decay: ClassVar[bool] = False  # AdamW's: weights shrink by lr * weight_decay each step
     hints = {"lr": _LR, "beta1": _BETA, "beta2": _BETA, "eps": "a small positive number, e.g. `eps=1e-8`",
@@ -91,12 +103,15 @@ class _TwoDecays(Optimizer):
 
 
 class _AdamLike(_TwoDecays):
-    amsgrad: bool = Field(False, title="`amsgrad`")
+    amsgrad: bool = Field(False, title="`amsgrad`",
+                          description="use the AMSGrad variant (a word)")
     flags = {"amsgrad": ("amsgrad", True)}
 
 
 @member("optimizer")
 class Adam(_AdamLike):
+    """`optimizer adam`: Adam (torch.optim.Adam)."""
+
     kind: Literal["adam"] = "adam"
     keyword = "adam"
     torch_name = "Adam"
@@ -105,8 +120,11 @@ class Adam(_AdamLike):
 
 @member("optimizer")
 class AdamW(_AdamLike):
+    """`optimizer adamw`: Adam with decoupled weight decay (torch.optim.AdamW)."""
+
     kind: Literal["adamw"] = "adamw"
-    weight_decay: float = Field(0.01, ge=0, title="`weight_decay`", validate_default=True)
+    weight_decay: float = Field(0.01, ge=0, title="`weight_decay`", validate_default=True,
+                                description="decoupled weight decay: weights shrink by lr x weight_decay each step")
     decoupled_decay = True
     keyword = "adamw"
     torch_name = "AdamW"
@@ -115,13 +133,21 @@ class AdamW(_AdamLike):
 
 @member("optimizer")
 class RMSprop(Optimizer):
+    """`optimizer rmsprop`: RMSprop (torch.optim.RMSprop)."""
+
     kind: Literal["rmsprop"] = "rmsprop"
-    lr: float = Field(0.01, gt=0, title="learning rate `lr`")
-    alpha: float = Field(0.99, ge=0, lt=1, title="`alpha`")
-    eps: float = Field(1e-8, gt=0, title="`eps`")
-    weight_decay: float = Field(0.0, ge=0, title="`weight_decay`")
-    momentum: float = Field(0.0, ge=0, lt=1, title="`momentum`")
-    centered: bool = Field(False, title="`centered`")
+    lr: float = Field(0.01, gt=0, title="learning rate `lr`",
+                      description="the learning rate")
+    alpha: float = Field(0.99, ge=0, lt=1, title="`alpha`",
+                         description="the smoothing constant of the squared gradient's running mean")
+    eps: float = Field(1e-8, gt=0, title="`eps`",
+                       description="added to the denominator, for numerical stability")
+    weight_decay: float = Field(0.0, ge=0, title="`weight_decay`",
+                                description="L2 penalty added to the gradient")
+    momentum: float = Field(0.0, ge=0, lt=1, title="`momentum`",
+                            description="the momentum factor, from 0 up to (not including) 1")
+    centered: bool = Field(False, title="`centered`",
+                           description="normalise by the gradient's estimated variance (a word)")
 
     keyword = "rmsprop"
     torch_name = "RMSprop"
@@ -132,12 +158,19 @@ class RMSprop(Optimizer):
 
 @member("optimizer")
 class Adagrad(Optimizer):
+    """`optimizer adagrad`: Adagrad (torch.optim.Adagrad)."""
+
     kind: Literal["adagrad"] = "adagrad"
-    lr: float = Field(0.01, gt=0, title="learning rate `lr`")
-    lr_decay: float = Field(0.0, ge=0, title="`lr_decay`")
-    weight_decay: float = Field(0.0, ge=0, title="`weight_decay`")
-    initial_accumulator_value: float = Field(0.0, ge=0, title="`initial_accumulator_value`")
-    eps: float = Field(1e-10, gt=0, title="`eps`")
+    lr: float = Field(0.01, gt=0, title="learning rate `lr`",
+                      description="the learning rate")
+    lr_decay: float = Field(0.0, ge=0, title="`lr_decay`",
+                            description="how fast the learning rate decays")
+    weight_decay: float = Field(0.0, ge=0, title="`weight_decay`",
+                                description="L2 penalty added to the gradient")
+    initial_accumulator_value: float = Field(0.0, ge=0, title="`initial_accumulator_value`",
+                                             description="the starting value of the squared-gradient sums")
+    eps: float = Field(1e-10, gt=0, title="`eps`",
+                       description="added to the denominator, for numerical stability")
 
     keyword = "adagrad"
     torch_name = "Adagrad"
@@ -148,11 +181,14 @@ class Adagrad(Optimizer):
 class _InfinityNormLike(_TwoDecays):
     """Adamax and NAdam: Adam's settings without `amsgrad`, and torch's larger default `lr`."""
 
-    lr: float = Field(0.002, gt=0, title="learning rate `lr`")
+    lr: float = Field(0.002, gt=0, title="learning rate `lr`",
+                      description="the learning rate")
 
 
 @member("optimizer")
 class Adamax(_InfinityNormLike):
+    """`optimizer adamax`: Adamax, Adam on the infinity norm (torch.optim.Adamax)."""
+
     kind: Literal["adamax"] = "adamax"
     keyword = "adamax"
     torch_name = "Adamax"
@@ -161,8 +197,11 @@ class Adamax(_InfinityNormLike):
 
 @member("optimizer")
 class NAdam(_InfinityNormLike):
+    """`optimizer nadam`: Adam with Nesterov momentum (torch.optim.NAdam)."""
+
     kind: Literal["nadam"] = "nadam"
-    momentum_decay: float = Field(0.004, ge=0, title="`momentum_decay`")
+    momentum_decay: float = Field(0.004, ge=0, title="`momentum_decay`",
+                                  description="the momentum decay")
     keyword = "nadam"
     torch_name = "NAdam"
     example = "optimizer nadam lr=0.002"

@@ -49,9 +49,13 @@ class Schedule(StatementModel):
 
 @member("schedule")
 class StepDecay(Schedule):
+    """`schedule step every=30`: the learning rate times `gamma` every `every` epochs (torch's StepLR)."""
+
     kind: Literal["step"] = "step"
-    every: int = Field(ge=1, title="`every`")
-    gamma: float = Field(0.1, gt=0, title="`gamma`")
+    every: int = Field(ge=1, title="`every`",
+                       description="epochs between two drops of the learning rate")
+    gamma: float = Field(0.1, gt=0, title="`gamma`",
+                         description="the factor the learning rate is multiplied by at each drop")
 
     keyword = "step"
     torch_name = "StepLR"
@@ -67,8 +71,11 @@ class StepDecay(Schedule):
 
 @member("schedule")
 class Cosine(Schedule):
+    """`schedule cosine`: the learning rate falls from `lr` to `min_lr` along a cosine over the run."""
+
     kind: Literal["cosine"] = "cosine"
-    min_lr: float = Field(0.0, ge=0, title="`min_lr`")
+    min_lr: float = Field(0.0, ge=0, title="`min_lr`",
+                          description="the learning rate at the end of the run (at least 0, below `lr`)")
 
     keyword = "cosine"
     torch_name = "CosineAnnealingLR"
@@ -86,15 +93,25 @@ class OneCycle(Schedule):
     (or Adam's beta1) where the optimizer has one, as torch does, and not for `adagrad`."""
 
     kind: Literal["onecycle"] = "onecycle"
-    max_lr: float = Field(gt=0, title="`max_lr`")
-    pct_start: float = Field(0.3, gt=0, lt=1, title="`pct_start`")
-    anneal: Literal["cos", "linear"] = Field("cos", title="`anneal`")
-    div_factor: float = Field(25.0, gt=0, title="`div_factor`")
-    final_div_factor: float = Field(1e4, gt=0, title="`final_div_factor`")
-    three_phase: bool = Field(False, title="`three_phase`")
-    cycle_momentum: bool | None = Field(None, title="`cycle_momentum`")
-    base_momentum: float = Field(0.85, ge=0, lt=1, title="`base_momentum`")
-    max_momentum: float = Field(0.95, ge=0, lt=1, title="`max_momentum`", validate_default=True)
+    max_lr: float = Field(gt=0, title="`max_lr`",
+                          description="the highest learning rate of the cycle")
+    pct_start: float = Field(0.3, gt=0, lt=1, title="`pct_start`",
+                             description="the share of the steps spent rising")
+    anneal: Literal["cos", "linear"] = Field("cos", title="`anneal`",
+                                             description="how the rate moves: `cos` or `linear`")
+    div_factor: float = Field(25.0, gt=0, title="`div_factor`",
+                              description="the starting rate is max_lr / div_factor")
+    final_div_factor: float = Field(1e4, gt=0, title="`final_div_factor`",
+                                    description="the final rate is the starting rate / final_div_factor")
+    three_phase: bool = Field(False, title="`three_phase`",
+                              description="a third phase that falls to the final rate (a word)")
+    cycle_momentum: bool | None = Field(None, title="`cycle_momentum`",
+                                        description="cycle the optimizer's momentum inversely to the rate; left "
+                                                    "out, on where the optimizer has momentum")
+    base_momentum: float = Field(0.85, ge=0, lt=1, title="`base_momentum`",
+                                 description="the lowest momentum of the cycle")
+    max_momentum: float = Field(0.95, ge=0, lt=1, title="`max_momentum`", validate_default=True,
+                                description="the highest momentum of the cycle")
 
     keyword = "onecycle"
     torch_name = "OneCycleLR"
@@ -138,8 +155,13 @@ def has_momentum(optimizer: Optimizer) -> bool:
 
 @register
 class Warmup(StatementModel):
-    epochs: int = Field(ge=1, title="warm-up epochs")
-    start: float | None = Field(None, gt=0, le=1, title="`start`")
+    """`warmup 5`: epochs of linear warm-up of the learning rate."""
+
+    epochs: int = Field(ge=1, title="warm-up epochs",
+                        description="epochs of linear warm-up")
+    start: float | None = Field(None, gt=0, le=1, title="`start`",
+                                description="the share of the learning rate the first epoch uses; left out, "
+                                            "1/(epochs+1)")
 
     keyword = "warmup"
     sweepable = None  # a sweep may vary both

@@ -46,7 +46,9 @@ def _sizes(value: Any) -> Any:
 class Input(StatementModel):
     """`input 2` (a vector of two), `input 1x8x8` (channels x height x width), `input 20x1` (steps x features)."""
 
-    shape: tuple[int, ...] = Field(min_length=1, title="input shape")
+    shape: tuple[int, ...] = Field(min_length=1, title="input shape",
+                                   description="the shape of one example: `2`, or `1x8x8` for channels x height "
+                                               "x width")
     keyword = "input"
     positional = ("shape",)
     example = "input 2"
@@ -62,7 +64,10 @@ class Input(StatementModel):
 
 @register
 class Epochs(StatementModel):
-    count: int = Field(ge=1, title="number of epochs")
+    """`epochs 100`: passes over the training data (default 100)."""
+
+    count: int = Field(ge=1, title="number of epochs",
+                       description="passes over the training data")
     hints = {"count": "train for at least one epoch, e.g. `epochs 100`"}
     keyword = "epochs"
     sweepable = frozenset({"count"})
@@ -72,7 +77,10 @@ class Epochs(StatementModel):
 
 @register
 class Seed(StatementModel):
-    value: int = Field(ge=0, lt=2**63, title="seed")
+    """`seed 0`: the random seed (default 0)."""
+
+    value: int = Field(ge=0, lt=2**63, title="seed",
+                       description="the random seed; `--seed` on the command line overrides it")
     hints = {"value": "a seed is a whole number from 0, e.g. `seed 0`"}
     keyword = "seed"
     fixed_hint = "to train several seeds of every combination, use `--runs N` (seeds `seed` to `seed`+N-1)"
@@ -82,7 +90,10 @@ class Seed(StatementModel):
 
 @register
 class Batch(StatementModel):
-    size: int = Field(ge=1, title="batch size")
+    """`batch 4`: examples per optimizer step (default: the whole set)."""
+
+    size: int = Field(ge=1, title="batch size",
+                      description="examples per optimizer step; left out, the whole set")
     hints = {"size": "a batch holds at least one example, e.g. `batch 4`"}
     keyword = "batch"
     sweepable = frozenset({"size"})
@@ -92,12 +103,17 @@ class Batch(StatementModel):
 
 @register
 class Shuffle(StatementModel):
+    """`shuffle`: shuffle the examples every epoch (seeded)."""
+
     keyword = "shuffle"
 
 
 @register
 class Validate(StatementModel):
-    fraction: float = Field(gt=0, lt=1, title="held-out fraction")
+    """`validate 0.2`: hold out this share of the rows and report their loss after every epoch."""
+
+    fraction: float = Field(gt=0, lt=1, title="held-out fraction",
+                            description="the share of rows held out to measure the validation loss, between 0 and 1")
     keyword = "validate"
     fixed_hint = "every combination of a sweep is measured on the same held-out rows: write one spec per fraction"
     positional = ("fraction",)
@@ -107,8 +123,12 @@ class Validate(StatementModel):
 
 @register
 class Example(StatementModel):
-    input: Vector = Field(min_length=1, title="example input")
-    target: Vector = Field(min_length=1, title="example target")
+    """`example [1, 1] -> [10]`: one training example, its input and its target."""
+
+    input: Vector = Field(min_length=1, title="example input",
+                          description="the input values of one training example")
+    target: Vector = Field(min_length=1, title="example target",
+                           description="the values the network should give for it")
     keyword = "example"
     arrow = ("input", "target")
     positional = ("input",)
@@ -122,7 +142,10 @@ class Example(StatementModel):
 
 @register
 class Eval(StatementModel):
-    input: Vector = Field(min_length=1, title="`eval` input")
+    """`eval [1, 1]`: an input to run through the trained network."""
+
+    input: Vector = Field(min_length=1, title="`eval` input",
+                          description="an input to run through the trained network")
     keyword = "eval"
     positional = ("input",)
     repeatable = True
@@ -134,13 +157,27 @@ class Eval(StatementModel):
 
 @register
 class Data(StatementModel):
-    path: str = Field(min_length=1, title="file name")
-    inputs: tuple[str, ...] | None = Field(None, title="input columns")
-    target: tuple[str, ...] | None = Field(None, title="target columns")
-    header: Literal["auto", "yes", "no"] = Field("auto", title="header")
-    delimiter: str = Field(",", title="delimiter")
-    shape: tuple[int, ...] | None = Field(None, min_length=1, title="input shape")
-    normalize: Method | None = Field(None, title="normalisation")
+    """`data "file.csv"`: training rows from a CSV or .npz file, relative to the spec's folder."""
+
+    path: str = Field(min_length=1, title="file name",
+                      description="the data file, relative to the spec's folder: a CSV file or an .npz file")
+    inputs: tuple[str, ...] | None = Field(None, title="input columns",
+                                           description="the input columns, by header name; left out, the "
+                                                       "columns that are not targets")
+    target: tuple[str, ...] | None = Field(None, title="target columns",
+                                           description="the target column(s), by header name; left out, the "
+                                                       "columns that are not inputs")
+    header: Literal["auto", "yes", "no"] = Field("auto", title="header",
+                                                 description="whether the first row is a header: `yes`, `no`, "
+                                                             "or `auto` (a header when none of its cells is a number)")
+    delimiter: str = Field(",", title="delimiter",
+                           description="the one character between columns, e.g. `\";\"` or `tab`")
+    shape: tuple[int, ...] | None = Field(None, min_length=1, title="input shape",
+                                          description="the shape of one example's inputs, e.g. `1x8x8`: each "
+                                                      "row's input cells, in row-major order")
+    normalize: Method | None = Field(None, title="normalisation",
+                                     description="scale each input column by the training rows' statistics: "
+                                                 "`standard` or `minmax`")
     keyword = "data"
     positional = ("path",)
     example = 'data "xor.csv"'
@@ -172,7 +209,8 @@ class Data(StatementModel):
 class Test(StatementModel):
     """`test "test.csv"`: rows never trained on, scored when training ends (read as the `data` statement says)."""
 
-    path: str = Field(min_length=1, title="file name")
+    path: str = Field(min_length=1, title="file name",
+                      description="the test file, relative to the spec's folder, read as the `data` statement says")
     keyword = "test"
     positional = ("path",)
     example = 'test "test.csv"'

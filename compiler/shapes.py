@@ -16,7 +16,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from spec_lang import ast, codes
-from spec_lang.errors import Diagnostic, Label
+from spec_lang.errors import Diagnostic, Fix, Label
 
 from .layers import Layer
 from .layers.base import Fault
@@ -226,12 +226,14 @@ def _fault(bound: Bound, fault: Fault, flow: Source, index: int) -> Diagnostic:
     else:
         why = f"the first {flow.what} has {flow.type.values} values"
     label = "produces" if flow.what == "layer" else "gives"
-    hint = fault.hint
+    hint, fix = fault.hint, fault.fix
     if flow.what == "layer" and flow.statement is bound.statement:
         hint = ("each copy takes what the copy before it gives: make the block give back the size it takes, "
                 "or leave the size out to infer it")
+        fix = None
     return Diagnostic(fault.message.format(name=name, why=why), bound.span_of(fault.field),
-                      fault.label or "here", (Label(flow.span, f"{label} {arriving}"),), hint=hint, code=fault.code)
+                      fault.label or "here", (Label(flow.span, f"{label} {arriving}"),), hint=hint, code=fault.code,
+                      fix=Fix(bound.spans[fault.field], *fix) if fix and fault.field in bound.spans else None)
 
 
 def _size_limits(bound: Bound, layer: Layer, limits: Limits) -> list[Diagnostic]:

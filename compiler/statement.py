@@ -24,7 +24,7 @@ from spec_lang import ast, codes
 from spec_lang.errors import Diagnostic
 
 from .messages import first_per_field, pydantic_diagnostic, shown, too_small
-from .suggest import did_you_mean
+from .suggest import did_you_mean, replacement
 
 FLOAT32_MAX = 3.4028234663852886e38
 
@@ -206,7 +206,8 @@ def _bind_one(cls: type[StatementModel], arg: ast.Arg, name: str, free: list[str
             f"`{name}` takes the words {', '.join(f'`{w}`' for w in words)}" if words
             else _usage(cls, name))
         return Diagnostic(f"unknown word `{arg.name}` in `{name}`", arg.span, "not understood",
-                          hint=hint, code=codes.UNEXPECTED_ARGUMENT)
+                          hint=hint, code=codes.UNEXPECTED_ARGUMENT,
+                          fix=replacement(arg.name, words, arg.span))
     return _extra(arg, name, cls)
 
 
@@ -234,7 +235,8 @@ def _bind_option(cls: type[StatementModel], opt: ast.Option, name: str, values: 
                     else f"`{name}` takes {', '.join(f'`{a}=`' for a in allowed)}" if allowed
                     else f"`{name}` takes no options")
         return Diagnostic(f"`{name}` has no option `{opt.key}`", opt.key_span, "unknown option",
-                          hint=hint, code=codes.UNKNOWN_OPTION)
+                          hint=hint, code=codes.UNKNOWN_OPTION,
+                          fix=None if opt.key in (cls.arrow or ()) else replacement(opt.key, allowed, opt.key_span))
     if opt.key in values:
         return Diagnostic(f"`{opt.key}` is set twice in `{name}`", opt.span, "set again here",
                           hint="keep one of them", code=codes.OPTION_TWICE)

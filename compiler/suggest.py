@@ -9,6 +9,9 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable, Mapping
 
+from spec_lang.ast import Span
+from spec_lang.errors import Fix
+
 
 def squashed(name: str) -> str:
     """A name without case and underscores: `BatchNorm1d`, `batch_norm1d` -> `batchnorm1d`."""
@@ -28,6 +31,12 @@ def closest(name: str, candidates: Iterable[str]) -> str | None:
         return squashed[name.replace("_", "").lower()]
     found = difflib.get_close_matches(name.lower(), pool, n=1, cutoff=0.6)
     return found[0] if found else None
+
+
+def replacement(name: str, candidates: Iterable[str], span: Span) -> Fix | None:
+    """The "did you mean" as an edit: `span`'s text becomes the closest name (None when nothing is close)."""
+    best = closest(name, candidates)
+    return Fix(span, best, f"write `{best}`") if best else None
 
 
 def did_you_mean(name: str, candidates: Iterable[str], fmt: str = "`{}`") -> str:

@@ -16,6 +16,8 @@ from .base import Call, Layer
 
 @register
 class ReLU(Layer):
+    """`relu`: max(0, x) on every value."""
+
     kind: Literal["relu"] = "relu"
     keyword = "relu"
     torch_name = "ReLU"
@@ -24,6 +26,8 @@ class ReLU(Layer):
 
 @register
 class Sigmoid(Layer):
+    """`sigmoid`: 1 / (1 + e^-x) on every value, into (0, 1)."""
+
     kind: Literal["sigmoid"] = "sigmoid"
     keyword = "sigmoid"
     torch_name = "Sigmoid"
@@ -32,6 +36,8 @@ class Sigmoid(Layer):
 
 @register
 class Tanh(Layer):
+    """`tanh`: the hyperbolic tangent of every value, into (-1, 1)."""
+
     kind: Literal["tanh"] = "tanh"
     keyword = "tanh"
     torch_name = "Tanh"
@@ -40,8 +46,12 @@ class Tanh(Layer):
 
 @register
 class GELU(Layer):
+    """`gelu`: x times the normal distribution's CDF at x, on every value."""
+
     kind: Literal["gelu"] = "gelu"
-    approximate: Literal["none", "tanh"] = Field("none", title="approximation")
+    approximate: Literal["none", "tanh"] = Field("none", title="approximation",
+                                                 description="how GELU is computed: `none` exactly, `tanh` by "
+                                                             "the tanh approximation")
     keyword = "gelu"
     torch_name = "GELU"
     unbatched = True
@@ -54,8 +64,11 @@ class GELU(Layer):
 
 @register
 class LeakyReLU(Layer):
+    """`leaky_relu`: x above zero, slope x x below, on every value."""
+
     kind: Literal["leaky_relu"] = "leaky_relu"
-    slope: float = Field(0.01, ge=0, title="negative slope")
+    slope: float = Field(0.01, ge=0, title="negative slope",
+                         description="the slope below zero: the output is slope x input there")
     keyword = "leaky_relu"
     torch_name = "LeakyReLU"
     unbatched = True
@@ -69,6 +82,8 @@ class LeakyReLU(Layer):
 
 @register
 class Softmax(Layer):
+    """`softmax`: the last dim's values as probabilities summing to 1."""
+
     kind: Literal["softmax"] = "softmax"
     keyword = "softmax"
     torch_name = "Softmax"

@@ -45,6 +45,7 @@ class Fault:
     hint: str = ""
     arriving: str = ""  # what arrives, as said where it comes from: "2", "3 channels", "[16, 8, 8]"
     code: str = dataclasses.field(kw_only=True)  # the kind of fault (spec_lang/codes.py)
+    fix: tuple[str, str] | None = None  # the hint as one edit: the field's new text, and the edit said as a title
 
 
 @dataclass(frozen=True)
@@ -193,10 +194,15 @@ class Layer(StatementModel):
         noun = self.input_noun.removeprefix("input ")  # "2 inputs" arrive bare, as widths; "3 channels" named
         return Fault(f"`{{name}}` expects {plural(stated, self.input_noun)}, but {{why}}", self.input_field or "",
                      f"expects {stated}", self.mismatch_hint(arriving),
-                     str(arriving) if noun == self.input_noun else plural(arriving, noun), code=codes.WIDTH_MISMATCH)
+                     str(arriving) if noun == self.input_noun else plural(arriving, noun), code=codes.WIDTH_MISMATCH,
+                     fix=(str(arriving), self.mismatch_fix(arriving)))
 
     def mismatch_hint(self, arriving: int) -> str:
         return f"write `{self.keyword} {arriving}->...`, or leave the size out to infer it"
+
+    def mismatch_fix(self, arriving: int) -> str:
+        """The quick fix that writes the size that arrives, as an editor titles it."""
+        return f"write {arriving} as the {self.title_of(self.input_field or '')}"
 
     def recover(self, t: TensorType) -> TensorType | None:
         """The type given after a fault, as if the layer's own statement were right (None: unknown)."""
@@ -252,7 +258,9 @@ class Weighted(Layer):
     """A layer with weights (matrices, kernels, tables): `init=` picks how they start, else
     the spec's `init` statement, else torch's own start. Mixed in before the layer's other base."""
 
-    init: Init | None = Field(None, title="init scheme")
+    init: Init | None = Field(None, title="init scheme",
+                              description="how this layer's weights start (`kaiming`, `xavier`, `normal`, "
+                                          "`zeros`): overrides the `init` statement")
 
     @classmethod
     def sweep_problem(cls, name: str) -> str | None:

@@ -150,7 +150,8 @@ class Repeat(Container):
     """`repeat 3 { linear ->64; relu }`: the layers in braces three times, each copy with its own weights."""
 
     kind: Literal["repeat"] = "repeat"
-    count: int = Field(ge=1, title="number of copies")
+    count: int = Field(ge=1, title="number of copies",
+                       description="how many copies of the layers in braces, each with its own weights")
     keyword = "repeat"
     positional = ("count",)
     example = "repeat 3 { linear ->64; relu }"
@@ -192,8 +193,10 @@ class BlockUse(Container):
     """A named block used as a layer: `stem`, or `stem * 2` (its layers twice over, each copy its own weights)."""
 
     kind: Literal["block"] = "block"
-    name: str = Field(title="block name")
-    count: int = Field(1, ge=1, title="number of copies")
+    name: str = Field(title="block name",
+                      description="the name of the block to use")
+    count: int = Field(1, ge=1, title="number of copies",
+                       description="how many times the block is used over (`name * 2`)")
     internal = ("layers", "name", "count")
 
     def times(self) -> int:
@@ -207,7 +210,8 @@ class BlockUse(Container):
 class BlockDefinition(StatementModel):
     """`block stem { conv2d ->16 kernel=3; relu; max_pool2d 2 }`: layers named once, used as `stem` or `stem * 2`."""
 
-    name: str = Field(title="block name")
+    name: str = Field(title="block name",
+                      description="the name the block is used by")
     keyword = "block"
     positional = ("name",)
     example = "block stem { conv2d ->16 kernel=3; relu }"

@@ -29,14 +29,24 @@ from .spatial import Size, SpatialLayer, each, written
 class Conv(Weighted, SpatialLayer):
     """What nn.Conv1d and nn.Conv2d share; a subclass says its keyword and how many dims it slides over."""
 
-    in_channels: int | None = Field(None, ge=1, title="input channels")
-    out_channels: int = Field(ge=1, title="output channels")
-    kernel: Size = Field(title="kernel size")
-    stride: Size = Field(1, title="stride")
-    padding: Size | Literal["same", "valid"] = Field(0, title="padding")
-    dilation: Size = Field(1, title="dilation")
-    groups: int = Field(1, ge=1, title="groups")
-    bias: bool = Field(True, title="bias")
+    in_channels: int | None = Field(None, ge=1, title="input channels",
+                                    description="the channels flowing in; left out (`->16`), taken from the input")
+    out_channels: int = Field(ge=1, title="output channels",
+                              description="the channels it gives")
+    kernel: Size = Field(title="kernel size",
+                         description="the kernel size: `3`, or `3x5` for height x width")
+    stride: Size = Field(1, title="stride",
+                         description="the step between positions")
+    padding: Size | Literal["same", "valid"] = Field(0, title="padding",
+                                                     description="zeros added on each side; `same` keeps the "
+                                                                 "size (stride 1 only), `valid` adds none")
+    dilation: Size = Field(1, title="dilation",
+                           description="the spacing between the kernel's taps")
+    groups: int = Field(1, ge=1, title="groups",
+                        description="channel groups: each output channel sees the input channels of its group; "
+                                    "must divide both channel counts")
+    bias: bool = Field(True, title="bias",
+                       description="whether the convolution adds a bias (`bias`, or `nobias`)")
 
     positional = ("out_channels",)
     arrow = ("in_channels", "out_channels")
@@ -133,6 +143,8 @@ def _texts(keyword: str, example: str) -> dict[str, dict[str, tuple[str, str]]]:
 
 @register
 class Conv2d(Conv):
+    """`conv2d ->16 kernel=3`: a 2-D convolution over images `[C, H, W]`."""
+
     kind: Literal["conv2d"] = "conv2d"
     keyword = "conv2d"
     torch_name = "Conv2d"
@@ -159,6 +171,8 @@ class Conv2d(Conv):
 
 @register
 class Conv1d(Conv):
+    """`conv1d ->8 kernel=5`: a 1-D convolution over sequences `[C, L]`."""
+
     kind: Literal["conv1d"] = "conv1d"
     keyword = "conv1d"
     torch_name = "Conv1d"

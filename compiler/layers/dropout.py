@@ -13,8 +13,11 @@ from .base import Call, Layer
 
 @register
 class Dropout(Layer):
+    """`dropout p=0.1`: while training, zeroes each value with probability p and scales the rest by 1/(1-p)."""
+
     kind: Literal["dropout"] = "dropout"
-    p: float = Field(0.5, ge=0, lt=1, title="dropout probability `p`")
+    p: float = Field(0.5, ge=0, lt=1, title="dropout probability `p`",
+                     description="the probability of zeroing each value while training, from 0 up to (not including) 1")
     keyword = "dropout"
     torch_name = "Dropout"
     unbatched = True

@@ -18,9 +18,13 @@ from .base import Call, Weighted
 
 @register
 class Embedding(Weighted):
+    """`embedding 50->8`: each integer id becomes a learned vector."""
+
     kind: Literal["embedding"] = "embedding"
-    num_embeddings: int = Field(ge=1, title="number of ids")
-    embedding_dim: int = Field(ge=1, title="embedding width")
+    num_embeddings: int = Field(ge=1, title="number of ids",
+                                description="how many ids there are: ids run from 0 to one less")
+    embedding_dim: int = Field(ge=1, title="embedding width",
+                               description="the values each id becomes")
 
     keyword = "embedding"
 

@@ -13,10 +13,15 @@ from .base import Call, Weighted
 
 @register
 class Linear(Weighted):
+    """`linear 2->3`: a fully connected layer, `x @ W.T + b`, on the last dim."""
+
     kind: Literal["linear"] = "linear"
-    in_features: int | None = Field(None, ge=1, title="input width")
-    out_features: int = Field(ge=1, title="output width")
-    bias: bool = Field(True, title="bias")
+    in_features: int | None = Field(None, ge=1, title="input width",
+                                    description="the width flowing in; left out (`->3`), taken from the input")
+    out_features: int = Field(ge=1, title="output width",
+                              description="the width it gives")
+    bias: bool = Field(True, title="bias",
+                       description="whether the layer adds a bias (`bias`, or `nobias`)")
 
     keyword = "linear"
     torch_name = "Linear"
@@ -42,6 +47,9 @@ class Linear(Weighted):
     def mismatch_hint(self, arriving: int) -> str:
         out = self.out_features
         return f"write `linear {arriving}->{out}`, or `linear ->{out}` to infer the width"
+
+    def mismatch_fix(self, arriving: int) -> str:
+        return f"write `linear {arriving}->{self.out_features}`"
 
     def output(self, t: TensorType) -> TensorType:
         return t.with_last(self.out_features)

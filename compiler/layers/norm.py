@@ -25,9 +25,13 @@ _EPS_HINT = "a small number added to the variance so it is never 0, e.g. `eps=1e
 
 @register
 class BatchNorm(Layer):
+    """`batch_norm`: each channel normalised by its batch statistics, then scaled and shifted."""
+
     kind: Literal["batch_norm"] = "batch_norm"
-    eps: float = Field(1e-5, gt=0, title="`eps`")
-    momentum: float = Field(0.1, ge=0, le=1, title="`momentum`")
+    eps: float = Field(1e-5, gt=0, title="`eps`",
+                       description="added to the variance, for numerical stability")
+    momentum: float = Field(0.1, ge=0, le=1, title="`momentum`",
+                            description="how far each batch moves the running statistics")
     keyword = "batch_norm"
     sweepable = frozenset({"eps", "momentum"})
     example = "batch_norm momentum=0.1"
@@ -71,8 +75,11 @@ class BatchNorm(Layer):
 
 @register
 class LayerNorm(Layer):
+    """`layer_norm`: each example normalised over its last dim, then scaled and shifted."""
+
     kind: Literal["layer_norm"] = "layer_norm"
-    eps: float = Field(1e-5, gt=0, title="`eps`")
+    eps: float = Field(1e-5, gt=0, title="`eps`",
+                       description="added to the variance, for numerical stability")
     keyword = "layer_norm"
     sweepable = frozenset({"eps"})
     example = "layer_norm eps=1e-6"

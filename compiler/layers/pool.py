@@ -25,9 +25,12 @@ from .spatial import Size, SpatialLayer, each, written
 class Pool(SpatialLayer):
     """What the max and average pools share."""
 
-    kernel: Size = Field(title="pool size")
-    stride: Size | None = Field(None, title="stride")
-    padding: Size = Field(0, title="padding")
+    kernel: Size = Field(title="pool size",
+                         description="the window size, written bare: `max_pool2d 2`")
+    stride: Size | None = Field(None, title="stride",
+                                description="the step between windows; left out, the window size")
+    padding: Size = Field(0, title="padding",
+                          description="zeros (or minus infinity for max) added on each side, at most half the window")
 
     positional = ("kernel",)
 
@@ -85,6 +88,8 @@ class Pool1d(Pool):
 
 @register
 class MaxPool2d(Pool2d):
+    """`max_pool2d 2`: the largest value of each window of an image `[C, H, W]`."""
+
     kind: Literal["max_pool2d"] = "max_pool2d"
     keyword = "max_pool2d"
     torch_name = "MaxPool2d"
@@ -95,6 +100,8 @@ class MaxPool2d(Pool2d):
 
 @register
 class AvgPool2d(Pool2d):
+    """`avg_pool2d 2`: the mean of each window of an image `[C, H, W]`."""
+
     kind: Literal["avg_pool2d"] = "avg_pool2d"
     keyword = "avg_pool2d"
     torch_name = "AvgPool2d"
@@ -105,6 +112,8 @@ class AvgPool2d(Pool2d):
 
 @register
 class MaxPool1d(Pool1d):
+    """`max_pool1d 2`: the largest value of each window of a sequence `[C, L]`."""
+
     kind: Literal["max_pool1d"] = "max_pool1d"
     keyword = "max_pool1d"
     torch_name = "MaxPool1d"
@@ -115,6 +124,8 @@ class MaxPool1d(Pool1d):
 
 @register
 class AvgPool1d(Pool1d):
+    """`avg_pool1d 2`: the mean of each window of a sequence `[C, L]`."""
+
     kind: Literal["avg_pool1d"] = "avg_pool1d"
     keyword = "avg_pool1d"
     torch_name = "AvgPool1d"

@@ -23,10 +23,15 @@ from .base import Call, Fault, Weighted
 class Recurrent(Weighted):
     """What lstm and gru share; a subclass says its keyword and how many gates each step has."""
 
-    input_size: int | None = Field(None, ge=1, title="input features")
-    hidden_size: int = Field(ge=1, title="hidden size")
-    layers: int = Field(1, ge=1, title="number of layers")
-    sequence: bool = Field(False, title="sequence")
+    input_size: int | None = Field(None, ge=1, title="input features",
+                                   description="the features of each step flowing in; left out (`->32`), taken "
+                                               "from the input")
+    hidden_size: int = Field(ge=1, title="hidden size",
+                             description="the features of the hidden state it gives")
+    layers: int = Field(1, ge=1, title="number of layers",
+                        description="how many recurrent layers are stacked")
+    sequence: bool = Field(False, title="sequence",
+                           description="give every step's output (`[T, hidden]`), not only the last step's")
 
     gates: ClassVar[int] = 4
     positional = ("hidden_size",)
@@ -93,6 +98,8 @@ def _hints(keyword: str) -> dict[str, str]:
 
 @register
 class LSTM(Recurrent):
+    """`lstm ->32`: a long short-term memory over the steps of `[T, F]`; gives the last step."""
+
     kind: Literal["lstm"] = "lstm"
     keyword = "lstm"
     torch_name = "LSTM"
@@ -104,6 +111,8 @@ class LSTM(Recurrent):
 
 @register
 class GRU(Recurrent):
+    """`gru ->32`: a gated recurrent unit over the steps of `[T, F]`; gives the last step."""
+
     kind: Literal["gru"] = "gru"
     keyword = "gru"
     torch_name = "GRU"

@@ -11,6 +11,8 @@ from .base import Call, Layer
 
 @register
 class Flatten(Layer):
+    """`flatten`: every value of one example in one vector: `[16, 4, 4]` gives `[256]`."""
+
     kind: Literal["flatten"] = "flatten"
     keyword = "flatten"
     torch_name = "Flatten"

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import sys
 
-from spec_lang import usage_error
+from spec_lang import codes, usage_error
 
 
 def serve() -> int:
@@ -21,7 +21,7 @@ def serve() -> int:
         import pygls  # noqa: F401
     except ImportError:
         raise usage_error("`nqa lsp` needs the language server package pygls, which is not installed",
-                          "install it with `pip install 'nqa[lsp]'`") from None
+                          "install it with `pip install 'nqa[lsp]'`", code=codes.MISSING_PACKAGE) from None
     from .server import build
 
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="nqa lsp: %(levelname)s: %(message)s")

@@ -120,7 +120,7 @@ def run_check(text: str, version: int | None, filename: str, folder: Path | None
     except Exception as bug:  # a fault in nqa, not in the spec: shown as such, and logged
         log.exception("checking %s failed", filename)
         problem = Diagnostic(f"internal error in nqa while checking this file: {type(bug).__name__}",
-                             hint="please report it with this spec")
+                             hint="please report it with this spec", code="")  # nqa's fault: no code
         return Checked(text, version, None, SpecError(problem))
     return Checked(text, version, program, None, _stamps(program, folder))
 

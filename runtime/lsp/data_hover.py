@@ -1,0 +1,67 @@
+"""What a data file holds, for a hover on its name in `data "rows.csv"` or `test "rows.csv"`.
+
+In: the name as written, the statement (`data` or `test`), the spec's path
+and the `Program` checked from it (None when the spec has errors). Out:
+markdown giving the rows, the columns (inputs and targets) and the class
+labels: from the table `check` read, or, when the spec did not check, from
+the file's rows read by the compiler's own bounded reader (`read_rows`),
+or the reason the file cannot be read.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from compiler.csv_layout import DataProblem
+from compiler.data_file import read_rows, resolve, split_header
+from compiler.data_table import Table
+from compiler.limits import Limits
+from compiler.model import Program
+from compiler.settings import Data
+from spec_lang.errors import SpecError
+
+SHOWN = 20  # names listed before "and N more"
+
+
+def names(found: tuple[str, ...]) -> str:
+    listed = ", ".join(f"`{name}`" for name in found[:SHOWN])
+    return listed + (f" and {len(found) - SHOWN:,} more" if len(found) > SHOWN else "")
+
+
+def table_doc(written: str, table: Table) -> str:
+    columns = len(table.input_names) + len(table.target_names)
+    word = "arrays" if Path(written).suffix.lower() == ".npz" else "columns"
+    lines = [f"**`{written}`**: {table.rows:,} rows, {columns:,} {word}",
+             f"inputs: {names(table.input_names)} (one example: `{list(table.input_shape)}`)",
+             f"target: {names(table.target_names)}"]
+    if table.classes:
+        lines.append(f"{len(table.classes):,} classes: " + ", ".join(
+            f"{index} = `{label}`" for index, label in enumerate(table.classes[:SHOWN]))
+            + (" …" if len(table.classes) > SHOWN else ""))
+    return "\n\n".join(lines)
+
+
+def data_file_doc(written: str, statement: str, path: Path, program: Program | None) -> str:
+    if program is not None:
+        table = program.table if statement == "data" else program.test_table
+        if table is not None and table.path == written:
+            return table_doc(written, table)
+    return _rows_doc(written, path)
+
+
+def _rows_doc(written: str, path: Path) -> str:
+    """The rows and the header of a CSV file, read without the rest of the spec."""
+    if not written:
+        return ""
+    if Path(written).suffix.lower() == ".npz":  # every other name is read as CSV, as `check` reads it
+        return f"**`{written}`**: its arrays are listed once the spec checks"
+    try:
+        data = Data(path=written)
+        rows = read_rows(written, resolve(written, path.parent, False), Limits(), data.delimiter)
+    except (DataProblem, SpecError, ValueError) as problem:
+        return f"**`{written}`**: {problem}"
+    header, body = split_header(data, rows)
+    count = len(header) if header is not None else len(rows[0][1])
+    lines = [f"**`{written}`**: {len(body):,} rows, {count:,} columns"]
+    lines.append(f"columns: {names(header)}" if header else "no header row")
+    return "\n\n".join(lines)
