@@ -12,6 +12,7 @@ name of a block (`block_name`), `choice`, a number, a shape, a vector's brackets
 
 from __future__ import annotations
 
+import functools
 import re
 from pathlib import Path
 
@@ -24,7 +25,7 @@ from spec_lang.parser import GRAMMAR
 
 KINDS = ("layer", "activation", "block", "setting", "block_name", "option", "member", "flag", "word", "choice",
          "number", "shape", "bracket", "arrow", "string", "comment")
-DOCS = ["README.md", "docs/language.md"]
+DOCS = ["README.md", "docs/language.md", "docs/editors.md"]
 # what the specs of the repository do not show: a named block used twice over, `;` between
 # statements, a `#` in a string, numbers with signs and exponents, a flag of a family member
 CONSTRUCTS = """\
@@ -66,14 +67,23 @@ def expected(text: str) -> dict[int, str]:
         assert kind in KINDS
         kinds.update(dict.fromkeys(range(start, end), kind))
 
-    comments: list[object] = []
-    Lark(GRAMMAR.read_text(encoding="utf-8"), parser="lalr", lexer_callbacks={"COMMENT": comments.append}).parse(
-        text + "\n")
+    comments = _COMMENTS
+    comments.clear()
+    _comment_parser().parse(text + "\n")
     for comment in comments:
         mark(comment.start_pos, comment.end_pos, "comment")  # type: ignore[attr-defined]
     for statement in _statements(parse(text).statements):
         _statement(statement, text, mark)
     return kinds
+
+
+_COMMENTS: list[object] = []
+
+
+@functools.cache
+def _comment_parser() -> Lark:
+    """The grammar's own parser, telling `_COMMENTS` of each comment it skips."""
+    return Lark(GRAMMAR.read_text(encoding="utf-8"), parser="lalr", lexer_callbacks={"COMMENT": _COMMENTS.append})
 
 
 def _statements(statements: tuple[ast.Statement, ...]) -> list[ast.Statement]:

@@ -91,9 +91,11 @@ def test_a_character_the_grammar_has_no_token_for_is_an_error():
     assert [t for t in types if t is Error] == [Error, Error]
 
 
-def test_importing_the_lexer_reads_neither_the_registry_nor_the_grammar():
+def test_importing_the_lexer_reads_neither_the_registry_nor_the_grammar_and_lexing_needs_no_torch():
     code = ("import sys; import runtime.highlight; "
-            "assert not {'compiler', 'spec_lang', 'torch'} & set(sys.modules), sorted(sys.modules)")
+            "assert not {'compiler', 'spec_lang', 'torch'} & set(sys.modules), sorted(sys.modules); "
+            "assert len(list(runtime.highlight.tokens('linear 2->3; relu'))) == 8; "
+            "assert 'compiler' in sys.modules and 'torch' not in sys.modules")
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
 
 
