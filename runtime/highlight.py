@@ -58,7 +58,10 @@ def _scanner() -> re.Pattern[str]:
     return re.compile("|".join(parts))
 
 
-_AFTER = re.compile(r"[ \t\f\r]*(.?)")
+@functools.cache
+def _after() -> re.Pattern[str]:
+    """The character after a name and the blanks that follow it: `=` makes it an option, `(` a choice."""
+    return re.compile(f"(?:{terminals()['WS']})?(.?)")
 
 
 class NqaLexer(Lexer):
@@ -110,7 +113,7 @@ def tokens(text: str) -> Iterator[Token]:
 def _argument(name: str, statement: str | None, text: str, end: int) -> _TokenType:
     """The type of a name after a statement's: `statement` is the statement's name when this is its first argument."""
     vocabulary = words()
-    follows = _AFTER.match(text, end)
+    follows = _after().match(text, end)
     if follows and follows.group(1) == "=":
         return Name.Attribute
     if follows and follows.group(1) == "(":
