@@ -71,7 +71,6 @@ class NqaLexer(Lexer):
     aliases = ["nqa"]  # noqa: RUF012  (Pygments reads these as plain class attributes)
     filenames = ["*.nqa"]  # noqa: RUF012
     mimetypes = ["text/x-nqa"]  # noqa: RUF012
-    url = "https://github.com/nqa/nqa"
 
     def get_tokens_unprocessed(self, text: str) -> Iterator[Token]:
         return tokens(text)
