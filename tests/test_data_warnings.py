@@ -145,11 +145,13 @@ def test_check_json_lists_warnings_with_their_severity(capsys, monkeypatch) -> N
     assert err == ""
     [record] = json.loads(out)
     assert record == {"file": SOFTMAX, "line": 4, "column": 1, "end_line": 4, "end_column": 19,
-                      "severity": "warning",
+                      "code": "W0002", "severity": "warning",
                       "message": "the network ends with `softmax`, and `loss cross_entropy` applies a softmax again",
                       "label": "this loss",
                       "hint": "remove the last `softmax`: `loss cross_entropy` takes the raw outputs and applies a "
-                              "softmax itself"}
+                              "softmax itself",
+                      "related": [{"line": 3, "column": 1, "end_line": 3, "end_column": 8, "label": "`softmax` here"}],
+                      "fix": None}
 
 
 def test_the_json_run_report_holds_the_warnings(capsys, monkeypatch) -> None:

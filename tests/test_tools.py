@@ -196,7 +196,7 @@ def test_plot_to_an_unknown_format_is_a_clear_error(tmp_path, monkeypatch, capsy
     monkeypatch.chdir(ROOT)
     assert main(["run", "specs/mlp.nqa", "-q", "--plot", str(tmp_path / "loss.txt")]) == 2
     err = capsys.readouterr().err
-    assert err.startswith("error:") and "txt" in err and "png" in err
+    assert err.startswith("error[E0906]:") and "txt" in err and "png" in err
     assert "Traceback" not in err and "internal error" not in err
 
 
