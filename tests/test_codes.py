@@ -127,8 +127,9 @@ def test_check_json_carries_code_severity_related_and_fix(capsys, monkeypatch) -
     error, warning = json.loads(capsys.readouterr().out)
     assert (error["code"], error["severity"], error["line"], error["column"]) == ("E0201", "error", 3, 8)
     assert error["related"] == [{"line": 2, "column": 8, "end_line": 2, "end_column": 12, "label": "produces 2"}]
-    assert "fix" in error and error["fix"] is None
-    assert (warning["code"], warning["severity"], warning["related"]) == ("W0005", "warning", [])
+    assert error["fix"] == {"line": 3, "column": 8, "end_line": 3, "end_column": 9, "text": "2",
+                            "title": "write `linear 2->1`"}
+    assert (warning["code"], warning["severity"], warning["related"], warning["fix"]) == ("W0005", "warning", [], None)
 
 
 def test_a_fix_is_given_in_the_json_with_its_place(capsys, monkeypatch) -> None:

@@ -46,7 +46,7 @@ def test_a_width_mismatch_is_shown_where_it_is_with_the_layer_that_made_the_widt
                                 "hint: write `linear 2->1`, or `linear ->1` to infer the width")
     assert found["relatedInformation"] == [{"location": {"uri": uri, "range": span((0, 7), (0, 11))},
                                             "message": "produces 2"}]
-    assert "code" not in found or found["code"]  # a code is sent only when the diagnostic has one
+    assert found["code"] == "E0201" and found["codeDescription"]["href"].endswith("docs/errors.md#e0201")
 
 
 def test_ranges_count_utf16_code_units_past_characters_outside_the_basic_plane(client, tmp_path):
@@ -238,7 +238,7 @@ def test_without_pygls_nqa_lsp_says_what_to_install():
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60,
                           stdin=subprocess.DEVNULL)
     assert done.returncode == 2, done.stderr
-    assert done.stderr == ("error: `nqa lsp` needs the language server package pygls, which is not installed\n"
+    assert done.stderr == ("error[E0904]: `nqa lsp` needs the language server package pygls, which is not installed\n"
                            "  = hint: install it with `pip install 'nqa[lsp]'`\n")
     assert done.stdout == "" and "Traceback" not in done.stderr
 

@@ -37,7 +37,7 @@ HOSTILE = {
     "huge numbers": "linear 99999999999999999999999->1e99999\nepochs 1e400\nrepeat 99999999999 { relu }\n",
 }
 QUERIES = ("textDocument/inlayHint", "textDocument/documentSymbol", "textDocument/formatting",
-           "textDocument/definition")
+           "textDocument/definition", "textDocument/hover", "textDocument/completion", "textDocument/codeAction")
 
 
 def _params(method: str, uri: str, position=None) -> dict[str, Any]:
@@ -46,7 +46,11 @@ def _params(method: str, uri: str, position=None) -> dict[str, Any]:
     return {"textDocument/inlayHint": {**doc, "range": span((0, 0), (10**6, 0))},
             "textDocument/documentSymbol": doc,
             "textDocument/formatting": {**doc, "options": {"tabSize": 2, "insertSpaces": True}},
-            "textDocument/definition": {**doc, "position": where}}[method]
+            "textDocument/definition": {**doc, "position": where},
+            "textDocument/hover": {**doc, "position": where},
+            "textDocument/completion": {**doc, "position": where},
+            "textDocument/codeAction": {**doc, "range": span((0, 0), (10**6, 0)), "context": {"diagnostics": []}},
+            }[method]
 
 
 @pytest.fixture(scope="module")

@@ -3,8 +3,9 @@
 In: LSP messages on standard input. Out: answers and notifications on
 standard output: diagnostics published after every change (checked in the
 background, the latest text only), inlay hints, formatting, document symbols
-and go to definition. Each feature is one `register_*` function taking the
-server; `FEATURES` lists them, and `build()` applies them. A handler that
+and go to definition; hover, completion and quick fixes (`assist.py`). Each
+feature is one `register_*` function taking the server; `FEATURES` and
+`assist.ASSISTS` list them, and `build()` applies them. A handler that
 fails is logged on standard error and answers as if it had found nothing:
 the server keeps serving. Never imports torch.
 
@@ -216,7 +217,9 @@ FEATURES: list[Callable[[NqaServer], None]] = [register_lifecycle, register_sync
 
 
 def build() -> NqaServer:
+    from .assist import ASSISTS  # hover, completion and quick fixes (they use `guarded` from here)
+
     server = NqaServer()
-    for register in FEATURES:
+    for register in FEATURES + ASSISTS:
         register(server)
     return server
