@@ -155,7 +155,7 @@ def _unexpected_token(err: UnexpectedToken, text: str) -> Diagnostic:
         return Diagnostic(f"a statement starts with a name, not a number: found {found}", span,
                           "expected a statement name", hint="e.g. `linear 2->3` or `epochs 100`",
                           code=codes.UNEXPECTED_TOKEN)
-    return Diagnostic(f"unexpected {found}", span, "not expected here",
+    return Diagnostic(f"unexpected {found.removeprefix('the ')}", span, "not expected here",
                       hint=f"expected {listed}" if expected else "", code=codes.UNEXPECTED_TOKEN)
 
 

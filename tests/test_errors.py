@@ -244,3 +244,13 @@ def test_a_misspelt_example_is_not_also_nothing_to_train_on():
 def test_an_error_at_a_line_end_is_in_the_same_column_with_windows_line_ends():
     spans = [_span(_errors_in(f"linear 2->1{end}example [1,1] ->{end}").diagnostics[0]) for end in ("\n", "\r\n")]
     assert [(s.line, s.column) for s in spans] == [(2, 17), (2, 17)]
+
+
+@pytest.mark.parametrize("text, message", [
+    ("linear 2->1 *\n", "unexpected end of the line"),
+    ("linear 2->1 *", "unexpected end of the line"),
+    ("linear 2->1 *; relu\n", "unexpected `;`"),
+])
+def test_a_statement_cut_short_says_where_it_ended(text, message):
+    [diagnostic] = _errors_in(text).diagnostics
+    assert (diagnostic.message, diagnostic.code) == (message, "E0003")
