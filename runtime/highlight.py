@@ -49,10 +49,13 @@ OPENS_STATEMENT = {"\n", ";", "{", "}"}  # after these, the next name is a state
 
 
 @functools.cache
-def _scanner() -> re.Pattern[str]:
+def _scanner(vectors: bool = True) -> re.Pattern[str]:
     """One expression of the grammar's tokens, in its scanner's order; a line break, a `;` and
-    any other single character are matches of their own."""
-    known = [(name, rx) for name, rx in terminals().items() if name not in ("_SEP", "WS")]
+    any other single character are matches of their own. Without `vectors`, for the rest of a
+    line where a `[` found no `]`: trying again at each later `[` would take time growing with
+    the square of the line's length."""
+    skipped = ("_SEP", "WS") if vectors else ("_SEP", "WS", "VECTOR")
+    known = [(name, rx) for name, rx in terminals().items() if name not in skipped]
     parts = [r"(?P<BREAK>\n)", r"(?P<SEMI>;)", rf"(?P<WS>{terminals()['WS']})"]
     parts += [f"(?P<{name}>{rx})" for name, rx in known] + [r"(?P<OTHER>.)"]
     return re.compile("|".join(parts))
@@ -81,7 +84,7 @@ def tokens(text: str) -> Iterator[Token]:
     vocabulary = words()
     starting = True  # the next name is a statement's
     after: str | None = None  # the statement whose first argument this is
-    for match in _scanner().finditer(text):
+    for match in _matches(text):
         kind, piece, start = match.lastgroup, match.group(), match.start()
         if kind in ("BREAK", "WS"):
             yield start, Whitespace, piece
@@ -107,6 +110,22 @@ def tokens(text: str) -> Iterator[Token]:
             yield start, PLAIN.get(kind or "", Error), piece
         starting = piece in OPENS_STATEMENT
         after = None
+
+
+def _matches(text: str) -> Iterator[re.Match[str]]:
+    """The scanner's matches over `text`, in linear time: after a `[` with no `]` on its line,
+    the rest of that line is scanned without looking for vectors."""
+    position, unclosed_until = 0, -1
+    while position < len(text):
+        scanner = _scanner(position >= unclosed_until)
+        match = scanner.match(text, position)
+        if match is None:  # cannot happen: any character matches OTHER, a line break BREAK
+            return
+        if match.lastgroup == "OTHER" and match.group() == "[" and position >= unclosed_until:
+            end = text.find("\n", position)
+            unclosed_until = len(text) if end < 0 else end
+        yield match
+        position = match.end()
 
 
 def _argument(name: str, statement: str | None, text: str, end: int) -> _TokenType:

@@ -28,7 +28,7 @@ from pygments.token import (
 
 from conftest import ROOT
 from highlight_oracle import corpus, expected, hostile
-from runtime.highlight import NqaLexer
+from runtime.highlight import NqaLexer, tokens
 
 INTENDED = {"layer": Name.Builtin, "activation": Name.Function, "block": Keyword.Declaration, "setting": Keyword,
             "block_name": Name.Class, "option": Name.Attribute, "member": Keyword.Type, "flag": Keyword.Constant,
@@ -116,3 +116,13 @@ def test_pygmentize_highlights_a_spec_through_the_entry_point():
     guessed = subprocess.run([str(pygmentize), "-N", "specs/mlp.nqa"], cwd=ROOT, capture_output=True, text=True,
                              check=True)
     assert guessed.stdout == "nqa\n"
+
+
+def test_a_line_of_brackets_that_never_close_is_coloured_in_time_that_grows_with_its_length():
+    """Each `[` with no `]` after it on its line is an `Error`, and finding that once is enough:
+    200,000 of them take as many steps as 200,000 numbers, not 200,000 squared."""
+    text = "example " + "[" * 200_000 + "\nlinear 2->1\n"
+    found = list(tokens(text))
+    assert [t for _, t, piece in found if piece == "["] == [Error] * 200_000
+    assert "".join(piece for _, _, piece in found) == text
+    assert (Name.Builtin, "linear") in [(kind, piece) for _, kind, piece in found[200_000:]]
