@@ -117,6 +117,17 @@ def test_a_changed_data_file_is_read_again_when_hints_are_asked_for(client, tmp_
     assert _hints(client, uri) == [(1, 10, "→ [1] · 4 params · total 4 params")]
 
 
+def test_a_data_file_changed_without_notice_shows_its_new_errors_once_the_spec_is_read_again(client, tmp_path):
+    (tmp_path / "rows.csv").write_text("a,b,y\n1,2,3\n5,6,7\n")
+    uri = (tmp_path / "net.nqa").as_uri()
+    client.open(uri, 'data "rows.csv" target=y\nlinear ->1\n')
+    assert client.diagnostics(uri, 1) == []
+    (tmp_path / "rows.csv").write_text("a,b,z\n1,2,3\n5,6,7\n")  # no notice from the client
+    assert _hints(client, uri) == []
+    [found] = client.diagnostics(uri, 1)  # published again, for the same version of the text
+    assert found["code"] == "E0307" and "`y`" in found["message"]
+
+
 def test_an_untitled_document_is_checked_too(client):
     client.open("untitled:Untitled-1", "linear 2->2\nlinear 3->1\n")
     [found] = client.diagnostics("untitled:Untitled-1", 1)
@@ -265,3 +276,12 @@ def test_a_code_is_passed_on_with_a_link_to_its_explanation_and_left_out_when_em
     [coded] = diagnostics.to_lsp([Diagnostic("wrong width", where, code="E0201")], lines, "untitled:a")
     assert coded.code == "E0201" and coded.code_description is None
     diagnostics._page.cache_clear()
+
+
+def test_a_document_with_thousands_of_problems_gets_the_first_200_and_a_count_of_the_rest(client, tmp_path):
+    uri = (tmp_path / "many.nqa").as_uri()
+    client.open(uri, "linear 2->1 " + "relu " * 1000 + "\nexample [1, 1] -> [1]\n")
+    found = client.diagnostics(uri, 1, timeout=60)
+    assert len(found) == 201 and all(d["severity"] == 1 for d in found[:200])
+    assert found[200]["severity"] == 3 and found[200]["message"] == (
+        "... and 800 more problems: `nqa check --format json` lists them all")

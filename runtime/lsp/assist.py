@@ -33,8 +33,8 @@ def _path(doc: Document) -> Path:
     return doc.path if doc.path is not None else (doc.folder or Path.cwd()) / "untitled.nqa"
 
 
-def _current(doc: Document) -> Checked | None:
-    checked = doc.checked()
+def _current(server: NqaServer, doc: Document) -> Checked | None:
+    checked = server.current(doc)
     return checked if checked.text is doc.text else None
 
 
@@ -47,7 +47,7 @@ def register_hover(server: NqaServer) -> None:
         doc = server.documents.get(params.text_document.uri)
         if doc is None:
             return None
-        checked = _current(doc)
+        checked = _current(server, doc)
         program = checked.program if checked is not None else None
         return hover(doc.text, _path(doc), params.position, program, doc.encoding)
 
@@ -73,7 +73,7 @@ def register_code_actions(server: NqaServer) -> None:
     @guarded([])
     def on_code_action(params: types.CodeActionParams) -> list[types.CodeAction]:
         doc = server.documents.get(params.text_document.uri)
-        checked = _current(doc) if doc is not None else None
+        checked = _current(server, doc) if doc is not None else None
         if doc is None or checked is None:
             return []
         found = checked.diagnostics

@@ -38,6 +38,7 @@ from .transport import BoundedInput, LockedOutput, NqaProtocol, ReadingThread
 
 log = logging.getLogger("nqa.lsp")
 F = TypeVar("F", bound=Callable[..., Any])
+MAX_PUBLISHED = 200  # diagnostics sent for one document; one more says how many are left out
 DATA_FILES = "**/*.{csv,tsv,txt,npz}"  # the files a `data` or `test` statement reads
 
 
@@ -71,9 +72,25 @@ class NqaServer(LanguageServer):
     def publish(self, doc: Document, checked: Checked) -> None:
         """Send a document's diagnostics (none: a spec that passes clears what was shown)."""
         lines = Lines(checked.text, doc.encoding)
-        found = to_lsp(checked.diagnostics, lines, doc.uri)
+        problems = checked.diagnostics
+        found = to_lsp(problems[:MAX_PUBLISHED], lines, doc.uri)
+        if len(problems) > MAX_PUBLISHED:  # a list an editor can show; the rest, counted, at the last one shown
+            found.append(types.Diagnostic(range=found[-1].range, source="nqa",
+                                          severity=types.DiagnosticSeverity.Information,
+                                          message=f"... and {len(problems) - MAX_PUBLISHED:,} more problems: "
+                                                  "`nqa check --format json` lists them all"))
         self.text_document_publish_diagnostics(
             types.PublishDiagnosticsParams(uri=doc.uri, diagnostics=found, version=checked.version))
+
+    def current(self, doc: Document) -> Checked:
+        """The check of the document's text now, for a request. When it had to be made again
+        because a data file changed on disk (a client that watches no files says nothing of
+        it), its diagnostics are published: the editor shows what the hints and hovers use."""
+        before = doc.last
+        found = doc.checked()
+        if before is not None and found is not before and found.text is before.text:
+            self.publish(doc, found)
+        return found
 
     def report_server_error(self, error: Exception, source: Any) -> None:
         """Logged on standard error, not shown to the user as a message box."""
@@ -169,7 +186,7 @@ def register_inlay_hints(server: NqaServer) -> None:
     @guarded([])
     def hints(params: types.InlayHintParams) -> list[types.InlayHint]:
         doc = server.documents.get(params.text_document.uri)
-        checked = doc.checked() if doc is not None else None
+        checked = server.current(doc) if doc is not None else None
         if doc is None or checked is None or checked.program is None or checked.text is not doc.text:
             return []  # a spec with errors: no hints rather than hints in the wrong places
         return inlay_hints(checked.program, doc.lines(), params.range)
