@@ -33,13 +33,26 @@ def closest(name: str, candidates: Iterable[str]) -> str | None:
     return found[0] if found else None
 
 
+def equally_close(name: str, candidates: Iterable[str]) -> list[str]:
+    """Every name as close to `name` as the closest one (`betaa`: `beta1` and `beta2`), or []."""
+    pool = list(candidates)
+    best = closest(name, pool)
+    if best is None or squashed(name) == squashed(best):
+        return [best] if best else []
+    score = difflib.SequenceMatcher(None, name.lower(), best).ratio()
+    return [c for c in pool if difflib.SequenceMatcher(None, name.lower(), c).ratio() == score]
+
+
 def replacement(name: str, candidates: Iterable[str], span: Span) -> Fix | None:
-    """The "did you mean" as an edit: `span`'s text becomes the closest name (None when nothing is close)."""
-    best = closest(name, candidates)
-    return Fix(span, best, f"write `{best}`") if best else None
+    """The "did you mean" as an edit: `span`'s text becomes the closest name; None when nothing is
+    close, or when two names are equally close (an editor would apply one of them unasked)."""
+    found = equally_close(name, candidates)
+    return Fix(span, found[0], f"write `{found[0]}`") if len(found) == 1 else None
 
 
 def did_you_mean(name: str, candidates: Iterable[str], fmt: str = "`{}`") -> str:
-    """A hint sentence: 'did you mean `linear`?', or '' when nothing is close."""
-    best = closest(name, candidates)
-    return f"did you mean {fmt.format(best)}?" if best else ""
+    """A hint sentence: 'did you mean `linear`?' (or each equally close name), or '' when nothing is close."""
+    found = equally_close(name, candidates)
+    if not found:
+        return ""
+    return f"did you mean {' or '.join(fmt.format(each) for each in found)}?"

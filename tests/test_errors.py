@@ -254,3 +254,14 @@ def test_an_error_at_a_line_end_is_in_the_same_column_with_windows_line_ends():
 def test_a_statement_cut_short_says_where_it_ended(text, message):
     [diagnostic] = _errors_in(text).diagnostics
     assert (diagnostic.message, diagnostic.code) == (message, "E0003")
+
+
+def test_a_name_equally_close_to_two_is_answered_with_both_and_no_edit():
+    [diagnostic] = _errors_in("linear 2->1\noptimizer adam betaa=0.9\nexample [1, 1] -> [1]\n").diagnostics
+    assert (diagnostic.code, diagnostic.hint) == ("E0103", "did you mean `beta1=` or `beta2=`?")
+    assert diagnostic.fix is None  # applying one of them unasked could change what trains
+
+
+def test_a_name_close_to_one_is_answered_with_it_and_its_edit():
+    [diagnostic] = _errors_in("linear 2->1\noptimizer adam betas1=0.9\nexample [1, 1] -> [1]\n").diagnostics
+    assert (diagnostic.hint, diagnostic.fix and diagnostic.fix.text) == ("did you mean `beta1=`?", "beta1")
