@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import argparse
 
+from compiler.messages import shorten
 from compiler.suggest import closest
-from spec_lang import Diagnostic, SpecError
-from spec_lang.codes import BAD_OPTION_VALUE, CODES
+from spec_lang import SpecError, codes, usage_error
+from spec_lang.codes import CODES
 from spec_lang.explain import page, terminal_text
 
 
@@ -22,11 +23,11 @@ def explain_command(args: argparse.Namespace) -> int:
         print("\n".join(f"{code.ljust(width)}  {info.title}" for code, info in sorted(CODES.items())))
         print("\n`nqa explain CODE` explains one, e.g. `nqa explain E0201`.")
         return 0
-    code = args.code.upper()
+    code = args.code.strip().upper()  # ` e0201 ` as pasted from a message
     if code not in CODES:
         best = closest(code.lower(), [known.lower() for known in CODES])
         hint = f"did you mean `{best.upper()}`?" if best else "`nqa explain` lists every code"
-        raise _refused(f"there is no error code `{args.code}`", hint)
+        raise _refused(f"there is no error code `{shorten(args.code)}`", hint)
     found = page(code)
     if found is None:
         raise _refused(f"`{code}` ({CODES[code].title}) is not explained yet", "`nqa explain` lists every code")
@@ -35,5 +36,5 @@ def explain_command(args: argparse.Namespace) -> int:
 
 
 def _refused(message: str, hint: str) -> SpecError:
-    """A mistake in the code asked for: drawn as `usage_error` draws one, with its code."""
-    return SpecError(Diagnostic(message, hint=hint, code=BAD_OPTION_VALUE), "", "")
+    """A mistake in the code asked for."""
+    return usage_error(message, hint, code=codes.BAD_OPTION_VALUE)

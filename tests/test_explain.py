@@ -178,6 +178,14 @@ def test_an_unknown_code_is_a_usage_error_with_the_closest_code(capsys):
                                        "  = hint: `nqa explain` lists every code\n")
 
 
+def test_a_code_pasted_with_blanks_around_it_is_explained_and_a_long_wrong_one_is_not_echoed_whole(capsys):
+    assert main(["explain", " e0201\n"]) == 0
+    assert capsys.readouterr().out.startswith("E0201: a layer expects another width")
+    assert main(["explain", "E" * 10_000]) == 2
+    assert capsys.readouterr().err == ("error[E0901]: there is no error code `" + "E" * 27 + "..." + "E" * 10
+                                       + "`\n  = hint: `nqa explain` lists every code\n")
+
+
 def test_explain_never_imports_torch():
     program = ("import sys; from runtime.cli import main; "
                "rc = main(['explain', 'E0201']) + main(['explain']) + main(['explain', 'E9']); "
