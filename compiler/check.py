@@ -133,8 +133,8 @@ def _parse(source: str, filename: str) -> tuple[ast.Spec, list[Diagnostic], list
         rest = _without(rest, nodes.bad)
         found = collect(first_items(rest))  # each choice as its first value; one written wrong is left out
         choices = find_choices(rest).problems
-        raise SpecError([*err.diagnostics, *nodes.problems, *choices, *found.problems], err.source,
-                        filename) from None
+        every = [*err.diagnostics, *nodes.problems, *choices, *found.problems]  # a spec that fails: its errors alone
+        raise SpecError([d for d in every if d.severity == "error"], err.source, filename) from None
 
 
 def _without(tree: ast.Spec, bad: list[ast.Statement]) -> ast.Spec:
@@ -151,10 +151,10 @@ def _check_tree(tree: ast.Spec, source: str, filename: str, options: Options,
     found.failed.update(stmt.name for stmt in bad)
     problems = vector_problems + found.problems
     if not found.layers:
-        if not problems:
+        if not any(p.severity == "error" for p in problems):
             problems.append(Diagnostic("this spec has no layers", None, hint="add a layer, e.g. `linear 2->1`",
                                        code=codes.NO_LAYERS))
-        raise SpecError(problems)
+        raise _errors(problems)
     stated, implied = _input_statement(found), _implied_input(found)
     table, table_found = read_table(found, stated or implied, options)
     problems += table_found

@@ -265,3 +265,11 @@ def test_a_name_equally_close_to_two_is_answered_with_both_and_no_edit():
 def test_a_name_close_to_one_is_answered_with_it_and_its_edit():
     [diagnostic] = _errors_in("linear 2->1\noptimizer adam betas1=0.9\nexample [1, 1] -> [1]\n").diagnostics
     assert (diagnostic.hint, diagnostic.fix and diagnostic.fix.text) == ("did you mean `beta1=`?", "beta1")
+
+
+@pytest.mark.parametrize("text, codes", [
+    ("block b { relu }\nlinear 2->2\nb * x\nlinear ->1\nexample [1, 1] -> [1]\n", ["E0003"]),
+    ("block b { relu }\n", ["E0205"]),
+], ids=["a syntax error in the block's use", "only a block"])
+def test_a_spec_that_fails_is_shown_its_errors_without_warnings(text, codes):
+    assert [d.code for d in _errors_in(text).diagnostics] == codes
