@@ -73,15 +73,19 @@ def _unexpected_character(err: UnexpectedCharacters, text: str) -> Diagnostic:
                           code=codes.UNCLOSED_VECTOR)
     inner = _nested_at(text, offset) if char == "]" else None
     if inner is not None:  # `[[1]]`: the first `]` closed the inner vector, so this one is left over
-        return Diagnostic("vectors do not nest: this `[` opens a vector inside a vector", _span_at(text, inner),
-                          "a vector inside a vector",
-                          hint="a vector holds numbers, e.g. `[1, 2]`", code=codes.NESTED_VECTOR)
+        return _nested(text, inner)
     described = None if char in _CHAR_HINTS else describe_character(char)
     if described:
         message, label, hint, code = described
         return Diagnostic(message, _span_at(text, offset), label, hint=hint, code=code)
     return Diagnostic(f"unexpected character `{shown}`", _span_at(text, offset), "not allowed here",
                       hint=hint, code=codes.UNEXPECTED_CHARACTER)
+
+
+def _nested(text: str, inner: int) -> Diagnostic:
+    return Diagnostic("vectors do not nest: this `[` opens a vector inside a vector", _span_at(text, inner),
+                      "a vector inside a vector", hint="a vector holds numbers, e.g. `[1, 2]`",
+                      code=codes.NESTED_VECTOR)
 
 
 def _nested_at(text: str, offset: int) -> int | None:
@@ -114,6 +118,9 @@ def _unexpected_token(err: UnexpectedToken, text: str) -> Diagnostic:
     length = 1 if tok.type in ("_SEP", "$END") else len(str(tok))
     span = _span_at(text, min(offset, max(0, len(text) - 1)), length)
     before = text[:offset].rstrip(" \t\r")
+    inner = _nested_at(text, offset) if before.endswith("]") else None
+    if inner is not None:  # `[[1], 1]`: the inner vector's `]` ended the token, and `, 1]` is left over
+        return _nested(text, inner)
     found = _describe_token(tok)
     if before.endswith("->") and str(tok) == "choice":
         return Diagnostic("a choice cannot follow `->`: widths and examples do not vary in a sweep", span,

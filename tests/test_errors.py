@@ -273,3 +273,9 @@ def test_a_name_close_to_one_is_answered_with_it_and_its_edit():
 ], ids=["a syntax error in the block's use", "only a block"])
 def test_a_spec_that_fails_is_shown_its_errors_without_warnings(text, codes):
     assert [d.code for d in _errors_in(text).diagnostics] == codes
+
+
+@pytest.mark.parametrize("vector, column", [("[[1], 1]", 10), ("[1, [1]]", 13), ("[[1, 2]]", 10)])
+def test_a_vector_inside_a_vector_is_one_mistake_wherever_it_stands(vector, column):
+    [diagnostic] = _errors_in(f"linear 2->1\nexample {vector} -> [1]\n").diagnostics
+    assert (diagnostic.code, diagnostic.span and diagnostic.span.column) == ("E0007", column)
