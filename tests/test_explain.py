@@ -26,7 +26,7 @@ from spec_lang.codes import CODES
 from spec_lang.explain import PAGES, Example, PageError, errors_markdown, page, page_codes, parse_page, terminal_text
 
 ERRORS_DOC = ROOT / "docs/errors.md"
-_HEADER = re.compile(r"^(?:error|warning)\[([EW][0-9]{4})\]: ", re.M)
+_HEADER = re.compile(r"^(?:nqa: )?(?:error|warning)\[([EW][0-9]{4})\]: ", re.M)  # `nqa: `: a refusal of the parser
 
 
 def _written(example: Example, folder: Path, name: str) -> Path:
@@ -38,10 +38,15 @@ def _written(example: Example, folder: Path, name: str) -> Path:
 
 
 def _run(command: str, capsys) -> tuple[int, str, str]:
-    """`nqa ...` as typed at a prompt: its exit code, stdout and stderr."""
+    """`nqa ...` as typed at a prompt: its exit code, stdout and stderr. A command line the
+    argument parser refuses leaves `main` as a `SystemExit`, whose code is the exit code."""
     words = shlex.split(command)
     assert words[0] == "nqa"
-    code = main(words[1:])
+    try:
+        code = main(words[1:])
+    except SystemExit as refused:
+        assert isinstance(refused.code, int), f"`{command}` exits with {refused.code!r}"
+        code = refused.code
     captured = capsys.readouterr()
     return code, captured.out, captured.err
 
