@@ -32,7 +32,8 @@ A page has one fixed form, which tests/test_explain.py runs for every page:
 The spec's block and a file block may end with the word `read-only` (```nqa read-only,
 ```csv file=rows.csv read-only): that file is written without write permission (mode 0444),
 which holds for root too where nqa reads the mode bits (`nqa fmt`); a file block replacing
-it in `## Fixed` is written as its own fence says.
+it in `## Fixed` is written as its own fence says. `nqa explain` shows no fences, so the
+prose says which file is read-only, and what a ```python block is run with.
 
 Prose may stand between the blocks; it is shown as written.
 """
