@@ -17,13 +17,23 @@ A page has one fixed form, which tests/test_explain.py runs for every page:
                               the word `base64`, the file's bytes in base64: a weights file)
     ```console                optional: `$ nqa ...` lines, run in that folder in order, every
                               one but the last succeeding (without it: `$ nqa check wrong.nqa`)
-    ```text                   what the last command prints on stderr, exactly
+    ```python                 optional, instead of ```console: Python run as a script in that
+                              folder, which raises the `SpecError` (a mistake in calling the library)
+    ```text                   what the last command prints on stderr, exactly; after ```python,
+                              `str()` of the `SpecError` raised, and a line end
 
     ## Fixed
 
     ```nqa                    the fixed spec, written as `fixed.nqa` beside the same files
     ```csv file=rows.csv      a file replacing (or added to) the wrong example's
     ```console                its commands, all succeeding: required when the wrong example has some
+    ```python                 its Python, raising nothing: required when the wrong example has some
+
+The spec's block and a file block may end with the word `read-only` (```nqa read-only,
+```csv file=rows.csv read-only): that file is written without write permission (mode 0444),
+which holds for root too where nqa reads the mode bits (`nqa fmt`); a file block replacing
+it in `## Fixed` is written as its own fence says. `nqa explain` shows no fences, so the
+prose says which file is read-only, and what a ```python block is run with.
 
 Prose may stand between the blocks; it is shown as written.
 """
@@ -40,17 +50,20 @@ from .errors import visible
 
 PAGES = Path(__file__).with_name("explanations")
 _TITLE = re.compile(r"# ([EW][0-9]{4}): (\S.*)")
-_FENCE = re.compile(r"```([a-z0-9]+)(?: file=([A-Za-z0-9_.-]+))?")
+_FENCE = re.compile(r"```([a-z0-9]+)(?: file=([A-Za-z0-9_.-]+))?( read-only)?")
+_RUNS = ("console", "python")  # the blocks that say how an example is run
 _CODE = re.compile(r"[EW][0-9]{4}")
 
 
 @dataclass(frozen=True, slots=True)
 class Example:
-    """A spec, the files beside it, and the commands that are run on them."""
+    """A spec, the files beside it, and the commands (or the Python) that are run on them."""
 
     spec: str
     files: tuple[tuple[str, bytes], ...]  # (file name, its bytes)
-    commands: tuple[str, ...]  # each as typed after `$ `, starting `nqa `
+    commands: tuple[str, ...]  # each as typed after `$ `, starting `nqa `; none with `python`
+    python: str | None = None  # a script run instead of commands
+    read_only: tuple[str, ...] = ()  # the files (the spec among them) written without write permission
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +74,7 @@ class Page:
     title: str
     text: str
     wrong: Example
-    message: str  # what the wrong example's last command prints on stderr
+    message: str  # what the wrong example's last command prints on stderr (its Python: `str(error)`)
     fixed: Example
 
 
@@ -89,7 +102,7 @@ def parse_page(text: str, code: str) -> Page:
     title = _TITLE.fullmatch(lines[0])
     if not title or title[1] != code:
         raise PageError(f"{code}.md:1: the first line must be `# {code}: <title>`")
-    sections: dict[str, list[tuple[str, str | None, str]]] = {}
+    sections: dict[str, list[tuple[str, str | None, str, bool]]] = {}
     section, number = "", 1
     while number < len(lines):
         line = lines[number]
@@ -102,42 +115,54 @@ def parse_page(text: str, code: str) -> Page:
             sections[section] = []
         elif line.startswith("```"):
             fence = _FENCE.fullmatch(line)
-            if not fence or not section or (fence[2] is None and fence[1] not in ("nqa", "text", "console")):
-                raise PageError(f"{code}.md:{number}: a block opens with ```nqa, ```text, ```console or "
-                                "```WORD file=NAME, under `## Wrong` or `## Fixed`")
+            if not fence or not section or (fence[2] is None and fence[1] not in ("nqa", "text", *_RUNS)) or (
+                    fence[3] and fence[2] is None and fence[1] != "nqa"):
+                raise PageError(f"{code}.md:{number}: a block opens with ```nqa, ```text, ```console, ```python "
+                                "or ```WORD file=NAME (a spec or a file: then maybe ` read-only`), "
+                                "under `## Wrong` or `## Fixed`")
             end = lines.index("```", number) if "```" in lines[number:] else -1
             if end < 0:
                 raise PageError(f"{code}.md:{number}: this block is not closed")
-            sections[section].append((fence[1], fence[2], "".join(f"{x}\n" for x in lines[number:end])))
+            sections[section].append((fence[1], fence[2], "".join(f"{x}\n" for x in lines[number:end]),
+                                      bool(fence[3])))
             number = end + 1
     if list(sections) != ["Wrong", "Fixed"]:
         raise PageError(f"{code}.md: needs a `## Wrong` and a `## Fixed` section, in that order")
-    wrong, message, asked = _example(code, "Wrong", sections["Wrong"], "wrong.nqa", ())
-    fixed, stray, fixed_asked = _example(code, "Fixed", sections["Fixed"], "fixed.nqa", wrong.files)
+    wrong, message, asked = _example(code, "Wrong", sections["Wrong"], "wrong.nqa", None)
+    fixed, stray, fixed_asked = _example(code, "Fixed", sections["Fixed"], "fixed.nqa", wrong)
     if message is None or stray is not None:
         raise PageError(f"{code}.md: a ```text block, the message, belongs in `## Wrong`, once")
     if asked != fixed_asked:
-        raise PageError(f"{code}.md: give a ```console block in both sections, or in neither")
+        raise PageError(f"{code}.md: give a ```{asked or fixed_asked} block in both sections, or in neither")
     return Page(code, title[2], text, wrong, message, fixed)
 
 
-def _example(code: str, section: str, blocks: list[tuple[str, str | None, str]], name: str,
-             beside: tuple[tuple[str, bytes], ...]) -> tuple[Example, str | None, bool]:
-    """A section's example, its ```text block (None without one), and whether it gives commands."""
-    specs = [body for word, file, body in blocks if word == "nqa" and file is None]
-    texts = [body for word, file, body in blocks if word == "text" and file is None]
-    consoles = [body for word, file, body in blocks if word == "console" and file is None]
-    files = dict(beside) | {file: _bytes(code, word, body) for word, file, body in blocks if file is not None}
-    if len(specs) != 1 or len(texts) > 1 or len(consoles) > 1:
+def _example(code: str, section: str, blocks: list[tuple[str, str | None, str, bool]], name: str,
+             beside: Example | None) -> tuple[Example, str | None, str | None]:
+    """A section's example, its ```text block (None without one), and the block that says how it is
+    run (`console`, `python`; None: `nqa check`)."""
+    specs = [body for word, file, body, _ in blocks if word == "nqa" and file is None]
+    texts = [body for word, file, body, _ in blocks if word == "text" and file is None]
+    runs = [(word, body) for word, file, body, _ in blocks if word in _RUNS and file is None]
+    own = {file: _bytes(code, word, body) for word, file, body, _ in blocks if file is not None}
+    files = dict(beside.files if beside else ()) | own
+    if len(specs) != 1 or len(texts) > 1 or len(runs) > 1:
         raise PageError(f"{code}.md: `## {section}` needs one ```nqa block, and at most one ```text "
-                        "and one ```console block")
-    commands = [line.removeprefix("$ ") for line in consoles[0].splitlines()] if consoles else []
-    if consoles and (not commands or any(not c.startswith("nqa ") for c in commands)):
-        raise PageError(f"{code}.md: every line of a ```console block is a command, `$ nqa ...`")
+                        "and one ```console or ```python block")
     if name in files:
         raise PageError(f"{code}.md: a file block may not be called {name}")
-    example = Example(specs[0], tuple(sorted(files.items())), tuple(commands) or (f"nqa check {name}",))
-    return example, texts[0] if texts else None, bool(consoles)
+    kept = [file for file in (beside.read_only if beside else ()) if file in files and file not in own]
+    read_only = kept + [file or name for _, file, _, locked in blocks if locked]
+    run, body = runs[0] if runs else (None, "")
+    if run == "python":
+        example = Example(specs[0], tuple(sorted(files.items())), (), body, tuple(sorted(read_only)))
+        return example, texts[0] if texts else None, run
+    commands = [line.removeprefix("$ ") for line in body.splitlines()]
+    if run and (not commands or any(not c.startswith("nqa ") for c in commands)):
+        raise PageError(f"{code}.md: every line of a ```console block is a command, `$ nqa ...`")
+    example = Example(specs[0], tuple(sorted(files.items())), tuple(commands) or (f"nqa check {name}",),
+                      None, tuple(sorted(read_only)))
+    return example, texts[0] if texts else None, run
 
 
 def _bytes(code: str, word: str, body: str) -> bytes:

@@ -26,7 +26,7 @@ from spec_lang.codes import CODES
 from spec_lang.explain import PAGES, Example, PageError, errors_markdown, page, page_codes, parse_page, terminal_text
 
 ERRORS_DOC = ROOT / "docs/errors.md"
-_HEADER = re.compile(r"^(?:error|warning)\[([EW][0-9]{4})\]: ", re.M)
+_HEADER = re.compile(r"^(?:nqa: )?(?:error|warning)\[([EW][0-9]{4})\]: ", re.M)  # `nqa: `: a refusal of the parser
 
 
 def _written(example: Example, folder: Path, name: str) -> Path:
@@ -34,16 +34,32 @@ def _written(example: Example, folder: Path, name: str) -> Path:
     (folder / name).write_text(example.spec, encoding="utf-8")
     for file, data in example.files:
         (folder / file).write_bytes(data)
+    for file in example.read_only:
+        (folder / file).chmod(0o444)
     return folder
 
 
 def _run(command: str, capsys) -> tuple[int, str, str]:
-    """`nqa ...` as typed at a prompt: its exit code, stdout and stderr."""
+    """`nqa ...` as typed at a prompt: its exit code, stdout and stderr. A command line the
+    argument parser refuses leaves `main` as a `SystemExit`, whose code is the exit code."""
     words = shlex.split(command)
     assert words[0] == "nqa"
-    code = main(words[1:])
+    try:
+        code = main(words[1:])
+    except SystemExit as refused:
+        assert isinstance(refused.code, int), f"`{command}` exits with {refused.code!r}"
+        code = refused.code
     captured = capsys.readouterr()
     return code, captured.out, captured.err
+
+
+def _python(program: str, where: str) -> SpecError | None:
+    """A page's ```python block, run as a script in the working folder: the `SpecError` it raises, or None."""
+    try:
+        exec(compile(program, where, "exec"), {"__name__": "__main__"})
+    except SpecError as err:
+        return err
+    return None
 
 
 def _codes(name: str) -> tuple[set[str], set[str]]:
@@ -67,18 +83,27 @@ def test_the_wrong_spec_gets_exactly_its_code_and_the_message_shown(code, tmp_pa
     shown = page(code)
     assert shown is not None
     monkeypatch.chdir(_written(shown.wrong, tmp_path / "wrong", "wrong.nqa"))
-    *before, last = shown.wrong.commands
-    for command in before:
-        done, _, err = _run(command, capsys)
-        assert done == 0, f"{code}.md: `{command}` failed:\n{err}"
-    done, _, err = _run(last, capsys)
+    raised, done, last = None, None, "its ```python block"
+    if shown.wrong.python is not None:
+        raised = _python(shown.wrong.python, f"{code}.md")
+        assert raised is not None, f"{code}.md: {last} raises no SpecError"
+        err = f"{raised}\n"
+    else:
+        *before, last = shown.wrong.commands
+        for command in before:
+            done, _, err = _run(command, capsys)
+            assert done == 0, f"{code}.md: `{command}` failed:\n{err}"
+        done, _, err = _run(last, capsys)
     if request.config.getoption("--update-goldens") and err != shown.message:
         path = PAGES / f"{code}.md"
         path.write_text(_with_message(shown.text, err), encoding="utf-8")
         shown = page(code)
         assert shown is not None
     assert err == shown.message, f"{code}.md: `{last}` prints another message"
-    if last == "nqa check wrong.nqa":
+    if raised is not None:
+        errors = {d.code for d in raised.diagnostics if d.severity == "error"}
+        warnings = {d.code for d in raised.diagnostics if d.severity == "warning"}
+    elif last == "nqa check wrong.nqa":
         errors, warnings = _codes("wrong.nqa")
     else:
         found = set(_HEADER.findall(err))
@@ -88,7 +113,8 @@ def test_the_wrong_spec_gets_exactly_its_code_and_the_message_shown(code, tmp_pa
         assert errors == set()
         assert code in warnings
     else:
-        assert done not in (0, 1), f"{code}.md: `{last}` exits {done}"  # 2 a mistake, 3 a run that diverged
+        # 2 a mistake, 3 a run that diverged; None: the Python raised the error
+        assert done not in (0, 1), f"{code}.md: `{last}` exits {done}"
         assert errors == {code}
 
 
@@ -97,6 +123,10 @@ def test_the_fixed_spec_passes_without_the_code(code, tmp_path, monkeypatch, cap
     shown = page(code)
     assert shown is not None
     monkeypatch.chdir(_written(shown.fixed, tmp_path / "fixed", "fixed.nqa"))
+    if shown.fixed.python is not None:
+        raised = _python(shown.fixed.python, f"{code}.md")
+        assert raised is None, f"{code}.md: its ```python block raises:\n{raised}"
+        assert f"[{code}]" not in capsys.readouterr().err
     for command in shown.fixed.commands:
         done, _, err = _run(command, capsys)
         assert done == 0, f"{code}.md: `{command}` failed:\n{err}"
@@ -130,16 +160,31 @@ def test_only_pages_sit_among_the_pages():
     ("# E0201: t\n## Wrong\n```nqa\nlinear 2->1\n```\n```text\nerror\n```\n", "needs a `## Wrong` and a `## Fixed`"),
     ("# E0201: t\n## Wrong\n```nqa\nlinear 2->1\n", "E0201.md:3: this block is not closed"),
     ("# E0201: t\n```nqa\nx\n```\n", "E0201.md:2: a block opens with"),
-    ("# E0201: t\n## Wrong\n```python\nx\n```\n", "E0201.md:3: a block opens with"),
+    ("# E0201: t\n## Wrong\n```ruby\nx\n```\n", "E0201.md:3: a block opens with"),
+    ("# E0201: t\n## Wrong\n```text read-only\nx\n```\n", "E0201.md:3: a block opens with"),
+    ("# E0201: t\n## Wrong\n```nqa readonly\nx\n```\n", "E0201.md:3: a block opens with"),
     ("# E0201: t\n## Fixed\n```nqa\nx\n```\n", "E0201.md:2: expected `## Wrong`, then `## Fixed`"),
     ("# E0201: t\n## Wrong\n## Fixed\n## Wrong\n", "E0201.md:4: expected `## Wrong`, then `## Fixed`"),
     ("# E0201: t\n## Wrong\n```nqa\nx\n```\n## Fixed\n```nqa\ny\n```\n", "a ```text block, the message"),
     (("# E0201: t\n## Wrong\n```nqa\nx\n```\n```console\n$ nqa run wrong.nqa\n```\n```text\ne\n```\n"
      "## Fixed\n```nqa\ny\n```\n"), "give a ```console block in both sections, or in neither"),
+    (("# E0201: t\n## Wrong\n```nqa\nx\n```\n```text\ne\n```\n"
+     "## Fixed\n```nqa\ny\n```\n```python\nimport runtime\n```\n"), "give a ```python block in both sections"),
+    (("# E0201: t\n## Wrong\n```nqa\nx\n```\n```python\nx\n```\n```console\n$ nqa run wrong.nqa\n```\n"
+     "```text\ne\n```\n## Fixed\n```nqa\ny\n```\n"), "at most one ```text and one ```console or ```python"),
 ])
 def test_a_page_out_of_form_is_refused_saying_where(text, says):
     with pytest.raises(PageError, match=re.escape(says)):
         parse_page(text, "E0201")
+
+
+def test_read_only_files_are_named_and_a_fixed_file_in_their_place_is_writable():
+    wrong = ("# E0917: t\n## Wrong\n```nqa read-only\nx\n```\n```csv file=a.csv read-only\n1\n```\n"
+             "```csv file=b.csv read-only\n2\n```\n```text\ne\n```\n## Fixed\n```nqa\ny\n```\n")
+    shown = parse_page(wrong + "```csv file=b.csv\n3\n```\n", "E0917")
+    assert shown.wrong.read_only == ("a.csv", "b.csv", "wrong.nqa")
+    assert shown.fixed.read_only == ("a.csv",)
+    assert dict(shown.fixed.files) == {"a.csv": b"1\n", "b.csv": b"3\n"}
 
 
 # --- `nqa explain` as a user sees it --------------------------------------------------------
