@@ -13,7 +13,7 @@ import argparse
 from compiler.messages import shorten
 from compiler.suggest import closest
 from spec_lang import SpecError, codes, usage_error
-from spec_lang.codes import CODES
+from spec_lang.codes import CODES, UNREPRODUCIBLE
 from spec_lang.explain import page, terminal_text
 
 
@@ -29,6 +29,9 @@ def explain_command(args: argparse.Namespace) -> int:
         hint = f"did you mean `{best.upper()}`?" if best else "`nqa explain` lists every code"
         raise _refused(f"there is no error code `{shorten(args.code)}`", hint)
     found = page(code)
+    if found is None and code in UNREPRODUCIBLE:  # a title, and why no example shows it
+        print(f"{code}: {CODES[code].title}\n\nNo example of it can be run: {UNREPRODUCIBLE[code]}.")
+        return 0
     if found is None:
         raise _refused(f"`{code}` ({CODES[code].title}) is not explained yet", "`nqa explain` lists every code")
     print(terminal_text(found), end="")

@@ -7,6 +7,8 @@ and `CODES`, the table from each code to its `CodeInfo`: a short name
 never on a message's wording; `nqa explain CODE` explains each one.
 
 Codes are never renumbered or reused: a kind that goes away keeps its number.
+`UNREPRODUCIBLE` names the codes whose explanation pages cannot show a wrong
+example that a test runs, and why.
 Ranges: E00xx characters, syntax, braces, vectors; E01xx statements, arguments
 and values; E02xx shapes and layers; E03xx data files, examples and test data;
 E04xx training settings and control; E05xx blocks, repeat, residual, choices and
@@ -45,7 +47,7 @@ UNEXPECTED_CHARACTER = _code("E0001", "unexpected-character", "a character that 
 LOOKALIKE_CHARACTER = _code("E0002", "lookalike-character",
                             "a character that looks like ASCII punctuation or a digit, but is not")
 UNEXPECTED_TOKEN = _code("E0003", "unexpected-token", "a word, number or sign where the grammar expects another")
-UNEXPECTED_END = _code("E0004", "unexpected-end", "the file ends in the middle of a statement")
+# E0004 is not used: the end of a file is a token like any other (E0003)
 EXPECTED_VALUE = _code("E0005", "expected-value", "nothing, or something else, after `=` or `->`")
 UNCLOSED_VECTOR = _code("E0006", "unclosed-vector", "a `[` with no `]` on its line")
 NESTED_VECTOR = _code("E0007", "nested-vector", "a vector inside a vector")
@@ -207,3 +209,7 @@ NO_FINGERPRINT = _code("W0011", "no-fingerprint", "weights saved without their n
 def is_code(text: str) -> bool:
     """Whether `text` is a code of the table (`E0201`; case matters)."""
     return text in CODES
+
+
+# codes whose page has no example a test can run: the mistake cannot be made on purpose
+UNREPRODUCIBLE = {SPEC_CHANGED: "the spec file must change while a sweep trains, between its check and its end"}

@@ -194,9 +194,16 @@ def terminal_text(shown: Page) -> str:
     return "\n".join(visible(line, tab="\t") for line in out) + "\n"
 
 
+def _no_page(code: str) -> str:
+    from .codes import UNREPRODUCIBLE
+
+    reason = UNREPRODUCIBLE.get(code)
+    return f"no example can be run: {reason}" if reason else "not explained yet"
+
+
 def errors_markdown(titles: dict[str, str]) -> str:
     """docs/errors.md: an index of `titles` (code -> title, every code), then every page, a level down."""
-    index = [f"- [{code}](#{code.lower()}): {title}" if page(code) else f"- {code}: {title} (not explained yet)"
+    index = [f"- [{code}](#{code.lower()}): {title}" if page(code) else f"- {code}: {title} ({_no_page(code)})"
              for code, title in titles.items()]
     parts = ["# Error codes\n",
              ("Every error and warning `nqa` gives carries a code: `error[E0201]: ...`, and `code` in "

@@ -49,9 +49,9 @@ def describe_syntax_error(err: UnexpectedInput, text: str) -> Diagnostic:
         return _unexpected_character(err, text)
     if isinstance(err, UnexpectedToken):
         return _unexpected_token(err, text)
-    offset = max(0, len(text) - 1)
+    offset = max(0, len(text) - 1)  # Lark's other errors: the LALR parser gives none (an end is a token)
     return Diagnostic("unexpected end of file", _span_at(text, offset), "here",
-                      hint="finish the statement, or remove it", code=codes.UNEXPECTED_END)
+                      hint="finish the statement, or remove it", code=codes.UNEXPECTED_TOKEN)
 
 
 def _unexpected_character(err: UnexpectedCharacters, text: str) -> Diagnostic:

@@ -21,7 +21,9 @@ def test_check_json_lists_every_error_as_an_object(tmp_path, capsys):
     assert [(r["line"], r["column"], r["end_line"], r["end_column"]) for r in records] == [(1, 1, 1, 7), (3, 8, 3, 9)]
     assert records[0] == {"file": str(bad), "line": 1, "column": 1, "end_line": 1, "end_column": 7,
                           "code": "E0101", "severity": "error", "message": "unknown statement `lienar`",
-                          "label": "not a statement", "hint": "did you mean `linear`?", "related": [], "fix": None}
+                          "label": "not a statement", "hint": "did you mean `linear`?", "related": [],
+                          "fix": {"line": 1, "column": 1, "end_line": 1, "end_column": 7, "text": "linear",
+                                  "title": "write `linear`"}}
 
 
 def test_check_text_says_ok_for_each_good_file(capsys, monkeypatch):

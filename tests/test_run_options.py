@@ -111,8 +111,10 @@ def test_json_dash_gives_errors_as_json_on_stdout(tmp_path, capsys):
     assert main(["run", str(bad), "--json", "-"]) == 2
     captured = capsys.readouterr()
     assert json.loads(captured.out) == {"errors": [{
-        "file": str(bad), "line": 1, "column": 1, "end_line": 1, "end_column": 7, "severity": "error",
-        "message": "unknown statement `lienar`", "label": "not a statement", "hint": "did you mean `linear`?"}]}
+        "file": str(bad), "line": 1, "column": 1, "end_line": 1, "end_column": 7, "code": "E0101", "severity": "error",
+        "message": "unknown statement `lienar`", "label": "not a statement", "hint": "did you mean `linear`?",
+        "related": [], "fix": {"line": 1, "column": 1, "end_line": 1, "end_column": 7, "text": "linear",
+                               "title": "write `linear`"}}]}
     assert captured.err.startswith("error[E0101]: unknown statement `lienar`")
 
 
