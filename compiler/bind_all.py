@@ -18,6 +18,7 @@ from spec_lang import ast, codes
 from spec_lang.errors import Diagnostic, Fix, Label
 
 from .bind_blocks import Scope
+from .bind_kept import bind_kept
 from .layers import Layer
 from .messages import shorten, shown
 from .registry import FAMILIES, STATEMENTS, layer_classes, lookup, statement_names
@@ -53,7 +54,7 @@ def collect(spec: ast.Spec, memo: dict[Any, Any] | None = None) -> Collected:
     """`memo` keeps each statement's binding for the next call with the same statement
     (checking a sweep's combinations binds the statements without a choice once)."""
     out = Collected()
-    scope = Scope.of(spec.statements, bind_statement)
+    scope = Scope.of(spec.statements, _bind_kept)
     for stmt in spec.statements:
         if stmt.name == "block":
             out.problems += scope.define(stmt)
@@ -92,6 +93,11 @@ def _add_setting(out: Collected, bound: Bound) -> None:
             code=codes.STATEMENT_TWICE))
         return
     earlier.append(bound)
+
+
+def _bind_kept(stmt: ast.Statement) -> Bound | list[Diagnostic]:
+    """`bind_statement`, taking the model of a statement of the same words bound before."""
+    return bind_kept(stmt, bind_statement)
 
 
 def bind_statement(stmt: ast.Statement) -> Bound | list[Diagnostic]:

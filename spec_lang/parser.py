@@ -20,7 +20,7 @@ import os
 import re
 from pathlib import Path
 
-from . import ast, codes, lalr, nodes
+from . import ast, codes, lalr, nodes, reparse
 from .braces import too_deep
 from .errors import Diagnostic, SpecError, SyntaxErrors, usage_error
 from .gcpause import paused_gc
@@ -49,11 +49,16 @@ def parse_lenient(text: str, filename: str = "<spec>") -> tuple[ast.Spec, list[D
         deep = too_deep(text)
         if deep is not None:  # before any parser, or the tree's depth, goes past Python's stack
             raise SyntaxErrors([deep], text, filename)
+        again = reparse.reparsed(tables(), text)
+        if again is not None:
+            return again, [], []
         found = lalr.run(tables(), text + "\n")
         if found is None:
             from .lark_path import parse_with_lark
 
             found = parse_with_lark(text, filename)
+        elif not found[1].problems:
+            reparse.keep(text, found[0])
         spec, nodes = found
         return spec, nodes.problems, nodes.bad
 
