@@ -18,8 +18,9 @@ from spec_lang import ast, codes
 from spec_lang.errors import Diagnostic, Fix, Label
 
 from .bind_blocks import Scope
-from .bind_kept import bind_kept
+from .bind_kept import bind_kept, bound_before
 from .layers import Layer
+from .layers.blocks import Container
 from .messages import shorten, shown
 from .registry import FAMILIES, STATEMENTS, layer_classes, lookup, statement_names
 from .statement import Bound, StatementModel, bind
@@ -63,8 +64,14 @@ def collect(spec: ast.Spec, memo: dict[Any, Any] | None = None) -> Collected:
         # from `memo`, held there so that its id is not reused; not one with braces or naming a block, whose
         # binding depends on the blocks, which a combination may change
         kept = memo.get(("bound", id(stmt))) if memo is not None else None
+        # a statement without braces, not naming a block, binds as `bind_kept` binds it: a line
+        # kept where it was since the last check is the statement bound then
+        same = bound_before(stmt) if stmt.body is None and stmt.name not in scope.later and (
+            stmt.name not in scope.defined) else None
         if kept is not None and kept[0] is stmt:
             result = kept[1]
+        elif same is not None and not isinstance(same.model, Container):  # a block's needs its braces
+            result = same
         else:
             result = scope.bind_layer(stmt)
             if memo is not None and stmt.body is None and stmt.name not in scope.later and isinstance(result, Bound):

@@ -27,11 +27,15 @@ MAX_TEXT = 400
 Binder = Callable[[ast.Statement], "Bound | list[Diagnostic]"]
 # the words of a statement -> its bound model and, for each field, the place of its span in the words
 _KEPT: dict[tuple[Any, ...], tuple[Bound, tuple[tuple[str, int], ...]]] = {}
+_BY_ID: dict[int, Bound] = {}  # the statements bound last, by their id
 
 
 def bind_kept(stmt: ast.Statement, binder: Binder) -> Bound | list[Diagnostic]:
     if stmt.body is not None or stmt.span.end - stmt.span.start > MAX_TEXT:
         return binder(stmt)
+    same = _BY_ID.get(id(stmt))
+    if same is not None and same.statement is stmt:  # the very statement bound before (a line kept where it was)
+        return same
     spans: list[ast.Span] = []
     try:
         key = _words(stmt, spans)
@@ -40,15 +44,27 @@ def bind_kept(stmt: ast.Statement, binder: Binder) -> Bound | list[Diagnostic]:
     found = _KEPT.get(key)
     if found is not None:
         bound, places = found
-        return Bound(bound.model, stmt, {field: spans[at] for field, at in places})
-    result = binder(stmt)
-    if isinstance(result, Bound) and not result.body:
+        result: Bound | list[Diagnostic] = Bound(bound.model, stmt, {field: spans[at] for field, at in places})
+    else:
+        result = binder(stmt)
+        if not isinstance(result, Bound) or result.body:
+            return result
         places = _places(result, spans)
-        if places is not None:
-            if len(_KEPT) >= MAX_KEPT:
-                _KEPT.clear()
-            _KEPT[key] = (result, places)
+        if places is None:
+            return result
+        if len(_KEPT) >= MAX_KEPT:
+            _KEPT.clear()
+        _KEPT[key] = (result, places)
+    if len(_BY_ID) >= MAX_KEPT:
+        _BY_ID.clear()
+    _BY_ID[id(stmt)] = result  # holding the statement: its id is not another's while it is here
     return result
+
+
+def bound_before(stmt: ast.Statement) -> Bound | None:
+    """What `bind_kept` gave for this very statement object, if it gave a `Bound` lately."""
+    same = _BY_ID.get(id(stmt))
+    return same if same is not None and same.statement is stmt else None
 
 
 def _places(bound: Bound, spans: list[ast.Span]) -> tuple[tuple[str, int], ...] | None:
