@@ -43,18 +43,16 @@ def bind_kept(stmt: ast.Statement, binder: Binder) -> Bound | list[Diagnostic]:
         return binder(stmt)
     found = _KEPT.get(key)
     if found is not None:
-        bound, places = found
-        result: Bound | list[Diagnostic] = Bound(bound.model, stmt, {field: spans[at] for field, at in places})
+        result = Bound(found[0].model, stmt, {field: spans[at] for field, at in found[1]})
     else:
-        result = binder(stmt)
-        if not isinstance(result, Bound) or result.body:
-            return result
-        places = _places(result, spans)
-        if places is None:
-            return result
+        fresh = binder(stmt)
+        places = _places(fresh, spans) if isinstance(fresh, Bound) and not fresh.body else None
+        if places is None or not isinstance(fresh, Bound):
+            return fresh
         if len(_KEPT) >= MAX_KEPT:
             _KEPT.clear()
-        _KEPT[key] = (result, places)
+        _KEPT[key] = (fresh, places)
+        result = fresh
     if len(_BY_ID) >= MAX_KEPT:
         _BY_ID.clear()
     _BY_ID[id(stmt)] = result  # holding the statement: its id is not another's while it is here
@@ -85,6 +83,7 @@ def _words(stmt: ast.Statement, spans: list[ast.Span]) -> tuple[Any, ...]:
     for arg in stmt.args:
         spans.append(arg.span)
         cls = arg.__class__
+        word: Any
         if cls is ast.Arrow:
             left, right = arg.left, arg.right  # type: ignore[union-attr]
             if left is not None:

@@ -14,7 +14,8 @@ pieces one after another, and a text made of pieces that each parse alone as sta
 those statements in turn. A piece's statements are kept as parsed where it stood; moved, their lines
 and offsets change by the same amounts, their columns not at all (a piece starts a line).
 
-What is kept is bounded: `MAX_PIECES` pieces, `MAX_CHARACTERS` characters of them, then it starts over.
+What is kept is bounded: `MAX_PIECES` pieces, `MAX_CHARACTERS` characters of them, then it starts
+over; and the pieces of the last text, at most `MAX_LINES`.
 """
 
 from __future__ import annotations
@@ -27,11 +28,14 @@ MAX_PIECES = 4096
 MAX_CHARACTERS = 1 << 18
 MAX_LINES = 2000  # a longer text is parsed whole: its pieces would not all be kept
 
-# a piece's text -> the line and offset it stood at when parsed, and its statements as parsed there
-_KEPT: dict[str, tuple[int, int, tuple[ast.Statement, ...]]] = {}
-_size = [0]  # characters of the pieces kept
-
 Piece = tuple[str, int, int]  # its text, its first line (1-based), its offset
+Kept = tuple[int, int, tuple[ast.Statement, ...]]  # the line and offset it stood at, its statements there
+
+_KEPT: dict[str, Kept] = {}  # a piece's text -> where it was parsed, and its statements there
+_size = [0]  # characters of the pieces kept
+# the pieces of the last text parsed, where they stand in it: a piece found at the same place again
+# (every line but an edited one, when the edit moves nothing) is the same statements, not moved copies
+_LAST: list[dict[Piece, Kept]] = [{}]
 
 
 def pieces(text: str) -> list[Piece] | None:
@@ -39,11 +43,10 @@ def pieces(text: str) -> list[Piece] | None:
     if text.count("\n") >= MAX_LINES:
         return None
     found: list[Piece] = []
-    line = offset = depth = 0
+    offset = depth = 0
     group: list[str] = []
     group_line = group_offset = 0
-    for row in text.split("\n"):
-        line += 1
+    for line, row in enumerate(text.split("\n"), 1):
         if not group and "{" not in row and "}" not in row:
             found.append((row, line, offset))
         else:
@@ -65,12 +68,15 @@ def reparsed(tables: lalr.Tables, text: str) -> ast.Spec | None:
     parts = pieces(text)
     if parts is None:
         return None
-    kept = [_KEPT.get(piece) for piece, _, _ in parts]
+    last = _LAST[0]
+    kept = [last.get(part) or _KEPT.get(part[0]) for part in parts]
     new = kept.count(None)
     if new * 4 > len(parts) + 8:  # mostly new: the whole text at once is quicker
         return None
     statements: list[ast.Statement] = []
-    for (piece, line, offset), found in zip(parts, kept, strict=True):
+    now: dict[Piece, Kept] = {}
+    for part, found in zip(parts, kept, strict=True):
+        piece, line, offset = part
         if found is None:
             parsed = lalr.run(tables, piece + "\n")
             if parsed is None or parsed[1].problems:
@@ -78,10 +84,11 @@ def reparsed(tables: lalr.Tables, text: str) -> ast.Spec | None:
             found = (1, 0, parsed[0].statements)
             _store(piece, found)
         was_line, was_offset, made = found
-        if line == was_line and offset == was_offset:
-            statements += made
-        else:
-            statements += [_moved(stmt, line - was_line, offset - was_offset) for stmt in made]
+        if line != was_line or offset != was_offset:
+            made = tuple([_moved(stmt, line - was_line, offset - was_offset) for stmt in made])
+        statements += made
+        now[part] = (line, offset, made)
+    _LAST[0] = now
     return ast.Spec(tuple(statements))
 
 
@@ -92,6 +99,7 @@ def keep(text: str, spec: ast.Spec) -> None:
     if parts is None:
         return
     statements, at, reach = spec.statements, 0, -1  # `reach`: where the statements so far end
+    now: dict[Piece, Kept] = {}
     for piece, line, offset in parts:
         end = offset + len(piece)
         whole = reach <= offset
@@ -100,11 +108,14 @@ def keep(text: str, spec: ast.Spec) -> None:
             reach = statements[at].span.end
             whole = whole and reach <= end
             at += 1
-        if whole and piece not in _KEPT:
-            _store(piece, (line, offset, statements[start:at]))
+        if whole:
+            now[(piece, line, offset)] = (line, offset, statements[start:at])
+            if piece not in _KEPT:
+                _store(piece, now[(piece, line, offset)])
+    _LAST[0] = now
 
 
-def _store(piece: str, found: tuple[int, int, tuple[ast.Statement, ...]]) -> None:
+def _store(piece: str, found: Kept) -> None:
     if len(_KEPT) >= MAX_PIECES or _size[0] + len(piece) > MAX_CHARACTERS:
         _KEPT.clear()
         _size[0] = 0

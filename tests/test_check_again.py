@@ -10,8 +10,7 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from compiler import check
-from compiler import bind_kept
+from compiler import bind_kept, check
 from compiler.layers import base
 from spec_lang import SpecError, reparse
 
@@ -37,6 +36,7 @@ def fresh() -> None:
     """Forget everything kept from earlier checks."""
     reparse._KEPT.clear()
     reparse._size[0] = 0
+    reparse._LAST[0] = {}
     bind_kept._KEPT.clear()
     bind_kept._BY_ID.clear()
     base._INFERRED.clear()
@@ -96,5 +96,6 @@ def test_what_is_kept_is_bounded():
     for index in range(reparse.MAX_PIECES + 10):
         check(f"input 2\nlinear ->{index + 1}  # {index}\n")
     assert len(reparse._KEPT) <= reparse.MAX_PIECES and reparse._size[0] <= reparse.MAX_CHARACTERS
+    assert len(reparse._LAST[0]) <= reparse.MAX_LINES
     assert len(bind_kept._KEPT) <= bind_kept.MAX_KEPT and len(bind_kept._BY_ID) <= bind_kept.MAX_KEPT
     assert len(base._INFERRED) <= base.MAX_KEPT_RESOLVED
