@@ -9,6 +9,9 @@ parser (`lark_path`), which finds each syntax error. Both make their nodes with
 `nodes.Nodes`, so both give the same tree. The tables are kept in the user's
 cache folder, keyed by the grammar and the code that reads them, so a process that parses only valid
 specs never imports Lark; without a usable cache they are worked out again.
+A text parsed again after an edit (`reparse`) takes the statements of its
+unchanged lines from the parses before it, moved to where they stand now, and
+parses its new lines alone; a text it cannot do so for is parsed whole.
 """
 
 from __future__ import annotations
