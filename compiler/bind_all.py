@@ -18,7 +18,9 @@ from spec_lang import ast, codes
 from spec_lang.errors import Diagnostic, Fix, Label
 
 from .bind_blocks import Scope
+from .bind_kept import bind_kept, bound_before
 from .layers import Layer
+from .layers.blocks import Container
 from .messages import shorten, shown
 from .registry import FAMILIES, STATEMENTS, layer_classes, lookup, statement_names
 from .statement import Bound, StatementModel, bind
@@ -53,7 +55,7 @@ def collect(spec: ast.Spec, memo: dict[Any, Any] | None = None) -> Collected:
     """`memo` keeps each statement's binding for the next call with the same statement
     (checking a sweep's combinations binds the statements without a choice once)."""
     out = Collected()
-    scope = Scope.of(spec.statements, bind_statement)
+    scope = Scope.of(spec.statements, _bind_kept)
     for stmt in spec.statements:
         if stmt.name == "block":
             out.problems += scope.define(stmt)
@@ -62,8 +64,14 @@ def collect(spec: ast.Spec, memo: dict[Any, Any] | None = None) -> Collected:
         # from `memo`, held there so that its id is not reused; not one with braces or naming a block, whose
         # binding depends on the blocks, which a combination may change
         kept = memo.get(("bound", id(stmt))) if memo is not None else None
+        # a statement without braces, not naming a block, binds as `bind_kept` binds it: a line
+        # kept where it was since the last check is the statement bound then
+        same = bound_before(stmt) if stmt.body is None and stmt.name not in scope.later and (
+            stmt.name not in scope.defined) else None
         if kept is not None and kept[0] is stmt:
             result = kept[1]
+        elif same is not None and not isinstance(same.model, Container):  # a block's needs its braces
+            result = same
         else:
             result = scope.bind_layer(stmt)
             if memo is not None and stmt.body is None and stmt.name not in scope.later and isinstance(result, Bound):
@@ -92,6 +100,11 @@ def _add_setting(out: Collected, bound: Bound) -> None:
             code=codes.STATEMENT_TWICE))
         return
     earlier.append(bound)
+
+
+def _bind_kept(stmt: ast.Statement) -> Bound | list[Diagnostic]:
+    """`bind_statement`, taking the model of a statement of the same words bound before."""
+    return bind_kept(stmt, bind_statement)
 
 
 def bind_statement(stmt: ast.Statement) -> Bound | list[Diagnostic]:

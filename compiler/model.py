@@ -24,6 +24,7 @@ from . import losses as _losses
 from . import optimizers as _optimizers
 from .control import Clip, Stop
 from .data_file import Table
+from .layers.base import inferred
 from .layers.blocks import Container, Step
 from .registry import FAMILIES, layer_classes
 from .schedules import Warmup
@@ -102,7 +103,7 @@ class CheckedSpec(BaseModel):
     def _types(self) -> tuple[TensorType, ...]:
         found = [self.input_type]
         for layer in self.layers:
-            given = layer.infer(found[-1])
+            given = inferred(layer, found[-1])
             if not isinstance(given, TensorType):  # only while `check` is still collecting errors: as the shape
                 given = layer.recover(found[-1]) or found[-1]  # pass goes on, as if the layer were right
             found.append(given)

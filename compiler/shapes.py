@@ -19,7 +19,7 @@ from spec_lang import ast, codes
 from spec_lang.errors import Diagnostic, Fix, Label
 
 from .layers import Layer
-from .layers.base import Fault
+from .layers.base import Fault, inferred
 from .layers.blocks import Container, Residual
 from .limits import BYTES_PER_PARAMETER, Limits, human_bytes
 from .messages import shown
@@ -140,13 +140,14 @@ class _Fold:
         index, limits = self.count, self.limits
         self.count += 1
         arriving = flow.type
-        too_wide = _size_limits(bound, layer, limits)
-        self.problems += too_wide
-        found = layer.infer(arriving)
+        too_wide = _size_limits(bound, layer, limits) if layer.size_fields else []
+        if too_wide:
+            self.problems += too_wide
+        found = inferred(layer, arriving)
         fault = isinstance(found, Fault)
         if fault and not too_wide and not self.unsure and not self._said_at(bound.span_of(found.field)):  # type: ignore[union-attr]
             self.problems.append(_fault(bound, found, flow, index))  # type: ignore[arg-type]  # a Fault
-        if layer.expects() is not None and flow is self.start:
+        if flow is self.start and layer.expects() is not None:
             self.first_doubt = bool(self.problems) or (self.unsure and self.start.what == "layer")
         given = layer.recover(arriving) if fault else found
         taken = layer.assumed_input(arriving)
@@ -159,7 +160,7 @@ class _Fold:
             self.unsure, given = True, arriving
         elif layer.states_output():
             self.unsure = False  # what follows gets the size it states
-        if given != arriving or layer.states_output():
+        if (given is not arriving and given != arriving) or layer.states_output():
             flat = "x".join(map(str, arriving.sizes)) if (
                 given.rank == 1 < arriving.rank and given.values == arriving.values) else ""  # type: ignore[union-attr]
             flow = Source(given, _output_span(bound, layer), "layer", bound.statement, index, flat)  # type: ignore[arg-type]

@@ -41,7 +41,7 @@ class TensorType:
 
     @property
     def sizes(self) -> tuple[int, ...]:
-        return tuple(dim.size for dim in self.dims)
+        return tuple([dim.size for dim in self.dims])
 
     @property
     def rank(self) -> int:
@@ -50,7 +50,7 @@ class TensorType:
     @property
     def values(self) -> int:
         """How many values one example holds."""
-        return math.prod(self.sizes)
+        return math.prod([dim.size for dim in self.dims])
 
     @property
     def last(self) -> int:

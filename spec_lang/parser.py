@@ -9,6 +9,9 @@ parser (`lark_path`), which finds each syntax error. Both make their nodes with
 `nodes.Nodes`, so both give the same tree. The tables are kept in the user's
 cache folder, keyed by the grammar and the code that reads them, so a process that parses only valid
 specs never imports Lark; without a usable cache they are worked out again.
+A text parsed again after an edit (`reparse`) takes the statements of its
+unchanged lines from the parses before it, moved to where they stand now, and
+parses its new lines alone; a text it cannot do so for is parsed whole.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ import os
 import re
 from pathlib import Path
 
-from . import ast, codes, lalr, nodes
+from . import ast, codes, lalr, nodes, reparse
 from .braces import too_deep
 from .errors import Diagnostic, SpecError, SyntaxErrors, usage_error
 from .gcpause import paused_gc
@@ -49,11 +52,16 @@ def parse_lenient(text: str, filename: str = "<spec>") -> tuple[ast.Spec, list[D
         deep = too_deep(text)
         if deep is not None:  # before any parser, or the tree's depth, goes past Python's stack
             raise SyntaxErrors([deep], text, filename)
+        again = reparse.reparsed(tables(), text)
+        if again is not None:
+            return again, [], []
         found = lalr.run(tables(), text + "\n")
         if found is None:
             from .lark_path import parse_with_lark
 
             found = parse_with_lark(text, filename)
+        elif not found[1].problems:
+            reparse.keep(text, found[0])
         spec, nodes = found
         return spec, nodes.problems, nodes.bad
 

@@ -98,6 +98,26 @@ def source_of(home: str, name: str) -> str:
 # again as it is edited resolves each layer once
 _RESOLVED: dict[tuple[int, Any], tuple[Layer, Layer]] = {}
 MAX_KEPT_RESOLVED = 4096
+# what a layer gives for a type, by the layer's id and the type (`inferred`), on the same grounds
+_INFERRED: dict[tuple[int, TensorType], tuple[Layer, TensorType | Fault]] = {}
+_TYPES: dict[TensorType, TensorType] = {}
+
+
+def inferred(layer: Layer, t: TensorType) -> TensorType | Fault:
+    """`layer.infer(t)`, the same answer given again for the same (frozen) layer and an equal type:
+    the shape pass and the checked spec's types ask it of every layer of a spec checked again."""
+    key = (id(layer), t)
+    kept = _INFERRED.get(key)
+    if kept is not None and kept[0] is layer:
+        return kept[1]
+    found = layer.infer(t)
+    if len(_INFERRED) >= MAX_KEPT_RESOLVED:
+        _INFERRED.clear()
+        _TYPES.clear()
+    if isinstance(found, TensorType):  # one object for equal types: the pass tells a type that did not change by `is`
+        found = _TYPES.setdefault(found, found)
+    _INFERRED[key] = (layer, found)  # `layer` held, so that its id is not reused
+    return found
 
 
 class Layer(StatementModel):
