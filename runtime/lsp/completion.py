@@ -42,7 +42,7 @@ from compiler.statement import StatementModel
 from spec_lang import ast
 
 from .docs import choices, model_of, option_doc, statement_doc, summary
-from .hover import parsed
+from .outline import tree_of
 from .positions import UTF16, Lines, units
 
 _TOKEN = re.compile(r'"[^"]*"?|[^\s"]+')
@@ -108,7 +108,7 @@ def _statements(text: str, replace: Range) -> list[CompletionItem]:
         kind = (CompletionItemKind.Module if cls is None else CompletionItemKind.Class if issubclass(cls, Layer)
                 else CompletionItemKind.Keyword)
         items.append(_item(name, kind, replace, statement_doc(name), cls.example if cls else f"{name} NAME"))
-    tree = parsed(text)
+    tree = tree_of(text)
     for stmt in tree.statements if tree else ():
         if stmt.name == "block" and stmt.args and isinstance(stmt.args[0], ast.Word):
             block = stmt.args[0].name

@@ -26,11 +26,11 @@ from compiler.layers.blocks import Container, Step
 from compiler.model import Program
 from compiler.registry import FAMILIES
 from spec_lang import ast
-from spec_lang.errors import SpecError, SyntaxErrors
-from spec_lang.parser import parse_lenient
+from spec_lang.errors import SpecError
 
 from .data_hover import data_file_doc
 from .docs import model_of, option_doc, statement_doc
+from .outline import tree_of
 from .positions import UTF16, Lines
 
 FLOPS_MEANING = "multiply-accumulates for one example, as `nqa compile` counts them"
@@ -39,7 +39,7 @@ FLOPS_MEANING = "multiply-accumulates for one example, as `nqa compile` counts t
 def hover(text: str, path: Path, position: Position, program: Program | None = None,
           encoding: str = UTF16) -> Hover | None:
     """The hover for `position` in `text` (the document at `path`; positions counted in `encoding`)."""
-    tree = parsed(text)
+    tree = tree_of(text)
     if tree is None:
         return None
     lines = Lines(text, encoding)
@@ -56,16 +56,6 @@ def hover(text: str, path: Path, position: Position, program: Program | None = N
     if not markdown:
         return None
     return Hover(MarkupContent(MarkupKind.Markdown, markdown), lines.range_of(span))
-
-
-def parsed(text: str) -> ast.Spec | None:
-    """The spec's tree; after syntax errors, the tree of the rest (the statements at fault blanked)."""
-    try:
-        return parse_lenient(text)[0]
-    except SyntaxErrors as err:
-        return err.rest[0] if err.rest is not None else None
-    except SpecError:
-        return None
 
 
 def statement_at(statements: Iterable[ast.Statement], lines: Lines, position: Position) -> ast.Statement | None:
