@@ -72,12 +72,16 @@ def _values(vocabulary: Words) -> list[Rule]:
     name = _regex("NAME")
     return [
         {"match": _regex("STRING"), "name": "string.quoted.double.nqa"},
-        {"begin": rf"(?={_regex('VECTOR')})(\[)", "end": r"\]", "name": "meta.vector.nqa",
+        # the grammar's VECTOR, but stopping at a second `[` (vectors do not nest): the scanner
+        # tries a rule at every place of a line, and one scanning on to the line's end from each
+        # `[` took time growing with the square of a line of brackets
+        {"begin": r"(?=\[[^\[\]\n]*\])(\[)", "end": r"\]", "name": "meta.vector.nqa",
          "beginCaptures": {"1": _scoped("punctuation.section.vector.begin")},
          "endCaptures": {"0": _scoped("punctuation.section.vector.end")},
          "patterns": [{"match": _regex("NUMBER"), "name": "constant.numeric.nqa"},
                       {"match": ",", "name": "punctuation.separator.comma.nqa"},
                       {"match": r"[^\s,\]]+", "name": "invalid.illegal.item.nqa"}]},
+        {"match": r"\[[^\[\]\n]*$", "name": "invalid.illegal.unclosed.nqa"},  # `[1, 2` to the line's end
         {"begin": rf"({name})[ \t]*(\()", "end": r"\)|$", "name": "meta.choice.nqa",
          "beginCaptures": {"1": _scoped("support.function.choice"), "2": _scoped("punctuation.section.parens.begin")},
          "endCaptures": {"0": _scoped("punctuation.section.parens.end")},

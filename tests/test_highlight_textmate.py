@@ -111,6 +111,17 @@ def test_a_spec_that_does_not_check_is_tokenised_whole(scopes):
     assert {path.name for path in hostile()} <= set(scopes)
 
 
+def test_brackets_that_never_close_are_tokenised_and_a_line_cut_short_is_marked(tmp_path):
+    """A line of 80,000 `[` is tokenised as quickly as one of numbers (the vector rule stops at a
+    second `[`), and `[1, 2` left open to the line's end is marked as a mistake."""
+    spec = tmp_path / "open.nqa"
+    spec.write_text("example " + "[" * 80_000 + "\nexample [1, 2\nexample [1, 2] -> [3]\n", encoding="utf-8")
+    found = json.loads(_node("tokenise.js", str(GRAMMAR), str(spec)))[str(spec)]
+    assert found[0][-1][:2] == [80_007, 80_008]  # every character covered, and node did not time out
+    assert found[1][-1] == [8, 13, ["source.nqa", "meta.statement.nqa", "invalid.illegal.unclosed.nqa"]]
+    assert not any(scope.startswith("invalid.") for token in found[2] for scope in token[2])
+
+
 def test_the_extension_starts_nqa_lsp_with_the_command_the_setting_names():
     first, restarted = json.loads(_node("activate.js"))
     assert (first["command"], first["args"]) == ("nqa", ["lsp"])
