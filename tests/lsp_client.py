@@ -16,7 +16,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -151,6 +151,14 @@ class Client:
         if self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
+
+
+def initialized() -> Iterator[Client]:
+    """A started server, initialised, killed afterwards: the body of the tests' `client` fixtures."""
+    started = Client()
+    started.initialize()
+    yield started
+    started.kill()
 
 
 def at(line: int, character: int) -> Message:

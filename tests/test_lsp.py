@@ -15,7 +15,7 @@ import pytest
 
 from compiler.format import format_spec
 from conftest import ROOT
-from lsp_client import Client, at, span
+from lsp_client import Client, at, initialized, span
 
 CONV = "input 1x8x8\nconv2d ->16 kernel=3 padding=1\nrelu\nflatten\nlinear ->10\n"
 BLOCKS = ("input 4\nblock head {\n  linear ->8  # widen\n  relu\n}\nhead\n"
@@ -25,10 +25,7 @@ ALL_LINES = span((0, 0), (1000, 0))
 
 @pytest.fixture
 def client():
-    started = Client()
-    started.initialize()
-    yield started
-    started.kill()
+    yield from initialized()
 
 
 def _hints(client: Client, uri: str) -> list[tuple[int, int, str]]:

@@ -8,17 +8,14 @@ from __future__ import annotations
 
 import pytest
 
-from lsp_client import Client, at, span
+from lsp_client import Client, at, initialized, span
 
 CONV = "input 1x8x8\nconv2d ->16 kernel=3 padding=1\nrelu\nflatten\nlinear ->10\n"
 
 
 @pytest.fixture
 def client():
-    started = Client()
-    started.initialize()
-    yield started
-    started.kill()
+    yield from initialized()
 
 
 def _opened(client: Client, tmp_path, name: str, text: str) -> tuple[str, list]:

@@ -14,7 +14,7 @@ import pytest
 
 from compiler import check
 from conftest import ROOT, spec_files
-from lsp_client import Client, at, span
+from lsp_client import Client, at, initialized, span
 from spec_lang import SpecError, visible
 
 GOOD = "input 1x8x8\nconv2d ->16 kernel=3 padding=1\nflatten\nlinear ->10\n"
@@ -55,10 +55,7 @@ def _params(method: str, uri: str, position=None) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def client():
-    started = Client()
-    started.initialize()
-    yield started
-    started.kill()
+    yield from initialized()
 
 
 def _checked(path) -> list[str]:
