@@ -20,9 +20,10 @@ from spec_lang import ast, codes
 from spec_lang.errors import Diagnostic, Fix, Label
 
 from .bind_all import Collected
-from .data_file import DataProblem, Table, load_table
+from .data_file import DataProblem, Table
 from .data_ids import Ids, ids_of
 from .data_rules import held_out_rows
+from .data_sources import load_data
 from .limits import Limits
 from .losses import Loss
 from .messages import plural, shown
@@ -58,7 +59,7 @@ def _read_table(bound: Bound, found: Collected, start: Source | None,
     class_targets = loss is not None and isinstance(loss.model, Loss) and loss.model.class_targets
     assert isinstance(bound.model, Data)
     try:
-        table = load_table(bound.model, options.folder or Path.cwd(), options.allow_outside,
+        table = load_data(bound.model, options.folder or Path.cwd(), options.allow_outside,
                            start.width if start else None, class_targets, options.limits, ids_of(found.layers))
     except DataProblem as problem:
         return None, [Diagnostic(problem.message, bound.span_of(problem.field), problem.label,

@@ -290,11 +290,11 @@ def load_table(data: Data, folder: Path, allow_outside: bool, input_width: int |
     inputs, targets = choose_columns(data, data.path, header, count, input_width)
     table = to_table(data.path, body, header, inputs, targets, class_targets, data.delimiter, ids)
     if data.shape is not None:
-        table = _reshaped(data, data.shape, table)
+        table = reshaped(data, data.shape, table)
     return replace(table, warnings=tuple(header_warnings(data, header, rows[0])))
 
 
-def _reshaped(data: Data, shape: tuple[int, ...], table: Table) -> Table:
+def reshaped(data: Data, shape: tuple[int, ...], table: Table) -> Table:
     """A CSV row's input cells, row-major, as one example of `shape`: as many cells as it holds values."""
     if math.prod(shape) != table.input_width:
         raise DataProblem(f"`shape={'x'.join(map(str, shape))}` holds {plural(math.prod(shape), 'value')}, but "

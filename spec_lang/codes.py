@@ -123,6 +123,10 @@ NORMALIZE_TWICE = _code("E0324", "normalize-twice", "inputs normalised by both `
 NORMALIZE_NO_ROWS = _code("E0325", "normalize-no-rows", "`normalize` with no training rows to take statistics from")
 NORMALIZE_IDS = _code("E0326", "normalize-ids", "`normalize` on token ids")
 COLUMNS_UNKNOWN = _code("E0327", "columns-unknown", "nothing says which columns of a data file are inputs")
+GLOB_NO_MATCH = _code("E0328", "glob-no-match", "a data glob that matches no file")
+SHARD_COLUMNS = _code("E0329", "shard-columns", "data files of one glob whose columns differ")
+SHARD_FORMATS = _code("E0330", "shard-formats", "a data glob matching files of mixed formats, or .npz files")
+GLOB_PATTERN = _code("E0331", "glob-pattern", "a data glob with `**`, which would search folders at any depth")
 
 # E04xx: training settings and control
 WARMUP_TOO_LONG = _code("E0401", "warmup-too-long", "a warmup as long as the run or longer")

@@ -1,0 +1,273 @@
+"""Where a `data` statement's rows come from: one file, or a set of files named by a glob.
+
+In: the `Data` settings (its `path` as written: `train.csv`, `train.parquet`,
+`shards/*.parquet`), the spec's folder, whether the spec may read outside it,
+and the limits. Out: `source_of(...)`, a `Source` — the files (`Shard`s, sorted
+by their path as written, each resolved and held to the spec's folder like any
+data path) and their one format — listed before any is read, with their total
+size held to --max-data-bytes and their number to --max-examples (each file
+holds at least one row). `read_shard(...)` reads one of them (or one row group
+of a Parquet file) into a `Table`, with the columns the statement chooses and,
+given `classes`, those text labels' indices. `load_data(...)` is the whole
+`data` statement as one `Table`: the files' rows in order, their columns the
+same in every file, their text labels the union of all files', sorted. A
+single CSV or .npz file is read by `data_file.load_table` exactly as before.
+Every problem is a `DataProblem` that names the file it is about.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import stat
+from array import array
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from spec_lang import codes
+from spec_lang.files import kind_of
+
+from .csv_layout import DataProblem
+from .data_file import load_table, read_file, resolve
+from .data_ids import Ids
+from .data_parquet import parquet_names, parquet_table
+from .data_table import Table
+from .limits import Limits
+from .settings import Data
+
+GLOB_CHARACTERS = "*?["
+GATHERED = (".csv", ".parquet")  # the formats a glob gathers; any other ending is read as CSV, as one file's is
+
+
+@dataclass(frozen=True)
+class Shard:
+    """One file of a source: as the spec (or its glob) names it, relative to the spec's folder."""
+
+    written: str
+    path: Path  # resolved
+    size: int  # bytes, when listed
+
+
+@dataclass(frozen=True)
+class Source:
+    """The files a `data` statement reads, in the order their rows are taken, and their one format."""
+
+    written: str  # the path as the spec writes it (a glob, or one file)
+    kind: str  # ".csv" (any ending but the two below), ".parquet" or ".npz"
+    shards: tuple[Shard, ...]
+
+    @property
+    def glob(self) -> bool:
+        return is_glob(self.written)
+
+    @property
+    def size(self) -> int:
+        return sum(shard.size for shard in self.shards)
+
+
+def is_glob(written: str) -> bool:
+    return any(c in written for c in GLOB_CHARACTERS)
+
+
+def kind_of_path(written: str) -> str:
+    suffix = Path(written).suffix.lower()
+    return suffix if suffix in (".parquet", ".npz", ".npy") else ".csv"
+
+
+def source_of(data: Data, folder: Path, allow_outside: bool, limits: Limits) -> Source:
+    """The files `data.path` names, checked and sorted, none of them read yet."""
+    written = data.path
+    if not is_glob(written):
+        path = resolve(written, folder, allow_outside)
+        return Source(written, kind_of_path(written), (Shard(written, path, _size(written, path)),))
+    if "**" in written:
+        raise DataProblem(f"`{written}` uses `**`, which would search folders at any depth",
+                          "name each level of folders: `shards/*.csv`, or `shards/*/*.csv`", "`**`",
+                          code=codes.GLOB_PATTERN)
+    resolve(written, folder, allow_outside)  # a pattern reaching out of the folder is refused before it is searched
+    shards = [_shard(match, folder, allow_outside) for match in _matches(written, folder, limits)]
+    kinds = {kind_of_path(shard.written) for shard in shards}
+    if len(kinds) > 1:
+        first = shards[0]
+        other = next(s for s in shards if kind_of_path(s.written) != kind_of_path(first.written))
+        raise DataProblem(f"`{written}` matches files of different formats: `{first.written}` and `{other.written}`",
+                          "gather files of one format: name the ending, e.g. `shards/*.csv`", "mixed formats",
+                          code=codes.SHARD_FORMATS)
+    [kind] = kinds
+    if kind not in GATHERED:
+        raise DataProblem(f"`{written}` matches {kind} files, but a glob gathers CSV or Parquet files",
+                          "save the arrays as one .npz file, or the rows as CSV or Parquet files", f"{kind} files",
+                          code=codes.SHARD_FORMATS)
+    source = Source(written, kind, tuple(shards))
+    if source.size > limits.max_data_bytes:
+        raise DataProblem(f"the {len(shards):,} files `{written}` matches hold {source.size:,} bytes, over the limit "
+                          f"of {limits.max_data_bytes:,}", "use fewer or smaller files, or raise the limit with "
+                          "--max-data-bytes", "too large", code=codes.FILE_TOO_LARGE)
+    return source
+
+
+def _matches(written: str, folder: Path, limits: Limits) -> list[str]:
+    """The paths the glob matches, sorted as strings; at most --max-examples of them."""
+    found: list[str] = []
+    for match in glob.iglob(written, root_dir=folder):
+        if len(found) >= limits.max_examples:
+            raise DataProblem(f"`{written}` matches more than {limits.max_examples:,} files, over the limit of "
+                              f"{limits.max_examples:,} rows (each file holds at least one)",
+                              "gather fewer files, or raise the limit with --max-examples", "too many files",
+                              code=codes.TOO_MANY_EXAMPLES)
+        found.append(match)
+    if not found:
+        looked = Path(os.path.normpath(folder / _fixed_part(written)))
+        raise DataProblem(f"`{written}` matches no file", f"it looked in `{looked}`: check the name and the folder",
+                          "no file matches", code=codes.GLOB_NO_MATCH)
+    return sorted(found)
+
+
+def _fixed_part(written: str) -> str:
+    """The folders before the first part with a glob character: where the search starts."""
+    parts = Path(written).parts
+    fixed = list(parts[:next(i for i, p in enumerate(parts) if is_glob(p))])
+    return os.path.join(*fixed) if fixed else "."
+
+
+def _shard(match: str, folder: Path, allow_outside: bool) -> Shard:
+    path = resolve(match, folder, allow_outside)  # a link out of the folder is refused here
+    return Shard(match, path, _size(match, path))
+
+
+def _size(written: str, path: Path) -> int:
+    """The size of a regular file; a folder, a device or a missing file is left for `read_file` to refuse."""
+    try:
+        info = os.stat(path)
+    except OSError:
+        return 0
+    return info.st_size if stat.S_ISREG(info.st_mode) else 0
+
+
+def read_shard(data: Data, kind: str, shard: Shard, folder: Path, allow_outside: bool, input_width: int | None,
+               class_targets: bool, limits: Limits, ids: Ids | None = None, classes: tuple[str, ...] | None = None,
+               row_group: int | None = None) -> Table:
+    """One file's rows (a Parquet file's: or one row group's), its messages naming the file.
+    `classes` (Parquet) fixes the text labels' indices; without it, they are the file's own, sorted."""
+    _refuse_special(shard)
+    if kind == ".parquet":
+        return parquet_table(data, shard.written, read_file(shard.written, shard.path, limits, ".parquet"),
+                             input_width, class_targets, limits, ids, row_group, classes)
+    return _csv_shard(data.model_copy(update={"path": shard.written}), folder, allow_outside, input_width,
+                      class_targets, limits, ids)
+
+
+def _csv_shard(data: Data, folder: Path, allow_outside: bool, input_width: int | None, class_targets: bool,
+               limits: Limits, ids: Ids | None) -> Table:
+    """A CSV file's rows, read by the one CSV reader (data_file)."""
+    return load_table(data, folder, allow_outside, input_width, class_targets, limits, ids)
+
+
+def _refuse_special(shard: Shard) -> None:
+    """A match that is not a regular file (a folder named `x.csv`, a FIFO), named as a shard."""
+    try:
+        mode = os.stat(shard.path).st_mode
+    except OSError:
+        return  # read_file says why
+    if not stat.S_ISREG(mode):
+        raise DataProblem(f"`{shard.written}` is {kind_of(mode)}, not a data file",
+                          "match only data files: name their ending, e.g. `shards/*.csv`", "not a regular file",
+                          code=codes.DATA_UNREADABLE)
+
+
+def load_data(data: Data, folder: Path, allow_outside: bool, input_width: int | None, class_targets: bool,
+              limits: Limits, ids: Ids | None = None) -> Table:
+    """A `data` statement's rows: `load_table`'s for one CSV or .npz file, else the source's files gathered."""
+    if not is_glob(data.path) and kind_of_path(data.path) != ".parquet":
+        return load_table(data, folder, allow_outside, input_width, class_targets, limits, ids)
+    source = source_of(data, folder, allow_outside, limits)
+    tables: list[Table] = []
+    names: tuple[str, ...] = ()
+    rows = 0
+    for shard in source.shards:
+        _refuse_special(shard)
+        if source.kind == ".parquet":  # read once: its columns, all of them, must be the first file's
+            raw = read_file(shard.written, shard.path, limits, ".parquet")
+            names = _same_names(source, shard, names, parquet_names(shard.written, raw))
+            table = parquet_table(data, shard.written, raw, input_width, class_targets, limits, ids)
+        else:
+            table = read_shard(data, source.kind, shard, folder, allow_outside, input_width, class_targets, limits,
+                               ids)
+        if tables:
+            _same_columns(tables[0], source.shards[0], table, shard)
+        rows += table.rows
+        if rows > limits.max_examples:
+            raise DataProblem(f"`{source.written}` has more rows than the limit of {limits.max_examples:,} "
+                              f"(reading stopped at `{shard.written}`)",
+                              "use fewer rows, or raise the limit with --max-examples", "too many rows",
+                              code=codes.TOO_MANY_EXAMPLES)
+        tables.append(table)
+    return tables[0] if not source.glob else gathered(source, tables)
+
+
+def _same_names(source: Source, shard: Shard, first: tuple[str, ...], names: tuple[str, ...]) -> tuple[str, ...]:
+    """A Parquet shard's columns, all of them, against the first shard's."""
+    if first and names != first:
+        _columns_differ(source.shards[0].written, first, shard.written, names)
+    return names or first
+
+
+def _same_columns(first: Table, first_shard: Shard, table: Table, shard: Shard) -> None:
+    """A shard's chosen columns (and their shape) against the first shard's."""
+    if (first.input_names, first.target_names) != (table.input_names, table.target_names):
+        _columns_differ(first_shard.written, first.input_names + first.target_names, shard.written,
+                        table.input_names + table.target_names)
+    if (first.input_shape, first.target_shape) != (table.input_shape, table.target_shape):
+        raise DataProblem(f"`{shard.written}` gives rows of another shape than `{first_shard.written}`",
+                          "give every file the same columns", "columns differ", code=codes.SHARD_COLUMNS)
+
+
+def _columns_differ(first_written: str, first: tuple[str, ...], written: str, names: tuple[str, ...]) -> None:
+    at = next((i for i, (a, b) in enumerate(zip(first, names, strict=False)) if a != b), min(len(first), len(names)))
+    if at < len(first) and at < len(names):
+        what = f"has column `{names[at]}` where `{first_written}` has `{first[at]}` (column {at + 1})"
+    elif at < len(first):
+        what = f"has no column `{first[at]}`, which `{first_written}` has (column {at + 1})"
+    else:
+        what = f"has a column `{names[at]}` that `{first_written}` does not have (column {at + 1})"
+    raise DataProblem(f"`{written}` {what}", "give every file the same columns, in the same order",
+                      "columns differ", code=codes.SHARD_COLUMNS)
+
+
+def gathered(source: Source, tables: list[Table]) -> Table:
+    """The files' tables as one: rows in order, text labels the union of all files' (sorted)."""
+    first = tables[0]
+    labelled = [table for table in tables if table.classes]
+    if labelled and len(labelled) != len(tables):
+        text = next(s for s, t in zip(source.shards, tables, strict=True) if t.classes)
+        numbers = next(s for s, t in zip(source.shards, tables, strict=True) if not t.classes)
+        raise DataProblem(f"the target column of `{text.written}` holds text labels, but that of "
+                          f"`{numbers.written}` holds numbers",
+                          "write every class as a text label, or every class as an index from 0, in every file",
+                          "labels and numbers", code=codes.TEXT_LABELS)
+    classes = tuple(sorted({label for table in tables for label in table.classes}))
+    targets = [_relabelled(table, classes) for table in tables] if classes else [t.targets for t in tables]
+    warnings = tuple(dict.fromkeys(w for table in tables for w in table.warnings))
+    return replace(first, path=source.written, inputs=_joined([t.inputs for t in tables]), targets=_joined(targets),
+                   classes=classes, warnings=warnings)
+
+
+def _relabelled(table: Table, classes: tuple[str, ...]) -> Any:
+    """A table's class indices, from its own labels' to `classes`'."""
+    import numpy as np
+
+    where = np.array([classes.index(label) for label in table.classes], dtype=np.float64)
+    return where[np.asarray(table.targets, dtype=np.float64).astype(np.int64)]
+
+
+def _joined(parts: list[Any]) -> Any:
+    """Flat arrays end to end: `array('d')`s stay one (as one CSV file's), anything else becomes NumPy float64."""
+    if all(isinstance(part, array) for part in parts):
+        joined = array("d")
+        for part in parts:
+            joined.extend(part)
+        return joined
+    import numpy as np
+
+    return np.concatenate([np.asarray(part, dtype=np.float64) for part in parts])
