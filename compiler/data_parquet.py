@@ -170,7 +170,7 @@ def _numbers(written: str, read: Any, name: str, role: str, first: int, ids: Ids
         raise DataProblem(f"column {quoted(name)} of `{written}` holds {shown}", hint, f"column {quoted(name)}",
                           code=codes.BAD_DATA_VALUE)
     _nulls(written, column, name, first, "fill in every cell")
-    values = np.ascontiguousarray(column.cast(_float64()).to_numpy(), dtype=np.float64)
+    values = np.array(column.cast(_float64()).to_numpy(), dtype=np.float64)  # a copy: torch writes to it
     if ids is not None:
         wrong = (values < 0) | ~np.isfinite(values) | (np.floor(values) != values)
         if ids.count is not None:

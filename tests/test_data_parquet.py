@@ -1,0 +1,170 @@
+"""`data "train.parquet"`, as users meet it: training on a Parquet file gives the same losses, bit for
+bit, as the same rows in a CSV file; columns are chosen by name or by width, text targets become
+sorted class labels; and every refusal (a null, NaN, a value too large for float32, a text or
+nested input column, a file that is not Parquet, a CSV-only option, pyarrow missing) is the located
+message a user reads, naming the file, the row and the column."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+
+import pytest
+
+from compiler import Limits, check
+from conftest import ROOT
+from runtime import train
+from spec_lang import SpecError
+
+pa = pytest.importorskip("pyarrow", reason="Parquet files need pyarrow (the extra `parquet`)")
+pq = pytest.importorskip("pyarrow.parquet")
+
+ROWS = {"a": [0.1, -2.5, 3.0, 0.75, 1e-3, 2.0], "b": [1.0, 0.5, -1.25, 2.0, 0.0, -0.3],
+        "y": [0.2, 1.5, -0.5, 0.8, 0.0, 1.1]}
+NET = "linear 2->4\nrelu\nlinear ->1\noptimizer sgd lr=0.05\nepochs 5\nbatch 2\nshuffle\n"
+
+
+def parquet(columns: dict, row_group_size: int | None = None) -> bytes:
+    out = io.BytesIO()
+    pq.write_table(pa.table(columns), out, row_group_size=row_group_size)
+    return out.getvalue()
+
+
+def csv_text(columns: dict) -> str:
+    names = list(columns)
+    rows = zip(*columns.values(), strict=True)
+    return ",".join(names) + "\n" + "".join(",".join(repr(v) if isinstance(v, float) else str(v) for v in row) + "\n"
+                                            for row in rows)
+
+
+def write(folder, spec: str, **files) -> object:
+    for name, content in files.items():
+        (folder / name).write_bytes(content if isinstance(content, bytes) else content.encode())
+    path = folder / "s.nqa"
+    path.write_text(spec)
+    return path
+
+
+def refusal(folder, spec: str, limits: Limits | None = None, **files) -> str:
+    with pytest.raises(SpecError) as caught:
+        check(write(folder, spec, **files), limits=limits) if limits else check(write(folder, spec, **files))
+    return caught.value.render(filename="s.nqa")
+
+
+def test_a_parquet_file_trains_bit_for_bit_as_the_same_rows_in_a_csv_file(tmp_path):
+    from_parquet = train(write(tmp_path, NET + 'data "d.parquet"\n', **{"d.parquet": parquet(ROWS)})).report
+    from_csv = train(write(tmp_path, NET + 'data "d.csv"\n', **{"d.csv": csv_text(ROWS)})).report
+    assert len(from_csv.losses) == 15 and list(from_parquet.losses) == list(from_csv.losses)
+
+
+def test_integer_and_float32_columns_and_row_groups_read_as_their_values(tmp_path):
+    columns = {"a": pa.array([1, 2, 3, 4, 5, 6], pa.int8()), "b": pa.array(ROWS["b"], pa.float32()),
+               "y": pa.array([True, False, True, True, False, False])}
+    program = check(write(tmp_path, 'linear 2->1\ndata "d.parquet"\n', **{"d.parquet": parquet(columns, 4)}))
+    table = program.table
+    assert table.rows == 6 and table.input_names == ("a", "b") and table.target_names == ("y",)
+    assert table.inputs.tolist()[:4] == [1.0, 1.0, 2.0, 0.5] and table.targets.tolist() == [1, 0, 1, 1, 0, 0]
+
+
+def test_named_columns_and_text_labels_sorted_as_a_csv_files(tmp_path):
+    columns = {"species": ["setosa", "virginica", "setosa", "versicolor"], "w": [1.0, 2.0, 3.0, 4.0],
+               "l": [0.5, 0.5, 1.5, 2.5]}
+    spec = 'linear 2->3\nloss cross_entropy\ndata "{}" inputs=l,w target=species\n'
+    program = check(write(tmp_path, spec.format("d.parquet"), **{"d.parquet": parquet(columns)}))
+    from_csv = check(write(tmp_path, spec.format("d.csv"), **{"d.csv": csv_text(columns)}))
+    assert program.table.classes == from_csv.table.classes == ("setosa", "versicolor", "virginica")
+    assert program.table.targets.tolist() == list(from_csv.table.targets) == [0, 2, 0, 1]
+    assert program.table.inputs.tolist() == list(from_csv.table.inputs) == [0.5, 1.0, 0.5, 2.0, 1.5, 3.0, 2.5, 4.0]
+
+
+def test_shape_reshapes_the_input_columns(tmp_path):
+    columns = {f"p{i}": [float(i), float(i + 1)] for i in range(4)} | {"y": [1.0, 0.0]}
+    program = check(write(tmp_path, 'linear ->1\ndata "d.parquet" target=y shape=2x2\n',
+                          **{"d.parquet": parquet(columns)}))
+    assert program.table.input_shape == (2, 2) and program.spec.input_type.sizes == (2, 2)
+
+
+REFUSALS = [
+    ("null", {"a": [1.0, None, 3.0], "b": [1.0, 2.0, 3.0], "y": [0.0, 1.0, 0.0]}, 'data "d.parquet"',
+     "error[E0311]: `d.parquet` row 2, column `a` is empty (null)", "row 2 of this file", "fill in every cell"),
+    ("nan", {"a": [1.0, 2.0, 3.0], "b": [1.0, 2.0, float("nan")], "y": [0.0, 1.0, 0.0]}, 'data "d.parquet"',
+     "error[E0311]: `d.parquet` row 3, column `b`: nan is not a finite number", "row 3 of this file",
+     "every value must be a finite number"),
+    ("inf target", {"a": [1.0, 2.0], "b": [1.0, 2.0], "y": [float("-inf"), 1.0]}, 'data "d.parquet"',
+     "error[E0311]: `d.parquet` row 1, column `y`: -inf is not a finite number", "row 1 of this file",
+     "every value must be a finite number"),
+    ("float32", {"a": [1.0, 2.0], "b": [1e39, 2.0], "y": [0.0, 1.0]}, 'data "d.parquet"',
+     "error[E0312]: `d.parquet` row 1, column `b`: 1e+39 is too large for float32", "row 1 of this file",
+     "float32, which holds values up to about 3.4e38"),
+    ("text input", {"a": ["x", "y"], "b": [1.0, 2.0], "y": [0.0, 1.0]}, 'data "d.parquet"',
+     "error[E0311]: column `a` of `d.parquet` holds text, not numbers (row 1 holds `x`)", "column `a`",
+     "every input must be a number"),
+    ("nested", {"a": [[1, 2], [3]], "b": [1.0, 2.0], "y": [0.0, 1.0]}, 'data "d.parquet"',
+     "error[E0311]: column `a` of `d.parquet` holds values of type list<element: int64>, not numbers",
+     "column `a`", "every input must be a number"),
+    ("text target, no classes", {"a": [1.0, 2.0], "b": [1.0, 2.0], "y": ["cat", "dog"]}, 'data "d.parquet"',
+     "error[E0316]: column `y` of `d.parquet` holds text labels such as `cat`", "text labels",
+     "train on classes with `loss cross_entropy`"),
+    ("unknown column", {"a": [1.0], "b": [1.0], "y": [0.0]}, 'data "d.parquet" target=z',
+     "error[E0307]: `d.parquet` has no column `z`", "no column `z`", "the columns are `a`, `b`, `y`"),
+    ("csv option", {"a": [1.0], "b": [1.0], "y": [0.0]}, 'data "d.parquet" delimiter=";"',
+     "error[E0318]: `delimiter=` is for CSV files, not for `d.parquet`", "not a CSV option", "leave out `delimiter=`"),
+    ("no rows", {"a": pa.array([], pa.float64()), "b": pa.array([], pa.float64()), "y": pa.array([], pa.float64())},
+     'data "d.parquet"', "error[E0304]: `d.parquet` has no rows", "empty file", "give the file at least one row"),
+    ("width", {"a": [1.0], "b": [1.0]}, 'data "d.parquet"',
+     "error[E0309]: `d.parquet` has 2 columns, but the network takes 2 inputs and needs a target column after them",
+     "in this file", "give each row 2 inputs and then the target"),
+]
+
+
+@pytest.mark.parametrize("columns, statement, message, label, hint", [r[1:] for r in REFUSALS],
+                         ids=[r[0] for r in REFUSALS])
+def test_refusals_name_the_file_the_row_and_the_column(tmp_path, columns, statement, message, label, hint):
+    text = refusal(tmp_path, "linear 2->1\n" + statement + "\n", **{"d.parquet": parquet(columns)})
+    lines = text.splitlines()
+    assert lines[0] == message and lines[1].startswith(" --> s.nqa:2:"), text
+    assert lines[-2].endswith(label) and hint in lines[-1], text
+
+
+def test_class_labels_must_be_text_in_every_row(tmp_path):
+    columns = {"a": [1.0, 2.0, 3.0], "y": ["cat", None, "dog"]}
+    text = refusal(tmp_path, 'linear 1->2\nloss cross_entropy\ndata "d.parquet"\n', **{"d.parquet": parquet(columns)})
+    assert text.startswith("error[E0311]: `d.parquet` row 2, column `y` is empty (null)\n --> s.nqa:3:6\n"), text
+    assert "give every row its class label" in text
+
+
+@pytest.mark.parametrize("content, message", [
+    (b"a,b,y\n1,2,3\n", "error[E0302]: `d.parquet` is not a Parquet file"),
+    (b"PAR1 not really PAR1", "error[E0302]: cannot read `d.parquet`: "),
+], ids=["csv text", "broken footer"])
+def test_a_file_that_is_not_parquet_is_refused(tmp_path, content, message):
+    text = refusal(tmp_path, 'linear 2->1\ndata "d.parquet"\n', **{"d.parquet": content})
+    assert text.startswith(message) and "\n --> s.nqa:2:6\n" in text and "write the file with pyarrow" in text, text
+
+
+def test_limits_are_checked_from_the_footer_before_reading(tmp_path):
+    content = parquet({"a": [1.0] * 50, "b": [2.0] * 50, "y": [0.0] * 50})
+    rows = refusal(tmp_path, 'linear 2->1\ndata "d.parquet"\n', Limits(max_examples=10), **{"d.parquet": content})
+    assert rows.startswith("error[E0602]: `d.parquet` has 50 rows, more than the limit of 10\n"), rows
+    size = refusal(tmp_path, 'linear 2->1\ndata "d.parquet"\n', Limits(max_data_bytes=100), **{"d.parquet": content})
+    assert size.startswith(f"error[E0610]: `d.parquet` is {len(content):,} bytes, over the limit of 100\n"), size
+
+
+def test_without_pyarrow_the_message_says_how_to_install_it(tmp_path):
+    path = write(tmp_path, 'linear 2->1\ndata "d.parquet"\n', **{"d.parquet": parquet(ROWS)})
+    code = ("import sys; sys.modules['pyarrow'] = None; from compiler import check; from spec_lang import SpecError\n"
+            "try: check(__import__('pathlib').Path(sys.argv[1]))\n"
+            "except SpecError as e: print(e.render(filename='s.nqa'))")
+    done = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, cwd=ROOT)
+    assert done.stdout.startswith("error[E0904]: reading Parquet files needs pyarrow, which is not installed\n"
+                                  " --> s.nqa:2:6\n"), done.stdout + done.stderr
+    assert "install it with `pip install 'nqa[parquet]'`" in done.stdout
+
+
+def test_checking_a_parquet_spec_does_not_import_torch(tmp_path):
+    path = write(tmp_path, 'linear 2->1\ndata "d.parquet"\n', **{"d.parquet": parquet(ROWS)})
+    code = ("import sys, pathlib; from compiler import check; check(pathlib.Path(sys.argv[1])); "
+            "print('torch' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, cwd=ROOT)
+    assert (done.returncode, done.stdout) == (0, "False\n"), done.stderr
