@@ -75,6 +75,10 @@ def kind_of_path(written: str) -> str:
     return suffix if suffix in (".parquet", ".npz", ".npy") else ".csv"
 
 
+def _ending(written: str) -> str:
+    return Path(written).suffix.lower()
+
+
 def source_of(data: Data, folder: Path, allow_outside: bool, limits: Limits) -> Source:
     """The files `data.path` names, checked and sorted, none of them read yet."""
     written = data.path
@@ -87,14 +91,14 @@ def source_of(data: Data, folder: Path, allow_outside: bool, limits: Limits) -> 
                           code=codes.GLOB_PATTERN)
     resolve(written, folder, allow_outside)  # a pattern reaching out of the folder is refused before it is searched
     shards = [_shard(match, folder, allow_outside) for match in _matches(written, folder, limits)]
-    kinds = {kind_of_path(shard.written) for shard in shards}
-    if len(kinds) > 1:
+    endings = {_ending(shard.written) for shard in shards}  # one ending: a `.csv` and a `.txt` are two formats
+    if len(endings) > 1:
         first = shards[0]
-        other = next(s for s in shards if kind_of_path(s.written) != kind_of_path(first.written))
+        other = next(s for s in shards if _ending(s.written) != _ending(first.written))
         raise DataProblem(f"`{written}` matches files of different formats: `{first.written}` and `{other.written}`",
                           "gather files of one format: name the ending, e.g. `shards/*.csv`", "mixed formats",
                           code=codes.SHARD_FORMATS)
-    [kind] = kinds
+    kind = kind_of_path(shards[0].written)
     if kind not in GATHERED:
         raise DataProblem(f"`{written}` matches {kind} files, but a glob gathers CSV or Parquet files",
                           "save the arrays as one .npz file, or the rows as CSV or Parquet files", f"{kind} files",
@@ -118,9 +122,11 @@ def _matches(written: str, folder: Path, limits: Limits) -> list[str]:
                               code=codes.TOO_MANY_EXAMPLES)
         found.append(match)
     if not found:
-        looked = Path(os.path.normpath(folder / _fixed_part(written)))
-        raise DataProblem(f"`{written}` matches no file", f"it looked in `{looked}`: check the name and the folder",
-                          "no file matches", code=codes.GLOB_NO_MATCH)
+        looked = _fixed_part(written)
+        where = "the spec's folder" if looked == "." else f"`{looked}`"
+        hint = (f"it looked in {where}: check the name and the ending" if (folder / looked).is_dir() else
+                f"there is no folder {where} beside the spec")
+        raise DataProblem(f"`{written}` matches no file", hint, "no file matches", code=codes.GLOB_NO_MATCH)
     return sorted(found)
 
 
@@ -128,7 +134,7 @@ def _fixed_part(written: str) -> str:
     """The folders before the first part with a glob character: where the search starts."""
     parts = Path(written).parts
     fixed = list(parts[:next(i for i, p in enumerate(parts) if is_glob(p))])
-    return os.path.join(*fixed) if fixed else "."
+    return os.path.normpath(os.path.join(*fixed)) if fixed else "."
 
 
 def _shard(match: str, folder: Path, allow_outside: bool) -> Shard:

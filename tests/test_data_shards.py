@@ -89,15 +89,17 @@ def test_text_labels_in_one_shard_and_numbers_in_another_are_refused(tmp_path):
 
 
 def test_a_glob_that_matches_nothing_says_where_it_looked(tmp_path):
+    path = files(tmp_path, 'linear 2->1\ndata "shards/*.csv"\n')
+    assert refusal(path).endswith("= hint: there is no folder `shards` beside the spec")
     (tmp_path / "shards").mkdir()
-    text = refusal(files(tmp_path, 'linear 2->1\ndata "shards/*.csv"\n'))
-    assert text == f"""\
+    text = refusal(path)
+    assert text == """\
 error[E0328]: `shards/*.csv` matches no file
  --> s.nqa:2:6
   |
 2 | data "shards/*.csv"
   |      ^^^^^^^^^^^^^^ no file matches
-  = hint: it looked in `{tmp_path / 'shards'}`: check the name and the folder"""
+  = hint: it looked in `shards`: check the name and the ending"""
 
 
 @pytest.mark.parametrize("second, message", [
