@@ -9,10 +9,12 @@ from __future__ import annotations
 import io
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from compiler import Limits, check
+from compiler.data_table import Table
 from conftest import ROOT
 from runtime import train
 from spec_lang import SpecError
@@ -38,7 +40,7 @@ def csv_text(columns: dict) -> str:
                                             for row in rows)
 
 
-def write(folder, spec: str, **files) -> object:
+def write(folder, spec: str, **files) -> Path:
     for name, content in files.items():
         (folder / name).write_bytes(content if isinstance(content, bytes) else content.encode())
     path = folder / "s.nqa"
@@ -46,9 +48,16 @@ def write(folder, spec: str, **files) -> object:
     return path
 
 
-def refusal(folder, spec: str, limits: Limits | None = None, **files) -> str:
+def table(path: Path, **options) -> Table:
+    """The table `check` reads for the spec at `path`."""
+    read = check(path, **options).table
+    assert read is not None
+    return read
+
+
+def refusal(folder, spec: str, files: dict[str, bytes], limits: Limits | None = None) -> str:
     with pytest.raises(SpecError) as caught:
-        check(write(folder, spec, **files), limits=limits) if limits else check(write(folder, spec, **files))
+        check(write(folder, spec, **files), limits=limits or Limits())
     return caught.value.render(filename="s.nqa")
 
 
@@ -61,28 +70,28 @@ def test_a_parquet_file_trains_bit_for_bit_as_the_same_rows_in_a_csv_file(tmp_pa
 def test_integer_and_float32_columns_and_row_groups_read_as_their_values(tmp_path):
     columns = {"a": pa.array([1, 2, 3, 4, 5, 6], pa.int8()), "b": pa.array(ROWS["b"], pa.float32()),
                "y": pa.array([True, False, True, True, False, False])}
-    program = check(write(tmp_path, 'linear 2->1\ndata "d.parquet"\n', **{"d.parquet": parquet(columns, 4)}))
-    table = program.table
-    assert table.rows == 6 and table.input_names == ("a", "b") and table.target_names == ("y",)
-    assert table.inputs.tolist()[:4] == [1.0, 1.0, 2.0, 0.5] and table.targets.tolist() == [1, 0, 1, 1, 0, 0]
+    read = table(write(tmp_path, 'linear 2->1\ndata "d.parquet"\n', **{"d.parquet": parquet(columns, 4)}))
+    assert read.rows == 6 and read.input_names == ("a", "b") and read.target_names == ("y",)
+    assert read.inputs.tolist()[:4] == [1.0, 1.0, 2.0, 0.5] and read.targets.tolist() == [1, 0, 1, 1, 0, 0]
 
 
 def test_named_columns_and_text_labels_sorted_as_a_csv_files(tmp_path):
     columns = {"species": ["setosa", "virginica", "setosa", "versicolor"], "w": [1.0, 2.0, 3.0, 4.0],
                "l": [0.5, 0.5, 1.5, 2.5]}
     spec = 'linear 2->3\nloss cross_entropy\ndata "{}" inputs=l,w target=species\n'
-    program = check(write(tmp_path, spec.format("d.parquet"), **{"d.parquet": parquet(columns)}))
-    from_csv = check(write(tmp_path, spec.format("d.csv"), **{"d.csv": csv_text(columns)}))
-    assert program.table.classes == from_csv.table.classes == ("setosa", "versicolor", "virginica")
-    assert program.table.targets.tolist() == list(from_csv.table.targets) == [0, 2, 0, 1]
-    assert program.table.inputs.tolist() == list(from_csv.table.inputs) == [0.5, 1.0, 0.5, 2.0, 1.5, 3.0, 2.5, 4.0]
+    read = table(write(tmp_path, spec.format("d.parquet"), **{"d.parquet": parquet(columns)}))
+    from_csv = table(write(tmp_path, spec.format("d.csv"), **{"d.csv": csv_text(columns)}))
+    assert read.classes == from_csv.classes == ("setosa", "versicolor", "virginica")
+    assert read.targets.tolist() == list(from_csv.targets) == [0, 2, 0, 1]
+    assert read.inputs.tolist() == list(from_csv.inputs) == [0.5, 1.0, 0.5, 2.0, 1.5, 3.0, 2.5, 4.0]
 
 
 def test_shape_reshapes_the_input_columns(tmp_path):
     columns = {f"p{i}": [float(i), float(i + 1)] for i in range(4)} | {"y": [1.0, 0.0]}
     program = check(write(tmp_path, 'linear ->1\ndata "d.parquet" target=y shape=2x2\n',
                           **{"d.parquet": parquet(columns)}))
-    assert program.table.input_shape == (2, 2) and program.spec.input_type.sizes == (2, 2)
+    assert program.table is not None and program.table.input_shape == (2, 2)
+    assert program.spec.input_type.sizes == (2, 2)
 
 
 REFUSALS = [
@@ -121,7 +130,7 @@ REFUSALS = [
 @pytest.mark.parametrize("columns, statement, message, label, hint", [r[1:] for r in REFUSALS],
                          ids=[r[0] for r in REFUSALS])
 def test_refusals_name_the_file_the_row_and_the_column(tmp_path, columns, statement, message, label, hint):
-    text = refusal(tmp_path, "linear 2->1\n" + statement + "\n", **{"d.parquet": parquet(columns)})
+    text = refusal(tmp_path, "linear 2->1\n" + statement + "\n", {"d.parquet": parquet(columns)})
     lines = text.splitlines()
     assert lines[0] == message and lines[1].startswith(" --> s.nqa:2:"), text
     assert lines[-2].endswith(label) and hint in lines[-1], text
@@ -129,7 +138,7 @@ def test_refusals_name_the_file_the_row_and_the_column(tmp_path, columns, statem
 
 def test_class_labels_must_be_text_in_every_row(tmp_path):
     columns = {"a": [1.0, 2.0, 3.0], "y": ["cat", None, "dog"]}
-    text = refusal(tmp_path, 'linear 1->2\nloss cross_entropy\ndata "d.parquet"\n', **{"d.parquet": parquet(columns)})
+    text = refusal(tmp_path, 'linear 1->2\nloss cross_entropy\ndata "d.parquet"\n', {"d.parquet": parquet(columns)})
     assert text.startswith("error[E0311]: `d.parquet` row 2, column `y` is empty (null)\n --> s.nqa:3:6\n"), text
     assert "give every row its class label" in text
 
@@ -139,15 +148,16 @@ def test_class_labels_must_be_text_in_every_row(tmp_path):
     (b"PAR1 not really PAR1", "error[E0302]: cannot read `d.parquet`: "),
 ], ids=["csv text", "broken footer"])
 def test_a_file_that_is_not_parquet_is_refused(tmp_path, content, message):
-    text = refusal(tmp_path, 'linear 2->1\ndata "d.parquet"\n', **{"d.parquet": content})
+    text = refusal(tmp_path, 'linear 2->1\ndata "d.parquet"\n', {"d.parquet": content})
     assert text.startswith(message) and "\n --> s.nqa:2:6\n" in text and "write the file with pyarrow" in text, text
 
 
 def test_limits_are_checked_from_the_footer_before_reading(tmp_path):
     content = parquet({"a": [1.0] * 50, "b": [2.0] * 50, "y": [0.0] * 50})
-    rows = refusal(tmp_path, 'linear 2->1\ndata "d.parquet"\n', Limits(max_examples=10), **{"d.parquet": content})
+    spec = 'linear 2->1\ndata "d.parquet"\n'
+    rows = refusal(tmp_path, spec, {"d.parquet": content}, Limits(max_examples=10))
     assert rows.startswith("error[E0602]: `d.parquet` has 50 rows, more than the limit of 10\n"), rows
-    size = refusal(tmp_path, 'linear 2->1\ndata "d.parquet"\n', Limits(max_data_bytes=100), **{"d.parquet": content})
+    size = refusal(tmp_path, spec, {"d.parquet": content}, Limits(max_data_bytes=100))
     assert size.startswith(f"error[E0610]: `d.parquet` is {len(content):,} bytes, over the limit of 100\n"), size
 
 

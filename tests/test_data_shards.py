@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import io
 import os
+from pathlib import Path
 
 import pytest
 
 from compiler import Limits, check
+from compiler.data_table import Table
 from runtime import train
 from spec_lang import SpecError
 
@@ -25,7 +27,7 @@ def csv(rows, header="a,b,y") -> str:
     return header + "\n" + "".join(",".join(repr(v) for v in row) + "\n" for row in rows)
 
 
-def files(folder, spec: str, **named) -> object:
+def files(folder, spec: str, **named) -> Path:
     """Files by relative path (`shards/p1.csv`), and the spec `s.nqa`."""
     for name, content in named.items():
         path = folder / name
@@ -35,6 +37,13 @@ def files(folder, spec: str, **named) -> object:
     spec_path = folder / "s.nqa"
     spec_path.write_text(spec)
     return spec_path
+
+
+def table(path: Path, **options) -> Table:
+    """The table `check` reads for the spec at `path`."""
+    read = check(path, **options).table
+    assert read is not None
+    return read
 
 
 def refusal(path, limits: Limits | None = None, allow_outside: bool = False) -> str:
@@ -47,7 +56,7 @@ def test_three_csv_shards_train_bit_for_bit_as_one_file(tmp_path):
     shards = files(tmp_path, NET + 'data "shards/*.csv"\n', **{
         "shards/p2.csv": csv(ROWS[3:5]), "shards/p1.csv": csv(ROWS[:3]), "shards/p3.csv": csv(ROWS[5:])})
     one = files(tmp_path / "one", NET + 'data "all.csv"\n', **{"all.csv": csv(ROWS)})
-    assert check(shards).table.rows == 8
+    assert table(shards).rows == 8
     from_shards, from_one = train(shards).report, train(one).report
     assert len(from_one.losses) == 8 and list(from_shards.losses) == list(from_one.losses)
     assert from_shards.validation is not None and from_shards.validation == from_one.validation
@@ -71,14 +80,14 @@ def test_parquet_shards_train_bit_for_bit_as_csv_shards(tmp_path):
 def test_files_are_taken_in_the_order_of_their_paths(tmp_path):
     path = files(tmp_path, 'linear 2->1\ndata "s/*/part-?.csv"\n', **{
         "s/b/part-1.csv": csv(ROWS[2:3]), "s/a/part-2.csv": csv(ROWS[1:2]), "s/a/part-1.csv": csv(ROWS[:1])})
-    assert list(check(path).table.targets) == [0.2, 1.5, -0.5]
+    assert list(table(path).targets) == [0.2, 1.5, -0.5]
 
 
 def test_text_labels_are_the_union_over_every_shard_sorted(tmp_path):
     spec = 'linear 1->3\nloss cross_entropy\ndata "shards/*.csv"\n'
     path = files(tmp_path, spec, **{"shards/1.csv": "x,kind\n1,dog\n2,cat\n", "shards/2.csv": "x,kind\n3,ant\n4,dog\n"})
-    table = check(path).table
-    assert table.classes == ("ant", "cat", "dog") and list(table.targets) == [2, 1, 0, 2]
+    read = table(path)
+    assert read.classes == ("ant", "cat", "dog") and list(read.targets) == [2, 1, 0, 2]
 
 
 def test_text_labels_in_one_shard_and_numbers_in_another_are_refused(tmp_path):
@@ -167,7 +176,7 @@ def test_a_glob_reaching_out_of_the_folder_is_refused_before_it_is_searched(tmp_
     path = files(tmp_path / "spec", 'linear 2->1\ndata "../*.csv"\n')
     text = refusal(path)
     assert text.startswith("error[E0303]: `../*.csv` is outside the spec's folder\n --> s.nqa:2:6\n"), text
-    assert check(path, allow_outside=True).table.rows == 8
+    assert table(path, allow_outside=True).rows == 8
 
 
 def test_a_symlinked_shard_pointing_outside_is_refused(tmp_path):
