@@ -64,9 +64,10 @@ def open_parquet(written: str, source: bytes | BinaryIO) -> Any:
                           code=codes.DATA_UNREADABLE) from None
 
 
-def parquet_names(written: str, source: bytes | BinaryIO) -> tuple[str, ...]:
-    """The file's column names, from its footer alone."""
-    return tuple(open_parquet(written, source).schema_arrow.names)
+def parquet_names(written: str, source: bytes | BinaryIO) -> tuple[tuple[str, ...], int]:
+    """The file's column names and its rows, from its footer alone."""
+    file = open_parquet(written, source)
+    return tuple(file.schema_arrow.names), file.metadata.num_rows
 
 
 def parquet_table(data: Data, written: str, source: bytes | BinaryIO, input_width: int | None,

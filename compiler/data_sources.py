@@ -29,7 +29,7 @@ from spec_lang import codes
 from spec_lang.files import kind_of
 
 from .csv_layout import DataProblem
-from .data_file import load_table, read_file, resolve
+from .data_file import load_table, read_file, read_rows, resolve, split_header
 from .data_ids import Ids
 from .data_parquet import parquet_names, parquet_table
 from .data_table import Table
@@ -151,6 +151,29 @@ def _size(written: str, path: Path) -> int:
     return info.st_size if stat.S_ISREG(info.st_mode) else 0
 
 
+@dataclass(frozen=True)
+class Preview:
+    """What a source holds, from its first file alone: for an editor's hover and completion."""
+
+    source: Source
+    names: tuple[str, ...] | None  # the first file's columns; None for a CSV file without a header
+    columns: int  # how many the first file has
+    rows: int | None  # the rows of a single file; None for a glob (its files are not all read)
+
+
+def preview(data: Data, folder: Path, limits: Limits) -> Preview:
+    """The files `data.path` names, and the first one's columns (its header, or a Parquet file's schema)."""
+    source = source_of(data, folder, False, limits)
+    first = source.shards[0]
+    if source.kind == ".parquet":
+        names, rows = parquet_names(first.written, read_file(first.written, first.path, limits, ".parquet"))
+        return Preview(source, names, len(names), None if source.glob else rows)
+    lines = read_rows(first.written, first.path, limits, data.delimiter)
+    header, body = split_header(data, lines)
+    count = len(header) if header is not None else len(lines[0][1])
+    return Preview(source, header, count, None if source.glob else len(body))
+
+
 def read_shard(data: Data, kind: str, shard: Shard, folder: Path, allow_outside: bool, input_width: int | None,
                class_targets: bool, limits: Limits, ids: Ids | None = None, classes: tuple[str, ...] | None = None,
                row_group: int | None = None) -> Table:
@@ -195,7 +218,7 @@ def load_data(data: Data, folder: Path, allow_outside: bool, input_width: int | 
         _refuse_special(shard)
         if source.kind == ".parquet":  # read once: its columns, all of them, must be the first file's
             raw = read_file(shard.written, shard.path, limits, ".parquet")
-            names = _same_names(source, shard, names, parquet_names(shard.written, raw))
+            names = _same_names(source, shard, names, parquet_names(shard.written, raw)[0])
             table = parquet_table(data, shard.written, raw, input_width, class_targets, limits, ids)
         else:
             table = read_shard(data, source.kind, shard, folder, allow_outside, input_width, class_targets, limits,

@@ -178,3 +178,11 @@ def test_checking_a_parquet_spec_does_not_import_torch(tmp_path):
             "print('torch' in sys.modules)")
     done = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, cwd=ROOT)
     assert (done.returncode, done.stdout) == (0, "False\n"), done.stderr
+
+
+def test_a_hover_on_the_file_shows_its_rows_and_columns_from_the_footer(tmp_path):
+    from runtime.lsp.data_hover import data_file_doc
+
+    path = write(tmp_path, 'data "d.parquet"\n', **{"d.parquet": parquet(ROWS)})
+    shown = data_file_doc("d.parquet", "data", path, None)
+    assert shown == "**`d.parquet`**: 6 rows, 3 columns\n\ncolumns: `a`, `b`, `y`"

@@ -214,3 +214,12 @@ def test_limits_hold_for_the_files_together(tmp_path):
     rows = refusal(path, Limits(max_examples=20))
     assert rows.startswith("error[E0602]: `shards/*.csv` has more rows than the limit of 20 (reading stopped at "
                            "`shards/2.csv`)\n"), rows
+
+
+def test_a_hover_on_a_glob_shows_its_files_and_the_first_ones_columns(tmp_path):
+    from runtime.lsp.data_hover import data_file_doc
+
+    path = files(tmp_path, 'data "shards/*.csv"\n', **{"shards/1.csv": csv(ROWS), "shards/2.csv": csv(ROWS)})
+    assert data_file_doc("shards/*.csv", "data", path, None) == (
+        "**`shards/*.csv`**: 2 files, the first `shards/1.csv` of 3 columns\n\ncolumns: `a`, `b`, `y`")
+    assert data_file_doc("none/*.csv", "data", path, None) == "**`none/*.csv`**: `none/*.csv` matches no file"

@@ -33,7 +33,7 @@ from lsprotocol.types import (
 )
 
 from compiler.csv_layout import DataProblem
-from compiler.data_file import read_rows, resolve, split_header
+from compiler.data_sources import preview
 from compiler.layers import Layer
 from compiler.limits import Limits
 from compiler.registry import FAMILIES, statement_names
@@ -181,8 +181,6 @@ def header_of(tokens: list[str], path: Path) -> list[str]:
     except ValueError:
         data = Data(path=written)
     try:
-        rows = read_rows(written, resolve(written, path.parent, False), Limits(), data.delimiter)
+        return list(preview(data, path.parent, Limits()).names or ())
     except DataProblem:
         return []
-    header, _ = split_header(data, rows)
-    return list(header or ())

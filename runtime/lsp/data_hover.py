@@ -4,8 +4,9 @@ In: the name as written, the statement (`data` or `test`), the spec's path
 and the `Program` checked from it (None when the spec has errors). Out:
 markdown giving the rows, the columns (inputs and targets) and the class
 labels: from the table `check` read, or, when the spec did not check, from
-the file's rows read by the compiler's own bounded reader (`read_rows`),
-or the reason the file cannot be read.
+the file's header (a Parquet file's schema; a glob's first file's) read by
+the compiler's own bounded reader (`data_sources.preview`), or the reason the
+file cannot be read.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from compiler.csv_layout import DataProblem
-from compiler.data_file import read_rows, resolve, split_header
+from compiler.data_sources import preview
 from compiler.data_table import Table
 from compiler.limits import Limits
 from compiler.model import Program
@@ -50,18 +51,18 @@ def data_file_doc(written: str, statement: str, path: Path, program: Program | N
 
 
 def _rows_doc(written: str, path: Path) -> str:
-    """The rows and the header of a CSV file, read without the rest of the spec."""
+    """The rows and the columns of a data file (of a glob's first file), read without the rest of the spec."""
     if not written:
         return ""
-    if Path(written).suffix.lower() == ".npz":  # every other name is read as CSV, as `check` reads it
+    if Path(written).suffix.lower() == ".npz":  # every other name is read as CSV or Parquet, as `check` reads it
         return f"**`{written}`**: its arrays are listed once the spec checks"
     try:
-        data = Data(path=written)
-        rows = read_rows(written, resolve(written, path.parent, False), Limits(), data.delimiter)
+        seen = preview(Data(path=written), path.parent, Limits())
     except (DataProblem, SpecError, ValueError) as problem:
         return f"**`{written}`**: {problem}"
-    header, body = split_header(data, rows)
-    count = len(header) if header is not None else len(rows[0][1])
-    lines = [f"**`{written}`**: {len(body):,} rows, {count:,} columns"]
-    lines.append(f"columns: {names(header)}" if header else "no header row")
+    files = len(seen.source.shards)
+    head = (f"{files:,} file{'s' * (files != 1)}, the first `{seen.source.shards[0].written}` of" if seen.rows is None
+            else f"{seen.rows:,} rows,")
+    lines = [f"**`{written}`**: {head} {seen.columns:,} columns"]
+    lines.append(f"columns: {names(seen.names)}" if seen.names else "no header row")
     return "\n\n".join(lines)
