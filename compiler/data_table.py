@@ -1,6 +1,6 @@
 """The rows a data file holds, as `check` reads them and training uses them.
 
-In: the values read from a CSV file or an .npz file. Out: a frozen `Table`:
+In: the values read from a CSV, .npz or Parquet file. Out: a frozen `Table`:
 inputs and targets as flat row-major arrays, one example's input and target
 shape, the column (or array) names and the class labels. No torch here.
 """
@@ -17,7 +17,8 @@ from .csv_layout import DataWarning
 @dataclass(frozen=True)
 class Table:
     """Rows read from a data file: flat row-major arrays, `input_width` and `target_width` values a row.
-    From a CSV file they are `array('d')`; from an .npz file, the file's own NumPy arrays (any numeric dtype)."""
+    From a CSV file they are `array('d')`; from an .npz file, the file's own NumPy arrays (any numeric dtype);
+    from a Parquet file (or files of a glob, once one is Parquet or has text labels), NumPy float64 arrays."""
 
     path: str
     inputs: Any  # array('d') | numpy.ndarray, flat

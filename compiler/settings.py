@@ -157,10 +157,12 @@ class Eval(StatementModel):
 
 @register
 class Data(StatementModel):
-    """`data "file.csv"`: training rows from a CSV or .npz file, relative to the spec's folder."""
+    """`data "file.csv"`: training rows from a CSV, .npz or Parquet file, or the files a glob matches
+    (`shards/*.csv`), relative to the spec's folder."""
 
     path: str = Field(min_length=1, title="file name",
-                      description="the data file, relative to the spec's folder: a CSV file or an .npz file")
+                      description="the data file, relative to the spec's folder: a CSV, .npz or Parquet "
+                                  "file, or a glob of CSV or Parquet files (`shards/*.csv`)")
     inputs: tuple[str, ...] | None = Field(None, title="input columns",
                                            description="the input columns, by header name; left out, the "
                                                        "columns that are not targets")

@@ -16,7 +16,7 @@ function start() {
   client = new LanguageClient("nqa", "nqa language server", { run, debug: run }, {
     documentSelector: [{ scheme: "file", language: "nqa" }, { scheme: "untitled", language: "nqa" }],
     // the data files a spec reads: the server checks the spec again when one changes on disk
-    synchronize: { fileEvents: vscode.workspace.createFileSystemWatcher("**/*.{csv,tsv,txt,npz}") },
+    synchronize: { fileEvents: vscode.workspace.createFileSystemWatcher("**/*.{csv,tsv,txt,npz,parquet}") },
   });
   return client.start();
 }
