@@ -203,27 +203,36 @@ def _float64() -> Any:
 
 def _labels(written: str, read: Any, name: str, class_targets: bool, first: int,
             classes: tuple[str, ...] | None) -> tuple[tuple[str, ...], Any]:
-    """Text class labels -> (the labels, sorted or as given; each row's index as float64)."""
+    """Text class labels (trimmed, as a CSV file's) -> (the labels, sorted or as given; each row's index)."""
     import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
 
     column = read.column(name)
     if not class_targets:
         raise DataProblem(f"column {quoted(name)} of `{written}` holds text labels such as {quoted(str(column[0]))}",
                           "train on classes with `loss cross_entropy`", "text labels", code=codes.TEXT_LABELS)
     _nulls(written, column, name, first, "give every row its class label")
-    cells = np.array([cell.strip() for cell in column.to_pylist()], dtype=object)
-    empty = _first(cells == "")
+    cells = pc.utf8_trim_whitespace(column.cast(pa.large_string()))
+    empty = _first(pc.equal(cells, "").to_numpy(zero_copy_only=False))
     if empty is not None:
         where, label = _where(written, first + empty, name)
         raise DataProblem(f"{where} is empty", "give every row its class label", label, code=codes.BAD_DATA_VALUE)
-    labels = classes if classes is not None else tuple(sorted(set(cells.tolist())))
-    index = {label: i for i, label in enumerate(labels)}
-    unknown = _first(np.array([cell not in index for cell in cells], dtype=bool))
+    labels = classes if classes is not None else tuple(sorted(pc.unique(cells).to_pylist()))
+    index = pc.index_in(cells, value_set=pa.array(labels, pa.large_string()))
+    unknown = _first(index.is_null().to_numpy(zero_copy_only=False))
     if unknown is not None:
         where, label = _where(written, first + unknown, name)
-        raise DataProblem(f"{where}: {quoted(cells[unknown])} is not one of the classes {', '.join(labels[:10])}",
-                          "give every row one of the classes", label, code=codes.TEXT_LABELS)
-    return labels, np.array([index[cell] for cell in cells], dtype=np.float64)
+        raise DataProblem(f"{where}: {quoted(str(cells[unknown]))} is not one of the classes "
+                          + ", ".join(quoted(c, 20) for c in labels[:10]), "give every row one of the classes", label,
+                          code=codes.TEXT_LABELS)
+    return labels, np.array(index.cast(pa.float64()).to_numpy(), dtype=np.float64)
+
+
+def parquet_row_groups(written: str, source: bytes | BinaryIO) -> tuple[int, ...]:
+    """The rows of each row group of the file, from its footer: the pieces `parquet_table(row_group=)` reads."""
+    meta = open_parquet(written, source).metadata
+    return tuple(meta.row_group(i).num_rows for i in range(meta.num_row_groups))
 
 
 def _stacked(columns: list[Any], rows: int) -> Any:

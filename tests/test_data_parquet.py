@@ -186,3 +186,23 @@ def test_a_hover_on_the_file_shows_its_rows_and_columns_from_the_footer(tmp_path
     path = write(tmp_path, 'data "d.parquet"\n', **{"d.parquet": parquet(ROWS)})
     shown = data_file_doc("d.parquet", "data", path, None)
     assert shown == "**`d.parquet`**: 6 rows, 3 columns\n\ncolumns: `a`, `b`, `y`"
+
+
+def test_one_row_group_reads_alone_with_the_labels_given_and_rows_counted_in_the_file():
+    """The piece a streamed read takes: a row group, its labels' indices those of the whole set."""
+    from compiler.csv_layout import DataProblem
+    from compiler.data_parquet import parquet_row_groups, parquet_table
+    from compiler.settings import Data
+
+    raw = parquet({"x": [1.0, 2.0, 3.0, 4.0, float("nan")], "y": ["b", "a", "c", "a", "d"]}, row_group_size=2)
+    assert parquet_row_groups("d.parquet", raw) == (2, 2, 1)
+    data, classes = Data(path="d.parquet"), ("a", "b", "c")
+    piece = parquet_table(data, "d.parquet", raw, 1, True, Limits(), row_group=1, classes=classes)
+    assert piece.inputs.tolist() == [3.0, 4.0] and piece.targets.tolist() == [2, 0] and piece.classes == classes
+    with pytest.raises(DataProblem) as caught:
+        parquet_table(data, "d.parquet", raw, 1, True, Limits(), row_group=2, classes=classes)
+    assert caught.value.message == "`d.parquet` row 5, column `x`: nan is not a finite number"
+    raw = parquet({"x": [1.0, 2.0, 3.0], "y": ["b", "a", "d"]}, row_group_size=2)
+    with pytest.raises(DataProblem) as caught:
+        parquet_table(data, "d.parquet", raw, 1, True, Limits(), row_group=1, classes=classes)
+    assert caught.value.message == "`d.parquet` row 3, column `y`: `d` is not one of the classes `a`, `b`, `c`"
