@@ -72,8 +72,9 @@ def parquet_names(written: str, source: bytes | BinaryIO) -> tuple[tuple[str, ..
 
 def parquet_table(data: Data, written: str, source: bytes | BinaryIO, input_width: int | None,
                   class_targets: bool, limits: Limits, ids: Ids | None = None, row_group: int | None = None,
-                  classes: tuple[str, ...] | None = None) -> Table:
-    """The file's rows (or one row group's) as a `Table`; `classes` fixes the text labels' indices."""
+                  classes: tuple[str, ...] | None = None, columns: tuple[list[int], list[int]] | None = None) -> Table:
+    """The file's rows (or one row group's) as a `Table`; `classes` fixes the text labels' indices, and
+    `columns` the input and target columns (by index), else chosen as a CSV file's."""
     refuse_csv_options(data, written)
     file = open_parquet(written, source)
     meta, names = file.metadata, tuple(file.schema_arrow.names)
@@ -84,7 +85,7 @@ def parquet_table(data: Data, written: str, source: bytes | BinaryIO, input_widt
     if twice is not None:
         raise DataProblem(f"`{written}` has two columns named `{twice}`", "give each column its own name",
                           "two columns of one name", code=codes.COLUMN_TWICE)
-    inputs, targets = choose_columns(data, written, names, len(names), input_width)
+    inputs, targets = columns or choose_columns(data, written, names, len(names), input_width)
     chosen = [names[i] for i in dict.fromkeys(inputs + targets)]
     try:
         read = file.read_row_group(row_group, columns=chosen) if row_group is not None else file.read(columns=chosen)

@@ -4,7 +4,7 @@ In: the `Data` settings the spec's `data` statement gives (its `path` replaced b
 the file to read, as written), the file's resolved path, what the training data
 taught the network (`Trained`: its class labels, its target width, its input
 shape) and whether targets must be there. Out: a `Table` read by the same code
-as a `data` file (`data_file`, `data_npz`): its targets are empty when the file
+as a `data` file (`data_file`, `data_npz`, `data_parquet`; one file, not a glob): its targets are empty when the file
 has none and they are optional; text class labels are the training data's own
 indices (a label the network never learnt is refused). Or a `DataProblem`
 naming the file, its line and its column. No torch here.
@@ -22,6 +22,7 @@ from .csv_layout import DataProblem, check_layout, check_trailing_comma, quoted
 from .data_file import choose_columns, read_file, read_rows, split_header, to_table
 from .data_ids import Ids
 from .data_npz import load_npz
+from .data_parquet import parquet_names, parquet_table
 from .data_table import Table
 from .limits import Limits
 from .messages import plural
@@ -48,6 +49,8 @@ def load_rows(data: Data, path: Path, limits: Limits, trained: Trained, need_tar
     kind = Path(data.path).suffix.lower()
     if kind == ".npz":
         table = load_npz(data, read_file(data.path, path, limits, kind), limits, ids, need_targets)
+    elif kind == ".parquet":
+        table = _parquet(data, path, limits, trained, need_targets, ids)
     else:
         table = _csv(data, path, limits, trained, need_targets, ids)
     _check_inputs(data, table, trained)
@@ -77,6 +80,18 @@ def _csv(data: Data, path: Path, limits: Limits, trained: Trained, need_targets:
         inputs, targets = _columns_by_width(data.path, count, trained, need_targets)
     table = to_table(data.path, body, header, inputs, targets, trained.class_targets, data.delimiter, ids)
     return replace(table, input_shape=data.shape, shaped=True) if data.shape is not None else table
+
+
+def _parquet(data: Data, path: Path, limits: Limits, trained: Trained, need_targets: bool,
+             ids: Ids | None) -> Table:
+    """A Parquet file's columns, chosen as a CSV file's with a header (its schema's names)."""
+    raw = read_file(data.path, path, limits, ".parquet")
+    names, _ = parquet_names(data.path, raw)
+    if data.inputs or data.target:
+        columns = _named_columns(data, names, len(names), need_targets)
+    else:
+        columns = _columns_by_width(data.path, len(names), trained, need_targets)
+    return parquet_table(data, data.path, raw, None, trained.class_targets, limits, ids, columns=columns)
 
 
 def _named_columns(data: Data, header: tuple[str, ...] | None, count: int,

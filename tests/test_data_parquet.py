@@ -206,3 +206,47 @@ def test_one_row_group_reads_alone_with_the_labels_given_and_rows_counted_in_the
     with pytest.raises(DataProblem) as caught:
         parquet_table(data, "d.parquet", raw, 1, True, Limits(), row_group=1, classes=classes)
     assert caught.value.message == "`d.parquet` row 3, column `y`: `d` is not one of the classes `a`, `b`, `c`"
+
+
+IRIS = "linear 4->8\nrelu\nlinear 8->3\nloss cross_entropy\noptimizer adam lr=0.01\nepochs 5\n"
+IRIS_COLUMNS = 'inputs=sepal_length,sepal_width,petal_length,petal_width target=species'
+
+
+def iris(rows: slice) -> dict:
+    import csv
+
+    with (ROOT / "specs/examples/iris.csv").open() as file:
+        read = list(csv.DictReader(file))[rows]
+    return {name: [row[name] if name == "species" else float(row[name]) for row in read] for name in read[0]}
+
+
+def test_test_evaluate_and_predict_read_parquet_rows_as_csv_rows(tmp_path, monkeypatch, capsys):
+    """Trained on Parquet (text labels), scored on a Parquet `test` file, evaluated and predicted from Parquet:
+    the same numbers as the same rows in CSV files."""
+    import json
+
+    from runtime.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    reports = {}
+    for kind, written in (("parquet", parquet), ("csv", lambda columns: csv_text(columns).encode())):
+        (tmp_path / f"train.{kind}").write_bytes(written(iris(slice(0, None, 2))))
+        (tmp_path / f"test.{kind}").write_bytes(written(iris(slice(1, None, 2))))
+        (tmp_path / f"{kind}.nqa").write_text(IRIS + f'data "train.{kind}" {IRIS_COLUMNS}\ntest "test.{kind}"\n')
+        assert main(["run", f"{kind}.nqa", "--json", f"{kind}.json", "--save", f"{kind}.safetensors", "--no-log"]) == 0
+        assert main(["evaluate", f"{kind}.nqa", "--load", f"{kind}.safetensors", "--data", f"test.{kind}",
+                     "--json", f"{kind}-evaluate.json"]) == 0
+        assert main(["predict", f"{kind}.nqa", "--load", f"{kind}.safetensors", "--data", f"test.{kind}",
+                     "-o", f"{kind}-answers.csv"]) == 0
+        report = json.loads((tmp_path / f"{kind}.json").read_text())
+        reports[kind] = (report["losses"], report["test"]["loss"], report["test"]["rows"],
+                         json.loads((tmp_path / f"{kind}-evaluate.json").read_text())["loss"],
+                         (tmp_path / f"{kind}-answers.csv").read_text())
+    capsys.readouterr()
+    assert reports["parquet"][2] == 75 and reports["parquet"] == reports["csv"]
+    inputs_only = {name: values for name, values in iris(slice(1, None, 2)).items() if name != "species"}
+    (tmp_path / "new.parquet").write_bytes(parquet(inputs_only))
+    assert main(["predict", "parquet.nqa", "--load", "parquet.safetensors", "--data", "new.parquet",
+                 "-o", "new-answers.csv"]) == 0
+    answers = (tmp_path / "new-answers.csv").read_text().splitlines()
+    assert len(answers) == 76 and answers[1:] == reports["parquet"][4].splitlines()[1:]
