@@ -179,7 +179,7 @@ def _predict(sub) -> None:
                        description="Run the network of a spec, with weights saved by `nqa run --save`, over the "
                                    "rows of a file (or one example) in eval mode, and write its answers.")
     _trained(p)
-    p.add_argument("--data", metavar="FILE", help="the rows to predict (CSV or .npz; targets may be left out)")
+    p.add_argument("--data", metavar="FILE", help="the rows to predict (CSV, .npz or Parquet; targets may be left out)")
     p.add_argument("--input", metavar="VECTOR", help='one example to predict, e.g. "[5.1, 3.5, 1.4, 0.2]"')
     p.add_argument("-o", "--output", default="-", metavar="PATH",
                    help="where to write the predictions CSV (default: stdout)")
@@ -192,7 +192,7 @@ def _evaluate(sub) -> None:
                        description="The loss and the metrics (accuracy, precision, recall, F1 and the confusion "
                                    "matrix; or MAE, RMSE and R²) of a trained network on a file of rows with targets.")
     _trained(p)
-    p.add_argument("--data", required=True, metavar="FILE", help="the labelled rows to score (CSV or .npz)")
+    p.add_argument("--data", required=True, metavar="FILE", help="the labelled rows to score (CSV, .npz or Parquet)")
     p.add_argument("--json", metavar="PATH|-", help="also write the results as JSON to PATH; `-` prints only JSON")
     p.add_argument("--plot", metavar="PNG", help="draw the confusion matrix (needs matplotlib: the `plot` extra)")
     _limits(p)
