@@ -21,9 +21,9 @@ from spec_lang.errors import Diagnostic, Fix, Label
 
 from .bind_all import Collected
 from .data_file import DataProblem, Table
+from .data_gather import load_data
 from .data_ids import Ids, ids_of
 from .data_rules import held_out_rows
-from .data_sources import load_data
 from .limits import Limits
 from .losses import Loss
 from .messages import plural, shown

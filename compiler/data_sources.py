@@ -7,12 +7,11 @@ by their path as written, each resolved and held to the spec's folder like any
 data path) and their one format — listed before any is read, with their total
 size held to --max-data-bytes and their number to --max-examples (each file
 holds at least one row). `read_shard(...)` reads one of them (or one row group
-of a Parquet file) into a `Table`, with the columns the statement chooses and,
-given `classes`, those text labels' indices. `load_data(...)` is the whole
-`data` statement as one `Table`: the files' rows in order, their columns the
-same in every file, their text labels the union of all files', sorted. A
-single CSV or .npz file is read by `data_file.load_table` exactly as before.
-Every problem is a `DataProblem` that names the file it is about.
+of a Parquet file: `data_parquet.parquet_row_groups` lists them) into a `Table`,
+with the columns the statement chooses and, given `classes`, those text labels'
+indices; a streamed read takes the files piece by piece through it. `preview`
+gives the first file's columns, for an editor. `data_gather.load_data` reads
+them all as one `Table`. Every problem is a `DataProblem` naming the file.
 """
 
 from __future__ import annotations
@@ -20,7 +19,6 @@ from __future__ import annotations
 import glob
 import os
 import stat
-from array import array
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -178,13 +176,22 @@ def read_shard(data: Data, kind: str, shard: Shard, folder: Path, allow_outside:
                class_targets: bool, limits: Limits, ids: Ids | None = None, classes: tuple[str, ...] | None = None,
                row_group: int | None = None) -> Table:
     """One file's rows (a Parquet file's: or one row group's), its messages naming the file.
-    `classes` (Parquet) fixes the text labels' indices; without it, they are the file's own, sorted."""
-    _refuse_special(shard)
+    `classes` fixes the text labels' indices (a label not among them is refused); without it,
+    they are the file's own, sorted."""
+    refuse_special(shard)
     if kind == ".parquet":
         return parquet_table(data, shard.written, read_file(shard.written, shard.path, limits, ".parquet"),
                              input_width, class_targets, limits, ids, row_group, classes)
-    return _csv_shard(data.model_copy(update={"path": shard.written}), folder, allow_outside, input_width,
-                      class_targets, limits, ids)
+    table = _csv_shard(data.model_copy(update={"path": shard.written}), folder, allow_outside, input_width,
+                       class_targets, limits, ids)
+    if classes is None or not table.classes:
+        return table
+    unknown = next((label for label in table.classes if label not in classes), None)
+    if unknown is not None:
+        raise DataProblem(f"`{shard.written}` holds the class `{unknown}`, which is not one of "
+                          + ", ".join(f"`{c}`" for c in classes[:10]), "give every row one of the classes",
+                          f"class `{unknown}`", code=codes.TEXT_LABELS)
+    return replace(table, targets=relabelled(table, classes), classes=classes)
 
 
 def _csv_shard(data: Data, folder: Path, allow_outside: bool, input_width: int | None, class_targets: bool,
@@ -193,7 +200,7 @@ def _csv_shard(data: Data, folder: Path, allow_outside: bool, input_width: int |
     return load_table(data, folder, allow_outside, input_width, class_targets, limits, ids)
 
 
-def _refuse_special(shard: Shard) -> None:
+def refuse_special(shard: Shard) -> None:
     """A match that is not a regular file (a folder named `x.csv`, a FIFO), named as a shard."""
     try:
         mode = os.stat(shard.path).st_mode
@@ -205,98 +212,9 @@ def _refuse_special(shard: Shard) -> None:
                           code=codes.DATA_UNREADABLE)
 
 
-def load_data(data: Data, folder: Path, allow_outside: bool, input_width: int | None, class_targets: bool,
-              limits: Limits, ids: Ids | None = None) -> Table:
-    """A `data` statement's rows: `load_table`'s for one CSV or .npz file, else the source's files gathered."""
-    if not is_glob(data.path) and kind_of_path(data.path) != ".parquet":
-        return load_table(data, folder, allow_outside, input_width, class_targets, limits, ids)
-    source = source_of(data, folder, allow_outside, limits)
-    tables: list[Table] = []
-    names: tuple[str, ...] = ()
-    rows = 0
-    for shard in source.shards:
-        _refuse_special(shard)
-        if source.kind == ".parquet":  # read once: its columns, all of them, must be the first file's
-            raw = read_file(shard.written, shard.path, limits, ".parquet")
-            names = _same_names(source, shard, names, parquet_names(shard.written, raw)[0])
-            table = parquet_table(data, shard.written, raw, input_width, class_targets, limits, ids)
-        else:
-            table = read_shard(data, source.kind, shard, folder, allow_outside, input_width, class_targets, limits,
-                               ids)
-        if tables:
-            _same_columns(tables[0], source.shards[0], table, shard)
-        rows += table.rows
-        if rows > limits.max_examples:
-            raise DataProblem(f"`{source.written}` has more rows than the limit of {limits.max_examples:,} "
-                              f"(reading stopped at `{shard.written}`)",
-                              "use fewer rows, or raise the limit with --max-examples", "too many rows",
-                              code=codes.TOO_MANY_EXAMPLES)
-        tables.append(table)
-    return tables[0] if not source.glob else gathered(source, tables)
-
-
-def _same_names(source: Source, shard: Shard, first: tuple[str, ...], names: tuple[str, ...]) -> tuple[str, ...]:
-    """A Parquet shard's columns, all of them, against the first shard's."""
-    if first and names != first:
-        _columns_differ(source.shards[0].written, first, shard.written, names)
-    return names or first
-
-
-def _same_columns(first: Table, first_shard: Shard, table: Table, shard: Shard) -> None:
-    """A shard's chosen columns (and their shape) against the first shard's."""
-    if (first.input_names, first.target_names) != (table.input_names, table.target_names):
-        _columns_differ(first_shard.written, first.input_names + first.target_names, shard.written,
-                        table.input_names + table.target_names)
-    if (first.input_shape, first.target_shape) != (table.input_shape, table.target_shape):
-        raise DataProblem(f"`{shard.written}` gives rows of another shape than `{first_shard.written}`",
-                          "give every file the same columns", "columns differ", code=codes.SHARD_COLUMNS)
-
-
-def _columns_differ(first_written: str, first: tuple[str, ...], written: str, names: tuple[str, ...]) -> None:
-    at = next((i for i, (a, b) in enumerate(zip(first, names, strict=False)) if a != b), min(len(first), len(names)))
-    if at < len(first) and at < len(names):
-        what = f"has column `{names[at]}` where `{first_written}` has `{first[at]}` (column {at + 1})"
-    elif at < len(first):
-        what = f"has no column `{first[at]}`, which `{first_written}` has (column {at + 1})"
-    else:
-        what = f"has a column `{names[at]}` that `{first_written}` does not have (column {at + 1})"
-    raise DataProblem(f"`{written}` {what}", "give every file the same columns, in the same order",
-                      "columns differ", code=codes.SHARD_COLUMNS)
-
-
-def gathered(source: Source, tables: list[Table]) -> Table:
-    """The files' tables as one: rows in order, text labels the union of all files' (sorted)."""
-    first = tables[0]
-    labelled = [table for table in tables if table.classes]
-    if labelled and len(labelled) != len(tables):
-        text = next(s for s, t in zip(source.shards, tables, strict=True) if t.classes)
-        numbers = next(s for s, t in zip(source.shards, tables, strict=True) if not t.classes)
-        raise DataProblem(f"the target column of `{text.written}` holds text labels, but that of "
-                          f"`{numbers.written}` holds numbers",
-                          "write every class as a text label, or every class as an index from 0, in every file",
-                          "labels and numbers", code=codes.TEXT_LABELS)
-    classes = tuple(sorted({label for table in tables for label in table.classes}))
-    targets = [_relabelled(table, classes) for table in tables] if classes else [t.targets for t in tables]
-    warnings = tuple(dict.fromkeys(w for table in tables for w in table.warnings))
-    return replace(first, path=source.written, inputs=_joined([t.inputs for t in tables]), targets=_joined(targets),
-                   classes=classes, warnings=warnings)
-
-
-def _relabelled(table: Table, classes: tuple[str, ...]) -> Any:
-    """A table's class indices, from its own labels' to `classes`'."""
+def relabelled(table: Table, classes: tuple[str, ...]) -> Any:
+    """A table's class indices, from its own labels' to those of `classes` (which holds them all)."""
     import numpy as np
 
     where = np.array([classes.index(label) for label in table.classes], dtype=np.float64)
     return where[np.asarray(table.targets, dtype=np.float64).astype(np.int64)]
-
-
-def _joined(parts: list[Any]) -> Any:
-    """Flat arrays end to end: `array('d')`s stay one (as one CSV file's), anything else becomes NumPy float64."""
-    if all(isinstance(part, array) for part in parts):
-        joined = array("d")
-        for part in parts:
-            joined.extend(part)
-        return joined
-    import numpy as np
-
-    return np.concatenate([np.asarray(part, dtype=np.float64) for part in parts])

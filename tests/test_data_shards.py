@@ -223,3 +223,22 @@ def test_a_hover_on_a_glob_shows_its_files_and_the_first_ones_columns(tmp_path):
     assert data_file_doc("shards/*.csv", "data", path, None) == (
         "**`shards/*.csv`**: 2 files, the first `shards/1.csv` of 3 columns\n\ncolumns: `a`, `b`, `y`")
     assert data_file_doc("none/*.csv", "data", path, None) == "**`none/*.csv`**: `none/*.csv` matches no file"
+
+
+def test_one_shard_reads_alone_with_the_labels_of_the_whole_set(tmp_path):
+    """The piece a streamed read takes: one file of the source, its labels' indices those given."""
+    from compiler.csv_layout import DataProblem
+    from compiler.data_sources import read_shard, source_of
+    from compiler.settings import Data
+
+    files(tmp_path, "", **{"shards/1.csv": "x,kind\n1,dog\n2,cat\n", "shards/2.csv": "x,kind\n3,ant\n4,emu\n"})
+    data = Data(path="shards/*.csv")
+    source = source_of(data, tmp_path, False, Limits())
+    assert (source.kind, [s.written for s in source.shards]) == (".csv", ["shards/1.csv", "shards/2.csv"])
+    first = read_shard(data, source.kind, source.shards[0], tmp_path, False, 1, True, Limits(),
+                       classes=("ant", "cat", "dog"))
+    assert list(first.targets) == [2, 1] and first.classes == ("ant", "cat", "dog")
+    with pytest.raises(DataProblem) as caught:
+        read_shard(data, source.kind, source.shards[1], tmp_path, False, 1, True, Limits(),
+                   classes=("ant", "cat", "dog"))
+    assert caught.value.message == "`shards/2.csv` holds the class `emu`, which is not one of `ant`, `cat`, `dog`"
