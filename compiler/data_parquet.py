@@ -87,12 +87,9 @@ def parquet_table(data: Data, written: str, source: bytes | BinaryIO, input_widt
                           "two columns of one name", code=codes.COLUMN_TWICE)
     inputs, targets = columns or choose_columns(data, written, names, len(names), input_width)
     chosen = [names[i] for i in dict.fromkeys(inputs + targets)]
-    try:
-        read = file.read_row_group(row_group, columns=chosen) if row_group is not None else file.read(columns=chosen)
-    except (pyarrow_modules()[0].ArrowException, OSError, ValueError) as err:
-        where = f" row group {row_group + 1}" if row_group is not None else ""
-        raise DataProblem(f"cannot read `{written}`{where}: {str(err)[:120]}", _HINT, "not a Parquet file",
-                          code=codes.DATA_UNREADABLE) from None
+    groups = range(meta.num_row_groups) if row_group is None else [row_group]
+    read = pyarrow_modules()[0].concat_tables([_row_group(written, file, i, chosen) for i in groups]) if groups else (
+        file.schema_arrow.empty_table().select(chosen))
     first = sum(meta.row_group(i).num_rows for i in range(row_group)) if row_group is not None else 0
     if read.num_rows == 0:
         raise DataProblem(f"`{written}` has no rows", "give the file at least one row", "empty file",
@@ -107,6 +104,18 @@ def parquet_table(data: Data, written: str, source: bytes | BinaryIO, input_widt
                   tuple(names[i] for i in targets), labels, input_shape=(len(inputs),),
                   target_shape=(len(targets),))
     return reshaped(data, data.shape, table) if data.shape is not None else table
+
+
+def _row_group(written: str, file: Any, index: int, columns: list[str]) -> Any:
+    """One row group's columns; a broken one is named with the rows it holds."""
+    try:
+        return file.read_row_group(index, columns=columns)
+    except (pyarrow_modules()[0].ArrowException, OSError, ValueError) as err:
+        meta = file.metadata
+        start = sum(meta.row_group(i).num_rows for i in range(index))
+        rows = f"rows {start + 1:,} to {start + meta.row_group(index).num_rows:,}"
+        raise DataProblem(f"cannot read `{written}` row group {index + 1} ({rows}): {str(err).strip()[:120]}",
+                          _HINT, "a broken row group", code=codes.DATA_UNREADABLE) from None
 
 
 def _check_size(written: str, meta: Any, limits: Limits, row_group: int | None) -> None:

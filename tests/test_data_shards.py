@@ -242,3 +242,20 @@ def test_one_shard_reads_alone_with_the_labels_of_the_whole_set(tmp_path):
         read_shard(data, source.kind, source.shards[1], tmp_path, False, 1, True, Limits(),
                    classes=("ant", "cat", "dog"))
     assert caught.value.message == "`shards/2.csv` holds the class `emu`, which is not one of `ant`, `cat`, `dog`"
+
+
+def test_a_parquet_shard_broken_halfway_is_named_with_its_rows(tmp_path):
+    pa = pytest.importorskip("pyarrow", reason="Parquet files need pyarrow (the extra `parquet`)")
+    import pyarrow.parquet as pq
+
+    out = io.BytesIO()
+    pq.write_table(pa.table({"a": [float(i) for i in range(100)], "b": [1.0] * 100, "y": [0.5] * 100}), out,
+                   row_group_size=40)
+    broken = bytearray(out.getvalue())
+    start = pq.ParquetFile(pa.BufferReader(bytes(broken))).metadata.row_group(1).column(1).data_page_offset
+    broken[start:start + 8] = b"\xff" * 8
+    path = files(tmp_path, 'linear 2->1\ndata "p/*.parquet"\n', **{"p/1.parquet": out.getvalue(),
+                                                                   "p/2.parquet": bytes(broken)})
+    text = refusal(path)
+    assert text.startswith("error[E0302]: cannot read `p/2.parquet` row group 2 (rows 41 to 80): "), text
+    assert "\n --> s.nqa:2:6\n" in text and "a broken row group" in text
