@@ -145,6 +145,8 @@ def _text(kind: Any) -> bool:
 def _numeric(kind: Any) -> bool:
     import pyarrow as pa
 
+    if pa.types.is_dictionary(kind):
+        kind = kind.value_type
     return bool(pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_boolean(kind)
                 or pa.types.is_decimal(kind))
 
@@ -181,7 +183,11 @@ def _numbers(written: str, read: Any, name: str, role: str, first: int, ids: Ids
         raise DataProblem(f"column {quoted(name)} of `{written}` holds {shown}", hint, f"column {quoted(name)}",
                           code=codes.BAD_DATA_VALUE)
     _nulls(written, column, name, first, "fill in every cell")
-    values = np.array(column.cast(_float64()).to_numpy(), dtype=np.float64)  # a copy: torch writes to it
+    try:
+        values = np.array(column.cast(_float64()).to_numpy(), dtype=np.float64)  # a copy: torch writes to it
+    except (pyarrow_modules()[0].ArrowException, ValueError) as err:
+        raise DataProblem(f"column {quoted(name)} of `{written}` cannot be read as numbers: {str(err)[:120]}",
+                          _HINT, f"column {quoted(name)}", code=codes.BAD_DATA_VALUE) from None
     if ids is not None:
         wrong = (values < 0) | ~np.isfinite(values) | (np.floor(values) != values)
         if ids.count is not None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import subprocess
 import sys
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -67,9 +68,9 @@ def test_a_parquet_file_trains_bit_for_bit_as_the_same_rows_in_a_csv_file(tmp_pa
     assert len(from_csv.losses) == 15 and list(from_parquet.losses) == list(from_csv.losses)
 
 
-def test_integer_and_float32_columns_and_row_groups_read_as_their_values(tmp_path):
-    columns = {"a": pa.array([1, 2, 3, 4, 5, 6], pa.int8()), "b": pa.array(ROWS["b"], pa.float32()),
-               "y": pa.array([True, False, True, True, False, False])}
+def test_integer_float32_dictionary_and_boolean_columns_in_row_groups_read_as_their_values(tmp_path):
+    columns = {"a": pa.array([1, 2, 3, 4, 5, 6], pa.int8()).dictionary_encode(),
+               "b": pa.array(ROWS["b"], pa.float32()), "y": pa.array([True, False, True, True, False, False])}
     read = table(write(tmp_path, 'linear 2->1\ndata "d.parquet"\n', **{"d.parquet": parquet(columns, 4)}))
     assert read.rows == 6 and read.input_names == ("a", "b") and read.target_names == ("y",)
     assert read.inputs.tolist()[:4] == [1.0, 1.0, 2.0, 0.5] and read.targets.tolist() == [1, 0, 1, 1, 0, 0]
@@ -105,6 +106,10 @@ REFUSALS = [
      "every value must be a finite number"),
     ("float32", {"a": [1.0, 2.0], "b": [1e39, 2.0], "y": [0.0, 1.0]}, 'data "d.parquet"',
      "error[E0312]: `d.parquet` row 1, column `b`: 1e+39 is too large for float32", "row 1 of this file",
+     "float32, which holds values up to about 3.4e38"),
+    ("decimal", {"a": [1.0, 2.0], "b": pa.array([Decimal("1"), Decimal("-1e70")], pa.decimal256(76, 0)),
+                 "y": [0.0, 1.0]}, 'data "d.parquet"',
+     "error[E0312]: `d.parquet` row 2, column `b`: -1e+70 is too large for float32", "row 2 of this file",
      "float32, which holds values up to about 3.4e38"),
     ("text input", {"a": ["x", "y"], "b": [1.0, 2.0], "y": [0.0, 1.0]}, 'data "d.parquet"',
      "error[E0311]: column `a` of `d.parquet` holds text, not numbers (row 1 holds `x`)", "column `a`",
