@@ -9,7 +9,7 @@ size held to --max-data-bytes and their number to --max-examples (each file
 holds at least one row). `read_shard(...)` reads one of them (or one row group
 of a Parquet file: `data_parquet.parquet_row_groups` lists them) into a `Table`,
 with the columns the statement chooses and, given `classes`, those text labels'
-indices; a streamed read takes the files piece by piece through it. `preview`
+indices; a streamed read takes the files piece by piece through it. `peek`
 gives the first file's columns, for an editor. `data_gather.load_data` reads
 them all as one `Table`. Every problem is a `DataProblem` naming the file.
 """
@@ -150,7 +150,7 @@ def _size(written: str, path: Path) -> int:
 
 
 @dataclass(frozen=True)
-class Preview:
+class Peek:
     """What a source holds, from its first file alone: for an editor's hover and completion."""
 
     source: Source
@@ -159,17 +159,17 @@ class Preview:
     rows: int | None  # the rows of a single file; None for a glob (its files are not all read)
 
 
-def preview(data: Data, folder: Path, limits: Limits) -> Preview:
+def peek(data: Data, folder: Path, limits: Limits) -> Peek:
     """The files `data.path` names, and the first one's columns (its header, or a Parquet file's schema)."""
     source = source_of(data, folder, False, limits)
     first = source.shards[0]
     if source.kind == ".parquet":
         names, rows = parquet_names(first.written, read_file(first.written, first.path, limits, ".parquet"))
-        return Preview(source, names, len(names), None if source.glob else rows)
+        return Peek(source, names, len(names), None if source.glob else rows)
     lines = read_rows(first.written, first.path, limits, data.delimiter)
     header, body = split_header(data, lines)
     count = len(header) if header is not None else len(lines[0][1])
-    return Preview(source, header, count, None if source.glob else len(body))
+    return Peek(source, header, count, None if source.glob else len(body))
 
 
 def read_shard(data: Data, kind: str, shard: Shard, folder: Path, allow_outside: bool, input_width: int | None,

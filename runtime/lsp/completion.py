@@ -33,7 +33,7 @@ from lsprotocol.types import (
 )
 
 from compiler.csv_layout import DataProblem
-from compiler.data_sources import preview
+from compiler.data_sources import peek
 from compiler.layers import Layer
 from compiler.limits import Limits
 from compiler.registry import FAMILIES, statement_names
@@ -181,6 +181,6 @@ def header_of(tokens: list[str], path: Path) -> list[str]:
     except ValueError:
         data = Data(path=written)
     try:
-        return list(preview(data, path.parent, Limits()).names or ())
+        return list(peek(data, path.parent, Limits()).names or ())
     except DataProblem:
         return []

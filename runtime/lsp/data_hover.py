@@ -5,7 +5,7 @@ and the `Program` checked from it (None when the spec has errors). Out:
 markdown giving the rows, the columns (inputs and targets) and the class
 labels: from the table `check` read, or, when the spec did not check, from
 the file's header (a Parquet file's schema; a glob's first file's) read by
-the compiler's own bounded reader (`data_sources.preview`), or the reason the
+the compiler's own bounded reader (`data_sources.peek`), or the reason the
 file cannot be read.
 """
 
@@ -14,7 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from compiler.csv_layout import DataProblem
-from compiler.data_sources import preview
+from compiler.data_sources import peek
 from compiler.data_table import Table
 from compiler.limits import Limits
 from compiler.model import Program
@@ -57,7 +57,7 @@ def _rows_doc(written: str, path: Path) -> str:
     if Path(written).suffix.lower() == ".npz":  # every other name is read as CSV or Parquet, as `check` reads it
         return f"**`{written}`**: its arrays are listed once the spec checks"
     try:
-        seen = preview(Data(path=written), path.parent, Limits())
+        seen = peek(Data(path=written), path.parent, Limits())
     except (DataProblem, SpecError, ValueError) as problem:
         return f"**`{written}`**: {problem}"
     files = len(seen.source.shards)
