@@ -25,7 +25,7 @@ from .csv_layout import DataProblem
 from .data_file import load_table, read_file
 from .data_ids import Ids
 from .data_parquet import parquet_names, parquet_table
-from .data_sources import Shard, Source, is_glob, kind_of_path, read_shard, refuse_special, relabelled, source_of
+from .data_sources import Shard, Source, globbed, kind_of_path, read_shard, refuse_special, relabelled, source_of
 from .data_table import Table
 from .limits import Limits
 from .settings import Data
@@ -34,7 +34,7 @@ from .settings import Data
 def load_data(data: Data, folder: Path, allow_outside: bool, input_width: int | None, class_targets: bool,
               limits: Limits, ids: Ids | None = None) -> Table:
     """A `data` statement's rows: `load_table`'s for one CSV or .npz file, else the source's files gathered."""
-    if not is_glob(data.path) and kind_of_path(data.path) != ".parquet":
+    if not globbed(data.path, folder) and kind_of_path(data.path) != ".parquet":
         return load_table(data, folder, allow_outside, input_width, class_targets, limits, ids)
     source = source_of(data, folder, allow_outside, limits)
     tables: list[Table] = []

@@ -52,12 +52,9 @@ class Source:
     """The files a `data` statement reads, in the order their rows are taken, and their one format."""
 
     written: str  # the path as the spec writes it (a glob, or one file)
-    kind: str  # ".csv" (any ending but the two below), ".parquet" or ".npz"
+    kind: str  # ".csv" (any ending but these), ".parquet", ".npz" or ".npy"
     shards: tuple[Shard, ...]
-
-    @property
-    def glob(self) -> bool:
-        return is_glob(self.written)
+    glob: bool  # the files a glob matched (however many), rather than one file named
 
     @property
     def size(self) -> int:
@@ -66,6 +63,12 @@ class Source:
 
 def is_glob(written: str) -> bool:
     return any(c in written for c in GLOB_CHARACTERS)
+
+
+def globbed(written: str, folder: Path) -> bool:
+    """Whether `written` is read as a glob: it holds a glob character and names no file as it is
+    (`data[1].csv`, a file that exists, is that file)."""
+    return is_glob(written) and not os.path.lexists(folder / written)
 
 
 def kind_of_path(written: str) -> str:
@@ -80,9 +83,9 @@ def _ending(written: str) -> str:
 def source_of(data: Data, folder: Path, allow_outside: bool, limits: Limits) -> Source:
     """The files `data.path` names, checked and sorted, none of them read yet."""
     written = data.path
-    if not is_glob(written):
+    if not globbed(written, folder):
         path = resolve(written, folder, allow_outside)
-        return Source(written, kind_of_path(written), (Shard(written, path, _size(written, path)),))
+        return Source(written, kind_of_path(written), (Shard(written, path, _size(path)),), glob=False)
     if "**" in written:
         raise DataProblem(f"`{written}` uses `**`, which would search folders at any depth",
                           "name each level of folders: `shards/*.csv`, or `shards/*/*.csv`", "`**`",
@@ -101,7 +104,7 @@ def source_of(data: Data, folder: Path, allow_outside: bool, limits: Limits) -> 
         raise DataProblem(f"`{written}` matches {kind} files, but a glob gathers CSV or Parquet files",
                           "save the arrays as one .npz file, or the rows as CSV or Parquet files", f"{kind} files",
                           code=codes.SHARD_FORMATS)
-    source = Source(written, kind, tuple(shards))
+    source = Source(written, kind, tuple(shards), glob=True)
     if source.size > limits.max_data_bytes:
         raise DataProblem(f"the {len(shards):,} files `{written}` matches hold {source.size:,} bytes, over the limit "
                           f"of {limits.max_data_bytes:,}", "use fewer or smaller files, or raise the limit with "
@@ -137,10 +140,10 @@ def _fixed_part(written: str) -> str:
 
 def _shard(match: str, folder: Path, allow_outside: bool) -> Shard:
     path = resolve(match, folder, allow_outside)  # a link out of the folder is refused here
-    return Shard(match, path, _size(match, path))
+    return Shard(match, path, _size(path))
 
 
-def _size(written: str, path: Path) -> int:
+def _size(path: Path) -> int:
     """The size of a regular file; a folder, a device or a missing file is left for `read_file` to refuse."""
     try:
         info = os.stat(path)

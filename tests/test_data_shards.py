@@ -259,3 +259,11 @@ def test_a_parquet_shard_broken_halfway_is_named_with_its_rows(tmp_path):
     text = refusal(path)
     assert text.startswith("error[E0302]: cannot read `p/2.parquet` row group 2 (rows 41 to 80): "), text
     assert "\n --> s.nqa:2:6\n" in text and "a broken row group" in text
+
+
+def test_a_file_whose_name_holds_a_glob_character_is_read_as_itself(tmp_path):
+    path = files(tmp_path, 'linear 2->1\ndata "rows[1].csv"\n',
+                 **{"rows[1].csv": csv(ROWS), "rows1.csv": csv(ROWS[:2])})
+    assert table(path).rows == 8
+    (tmp_path / "rows[1].csv").unlink()
+    assert table(path).rows == 2  # now a glob, matching `rows1.csv`
