@@ -255,3 +255,14 @@ def test_test_evaluate_and_predict_read_parquet_rows_as_csv_rows(tmp_path, monke
                  "-o", "new-answers.csv"]) == 0
     answers = (tmp_path / "new-answers.csv").read_text().splitlines()
     assert len(answers) == 76 and answers[1:] == reports["parquet"][4].splitlines()[1:]
+
+
+def test_completion_offers_a_parquet_files_column_names(tmp_path):
+    pytest.importorskip("lsprotocol", reason="the language server needs pygls (the extra `lsp`)")
+    from lsprotocol.types import Position
+
+    from runtime.lsp.completion import complete
+
+    path = write(tmp_path, "", **{"d.parquet": parquet(ROWS)})
+    line = 'data "d.parquet" inputs='
+    assert [item.label for item in complete(line, path, Position(0, len(line)))] == ["a", "b", "y"]
