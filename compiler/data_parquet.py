@@ -173,6 +173,7 @@ def _nulls(written: str, column: Any, name: str, first: int, hint: str) -> None:
 def _numbers(written: str, read: Any, name: str, role: str, first: int, ids: Ids | None = None) -> Any:
     """A numeric column as float64, every value finite and within float32 (or an id the network takes)."""
     import numpy as np
+    import pyarrow as pa
 
     column, kind = read.column(name), read.schema.field(name).type
     if not _numeric(kind):
@@ -184,8 +185,8 @@ def _numbers(written: str, read: Any, name: str, role: str, first: int, ids: Ids
                           code=codes.BAD_DATA_VALUE)
     _nulls(written, column, name, first, "fill in every cell")
     try:
-        values = np.array(column.cast(_float64()).to_numpy(), dtype=np.float64)  # a copy: torch writes to it
-    except (pyarrow_modules()[0].ArrowException, ValueError) as err:
+        values = np.array(column.cast(pa.float64()).to_numpy(), dtype=np.float64)  # a copy: torch writes to it
+    except (pa.ArrowException, ValueError) as err:
         raise DataProblem(f"column {quoted(name)} of `{written}` cannot be read as numbers: {str(err)[:120]}",
                           _HINT, f"column {quoted(name)}", code=codes.BAD_DATA_VALUE) from None
     if ids is not None:
@@ -209,12 +210,6 @@ def _numbers(written: str, read: Any, name: str, role: str, first: int, ids: Ids
         raise DataProblem(f"{where}: {values[row]:g} is too large for float32", FLOAT32_HINT, label,
                           code=codes.DATA_VALUE_TOO_LARGE)
     return values
-
-
-def _float64() -> Any:
-    import pyarrow as pa
-
-    return pa.float64()
 
 
 def _labels(written: str, read: Any, name: str, class_targets: bool, first: int,
