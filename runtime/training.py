@@ -152,11 +152,12 @@ def _start(program: Program, checked: CheckedSpec, seed: int, options: TrainOpti
                      options.full_parameters)
     tracer = Tracer(options.trace, options.progress, every, steps, data.batches_per_epoch())
     params: list[torch.Tensor] = list(model.parameters())
-    lean = lean_optimizer(checked.optimizer, params) and not needs_optimizer(checked)
+    mixed = mixed_of(options, device)  # --precision, --compile: through torch's optimizer (fp16's scaler steps it)
+    lean = lean_optimizer(checked.optimizer, params) and not needs_optimizer(checked) and mixed is None
     optimizer = None if lean else build_optimizer(checked.optimizer, params)
     control = control_of(checked, optimizer, params, batch_rows(data.size, data.batch), data.held_inputs is not None)
     return Session(program, checked, seed, model, snapshot(model), data, optimizer, build_loss(checked.loss), tracer,
-                   full_parameters=options.full_parameters, control=control, mixed=mixed_of(options, device))
+                   full_parameters=options.full_parameters, control=control, mixed=mixed)
 
 
 def _device(name: str, program: Program) -> torch.device:

@@ -32,17 +32,17 @@ CUDA = torch.cuda.is_available()
 @pytest.mark.skipif(CUDA, reason="the refusal is for a machine without a CUDA device")
 @pytest.mark.parametrize("argv, expected", [
     (["--precision", "bf16"],
-     "error[E0932]: --precision bf16 applies only to a run on a CUDA GPU, and this run (--device cpu) trains on "
+     ("error[E0932]: --precision bf16 applies only to a run on a CUDA GPU, and this run (--device cpu) trains on "
      "the CPU\n  = hint: train on a GPU with --device cuda, or leave out --precision to train on the CPU in "
-     "float32\n"),
+     "float32\n")),
     (["--compile", "--precision", "fp16", "--device", "auto"],
-     "error[E0932]: --precision fp16 and --compile apply only to a run on a CUDA GPU, and this run "
+     ("error[E0932]: --precision fp16 and --compile apply only to a run on a CUDA GPU, and this run "
      "(--device auto) found no CUDA device\n  = hint: train on a GPU with --device cuda, or leave out "
-     "--precision and --compile to train on the CPU in float32\n"),
+     "--precision and --compile to train on the CPU in float32\n")),
     (["--compile", "--checkpoint-every", "1"],
-     "error[E0933]: `--compile` cannot be used with checkpoints: a checkpoint does not record the precision, "
+     ("error[E0933]: `--compile` cannot be used with checkpoints: a checkpoint does not record the precision, "
      "the compiled network or fp16's grad scaler, so a resumed run could not go on as it began\n"
-     "  = hint: train without --checkpoint-every and --resume, or in fp32 without --compile\n"),
+     "  = hint: train without --checkpoint-every and --resume, or in fp32 without --compile\n")),
 ])
 def test_the_command_line_refuses_them_on_the_cpu_before_training(argv, expected, tmp_path, capsys):
     out = tmp_path / "out.json"
@@ -67,12 +67,12 @@ def test_precision_and_compile_are_for_one_run(capsys):
 
 @pytest.mark.skipif(CUDA, reason="the refusal is for a machine without a CUDA device")
 @pytest.mark.parametrize("options, expected", [
-    (dict(precision="bf16"),
-     "error[E0932]: precision='bf16' applies only to a run on a CUDA GPU, and this run (device='cpu') trains on "
-     "the CPU\n  = hint: train on a GPU with device='cuda', or leave out precision to train on the CPU in float32"),
-    (dict(compile=True, device="auto"),
-     "error[E0932]: compile=True applies only to a run on a CUDA GPU, and this run (device='auto') found no CUDA "
-     "device\n  = hint: train on a GPU with device='cuda', or leave out compile to train on the CPU in float32"),
+    ({"precision": "bf16"},
+     ("error[E0932]: precision='bf16' applies only to a run on a CUDA GPU, and this run (device='cpu') trains on "
+     "the CPU\n  = hint: train on a GPU with device='cuda', or leave out precision to train on the CPU in float32")),
+    ({"compile": True, "device": "auto"},
+     ("error[E0932]: compile=True applies only to a run on a CUDA GPU, and this run (device='auto') found no CUDA "
+     "device\n  = hint: train on a GPU with device='cuda', or leave out compile to train on the CPU in float32")),
 ])
 def test_train_refuses_them_on_the_cpu_in_pythons_words(options, expected):
     with pytest.raises(SpecError) as refused:
@@ -81,13 +81,13 @@ def test_train_refuses_them_on_the_cpu_in_pythons_words(options, expected):
 
 
 @pytest.mark.parametrize("options, expected", [
-    (dict(precision="fp8"), "error[E0901]: precision must be one of fp32, bf16, fp16, not 'fp8'\n"
-                            "  = hint: e.g. `precision='bf16'` (with a CUDA device)"),
-    (dict(compile=1), "error[E0901]: compile must be True or False, not 1\n  = hint: e.g. `compile=True`"),
-    (dict(precision="fp16", checkpoint_every=2, checkpoint_dir=Path("run.checkpoints")),
-     "error[E0933]: `precision='fp16'` cannot be used with checkpoints: a checkpoint does not record the "
+    ({"precision": "fp8"}, ("error[E0901]: precision must be one of fp32, bf16, fp16, not 'fp8'\n"
+                            "  = hint: e.g. `precision='bf16'` (with a CUDA device)")),
+    ({"compile": 1}, "error[E0901]: compile must be True or False, not 1\n  = hint: e.g. `compile=True`"),
+    ({"precision": "fp16", "checkpoint_every": 2, "checkpoint_dir": Path("run.checkpoints")},
+     ("error[E0933]: `precision='fp16'` cannot be used with checkpoints: a checkpoint does not record the "
      "precision, the compiled network or fp16's grad scaler, so a resumed run could not go on as it began\n"
-     "  = hint: train without checkpoint_every and resume, or in fp32 without compile"),
+     "  = hint: train without checkpoint_every and resume, or in fp32 without compile")),
 ])
 def test_train_options_check_the_values(options, expected):
     with pytest.raises(SpecError) as refused:
@@ -110,7 +110,7 @@ def _train(precision: str | None, steps: int = 40, scaler=None):
     mixed = gpu.Mixed(precision, False, "cpu") if precision else None
     forward, loss, backward, step = gpu.wrapped(mixed, model, forward_of(model), loss_of(nn.CrossEntropyLoss()),
                                                 optimizer.step, optimizer)
-    if scaler is not None:
+    if scaler is not None and mixed is not None:
         backward, step = gpu.scaled(mixed, optimizer, scaler)
     losses, outputs = [], None
     for _ in range(steps):
@@ -181,3 +181,23 @@ def render_text_header(info: GpuInfo) -> str:
     from runtime.text_report import gpu_text
 
     return gpu_text(info)
+
+
+def test_an_fp16_run_through_train_clips_true_gradients_and_steps_through_the_scaler(monkeypatch, tmp_path):
+    """fp16 through the whole loop, on the CPU as above, with SGD (which, unlike Adam, moves by the size of the
+    gradient), `clip`, a schedule and `stop`: the clipped gradients are the unscaled ones (clipping the scaled
+    ones would leave almost no step), so the run follows fp32's; and the report names fp16."""
+    monkeypatch.setattr(gpu, "on_gpu", lambda device: True)
+    text = (ROOT / "specs/examples/iris_control.nqa").read_text(encoding="utf-8")
+    spec = tmp_path / "iris_sgd.nqa"
+    spec.write_text(text.replace("optimizer adam lr=0.01", "optimizer sgd lr=0.1").replace("clip 1.0", "clip 0.5"),
+                    encoding="utf-8")
+    (tmp_path / "iris.csv").write_bytes((ROOT / "specs/examples/iris.csv").read_bytes())
+    plain = train(spec, epochs=30).report
+    run = train(spec, options=TrainOptions(epochs=30, precision="fp16")).report
+    assert run.gpu is not None and run.gpu.precision == "fp16"
+    skipped = f"{run.gpu.skipped_steps} step{'' if run.gpu.skipped_steps == 1 else 's'} skipped by the grad scaler"
+    assert render_text(run).startswith(f"nqa run {spec}  (seed 0, fp16 ({skipped}))\n")
+    assert len(run.losses) == len(plain.losses) and run.learning_rates == plain.learning_rates
+    assert plain.final_loss < 0.5 * plain.epoch_losses[0]  # it learned
+    assert abs(run.final_loss - plain.final_loss) < 0.02 and not run.stopped
