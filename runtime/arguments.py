@@ -120,6 +120,10 @@ def _run_arguments(p: argparse.ArgumentParser) -> None:
                         "plain spec, each choice replaced by its value")
     p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="cpu",
                    help="where to train; auto uses a GPU when there is one (default: cpu)")
+    p.add_argument("--precision", choices=["fp32", "bf16", "fp16"],
+                   help="with a CUDA device: run the forward pass and the loss in bfloat16 or float16 "
+                        "(torch.autocast; fp16 with a grad scaler) (default: fp32)")
+    p.add_argument("--compile", action="store_true", help="with a CUDA device: run the network through torch.compile")
     p.add_argument("--checkpoint-every", type=_positive, metavar="N",
                    help="write a checkpoint every N epochs (and on Ctrl-C), from which --resume goes on exactly")
     p.add_argument("--checkpoint-dir", metavar="DIR",

@@ -23,6 +23,7 @@ from spec_lang.files import same_file
 
 from .files import check_outputs, check_svg_name, spec_inputs, write_atomic
 from .json_text import json_text
+from .precision import refuse_off_gpu
 from .progress import Bar, plain_lines
 from .run_log import note
 from .tensorboard_log import check_tensorboard
@@ -52,7 +53,9 @@ def run_command(args, limits) -> int:
                            allow_outside_data=args.allow_outside_data, progress=progress, every=every,
                            trace=frozenset(args.trace or ()), device=args.device,
                            load=Path(args.load) if args.load else None,
-                           full_parameters=args.full_parameters, **_checkpointing(args))
+                           full_parameters=args.full_parameters, precision=args.precision or "fp32",
+                           compile=args.compile, **_checkpointing(args))
+    refuse_off_gpu(args, python=False)  # as `train` would, but naming the flags
     try:
         run = _counting_check(train(program, options=options), checking)
     except TrainingInterrupted as stop:
@@ -175,6 +178,7 @@ def _many(args, limits) -> int:
     ignored = [flag for flag, value in (("--save", args.save), ("--load", args.load), ("--plot", args.plot),
                                         ("--draw", args.draw), ("--trace", args.trace),
                                         ("--log-every", args.log_every), ("--device", args.device != "cpu"),
+                                        ("--precision", args.precision), ("--compile", args.compile),
                                         ("--full-parameters", args.full_parameters),
                                         ("--tensorboard", args.tensorboard),
                                         *((flag, True) for flag in checkpoint_flags(args)))

@@ -16,6 +16,7 @@ from spec_lang import SpecError, codes, usage_error
 SEED_LIMIT = 2**63  # torch.manual_seed takes a signed 64-bit seed; the spec's `seed` has the same range
 DEVICES = ("auto", "cpu", "cuda")
 TRACES = ("grads", "params")
+PRECISIONS = ("fp32", "bf16", "fp16")  # `--precision`: float32 throughout, or autocast to bfloat16 or float16
 
 
 def whole(value: object, name: str, least: int = 0, example: int = 1) -> int:
@@ -69,6 +70,21 @@ def device(value: object, name: str) -> str:
     return str(value)
 
 
+def precision(value: object, name: str) -> str:
+    if value not in PRECISIONS:
+        raise usage_error(f"{name} must be one of {', '.join(PRECISIONS)}, not {value!r}",
+                          f"e.g. {_spelt(name, 'bf16')} (with a CUDA device)", code=codes.BAD_OPTION_VALUE)
+    return str(value)
+
+
+def flag(value: object, name: str) -> bool:
+    """A switch: True or False (not 1, not "yes")."""
+    if not isinstance(value, bool):
+        raise usage_error(f"{name} must be True or False, not {value!r}", f"e.g. {_spelt(name, True)}",
+                          code=codes.BAD_OPTION_VALUE)
+    return value
+
+
 def traces(value: object, name: str) -> frozenset[str]:
     kinds = frozenset(value) if isinstance(value, (set, frozenset, list, tuple)) else None
     if kinds is None or not kinds <= set(TRACES):
@@ -92,4 +108,5 @@ def _spelt(name: str, value: object) -> str:
     return f"`{name}={value!r}`"
 
 
-__all__ = ["DEVICES", "SEED_LIMIT", "TRACES", "SpecError", "device", "epochs", "seed", "traces", "whole"]
+__all__ = ["DEVICES", "PRECISIONS", "SEED_LIMIT", "TRACES", "SpecError", "device", "epochs", "flag", "precision",
+           "seed", "traces", "whole"]

@@ -189,6 +189,14 @@ class Timing(_Frozen):
     train_seconds: float = Field(description="the training loop alone")
 
 
+class GpuInfo(_Frozen):
+    precision: Literal["fp32", "bf16", "fp16"] = Field(description="fp32, or the type `torch.autocast` ran the "
+                                                                   "forward pass and the loss in (`--precision`)")
+    compiled: bool = Field(description="the network ran through `torch.compile` (`--compile`)")
+    skipped_steps: int = Field(0, description="fp16: steps whose update the grad scaler skipped, as a gradient "
+                                              "was infinite or NaN in float16 (they are still counted in `steps`)")
+
+
 SCHEMA_VERSION = 2  # 1: widths only, before layers carried shapes
 
 
@@ -229,3 +237,5 @@ class Report(_Frozen):
     timing: Timing | None = Field(None, description="seconds measured inside the process (not in the text report)")
     normalization: NormalizationInfo | None = Field(None, description="with `normalize`: the statistics the "
                                                                       "inputs were scaled by")
+    gpu: GpuInfo | None = Field(None, exclude_if=lambda value: value is None,
+                                description="with `--precision bf16|fp16` or `--compile` (absent without them)")

@@ -47,6 +47,21 @@ def check_checkpointing(options, python: bool) -> None:
                           "steps traced before it stopped",
                           f"trace a run without {name('--checkpoint-every')} and {name('--resume')}",
                           code=codes.CONFLICTING_OPTIONS)
+    _no_gpu_options(options, name, python)
+
+
+def _no_gpu_options(options, name, python: bool) -> None:
+    """`--precision bf16|fp16` and `--compile`: a checkpoint records neither (nor fp16's grad scaler), so a
+    resumed run could not go on as the run began."""
+    precision, compiled = getattr(options, "precision", None) or "fp32", getattr(options, "compile", False)
+    given = [_spelt(name("--precision"), precision, python)] if precision != "fp32" else []
+    given += [f"`{name('--compile')}{'=True' if python else ''}`"] if compiled else []
+    if given:
+        raise usage_error(f"{' and '.join(given)} cannot be used with checkpoints: a checkpoint does not record "
+                          "the precision, the compiled network or fp16's grad scaler, so a resumed run could not "
+                          "go on as it began",
+                          f"train without {name('--checkpoint-every')} and {name('--resume')}, or in fp32 "
+                          f"without {name('--compile')}", code=codes.GPU_CHECKPOINT)
 
 
 def default_folder(spec: str, json: str | None) -> Path:

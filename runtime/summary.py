@@ -27,6 +27,7 @@ from .epochs import batch_rows, epoch_means
 from .normalize import Normalization
 from .optim import declared_settings, group_settings
 from .outputs import task_of
+from .precision import Mixed
 from .report import (
     EvalResult,
     LossInfo,
@@ -71,6 +72,7 @@ class Session:
     timing: dict[str, float] = field(default_factory=dict)
     full_parameters: bool = False  # the JSON report lists every value, however many
     control: Control | None = None  # schedule, clipping, early stopping: None when the spec has none
+    mixed: Mixed | None = None  # --precision bf16|fp16 or --compile on a GPU: None without them
 
 
 def snapshot(model: nn.Module, copy: bool = True) -> dict[str, torch.Tensor]:
@@ -185,4 +187,5 @@ def build_report(session: Session, stopped: str | None, diagnostics: list) -> Re
         warnings=tuple(WarningEntry.model_validate(warning) for warning in program.warnings),
         trace=tuple(session.tracer.records), timing=Timing(**timing) if len(timing) == 2 else None,
         normalization=normalization.info() if normalization is not None else None,
+        gpu=session.mixed.info() if session.mixed is not None else None,
         **control_fields(session.control, checked))

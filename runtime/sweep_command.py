@@ -70,6 +70,7 @@ def _refuse_options(args) -> None:
     given = [flag for flag, value in (("--save", args.save), ("--load", args.load), ("--plot", args.plot),
                                       ("--draw", args.draw), ("--trace", args.trace),
                                       ("--log-every", args.log_every), ("--device", args.device != "cpu"),
+                                      ("--precision", args.precision), ("--compile", args.compile),
                                       ("--full-parameters", args.full_parameters),
                                       ("--tensorboard", args.tensorboard),
                                       ("--tolerance", getattr(args, "tolerance_given", False)),

@@ -23,7 +23,7 @@ from compiler.types import DType, TensorType
 from spec_lang import visible
 
 from .control_report import setting_lines, stop_lines
-from .report import NormalizationInfo, Report
+from .report import GpuInfo, NormalizationInfo, Report
 from .tensors import stats
 
 LOSS_LINES = 10
@@ -49,7 +49,16 @@ def render_text(report: Report) -> str:
 
 def _header(r: Report) -> str:
     on = "" if r.device == "cpu" else f", on {r.device}"  # the CPU goes unsaid, as in every earlier report
+    on += gpu_text(r.gpu) if r.gpu is not None else ""
     return f"nqa run {visible(r.spec)}  (seed {r.seed}{on})"
+
+
+def gpu_text(gpu: GpuInfo) -> str:
+    """`, bf16, compiled`; with fp16, how many steps the grad scaler skipped."""
+    words: list[str] = [gpu.precision] if gpu.precision != "fp32" else []
+    if gpu.precision == "fp16":
+        words[0] += f" ({gpu.skipped_steps} step{'' if gpu.skipped_steps == 1 else 's'} skipped by the grad scaler)"
+    return "".join(f", {word}" for word in words + (["compiled"] if gpu.compiled else []))
 
 
 def _model(r: Report) -> str:

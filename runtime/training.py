@@ -10,7 +10,9 @@ through `control.Control` (the best epoch's weights are put back at the end).
 With `checkpoint_every` or `resume`, a `resume.Keeper` checkpoints the run at
 epoch boundaries (and on Ctrl-C) and resumes it exactly. Training stops early,
 with the reason in `report.stopped`, when the loss stops being finite;
-Ctrl-C raises `TrainingInterrupted` carrying the run so far.
+Ctrl-C raises `TrainingInterrupted` carrying the run so far. On a CUDA device,
+`precision` (bf16, fp16) and `compile` change the loop's forward, loss,
+backward and step through `precision.wrapped`; elsewhere they are refused.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from .data import dataset
 from .epochs import batch_rows
 from .lean import clear_of, forward_of, lean_optimizer, loss_of, step_of
 from .optim import build_loss, build_optimizer
+from .precision import mixed_of, refuse_off_gpu, wrapped
 from .report import DiagnosticEntry
 from .resume import Keeper, keeper_of
 from .signals import exit_code, stop_word
@@ -66,6 +69,8 @@ class TrainOptions:
     checkpoint_every: int | None = None  # write a checkpoint every N epochs into `checkpoint_dir`
     checkpoint_dir: Path | None = None  # default: the `resume` folder
     resume: Path | None = None  # go on from the newest checkpoint in this folder
+    precision: str = "fp32"  # "bf16" or "fp16": autocast on a CUDA device (`precision.py`)
+    compile: bool = False  # torch.compile the network, on a CUDA device
 
     def __post_init__(self) -> None:
         """The same rules as the command line's, worded for Python (`seed=`, not `--seed`)."""
@@ -80,6 +85,8 @@ class TrainOptions:
             object.__setattr__(self, "every", rules.whole(self.every, "every"))
         object.__setattr__(self, "trace", rules.traces(self.trace, "trace"))
         rules.device(self.device, "device")
+        rules.precision(self.precision, "precision")
+        rules.flag(self.compile, "compile")
         if self.load is not None and not isinstance(self.load, (str, Path)):
             raise usage_error(f"load must be a path, not {type(self.load).__name__}",
                               "e.g. `load=Path('w.safetensors')`", code=codes.BAD_ARGUMENT_TYPE)
@@ -106,6 +113,7 @@ def train(spec, *, seed: int | None = None, epochs: int | None = None, filename:
     one_network(program, "`train`")
     checked = _with_epochs(program, options.epochs)
     seed = options.seed if options.seed is not None else checked.seed
+    refuse_off_gpu(options, python=True)
     keeper = keeper_of(options, program, checked, seed)
     session = _start(program, checked, seed, options, limits)
     session.timing["compile_seconds"] = time.perf_counter() - started
@@ -144,11 +152,12 @@ def _start(program: Program, checked: CheckedSpec, seed: int, options: TrainOpti
                      options.full_parameters)
     tracer = Tracer(options.trace, options.progress, every, steps, data.batches_per_epoch())
     params: list[torch.Tensor] = list(model.parameters())
-    lean = lean_optimizer(checked.optimizer, params) and not needs_optimizer(checked)
+    mixed = mixed_of(options, device)  # --precision, --compile: through torch's optimizer (fp16's scaler steps it)
+    lean = lean_optimizer(checked.optimizer, params) and not needs_optimizer(checked) and mixed is None
     optimizer = None if lean else build_optimizer(checked.optimizer, params)
     control = control_of(checked, optimizer, params, batch_rows(data.size, data.batch), data.held_inputs is not None)
     return Session(program, checked, seed, model, snapshot(model), data, optimizer, build_loss(checked.loss), tracer,
-                   full_parameters=options.full_parameters, control=control)
+                   full_parameters=options.full_parameters, control=control, mixed=mixed)
 
 
 def _device(name: str, program: Program) -> torch.device:
@@ -177,6 +186,7 @@ def _loop(session: Session, keeper: Keeper | None = None):
     step = step_of(session.checked.optimizer, session.optimizer, params)
     watching, control = tracer.active, session.control
     first = keeper.begin(session, step) if keeper is not None else 1
+    forward, criterion, backward, step = wrapped(session.mixed, model, forward, criterion, step, session.optimizer)
     model.train()
     for epoch in range(first, session.checked.epochs + 1):
         for inputs, targets in session.data.batches():
@@ -192,7 +202,7 @@ def _loop(session: Session, keeper: Keeper | None = None):
             if not math.isfinite(value):
                 return _diverged(losses, value)
             losses.append(value)
-            loss.backward()
+            backward(loss)
             if watching:
                 tracer.after_backward(len(losses), value, model, control.current_lr if control is not None else None)
             if control is not None:

@@ -195,6 +195,8 @@ RUNS_UNSUPPORTED = _code("E0920", "runs-unsupported", "a spec that `--runs` cann
 BAD_ARGUMENT_TYPE = _code("E0921", "bad-argument-type", "a Python argument of the wrong type given to `train`")
 BAD_COMMAND_LINE = _code("E0922", "bad-command-line", "a command line the argument parser cannot read")
 OUTPUT_UNWRITABLE = _code("E0923", "output-unwritable", "an output path that cannot be written as a regular file")
+GPU_ONLY = _code("E0932", "gpu-only", "`--precision bf16|fp16` or `--compile` on a run that trains on the CPU")
+GPU_CHECKPOINT = _code("E0933", "gpu-checkpoint", "`--precision bf16|fp16` or `--compile` with checkpoints")
 
 # W00xx: warnings
 BIDI_CONTROL = _code("W0001", "bidi-control", "a bidirectional control character that may hide what the text says")
