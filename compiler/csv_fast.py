@@ -1,0 +1,159 @@
+"""The fast way through a CSV file of numbers: every cell at once, read by pyarrow or NumPy.
+
+In: the table `data_file` read cell by cell from the file's first lines (the
+head: where the header, the layout and the columns are decided, and where
+most mistakes show), which columns it took (`Layout`), and the file's bytes
+after the head. Out: the whole table, its inputs and targets as flat NumPy
+float64 arrays; or None whenever the rest might read otherwise than cell by
+cell: a character that is not part of a number (a letter, a quote, a byte
+outside ASCII), a lone carriage return, a row of another width, an empty
+cell, a value that is not finite or beyond float32, an input that is not an
+id the network takes, more rows than --max-examples. `data_file` then reads
+the whole file cell by cell, which finds the first problem and words it.
+
+Only digits, `.`, `e`, `E`, signs, blanks and the delimiter pass: in them
+Python's `float` (what the careful reader calls), pyarrow's reader and
+NumPy's `loadtxt` take the same numbers, each rounded correctly, and refuse
+the same cells (tests/test_csv_fast.py holds them to it). pyarrow (the
+`parquet` extra) is imported when a file is read and used when installed;
+else NumPy's `loadtxt`. Neither makes a Python object per cell.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import replace
+from typing import Any, NamedTuple
+
+from .csv_layout import SAMPLE
+from .data_ids import Ids
+from .data_table import Table
+from .limits import Limits
+from .statement import FLOAT32_MAX
+
+HEAD_LINES = 2 * SAMPLE + 2  # lines read cell by cell before the rest is read at once
+_NUMBER_BYTES = b"0123456789.eE+- \t\r\n"
+_PIECE = 1 << 24  # bytes looked at a time for a character outside `_NUMBER_BYTES`
+
+
+class Layout(NamedTuple):
+    """What the careful reader decided from the head of a file."""
+
+    columns: int  # columns in a row
+    inputs: list[int]  # the input columns, in order
+    targets: list[int]  # the target columns, in order
+    rows: int  # rows it read, the header included
+
+
+def head_end(raw: bytes, delimiter: str) -> int | None:
+    """Where the first `HEAD_LINES` lines of a file end, when the rest may be read fast; None
+    for a shorter file, one that starts with a byte-order mark, or a delimiter that is part of a number."""
+    if len(delimiter) != 1 or delimiter in "0123456789.eE+- \r\n" or not delimiter.isascii():
+        return None
+    if raw.startswith(b"\xef\xbb\xbf"):
+        return None
+    at = -1
+    for _ in range(HEAD_LINES):
+        at = raw.find(b"\n", at + 1)
+        if at < 0:
+            return None
+    return at + 1
+
+
+def joined(head: Table, layout: Layout, raw: bytes, cut: int, delimiter: str, limits: Limits,
+           ids: Ids | None) -> Table | None:
+    """`head` followed by the rows of `raw[cut:]`, read at once; None when in any doubt."""
+    if head.classes or layout.columns < 2 or not raw[cut:cut + 1] or not _numbers_only(raw, cut, delimiter.encode()):
+        return None
+    columns = _columns(raw, cut, delimiter, layout.columns)
+    if columns is None:
+        return None
+    rows = len(columns[0])
+    if rows == 0 or layout.rows + rows > limits.max_examples + 1:
+        return None
+    inputs = _filled(head.inputs, columns, layout.inputs, ids)
+    targets = _filled(head.targets, columns, layout.targets, None) if inputs is not None else None
+    if inputs is None or targets is None:
+        return None
+    return replace(head, inputs=inputs, targets=targets)
+
+
+def _numbers_only(raw: bytes, cut: int, delimiter: bytes) -> bool:
+    """Only the characters of numbers and the delimiter after `cut`, and each carriage return before a line feed."""
+    allowed = _NUMBER_BYTES + delimiter
+    view = memoryview(raw)
+    for start in range(cut, len(raw), _PIECE):
+        piece = bytes(view[start:start + _PIECE + 1])  # one byte more: a `\r` at the end sees what follows it
+        if piece[:_PIECE].translate(None, allowed) or piece.count(b"\r") != piece.count(b"\r\n"):
+            return False
+    return True
+
+
+def _columns(raw: bytes, cut: int, delimiter: str, count: int) -> list[Any] | None:
+    """The columns of float64 after `cut`, read by pyarrow (NumPy without it); None when it refuses the text."""
+    try:
+        import pyarrow as pa
+        from pyarrow import csv
+    except ImportError:
+        return _numpy_columns(raw, cut, delimiter, count)
+    names = [f"c{i}" for i in range(count)]
+    try:
+        table = csv.read_csv(
+            pa.BufferReader(pa.py_buffer(memoryview(raw)[cut:])),
+            read_options=csv.ReadOptions(column_names=names),
+            parse_options=csv.ParseOptions(delimiter=delimiter, quote_char=False, double_quote=False,
+                                           escape_char=False, newlines_in_values=False, ignore_empty_lines=True),
+            convert_options=csv.ConvertOptions(column_types=dict.fromkeys(names, pa.float64()), null_values=[],
+                                               strings_can_be_null=False, quoted_strings_can_be_null=False))
+    except (pa.ArrowException, ValueError):
+        return None
+    return [table.column(i) for i in range(count)]
+
+
+def _numpy_columns(raw: bytes, cut: int, delimiter: str, count: int) -> list[Any] | None:
+    """The columns read by NumPy's `loadtxt`; None when it refuses the text or finds another width."""
+    import warnings
+
+    import numpy as np
+
+    text = io.BytesIO(raw)
+    text.seek(cut)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # `loadtxt` warns of a text with no rows: not for this reader to read
+            values = np.loadtxt(text, dtype=np.float64, delimiter=delimiter, comments=None, quotechar=None,
+                                ndmin=2, encoding="ascii")
+    except (ValueError, UserWarning, UnicodeError):
+        return None
+    if values.shape[1] != count:
+        return None
+    return [values[:, i] for i in range(count)]
+
+
+def _filled(head: Any, columns: list[Any], chosen: list[int], ids: Ids | None) -> Any:
+    """`head`'s values, then the chosen columns row by row, as one flat float64 array; None
+    for a value the careful reader would refuse (not finite, beyond float32, not an id)."""
+    import numpy as np
+
+    width, rows = len(chosen), len(columns[0])
+    first = np.frombuffer(head, dtype=np.float64) if len(head) else np.zeros(0)
+    flat = np.empty(len(first) + rows * width, dtype=np.float64)
+    flat[:len(first)] = first
+    body = flat[len(first):].reshape(rows, width)
+    for place, index in enumerate(chosen):
+        column = columns[index]
+        values = column.to_numpy() if hasattr(column, "to_numpy") else column
+        if not (np.abs(values) <= FLOAT32_MAX).all():  # NaN compares false too
+            return None
+        if ids is not None and not _ids_fit(values, ids):
+            return None
+        body[:, place] = values
+    return flat
+
+
+def _ids_fit(values: Any, ids: Ids) -> bool:
+    """Every value a whole number from 0, below the count of ids (as `Ids.problem` says, all at once)."""
+    import numpy as np
+
+    whole = (values == np.floor(values)).all() and (values >= 0).all()
+    return bool(whole and (ids.count is None or (values < ids.count).all()))
