@@ -84,7 +84,7 @@ def _numbers_only(raw: bytes, cut: int, delimiter: bytes) -> bool:
     view = memoryview(raw)
     for start in range(cut, len(raw), _PIECE):
         piece = bytes(view[start:start + _PIECE + 1])  # one byte more: a `\r` at the end sees what follows it
-        if piece[:_PIECE].translate(None, allowed) or piece.count(b"\r") != piece.count(b"\r\n"):
+        if piece[:_PIECE].translate(None, allowed) or (b"\r" in piece and piece.count(b"\r") != piece.count(b"\r\n")):
             return False
     return True
 
@@ -141,14 +141,14 @@ def _filled(head: Any, columns: list[Any], chosen: list[int], ids: Ids | None) -
     flat[:len(first)] = first
     body = flat[len(first):].reshape(rows, width)
     for place, index in enumerate(chosen):
-        column = columns[index]
-        values = column.to_numpy() if hasattr(column, "to_numpy") else column
-        if not (np.abs(values) <= FLOAT32_MAX).all():  # NaN compares false too
-            return None
-        if ids is not None and not _ids_fit(values, ids):
-            return None
-        body[:, place] = values
-    return flat
+        at = 0
+        for piece in getattr(columns[index], "chunks", [columns[index]]):  # pyarrow's pieces, without a copy
+            values = piece.to_numpy(zero_copy_only=False) if hasattr(piece, "to_numpy") else piece
+            body[at:at + len(values), place] = values
+            at += len(values)
+    if not (body.max(initial=0.0) <= FLOAT32_MAX and body.min(initial=0.0) >= -FLOAT32_MAX):  # NaN fails too
+        return None
+    return flat if ids is None or _ids_fit(body, ids) else None
 
 
 def _ids_fit(values: Any, ids: Ids) -> bool:
