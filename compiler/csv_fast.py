@@ -33,7 +33,7 @@ from .statement import FLOAT32_MAX
 
 HEAD_LINES = 2 * SAMPLE + 2  # lines read cell by cell before the rest is read at once
 _NUMBER_BYTES = b"0123456789.eE+- \t\r\n"
-_PIECE = 1 << 24  # bytes looked at a time for a character outside `_NUMBER_BYTES`
+_BLOCK = 1 << 14  # rows copied a column at a time (a block of rows stays in the processor's cache)
 
 
 class Layout(NamedTuple):
@@ -65,32 +65,33 @@ def joined(head: Table, layout: Layout, raw: bytes, cut: int, delimiter: str, li
     """`head` followed by the rows of `raw[cut:]`, read at once; None when in any doubt."""
     if head.classes or layout.columns < 2 or not raw[cut:cut + 1] or not _numbers_only(raw, cut, delimiter.encode()):
         return None
-    columns = _columns(raw, cut, delimiter, layout.columns)
-    if columns is None:
+    blocks = _blocks(raw, cut, delimiter, layout.columns)
+    if blocks is None:
         return None
-    rows = len(columns[0])
+    rows = sum(len(block[0]) for block in blocks)
     if rows == 0 or layout.rows + rows > limits.max_examples + 1:
         return None
-    inputs = _filled(head.inputs, columns, layout.inputs, ids)
-    targets = _filled(head.targets, columns, layout.targets, None) if inputs is not None else None
+    inputs = _filled(head.inputs, blocks, rows, layout.inputs, ids)
+    targets = _filled(head.targets, blocks, rows, layout.targets, None) if inputs is not None else None
     if inputs is None or targets is None:
         return None
     return replace(head, inputs=inputs, targets=targets)
 
 
 def _numbers_only(raw: bytes, cut: int, delimiter: bytes) -> bool:
-    """Only the characters of numbers and the delimiter after `cut`, and each carriage return before a line feed."""
+    """Only the characters of numbers and the delimiter after `cut` (the head's line ends there),
+    and each carriage return before a line feed. Counted over the whole file and the head, so
+    that the rest is never copied."""
     allowed = _NUMBER_BYTES + delimiter
-    view = memoryview(raw)
-    for start in range(cut, len(raw), _PIECE):
-        piece = bytes(view[start:start + _PIECE + 1])  # one byte more: a `\r` at the end sees what follows it
-        if piece[:_PIECE].translate(None, allowed) or (b"\r" in piece and piece.count(b"\r") != piece.count(b"\r\n")):
-            return False
-    return True
+    head = raw[:cut]
+    if len(raw.translate(None, allowed)) != len(head.translate(None, allowed)):
+        return False
+    return b"\r" not in raw or raw.count(b"\r") - head.count(b"\r") == raw.count(b"\r\n") - head.count(b"\r\n")
 
 
-def _columns(raw: bytes, cut: int, delimiter: str, count: int) -> list[Any] | None:
-    """The columns of float64 after `cut`, read by pyarrow (NumPy without it); None when it refuses the text."""
+def _blocks(raw: bytes, cut: int, delimiter: str, count: int) -> list[list[Any]] | None:
+    """The rows after `cut` as blocks of rows, each its `count` columns as float64 NumPy arrays, read
+    by pyarrow (NumPy without it); None when it refuses the text."""
     try:
         import pyarrow as pa
         from pyarrow import csv
@@ -107,10 +108,10 @@ def _columns(raw: bytes, cut: int, delimiter: str, count: int) -> list[Any] | No
                                                strings_can_be_null=False, quoted_strings_can_be_null=False))
     except (pa.ArrowException, ValueError):
         return None
-    return [table.column(i) for i in range(count)]
+    return [[batch.column(i).to_numpy() for i in range(count)] for batch in table.to_batches()]
 
 
-def _numpy_columns(raw: bytes, cut: int, delimiter: str, count: int) -> list[Any] | None:
+def _numpy_columns(raw: bytes, cut: int, delimiter: str, count: int) -> list[list[Any]] | None:
     """The columns read by NumPy's `loadtxt`; None when it refuses the text or finds another width."""
     import warnings
 
@@ -127,25 +128,24 @@ def _numpy_columns(raw: bytes, cut: int, delimiter: str, count: int) -> list[Any
         return None
     if values.shape[1] != count:
         return None
-    return [values[:, i] for i in range(count)]
+    return [[values[start:start + _BLOCK, i] for i in range(count)] for start in range(0, len(values), _BLOCK)]
 
 
-def _filled(head: Any, columns: list[Any], chosen: list[int], ids: Ids | None) -> Any:
+def _filled(head: Any, blocks: list[list[Any]], rows: int, chosen: list[int], ids: Ids | None) -> Any:
     """`head`'s values, then the chosen columns row by row, as one flat float64 array; None
     for a value the careful reader would refuse (not finite, beyond float32, not an id)."""
     import numpy as np
 
-    width, rows = len(chosen), len(columns[0])
     first = np.frombuffer(head, dtype=np.float64) if len(head) else np.zeros(0)
-    flat = np.empty(len(first) + rows * width, dtype=np.float64)
+    flat = np.empty(len(first) + rows * len(chosen), dtype=np.float64)
     flat[:len(first)] = first
-    body = flat[len(first):].reshape(rows, width)
-    for place, index in enumerate(chosen):
-        at = 0
-        for piece in getattr(columns[index], "chunks", [columns[index]]):  # pyarrow's pieces, without a copy
-            values = piece.to_numpy(zero_copy_only=False) if hasattr(piece, "to_numpy") else piece
-            body[at:at + len(values), place] = values
-            at += len(values)
+    body = flat[len(first):].reshape(rows, len(chosen))
+    at = 0
+    for block in blocks:
+        size = len(block[0])
+        for place, index in enumerate(chosen):
+            body[at:at + size, place] = block[index]
+        at += size
     if not (body.max(initial=0.0) <= FLOAT32_MAX and body.min(initial=0.0) >= -FLOAT32_MAX):  # NaN fails too
         return None
     return flat if ids is None or _ids_fit(body, ids) else None

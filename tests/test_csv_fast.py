@@ -148,3 +148,20 @@ def test_training_tensors_are_the_rows_as_written(tmp_path):
     data = dataset(program.spec, 0, program.table)
     want = torch.tensor([[float(c) for c in r] for r in rows], dtype=torch.float32)
     assert torch.equal(data.inputs, want[:, :2]) and torch.equal(data.targets, want[:, 2:])
+
+
+@pytest.mark.parametrize("loss, target, message", [
+    ("bce", "1.5", "`x.csv` row 351: `bce` targets must lie between 0 and 1"),
+    ("cross_entropy", "2", "`x.csv` row 351: the class index must be a whole number from 0 to 1, not 2"),
+])
+def test_a_target_far_down_is_refused_by_its_row(tmp_path, loss, target, message):
+    """A target the loss refuses, in a file read at once: the row is named as before."""
+    lines = ["a,b,y"] + [f"{i},{i / 7!r},{i % 2}" for i in range(1000)]
+    lines[351] = f"1,2,{target}"
+    (tmp_path / "x.csv").write_text("\n".join(lines) + "\n")
+    end = "sigmoid\n" if loss == "bce" else ""
+    (tmp_path / "s.nqa").write_text(f'data "x.csv"\nlinear 2->{2 if loss != "bce" else 1}\n{end}loss {loss}\n')
+    with pytest.raises(SpecError) as caught:
+        check(tmp_path / "s.nqa")
+    [diagnostic] = caught.value.diagnostics
+    assert diagnostic.message == message
