@@ -33,7 +33,6 @@ from .statement import FLOAT32_MAX
 
 HEAD_LINES = 2 * SAMPLE + 2  # lines read cell by cell before the rest is read at once
 _NUMBER_BYTES = b"0123456789.eE+- \t\r\n"
-_BLOCK = 1 << 14  # rows copied a column at a time (a block of rows stays in the processor's cache)
 
 
 class Layout(NamedTuple):
@@ -68,7 +67,7 @@ def joined(head: Table, layout: Layout, raw: bytes, cut: int, delimiter: str, li
     blocks = _blocks(raw, cut, delimiter, layout.columns)
     if blocks is None:
         return None
-    rows = sum(len(block[0]) for block in blocks)
+    rows = sum(_rows(block) for block in blocks)
     if rows == 0 or layout.rows + rows > limits.max_examples + 1:
         return None
     inputs = _filled(head.inputs, blocks, rows, layout.inputs, ids)
@@ -89,9 +88,9 @@ def _numbers_only(raw: bytes, cut: int, delimiter: bytes) -> bool:
     return b"\r" not in raw or raw.count(b"\r") - head.count(b"\r") == raw.count(b"\r\n") - head.count(b"\r\n")
 
 
-def _blocks(raw: bytes, cut: int, delimiter: str, count: int) -> list[list[Any]] | None:
-    """The rows after `cut` as blocks of rows, each its `count` columns as float64 NumPy arrays, read
-    by pyarrow (NumPy without it); None when it refuses the text."""
+def _blocks(raw: bytes, cut: int, delimiter: str, count: int) -> list[Any] | None:
+    """The rows after `cut` as blocks of rows, each a list of its `count` columns as float64 NumPy
+    arrays (pyarrow's), or one array of rows (NumPy's, without pyarrow); None when it refuses the text."""
     try:
         import pyarrow as pa
         from pyarrow import csv
@@ -111,7 +110,7 @@ def _blocks(raw: bytes, cut: int, delimiter: str, count: int) -> list[list[Any]]
     return [[batch.column(i).to_numpy() for i in range(count)] for batch in table.to_batches()]
 
 
-def _numpy_columns(raw: bytes, cut: int, delimiter: str, count: int) -> list[list[Any]] | None:
+def _numpy_columns(raw: bytes, cut: int, delimiter: str, count: int) -> list[Any] | None:
     """The columns read by NumPy's `loadtxt`; None when it refuses the text or finds another width."""
     import warnings
 
@@ -128,10 +127,10 @@ def _numpy_columns(raw: bytes, cut: int, delimiter: str, count: int) -> list[lis
         return None
     if values.shape[1] != count:
         return None
-    return [[values[start:start + _BLOCK, i] for i in range(count)] for start in range(0, len(values), _BLOCK)]
+    return [values]
 
 
-def _filled(head: Any, blocks: list[list[Any]], rows: int, chosen: list[int], ids: Ids | None) -> Any:
+def _filled(head: Any, blocks: list[Any], rows: int, chosen: list[int], ids: Ids | None) -> Any:
     """`head`'s values, then the chosen columns row by row, as one flat float64 array; None
     for a value the careful reader would refuse (not finite, beyond float32, not an id)."""
     import numpy as np
@@ -142,13 +141,22 @@ def _filled(head: Any, blocks: list[list[Any]], rows: int, chosen: list[int], id
     body = flat[len(first):].reshape(rows, len(chosen))
     at = 0
     for block in blocks:
-        size = len(block[0])
-        for place, index in enumerate(chosen):
-            body[at:at + size, place] = block[index]
+        size = _rows(block)
+        if isinstance(block, np.ndarray):  # NumPy's rows: copied row by row
+            together = chosen == list(range(chosen[0], chosen[0] + len(chosen)))
+            body[at:at + size] = block[:, chosen[0]:chosen[0] + len(chosen)] if together else block[:, chosen]
+        else:
+            for place, index in enumerate(chosen):
+                body[at:at + size, place] = block[index]
         at += size
     if not (body.max(initial=0.0) <= FLOAT32_MAX and body.min(initial=0.0) >= -FLOAT32_MAX):  # NaN fails too
         return None
     return flat if ids is None or _ids_fit(body, ids) else None
+
+
+def _rows(block: Any) -> int:
+    """The rows of a block: a list of columns (pyarrow's), or a 2-dimensional array (NumPy's)."""
+    return len(block) if hasattr(block, "ndim") else len(block[0])
 
 
 def _ids_fit(values: Any, ids: Ids) -> bool:
