@@ -22,10 +22,11 @@ else NumPy's `loadtxt`. Neither makes a Python object per cell.
 from __future__ import annotations
 
 import io
+from array import array
 from dataclasses import replace
 from typing import Any, NamedTuple
 
-from .csv_layout import SAMPLE
+from .csv_layout import NOT_LABELS, SAMPLE, number
 from .data_ids import Ids
 from .data_table import Table
 from .limits import Limits
@@ -62,9 +63,18 @@ def head_end(raw: bytes, delimiter: str) -> int | None:
 def joined(head: Table, layout: Layout, raw: bytes, cut: int, delimiter: str, limits: Limits,
            ids: Ids | None) -> Table | None:
     """`head` followed by the rows of `raw[cut:]`, read at once; None when in any doubt."""
-    if head.classes or layout.columns < 2 or not raw[cut:cut + 1] or not _numbers_only(raw, cut, delimiter.encode()):
+    if layout.columns < 2 or not raw[cut:cut + 1]:
         return None
-    blocks = _blocks(raw, cut, delimiter, layout.columns)
+    blocks: list[Any] | None
+    if head.classes:  # text labels: pyarrow reads the target column as text
+        labelled = _labelled(head, layout, raw, cut, delimiter)
+        if labelled is None:
+            return None
+        blocks, head = labelled
+    elif _numbers_only(raw, cut, delimiter.encode()):
+        blocks = _blocks(raw, cut, delimiter, layout.columns)
+    else:
+        return None
     if blocks is None:
         return None
     rows = sum(_rows(block) for block in blocks)
@@ -92,22 +102,68 @@ def _blocks(raw: bytes, cut: int, delimiter: str, count: int) -> list[Any] | Non
     """The rows after `cut` as blocks of rows, each a list of its `count` columns as float64 NumPy
     arrays (pyarrow's), or one array of rows (NumPy's, without pyarrow); None when it refuses the text."""
     try:
-        import pyarrow as pa
-        from pyarrow import csv
+        import pyarrow  # noqa: F401  # only whether it is there
     except ImportError:
         return _numpy_columns(raw, cut, delimiter, count)
+    table = _arrow_table(raw, cut, delimiter, count, None)
+    return None if table is None else [[batch.column(i).to_numpy() for i in range(count)]
+                                       for batch in table.to_batches()]
+
+
+def _arrow_table(raw: bytes, cut: int, delimiter: str, count: int, text: int | None) -> Any:
+    """pyarrow's table of the rows after `cut`: float64 columns, column `text` as text; None when it
+    refuses the text."""
+    import pyarrow as pa
+    from pyarrow import csv
+
     names = [f"c{i}" for i in range(count)]
+    types = {name: pa.string() if i == text else pa.float64() for i, name in enumerate(names)}
     try:
-        table = csv.read_csv(
+        return csv.read_csv(
             pa.BufferReader(pa.py_buffer(memoryview(raw)[cut:])),
             read_options=csv.ReadOptions(column_names=names),
             parse_options=csv.ParseOptions(delimiter=delimiter, quote_char=False, double_quote=False,
                                            escape_char=False, newlines_in_values=False, ignore_empty_lines=True),
-            convert_options=csv.ConvertOptions(column_types=dict.fromkeys(names, pa.float64()), null_values=[],
-                                               strings_can_be_null=False, quoted_strings_can_be_null=False))
+            convert_options=csv.ConvertOptions(column_types=types, null_values=[], strings_can_be_null=False,
+                                               quoted_strings_can_be_null=False))
     except (pa.ArrowException, ValueError):
         return None
-    return [[batch.column(i).to_numpy() for i in range(count)] for batch in table.to_batches()]
+
+
+def _labelled(head: Table, layout: Layout, raw: bytes, cut: int, delimiter: str) -> tuple[list[Any], Table] | None:
+    """The blocks of a file whose target column holds text labels (its other columns numbers), the
+    labels as class indices of the whole file's sorted labels, and `head` with its indices made
+    those; None without pyarrow, or for a quote, a NUL, a lone carriage return, or a label that
+    is empty or a number (the careful reader words those)."""
+    try:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+    except ImportError:
+        return None
+    if raw.find(b'"', cut) >= 0 or raw.find(b"\0", cut) >= 0 or (
+            raw.count(b"\r", cut) != raw.count(b"\r\n", cut)):
+        return None
+    [column] = layout.targets
+    table = _arrow_table(raw, cut, delimiter, layout.columns, column)
+    if table is None:
+        return None
+    written = pc.unique(table.column(column)).to_pylist()  # as the file writes them, blanks around
+    if any(not cell.strip() or number(cell) is not None or cell.strip().lstrip("+-").lower() in NOT_LABELS
+           for cell in written):
+        return None
+    classes = sorted(set(head.classes) | {cell.strip() for cell in written})
+    index = {label: i for i, label in enumerate(classes)}
+    import numpy as np
+
+    of_written = np.array([index[cell.strip()] for cell in written], dtype=np.float64)
+    earlier = np.array([index[label] for label in head.classes], dtype=np.float64)
+    blocks = []
+    for batch in table.to_batches():
+        columns = [batch.column(i).to_numpy() if i != column else None for i in range(layout.columns)]
+        columns[column] = of_written[pc.index_in(batch.column(column), value_set=pa.array(written)).to_numpy()]
+        blocks.append(columns)
+    targets = earlier[np.frombuffer(head.targets, dtype=np.float64).astype(np.int64)]
+    return blocks, replace(head, targets=array("d", targets.tobytes()), classes=tuple(classes))
 
 
 def _numpy_columns(raw: bytes, cut: int, delimiter: str, count: int) -> list[Any] | None:

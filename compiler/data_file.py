@@ -25,6 +25,7 @@ from spec_lang.files import FOLDER, LOOP, MISSING, SPECIAL, TOO_LARGE, ReadProbl
 from .csv_fast import Layout, head_end, joined
 from .csv_layout import (
     DECIMAL_COMMA,
+    NOT_LABELS,
     SAMPLE,
     DataProblem,
     DataWarning,
@@ -170,7 +171,7 @@ def to_table(written: str, rows: list[Row], header: tuple[str, ...] | None, inpu
              targets: list[int], class_targets: bool, delimiter: str = ",", ids: Ids | None = None) -> Table:
     count = len(header) if header is not None else len(rows[0][1])
     names = header or tuple(f"column {i + 1}" for i in range(count))
-    if header is None and rows and all(number(cell) is None and cell.strip().lstrip("+-").lower() not in _NOT_LABELS
+    if header is None and rows and all(number(cell) is None and cell.strip().lstrip("+-").lower() not in NOT_LABELS
                                        for cell in rows[0][1]):
         line = rows[0][0]
         raise DataProblem(f"`{written}` line {line} holds names, not numbers: "
@@ -220,7 +221,7 @@ def _labels(written: str, rows: list[Row], names: tuple[str, ...], header: tuple
     cells = [(line, row[column].strip()) for line, row in rows if column < len(row)]
     numeric, text = [], []
     for line, cell in cells:
-        if number(cell) is not None or cell.lstrip("+-").lower() in _NOT_LABELS:
+        if number(cell) is not None or cell.lstrip("+-").lower() in NOT_LABELS:
             numeric.append((line, cell))
         elif cell:
             text.append((line, cell))
@@ -241,9 +242,6 @@ def _labels(written: str, rows: list[Row], names: tuple[str, ...], header: tuple
         raise DataProblem(f"`{written}` line {empty}, {_column(names, header, column)} is empty",
                           "give every row its class label", f"line {empty} of this file", code=codes.BAD_DATA_VALUE)
     return {label: index for index, label in enumerate(sorted({cell for _, cell in cells}))}
-
-
-_NOT_LABELS = ("nan", "inf", "infinity")
 
 
 def _cell(written: str, line: int, row: list[str], index: int, names: tuple[str, ...],

@@ -31,6 +31,8 @@ NUMERIC = ["-0", "+1", "1.", ".5", "+.5", "1e-310", " 2.5 ", "\t3", "1E+05", "00
            "-3.4028235e38", "1e39", "1e400", "1e", "e5", "+-1", "-.e1", "1.5.5", "1..", "7 8", "-", "", " ", "12"]
 OTHER = ["inf", "-nan", "Infinity", "1_0", "0x1", "1,5", "a", '"1"', "\u00e9", "1d5", "\u0661", "1\r2", "NA", "null"]
 FAR = ["1e39", "-3.4028235e38", "1e400", "10", "2.5", "-1"]
+LABELS = ["ant", "zebra", "Cat", "cat ", "\u00a0dog", "caf\u00e9", "nan", "-Inf", "1", "2.5", "", " ", '"cat"', "c\0t",
+          "cat\r", "1_0"]
 NUMBER_CHARS = "0123456789.eE+- "
 
 
@@ -73,10 +75,12 @@ def files(draw):
     if draw(st.booleans()):
         cell = (lambda: str(rng.randint(0, 9)),)  # ids
     lines = [[rng.choice(cell)() for _ in range(3)] for _ in range(count)]
-    labelled = [0, 0, 0, 0, count, HEAD_LINES - 1, HEAD_LINES, draw(st.integers(1, count))][
-        draw(st.integers(0, 7))]  # the first rows' targets are words: all, those of the head, some
+    labelled = [0, 0, 0, 0, count, count, HEAD_LINES - 1, HEAD_LINES, draw(st.integers(1, count))][
+        draw(st.integers(0, 8))]  # the first rows' targets are words: all, those of the head, some
     for row in lines[:labelled]:
         row[2] = rng.choice(["cat", "dog", " cat"])
+    if labelled and draw(st.booleans()):  # a label the head does not have, or one that is not a label
+        lines[draw(st.integers(HEAD_LINES - 10, count - 1))][2] = draw(st.sampled_from(LABELS))
     header = draw(st.sampled_from([None, ["a", "b", "y"], ["a", "b", "y"], ["a", "b", "1"]]))
     for _ in range(draw(st.sampled_from([0, 0, 1, 1, 2, 3]))):
         row = draw(st.integers(HEAD_LINES - 10, count - 1) | st.integers(0, count - 1))
@@ -120,6 +124,27 @@ def test_plain_numbers_are_read_at_once(gone, rows, header, tail):
         fast, careful = both(data, raw)
     assert isinstance(table.inputs, np.ndarray) and table.rows == rows
     assert fast == careful and fast[0] == "table"
+
+
+@pytest.mark.parametrize("gone", [False, True], ids=["pyarrow", "numpy"])
+@pytest.mark.parametrize("label", LABELS)
+def test_text_labels_far_down(gone, label):
+    """A file of text labels: read at once with pyarrow, a label first met far down (`ant`
+    sorts first, so every index moves) included; a label that is not one is worded as before."""
+    rng = random.Random(5)
+    lines = ["a,b,y"] + [f"{rng.random()!r},{rng.randint(0, 9)},{rng.choice(['cat', 'dog', ' cat'])}"
+                         for _ in range(3 * HEAD_LINES)]
+    lines[2 * HEAD_LINES] = f"1,2,{label}"
+    raw = "\n".join(lines).encode() + b"\n"
+    data = Data(path="x.csv")
+    with without_pyarrow(gone):
+        fast, careful = both(data, raw, class_targets=True)
+        read = None if fast[0] == "problem" else csv_table(data, data.path, raw, 2, True, Limits())
+    assert fast == careful
+    if label in ("ant", "zebra", "Cat", "cat ", "\u00a0dog", "caf\u00e9", "1_0", "cat\r"):  # `\r\n` ends a line
+        assert isinstance(read.inputs, np.ndarray) != gone and "cat" in read.classes
+    else:
+        assert read is None or not isinstance(read.inputs, np.ndarray)
 
 
 def test_a_value_at_line_400_is_named_as_before(tmp_path):
