@@ -142,7 +142,7 @@ def test_text_labels_far_down(gone, label):
         read = None if fast[0] == "problem" else csv_table(data, data.path, raw, 2, True, Limits())
     assert fast == careful
     if label in ("ant", "zebra", "Cat", "cat ", "\u00a0dog", "caf\u00e9", "1_0", "cat\r"):  # `\r\n` ends a line
-        assert isinstance(read.inputs, np.ndarray) != gone and "cat" in read.classes
+        assert read is not None and isinstance(read.inputs, np.ndarray) != gone and "cat" in read.classes
     else:
         assert read is None or not isinstance(read.inputs, np.ndarray)
 
