@@ -66,7 +66,7 @@ def both(data, raw, width=2, class_targets=False, limits=None, ids=None):
 
 @st.composite
 def files(draw):
-    """A 3-column file long enough to be read fast, with awkward cells, labels and lines put in."""
+    """A 3-column file long enough to be read fast, with awkward cells, labels and lines put in, and its delimiter."""
     rng = random.Random(draw(st.integers(0, 2**32)))
     count = draw(st.integers(HEAD_LINES - 2, HEAD_LINES + 40))
     cell: tuple[Callable[[], str], ...] = (
@@ -88,22 +88,24 @@ def files(draw):
                                                    | st.text(NUMBER_CHARS, min_size=1, max_size=5))
     if draw(st.booleans()):  # one cell far down that only a value's check refuses
         lines[-1][draw(st.integers(0, 2))] = draw(st.sampled_from(FAR))
-    text = [",".join(row) for row in ([header] if header else []) + lines]
+    delimiter = draw(st.sampled_from([",", ",", ",", ";", "\t", "|"]))
+    text = [delimiter.join(row) for row in ([header] if header else []) + lines]
     for _ in range(draw(st.sampled_from([0, 0, 0, 1, 2]))):
         at = draw(st.integers(0, len(text) - 1))
         text[at] = draw(st.sampled_from(["", "  ", ",,", "1,2", "1,2,3,4", "1,2,3,", "\r"]))
     end = draw(st.sampled_from(["\n", "\r\n"]))
     raw = (end.join(text) + draw(st.sampled_from(["", end]))).encode()
-    return b"\xef\xbb\xbf" + raw if draw(st.booleans()) and draw(st.booleans()) else raw
+    return (b"\xef\xbb\xbf" + raw if draw(st.booleans()) and draw(st.booleans()) else raw), delimiter
 
 
 @pytest.mark.parametrize("gone", [False, True], ids=["pyarrow", "numpy"])
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(raw=files(), header=st.sampled_from(["auto", "yes", "no"]), class_targets=st.booleans(),
+@given(file=files(), header=st.sampled_from(["auto", "yes", "no"]), class_targets=st.booleans(),
        ids=st.sampled_from([None, Ids(10, "embedding 10->4"), Ids(None, "embedding")]),
        limit=st.sampled_from([1_000_000, HEAD_LINES + 5]))
-def test_read_at_once_as_cell_by_cell(gone, raw, header, class_targets, ids, limit):
-    data = Data(path="x.csv", header=header)
+def test_read_at_once_as_cell_by_cell(gone, file, header, class_targets, ids, limit):
+    raw, delimiter = file
+    data = Data(path="x.csv", header=header, delimiter=delimiter)
     with without_pyarrow(gone):
         fast, careful = both(data, raw, 2, class_targets, Limits(max_examples=limit), ids)
     assert fast == careful
