@@ -50,6 +50,7 @@ class DataWarning(NamedTuple):
 _NUMBER = re.compile(r"\s*[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?\s*")
 DECIMAL_COMMA = re.compile(r"\s*[+-]?[0-9]+,[0-9]+\s*")
 SAMPLE = 100  # rows looked at to tell how a file is laid out
+NOT_LABELS = ("nan", "inf", "infinity")  # words that are not class labels but numbers that are not finite
 
 
 def number(cell: str) -> float | None:

@@ -13,8 +13,9 @@ row, and what the data file's reading noticed (`Table.warnings`).
 
 from __future__ import annotations
 
+from array import array
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from spec_lang import ast, codes
 from spec_lang.errors import Diagnostic, Fix, Label
@@ -270,12 +271,22 @@ def first_bad_row(table: Table, loss: Loss, outputs: int) -> tuple[int, str] | N
     trouble = loss.target_problem(tuple(table.row(table.targets, 0, width)), outputs)
     if trouble:
         return 0, trouble
-    values = table.targets.tolist()
-    wrong = {value for value in set(values) if loss.target_problem((value,), outputs)}
+    if type(loss).target_problem is Loss.target_problem:
+        return None  # the width alone, and row 0 has it
+    wrong = {value for value in distinct(table.targets) if loss.target_problem((value,), outputs)}
     if not wrong:
         return None
-    row = next(index for index, value in enumerate(values) if value in wrong) // width
+    row = next(index for index, value in enumerate(table.targets.tolist()) if value in wrong) // width
     return row, loss.target_problem(tuple(table.row(table.targets, row, width)), outputs) or ""
+
+
+def distinct(values: Any) -> set[float]:
+    """The distinct values of a table's flat array, without a Python number per value for a NumPy one."""
+    if isinstance(values, array):
+        return set(values)
+    import numpy as np
+
+    return set(np.unique(values).tolist())
 
 
 def check_validate(found: Collected, table: Table | None, spec: CheckedSpec) -> list[Diagnostic]:
@@ -303,7 +314,7 @@ def check_classes(found: Collected, table: Table | None, spec: CheckedSpec) -> l
         return []
     classes = {example.target[0] for example in spec.examples if len(example.target) == 1}
     if table is not None and table.target_width == 1:
-        classes.update(table.targets.tolist())
+        classes.update(distinct(table.targets))
     if len(classes) != 1:
         return []
     [index] = classes

@@ -22,8 +22,11 @@ from pathlib import Path
 from spec_lang import codes
 from spec_lang.files import FOLDER, LOOP, MISSING, SPECIAL, TOO_LARGE, ReadProblem, read_bounded, resolved
 
+from .csv_fast import Layout, head_end, joined
 from .csv_layout import (
     DECIMAL_COMMA,
+    NOT_LABELS,
+    SAMPLE,
     DataProblem,
     DataWarning,
     Row,
@@ -80,7 +83,11 @@ def read_rows(written: str, path: Path, limits: Limits, delimiter: str = ",") ->
     """The file's rows that hold something, read bounded by --max-data-bytes, and
     refused as soon as they are well over --max-examples (a header and one more
     row are let through, for `check_table` to count the rows exactly)."""
-    data = read_file(written, path, limits)
+    return rows_of(written, read_file(written, path, limits), limits, delimiter)
+
+
+def rows_of(written: str, data: bytes, limits: Limits, delimiter: str = ",") -> list[Row]:
+    """The rows of a CSV file's bytes that hold something, as `read_rows` says."""
     rows: list[Row] = []
     try:
         reader = csv.reader(io.TextIOWrapper(io.BytesIO(data), encoding="utf-8-sig", newline=""), delimiter=delimiter)
@@ -164,7 +171,7 @@ def to_table(written: str, rows: list[Row], header: tuple[str, ...] | None, inpu
              targets: list[int], class_targets: bool, delimiter: str = ",", ids: Ids | None = None) -> Table:
     count = len(header) if header is not None else len(rows[0][1])
     names = header or tuple(f"column {i + 1}" for i in range(count))
-    if header is None and rows and all(number(cell) is None and cell.strip().lstrip("+-").lower() not in _NOT_LABELS
+    if header is None and rows and all(number(cell) is None and cell.strip().lstrip("+-").lower() not in NOT_LABELS
                                        for cell in rows[0][1]):
         line = rows[0][0]
         raise DataProblem(f"`{written}` line {line} holds names, not numbers: "
@@ -214,7 +221,7 @@ def _labels(written: str, rows: list[Row], names: tuple[str, ...], header: tuple
     cells = [(line, row[column].strip()) for line, row in rows if column < len(row)]
     numeric, text = [], []
     for line, cell in cells:
-        if number(cell) is not None or cell.lstrip("+-").lower() in _NOT_LABELS:
+        if number(cell) is not None or cell.lstrip("+-").lower() in NOT_LABELS:
             numeric.append((line, cell))
         elif cell:
             text.append((line, cell))
@@ -235,9 +242,6 @@ def _labels(written: str, rows: list[Row], names: tuple[str, ...], header: tuple
         raise DataProblem(f"`{written}` line {empty}, {_column(names, header, column)} is empty",
                           "give every row its class label", f"line {empty} of this file", code=codes.BAD_DATA_VALUE)
     return {label: index for index, label in enumerate(sorted({cell for _, cell in cells}))}
-
-
-_NOT_LABELS = ("nan", "inf", "infinity")
 
 
 def _cell(written: str, line: int, row: list[str], index: int, names: tuple[str, ...],
@@ -275,23 +279,50 @@ def load_table(data: Data, folder: Path, allow_outside: bool, input_width: int |
                           "a single array", code=codes.NO_TARGETS)
     if kind == ".npz":
         return load_npz(data, read_file(data.path, path, limits, kind), limits, ids)
+    return csv_table(data, data.path, read_file(data.path, path, limits), input_width, class_targets, limits, ids)
+
+
+def csv_table(data: Data, written: str, raw: bytes, input_width: int | None, class_targets: bool, limits: Limits,
+              ids: Ids | None = None) -> Table:
+    """The table a CSV file's bytes hold (`written`: the file as the message names it), or the
+    `DataProblem` with it. Read by the fast reader (`csv_fast`) when it is sure to give the same
+    values, else cell by cell, which finds and words every problem."""
+    if written != data.path:
+        data = data.model_copy(update={"path": written})
     if data.shape is not None:
         input_width = math.prod(data.shape)
-    rows = read_rows(data.path, path, limits, data.delimiter)
+    cut = head_end(raw, data.delimiter)
+    if cut is not None:
+        try:
+            head, layout = _careful_table(data, written, raw[:cut], input_width, class_targets, limits, ids)
+        except DataProblem:
+            head = None  # the whole file, read cell by cell, says which problem comes first
+        if head is not None and layout.rows > SAMPLE:  # the layout checks saw as many rows as they look at
+            table = joined(head, layout, raw, cut, data.delimiter, limits, ids)
+            if table is not None:
+                return table
+    return _careful_table(data, written, raw, input_width, class_targets, limits, ids)[0]
+
+
+def _careful_table(data: Data, written: str, raw: bytes, input_width: int | None, class_targets: bool,
+                   limits: Limits, ids: Ids | None) -> tuple[Table, Layout]:
+    """The table read cell by cell, and which columns it took."""
+    rows = rows_of(written, raw, limits, data.delimiter)
     check_layout(data, rows)
     header, body = split_header(data, rows)
     if not body:
-        raise DataProblem(f"`{data.path}` has a header but no rows", "add rows of numbers under the header",
+        raise DataProblem(f"`{written}` has a header but no rows", "add rows of numbers under the header",
                           code=codes.DATA_EMPTY)
     if header is None:
         check_header_guess(data, rows)
-    check_trailing_comma(data.path, data.delimiter, header, body)
+    check_trailing_comma(written, data.delimiter, header, body)
     count = len(header) if header is not None else len(body[0][1])
-    inputs, targets = choose_columns(data, data.path, header, count, input_width)
-    table = to_table(data.path, body, header, inputs, targets, class_targets, data.delimiter, ids)
+    inputs, targets = choose_columns(data, written, header, count, input_width)
+    table = to_table(written, body, header, inputs, targets, class_targets, data.delimiter, ids)
     if data.shape is not None:
         table = reshaped(data, data.shape, table)
-    return replace(table, warnings=tuple(header_warnings(data, header, rows[0])))
+    table = replace(table, warnings=tuple(header_warnings(data, header, rows[0])))
+    return table, Layout(count, inputs, targets, len(rows))
 
 
 def reshaped(data: Data, shape: tuple[int, ...], table: Table) -> Table:

@@ -79,7 +79,8 @@ def dataset(spec: CheckedSpec, seed: int, table: Table | None = None) -> Dataset
     inputs = torch.tensor([e.input for e in spec.examples], dtype=torch.float32 if dtype == torch.float32 else
                           torch.float64).reshape(-1, in_type.values)
     if table is not None:
-        inputs = torch.cat([inputs.to(dtype), values(table.inputs).reshape(-1, in_type.values).to(dtype)])
+        rows = values(table.inputs).reshape(-1, in_type.values).to(dtype)
+        inputs = torch.cat([inputs.to(dtype), rows]) if len(inputs) else rows  # no copy of a large file's rows
     inputs = inputs.to(dtype).reshape(-1, *in_type.sizes)
     targets, broadcast = _targets(spec, table)
     held: tuple[torch.Tensor, torch.Tensor] | tuple[None, None] = (None, None)
