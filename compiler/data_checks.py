@@ -200,7 +200,7 @@ def check_table(found: Collected, table: Table | None, spec: CheckedSpec, start:
     assert bound is not None  # a table is read from a `data` statement
     span = bound.span_of("path")
     rows = table.rows + len(spec.examples)
-    if rows > limits.max_examples:
+    if rows > limits.max_examples and not table.streamed:  # a streamed file is bounded by the memory budget
         return [Diagnostic(f"{rows:,} rows of training data (examples and `{table.path}`) is over the limit of "
                            f"{limits.max_examples:,}", span, f"{plural(table.rows, 'row')}",
                            hint="use fewer rows, or raise the limit with --max-examples", code=codes.TOO_MANY_EXAMPLES)]
@@ -266,9 +266,13 @@ def first_bad_row(table: Table, loss: Loss, outputs: int) -> tuple[int, str] | N
     """The first row whose target the loss refuses, with why. A loss refuses a target for its
     width (the same in every row) or for one of its values, so each distinct value is asked once."""
     width = table.target_width
-    trouble = loss.target_problem(tuple(table.row(table.targets, 0, width)), outputs)
+    first = table.first_targets if table.streamed else tuple(table.row(table.targets, 0, width))
+    trouble = loss.target_problem(first, outputs)
     if trouble:
         return 0, trouble
+    if table.streamed:  # each distinct value with its first row, or the extremes
+        return next(((row, loss.target_problem((value,), outputs) or "") for value, row in table.target_rows
+                     if loss.target_problem((value,), outputs)), None)
     values = table.targets.tolist()
     wrong = {value for value in set(values) if loss.target_problem((value,), outputs)}
     if not wrong:
@@ -302,7 +306,8 @@ def check_classes(found: Collected, table: Table | None, spec: CheckedSpec) -> l
         return []
     classes = {example.target[0] for example in spec.examples if len(example.target) == 1}
     if table is not None and table.target_width == 1:
-        classes.update(table.targets.tolist())
+        streamed = table.distinct if table.streamed else None
+        classes.update(table.targets.tolist() if not table.streamed else streamed if streamed is not None else (0, 1))
     if len(classes) != 1:
         return []
     [index] = classes

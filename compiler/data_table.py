@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from .csv_layout import DataWarning
 
@@ -19,6 +19,7 @@ class Table:
     """Rows read from a data file: flat row-major arrays, `input_width` and `target_width` values a row.
     From a CSV file they are `array('d')`; from an .npz file, the file's own NumPy arrays (any numeric dtype)."""
 
+    streamed: ClassVar[bool] = False  # read whole (`data_stream.StreamedTable` is read a piece at a time)
     path: str
     inputs: Any  # array('d') | numpy.ndarray, flat
     targets: Any

@@ -50,7 +50,7 @@ def method_of(found: Collected) -> Method | None:
     return None
 
 
-def _asking(found: Collected) -> tuple[Bound, str] | None:
+def asking(found: Collected) -> tuple[Bound, str] | None:
     """Where normalising is asked for: the statement (its whole), or `data`'s option; None when it is not."""
     stated, data = found.one("normalize"), found.one("data")
     if stated is not None:
@@ -62,10 +62,10 @@ def _asking(found: Collected) -> tuple[Bound, str] | None:
 
 def check_normalize(found: Collected) -> list[Diagnostic]:
     """Asked for twice, with nothing to take statistics from, or on token ids: each an error at its place."""
-    asking = _asking(found)
-    if asking is None:
+    asked = asking(found)
+    if asked is None:
         return []
-    bound, field = asking
+    bound, field = asked
     span = bound.statement.span if field == "statement" else bound.span_of(field)
     data = found.one("data")
     problems = []

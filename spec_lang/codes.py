@@ -123,6 +123,11 @@ NORMALIZE_TWICE = _code("E0324", "normalize-twice", "inputs normalised by both `
 NORMALIZE_NO_ROWS = _code("E0325", "normalize-no-rows", "`normalize` with no training rows to take statistics from")
 NORMALIZE_IDS = _code("E0326", "normalize-ids", "`normalize` on token ids")
 COLUMNS_UNKNOWN = _code("E0327", "columns-unknown", "nothing says which columns of a data file are inputs")
+STREAM_NEEDS_BATCH = _code("E0335", "stream-needs-batch", "a streamed data file without a `batch` size")
+STREAM_TEXT_LABELS = _code("E0336", "stream-text-labels", "text class labels in a streamed data file")
+STREAM_NORMALIZE = _code("E0337", "stream-normalize", "`normalize` on a streamed data file")
+STREAM_LINE_BREAK = _code("E0338", "stream-line-break", "a quoted cell holding a line break in a streamed data file")
+STREAM_LONG_LINE = _code("E0339", "stream-long-line", "a line of a streamed data file longer than a piece may hold")
 
 # E04xx: training settings and control
 WARMUP_TOO_LONG = _code("E0401", "warmup-too-long", "a warmup as long as the run or longer")
@@ -166,6 +171,8 @@ TOO_MANY_COMBINATIONS = _code("E0609", "too-many-combinations", "more combinatio
 FILE_TOO_LARGE = _code("E0610", "file-too-large", "a spec or data file over its size limit")
 TOO_MANY_RUNS = _code("E0611", "too-many-runs", "more runs than --max-runs, or than one step can hold")
 TRACE_TOO_LARGE = _code("E0612", "trace-too-large", "a trace or report listing more values than its limit")
+BUDGET_TOO_SMALL = _code("E0613", "budget-too-small", "a memory budget too small for one batch of a streamed file")
+STREAM_UNSUPPORTED = _code("E0614", "stream-unsupported", "an option or command that cannot use a streamed data file")
 
 # E09xx: the command line, and trained-network files
 BAD_OPTION_VALUE = _code("E0901", "bad-option-value", "a command-line option given a value it does not take")
@@ -204,6 +211,7 @@ SCHEDULE_NEVER_STEPS = _code("W0008", "schedule-never-steps", "a step schedule t
 UNUSED_LR = _code("W0009", "unused-lr", "an optimizer `lr` that a onecycle schedule replaces")
 UNUSED_BLOCK = _code("W0010", "unused-block", "a block defined and never used")
 NO_FINGERPRINT = _code("W0011", "no-fingerprint", "weights saved without their network's fingerprint, checked less")
+BUFFER_UNUSED = _code("W0012", "buffer-unused", "a shuffle buffer on data read whole, which shuffles it all")
 
 
 def is_code(text: str) -> bool:
