@@ -43,8 +43,8 @@ from .model import CheckedSpec, Program
 from .normalize import check_normalize, method_of
 from .registry import lookup, statement_names
 from .settings import Epochs, Eval, Example, Input
-from .stream_checks import check_stream
 from .shapes import Source, first_stated_input, infer_types, layer_count, leaf_bounds, path_spans, statement_text
+from .stream_checks import check_stream
 from .suggest import closest
 from .sweep import find_choices, first_items, has_choices
 from .test_data import read_test
@@ -191,7 +191,7 @@ def _check_tree(tree: ast.Spec, source: str, filename: str, options: Options,
     problems += check_validate(found, table, checked)
     problems += check_classes(found, table, checked)
     problems += check_normalize(found)
-    problems += check_stream(found, table, checked, options.limits)
+    problems += check_stream(found, table, checked, options.limits, options.memo is not None)
     test_table = None
     if not any(p.severity == "error" for p in problems):  # the network and its data are right: test rows fit them
         test_table, test_found = read_test(found, checked, table, shapes, options)

@@ -14,7 +14,7 @@ row, and what the data file's reading noticed (`Table.warnings`).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from spec_lang import ast, codes
 from spec_lang.errors import Diagnostic, Fix, Label
@@ -266,12 +266,13 @@ def first_bad_row(table: Table, loss: Loss, outputs: int) -> tuple[int, str] | N
     """The first row whose target the loss refuses, with why. A loss refuses a target for its
     width (the same in every row) or for one of its values, so each distinct value is asked once."""
     width = table.target_width
-    first = table.first_targets if table.streamed else tuple(table.row(table.targets, 0, width))
+    streamed: Any = table if table.streamed else None  # a `data_stream.StreamedTable`: no rows, what is known of them
+    first = streamed.first_targets if streamed else tuple(table.row(table.targets, 0, width))
     trouble = loss.target_problem(first, outputs)
     if trouble:
         return 0, trouble
-    if table.streamed:  # each distinct value with its first row, or the extremes
-        return next(((row, loss.target_problem((value,), outputs) or "") for value, row in table.target_rows
+    if streamed:  # each distinct value with its first row, or the extremes
+        return next(((row, loss.target_problem((value,), outputs) or "") for value, row in streamed.target_rows
                      if loss.target_problem((value,), outputs)), None)
     values = table.targets.tolist()
     wrong = {value for value in set(values) if loss.target_problem((value,), outputs)}
@@ -306,8 +307,8 @@ def check_classes(found: Collected, table: Table | None, spec: CheckedSpec) -> l
         return []
     classes = {example.target[0] for example in spec.examples if len(example.target) == 1}
     if table is not None and table.target_width == 1:
-        streamed = table.distinct if table.streamed else None
-        classes.update(table.targets.tolist() if not table.streamed else streamed if streamed is not None else (0, 1))
+        distinct = getattr(table, "distinct", None)  # a streamed file's values, when few (else: many classes)
+        classes.update(table.targets.tolist() if not table.streamed else distinct if distinct is not None else (0, 1))
     if len(classes) != 1:
         return []
     [index] = classes

@@ -235,7 +235,7 @@ def _chunks(written: str, path: Path, size: int) -> Iterator[tuple[int, int, int
 
 def _opened(written: str, path: Path) -> BinaryIO:
     try:
-        return open(path, "rb")  # noqa: SIM115  # the caller closes it
+        return open(path, "rb")  # the caller closes it
     except OSError as err:
         raise DataProblem(f"cannot read `{written}`: {err.strerror}", "check the file",
                           code=codes.DATA_UNREADABLE) from None

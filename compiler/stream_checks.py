@@ -4,7 +4,9 @@ In: the bound statements, the table `check` read (a `Table`, or a
 `data_stream.StreamedTable`), the checked spec and the limits. Out:
 diagnostics — a streamed file needs a `batch` (E0335), cannot be normalised
 (E0337: the statistics would need a pass of their own over the file before
-training), and the budget must hold its buffer and a batch (E0613); a
+training), goes with no `example` rows and no sweep (E0614), and the budget
+must hold its buffer and a batch (E0613); `refuse_streamed` stops what cannot
+read one (`--runs`, checkpoints, `--emit python`) with E0614; a
 `shuffle buffer=` on data read whole is a warning (W0012): that data is
 shuffled whole. And `shuffle_rows`, the rows the runtime shuffles together.
 
@@ -18,11 +20,11 @@ outside it (bounded by --max-params).
 from __future__ import annotations
 
 from spec_lang import codes
-from spec_lang.errors import Diagnostic, Label
+from spec_lang.errors import Diagnostic, Label, SpecError
 
 from .bind_all import Collected
 from .limits import Limits, human_bytes
-from .model import CheckedSpec
+from .model import CheckedSpec, Program
 from .normalize import asking
 
 DEFAULT_BUFFER = 100_000  # rows shuffled together when `shuffle` names no buffer
@@ -31,7 +33,8 @@ VALUE_BYTES = 4  # float32 (or int64 ids, counted as float32 while buffered: rea
 
 def row_bytes(table: object) -> int:
     """The bytes one buffered row holds: its inputs and targets as float32."""
-    return (table.input_width + table.target_width) * VALUE_BYTES  # type: ignore[attr-defined]  # a table
+    width: int = table.input_width + table.target_width  # type: ignore[attr-defined]  # a table
+    return width * VALUE_BYTES
 
 
 def shuffle_rows(stated: int | None, table: object, budget: int) -> int:
@@ -39,7 +42,8 @@ def shuffle_rows(stated: int | None, table: object, budget: int) -> int:
     return stated or max(1, min(DEFAULT_BUFFER, budget // 2 // row_bytes(table)))
 
 
-def check_stream(found: Collected, table: object | None, spec: CheckedSpec, limits: Limits) -> list[Diagnostic]:
+def check_stream(found: Collected, table: object | None, spec: CheckedSpec, limits: Limits,
+                 sweep: bool = False) -> list[Diagnostic]:
     shuffle = found.one("shuffle")
     if table is None or not getattr(table, "streamed", False):
         if shuffle is not None and spec.shuffle_buffer is not None:
@@ -52,6 +56,15 @@ def check_stream(found: Collected, table: object | None, spec: CheckedSpec, limi
     data = found.one("data")
     assert data is not None  # a streamed table is read from a `data` statement
     where = Label(data.span_of("path"), f"streamed: {table.rows:,} rows")  # type: ignore[attr-defined]
+    if sweep:
+        return [Diagnostic("a sweep cannot train on a streamed data file", data.span_of("path"), "streamed",
+                           hint="write one spec per combination, or raise --memory-budget to read the file whole",
+                           code=codes.STREAM_UNSUPPORTED)]
+    examples = found.all("example")
+    if examples:
+        return [Diagnostic("`example` rows cannot be trained on with a streamed data file",
+                           examples[0].statement.span, "an example", (where,),
+                           hint="add the example rows to the data file", code=codes.STREAM_UNSUPPORTED)]
     if spec.batch is None:
         return [Diagnostic(f"`{table.path}` is streamed, so it is trained on in batches, but no `batch` size is "  # type: ignore[attr-defined]
                            "given", data.span_of("path"), "streamed",
@@ -80,3 +93,13 @@ def check_stream(found: Collected, table: object | None, spec: CheckedSpec, limi
                            hint=f"use at most {limits.memory_budget // 2 // each:,} rows, or raise --memory-budget",
                            code=codes.BUDGET_TOO_SMALL)]
     return []
+
+
+def refuse_streamed(program: Program, what: str, hint: str) -> None:
+    """Raise a located error when `program` trains on a streamed data file, which `what` cannot use."""
+    table = program.table
+    if table is None or not table.streamed:
+        return
+    raise SpecError(Diagnostic(f"{what} cannot use `{table.path}`, which is streamed: it is larger than "
+                               "--memory-budget or --max-data-bytes", program.data_span, "streamed", hint=hint,
+                               code=codes.STREAM_UNSUPPORTED), program.source, program.filename)

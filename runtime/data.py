@@ -28,6 +28,7 @@ from compiler.data_file import Table
 from compiler.data_rules import held_out_rows, plain_vector
 
 from .normalize import Normalization
+from .report import StreamInfo
 
 
 @dataclass
@@ -72,9 +73,9 @@ class Dataset:
         """The training rows in their order, all at once."""
         yield self.inputs, self.targets
 
-    def info(self) -> None:
+    def info(self) -> StreamInfo | None:
         """What the report says of streamed data: nothing, for data read whole."""
-        return None
+        return None  # noqa: RET501  # the streamed data set's answer is a `StreamInfo`
 
     def batches_per_epoch(self) -> int:
         size = self.batch or self.size

@@ -23,7 +23,7 @@ float32, and one batch (`compiler.stream_checks` says how the budget is split).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 
 import torch
 
@@ -65,8 +65,8 @@ class StreamedDataset:
             done += piece.rows
         self._starts = starts
         fraction = spec.held_out
-        self.held_rows = 0 if not fraction else sum(
-            int(held_mask(start, piece.rows, seed, fraction).sum()) for start, piece in zip(starts, table.pieces))
+        self.held_rows = 0 if not fraction else sum(int(held_mask(start, piece.rows, seed, fraction).sum())
+                                                     for start, piece in zip(starts, table.pieces, strict=True))
         self.size = table.rows - self.held_rows
 
     @property
@@ -99,7 +99,7 @@ class StreamedDataset:
         yield from self._emit(held_x, held_y, step, last=True)
 
     def _emit(self, xs: list[torch.Tensor], ys: list[torch.Tensor], step: int,
-              last: bool) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+              last: bool) -> Generator[tuple[torch.Tensor, torch.Tensor], None, tuple[torch.Tensor, torch.Tensor]]:
         """Batches of the buffer's rows, shuffled; returns the rows that do not fill a batch (unless `last`)."""
         inputs, targets = torch.cat(xs), torch.cat(ys)
         xs.clear()
