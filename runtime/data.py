@@ -75,7 +75,7 @@ class Dataset:
 
     def info(self) -> StreamInfo | None:
         """What the report says of streamed data: nothing, for data read whole."""
-        return None  # noqa: RET501  # the streamed data set's answer is a `StreamInfo`
+        return None  # the streamed data set's answer is a `StreamInfo`
 
     def batches_per_epoch(self) -> int:
         size = self.batch or self.size
