@@ -35,7 +35,7 @@ from .limits import Limits, human_bytes
 from .settings import Data
 
 WHOLE_READ_FACTOR = 8  # bytes reading a CSV file whole holds at its peak, per byte of the file (rows as text)
-PIECE_SHARE = 40  # a piece is at most budget / 40 bytes: parsing it holds about 10x that, a quarter of the budget
+PIECE_SHARE = 80  # a piece is at most budget / 80 bytes: parsing it holds about 20x that, a quarter of the budget
 LONGEST_PIECE = 8  # a piece may grow to this many times its size to end at a line end; past that, refused
 DISTINCT_KEPT = 1024  # distinct target values remembered (with their first row) to check them against the loss
 
@@ -223,11 +223,11 @@ def _chunks(written: str, path: Path, size: int) -> Iterator[tuple[int, int, int
                                           code=codes.STREAM_LONG_LINE)
                 raw = raw[:cut]
                 handle.seek(start + cut)
-            if raw.count(b'"') % 2:
-                last = line + raw.count(b"\n")
-                raise DataProblem(f"`{written}` has a quoted cell holding a line break between lines {line:,} and "
-                                  f"{last:,}, which a streamed file cannot have", "write each row on one line",
-                                  f"lines {line:,} to {last:,} of this file", code=codes.STREAM_LINE_BREAK)
+            if raw.count(b'"') % 2:  # the last quote opens a cell that goes on past the piece's end
+                opened = line + raw[:raw.rfind(b'"')].count(b"\n")
+                raise DataProblem(f"`{written}` line {opened:,} has a quoted cell holding a line break, which a "
+                                  "streamed file cannot have", "write each row on one line",
+                                  f"line {opened:,} of this file", code=codes.STREAM_LINE_BREAK)
             yield start, start + len(raw), line, raw
             start += len(raw)
             line += raw.count(b"\n")

@@ -11,9 +11,11 @@ read one (`--runs`, checkpoints, `--emit python`) with E0614; a
 shuffled whole. And `shuffle_rows`, the rows the runtime shuffles together.
 
 The budget's split: a quarter for the piece being read (its bytes and the
-parsing, see `data_stream.piece_bytes`), half for the shuffle buffer (float32
-inputs and targets), a quarter for the batch being trained on and the piece
-being turned into tensors. The network, its gradients and the optimizer are
+parsing, see `data_stream.piece_bytes`); a quarter for the shuffle buffer
+(float32 inputs and targets), which is held up to three times while it is
+gathered, joined and shuffled, so its rows take a twelfth; a quarter for the
+batch being trained on and the piece being turned into tensors; a quarter left
+for what the allocator keeps of memory freed (measured in tests/test_stream_memory.py). The network, its gradients and the optimizer are
 outside it (bounded by --max-params).
 """
 
@@ -28,6 +30,7 @@ from .model import CheckedSpec, Program
 from .normalize import asking
 
 DEFAULT_BUFFER = 100_000  # rows shuffled together when `shuffle` names no buffer
+BUFFER_SHARE = 12  # the buffer's rows take a twelfth of the budget: held three times over, a quarter
 VALUE_BYTES = 4  # float32 (or int64 ids, counted as float32 while buffered: read as float64, kept as float32)
 
 
@@ -38,8 +41,8 @@ def row_bytes(table: object) -> int:
 
 
 def shuffle_rows(stated: int | None, table: object, budget: int) -> int:
-    """The rows shuffled together: as stated, else 100,000 or what half the budget holds."""
-    return stated or max(1, min(DEFAULT_BUFFER, budget // 2 // row_bytes(table)))
+    """The rows shuffled together: as stated, else 100,000 or what a twelfth of the budget holds."""
+    return stated or max(1, min(DEFAULT_BUFFER, budget // BUFFER_SHARE // row_bytes(table)))
 
 
 def check_stream(found: Collected, table: object | None, spec: CheckedSpec, limits: Limits,
@@ -85,12 +88,13 @@ def check_stream(found: Collected, table: object | None, spec: CheckedSpec, limi
                            found.one("batch").statement.span, "too large to stream",  # type: ignore[union-attr]
                            (where,), hint="use a smaller batch, or raise --memory-budget", code=codes.BUDGET_TOO_SMALL)]
     buffer = shuffle_rows(spec.shuffle_buffer, table, limits.memory_budget)
-    if spec.shuffle_buffer is not None and buffer * each > limits.memory_budget // 2:
+    most = limits.memory_budget // BUFFER_SHARE // each
+    if spec.shuffle_buffer is not None and buffer > most:
         assert shuffle is not None  # it states the buffer
         return [Diagnostic(f"a shuffle buffer of {buffer:,} rows holds {human_bytes(buffer * each)}, more than "
-                           f"half the memory budget ({human_bytes(limits.memory_budget)})",
-                           shuffle.span_of("buffer"), "too large", (where,),
-                           hint=f"use at most {limits.memory_budget // 2 // each:,} rows, or raise --memory-budget",
+                           f"a twelfth of the memory budget ({human_bytes(limits.memory_budget)}): while it is "
+                           "shuffled, it is held three times over", shuffle.span_of("buffer"), "too large", (where,),
+                           hint=f"use at most {most:,} rows, or raise --memory-budget",
                            code=codes.BUDGET_TOO_SMALL)]
     return []
 

@@ -110,7 +110,7 @@ class StreamedDataset:
         full = len(inputs) if last else len(inputs) // step * step
         for start in range(0, full, step):
             yield self._on_device(inputs[start:start + step], targets[start:start + step])
-        return inputs[full:], targets[full:]
+        return inputs[full:].clone(), targets[full:].clone()  # not views: the buffer is let go
 
     def held_batches(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         """The held-out rows, in the file's order, in batches of at most `batch`."""
