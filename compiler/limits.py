@@ -49,11 +49,13 @@ class Limits(BaseModel):
     max_params: int = Field(100_000_000, ge=1)
     max_layers: int = Field(1_000, ge=1)
     max_epochs: int = Field(1_000_000, ge=1)
-    max_examples: int = Field(1_000_000, ge=1)
+    max_examples: int = Field(1_000_000, ge=1, description="training rows read whole: examples, and the rows of a "
+                                                           "data file that is not streamed")
     max_activations: int = Field(100_000_000, ge=1)  # layer outputs one step holds: rows x values per example
     max_example_activations: int = Field(
         10_000_000, ge=1, description="the values one example makes: its input and every layer's output")
-    max_data_bytes: int = Field(100_000_000, ge=1)
+    max_data_bytes: int = Field(100_000_000, ge=1, description="bytes of a file read whole; a larger `data` CSV "
+                                                               "file is streamed")
     max_runs: int = Field(100_000, ge=1)
     max_combinations: int = Field(256, ge=1, description="combinations a sweep may have: the product of the "
                                                          "numbers of values of its choices")

@@ -220,4 +220,6 @@ def is_code(text: str) -> bool:
 
 
 # codes whose page has no example a test can run: the mistake cannot be made on purpose
-UNREPRODUCIBLE = {SPEC_CHANGED: "the spec file must change while a sweep trains, between its check and its end"}
+UNREPRODUCIBLE = {SPEC_CHANGED: "the spec file must change while a sweep trains, between its check and its end",
+                  STREAM_LINE_BREAK: "a quoted cell must span the end of a piece of a streamed file, at least 4 kB in",
+                  STREAM_LONG_LINE: "a line must be longer than eight pieces of a streamed file, at least 32 kB"}

@@ -173,5 +173,5 @@ def test_a_streamed_run_learns(tmp_path):
                  csv)
     report = train(path, limits=SMALL).report
     assert report.epoch_losses[-1] < report.epoch_losses[0] / 10
-    assert torch.allclose(torch.tensor(report.parameters.final["0.weight"]).flatten(), torch.tensor([1.0, 1.0]),
+    assert torch.allclose(report.parameters.final["0.weight"].flatten(), torch.tensor([1.0, 1.0]),
                           atol=0.05)
