@@ -15,7 +15,8 @@ parsing, see `data_stream.piece_bytes`); a quarter for the shuffle buffer
 (float32 inputs and targets), which is held up to three times while it is
 gathered, joined and shuffled, so its rows take a twelfth; a quarter for the
 batch being trained on and the piece being turned into tensors; a quarter left
-for what the allocator keeps of memory freed (measured in tests/test_stream_memory.py). The network, its gradients and the optimizer are
+for what the allocator keeps of memory freed (tests/test_stream_memory.py
+measures it). The network, its gradients and the optimizer are
 outside it (bounded by --max-params).
 """
 

@@ -5,6 +5,7 @@ and what streaming refuses."""
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 import torch
@@ -17,7 +18,7 @@ from runtime.data import dataset
 from runtime.training import TrainOptions
 from spec_lang import SpecError
 
-SMALL = Limits(memory_budget="20kB")  # pieces of 4 kB: a file of 5,000 rows is read in about 25
+SMALL = Limits(memory_budget=parse_size("20kB"))  # pieces of 4 kB: a file of 5,000 rows is read in about 25
 NET = "input 2\nlinear 2->4\nrelu\nlinear 4->1\nbatch 32\n"
 
 
@@ -33,6 +34,11 @@ def write(folder, spec: str, csv: str, name: str = "x.csv"):
     return path
 
 
+def streamed(path, limits=SMALL) -> Any:
+    """The table `check` reads: a `StreamedTable` when the file is streamed."""
+    return check(path, limits=limits).table
+
+
 def errors(path, limits=SMALL):
     with pytest.raises(SpecError) as caught:
         check(path, limits=limits, require_data=True)
@@ -40,16 +46,15 @@ def errors(path, limits=SMALL):
 
 
 def test_a_file_larger_than_the_budget_is_streamed_and_checked_whole(tmp_path):
-    program = check(write(tmp_path, NET + 'data "x.csv"\n', rows_csv()), limits=SMALL)
-    table = program.table
+    table = streamed(write(tmp_path, NET + 'data "x.csv"\n', rows_csv()))
     assert table.streamed and table.rows == 5000 and len(table.pieces) > 10
     assert sum(p.rows for p in table.pieces) == 5000 and table.input_names == ("i", "k")
-    assert not check(tmp_path / "s.nqa").table.streamed  # the default budget reads it whole
+    assert not streamed(tmp_path / "s.nqa", Limits()).streamed  # the default budget reads it whole
 
 
 def test_a_file_over_max_data_bytes_is_streamed_not_refused(tmp_path):
     path = write(tmp_path, NET + 'data "x.csv"\n', rows_csv())
-    assert check(path, limits=Limits(max_data_bytes=1000)).table.streamed
+    assert streamed(path, Limits(max_data_bytes=1000)).streamed
 
 
 @pytest.mark.parametrize("line", [2, 1234, 2500, 4999])
@@ -64,7 +69,7 @@ def test_an_error_in_the_middle_names_the_line_of_the_whole_file(tmp_path, line)
 
 def test_a_short_row_at_the_start_of_a_piece_names_its_line(tmp_path):
     path = write(tmp_path, NET + 'data "x.csv"\n', rows_csv())
-    third = check(path, limits=SMALL).table.pieces[3].first_line
+    third = streamed(path).pieces[3].first_line
     lines = rows_csv().splitlines(keepends=True)
     lines[third - 1] = "1,2\n"
     path = write(tmp_path, NET + 'data "x.csv"\n', "".join(lines))
@@ -85,7 +90,8 @@ def test_every_training_row_once_an_epoch_and_the_same_held_out_rows(tmp_path):
         assert all(len(b[0]) == 32 for b in batches[:-1])
         seen = [int(x[0]) for inputs, _ in batches for x in inputs]
         assert sorted(seen + held) == list(range(5000))  # each row once, trained on or held out
-        assert all(float(t) == 2 * int(x[0]) for inputs, targets in batches for x, t in zip(inputs, targets))
+        pairs = [(x, t) for inputs, targets in batches for x, t in zip(inputs, targets, strict=True)]
+        assert all(float(t) == 2 * int(x[0]) for x, t in pairs)  # each row's target came with it
         orders.append(seen)
         assert sorted(int(x[0]) for inputs, _ in data.held_batches() for x in inputs) == held
     assert orders[0] != orders[1] and orders[0] != sorted(orders[0])  # shuffled, differently each epoch
@@ -123,16 +129,16 @@ def test_the_command_line_reports_a_streamed_run(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("spec, csv, code, message", [
-    ("input 2\nlinear 2->1\n", None, "E0335", "`x.csv` is streamed, so it is trained on in batches, but no `batch` "
-                                              "size is given"),
+    ("input 2\nlinear 2->1\n", None, "E0335",
+     "`x.csv` is streamed, so it is trained on in batches, but no `batch` size is given"),
     (NET + "normalize\n", None, "E0337", "`x.csv` is streamed, and `normalize` cannot be used on a streamed file"),
     (NET + "example [1, 2] -> [3]\n", None, "E0614", "`example` rows cannot be trained on with a streamed data file"),
     ("input 2\nlinear 2->3\nloss cross_entropy\nbatch 8\n", "a,b,y\n" + "1,2,cat\n" * 2000, "E0336",
      "`x.csv` holds text class labels such as `cat`, which a streamed file cannot have"),
     (NET, "a,b,y\n" + "1,2,3\n" * 680 + '1,"2' + "\n" * 20 + '",3\n' + "1,2,3\n" * 2000, "E0338",
      "`x.csv` line 682 has a quoted cell holding a line break, which a streamed file cannot have"),
-    ("input 2\nlinear 2->1\nbatch 2000\n", None, "E0613", "a batch of 2,000 rows holds 24.0 kB, more than the quarter "
-                                                           "of the memory budget (20.0 kB)"),
+    ("input 2\nlinear 2->1\nbatch 2000\n", None, "E0613",
+     "a batch of 2,000 rows holds 24.0 kB, more than the quarter of the memory budget (20.0 kB)"),
 ])
 def test_what_streaming_cannot_do_is_refused_where_it_is_written(tmp_path, spec, csv, code, message):
     path = write(tmp_path, spec + 'data "x.csv"\n', csv or rows_csv())
@@ -161,7 +167,7 @@ def test_a_shuffle_buffer_on_data_read_whole_is_a_warning(tmp_path):
 def test_sizes_are_read_in_decimal_and_binary_units(capsys, tmp_path):
     assert [parse_size(t) for t in ("1000", "500MB", "2GiB", "1.5kB", "3 mib")] == [
         1000, 500_000_000, 2 * 2**30, 1500, 3 * 2**20]
-    assert Limits(memory_budget="1MB").memory_budget == 10**6
+    assert Limits(memory_budget="1MB").memory_budget == 10**6  # type: ignore[arg-type]  # a str is read as a size
     with pytest.raises(SystemExit):
         main(["check", "--memory-budget", "lots", str(tmp_path / "s.nqa")])
     assert "expected a size such as 500MB or 2GiB, not 'lots'" in capsys.readouterr().err

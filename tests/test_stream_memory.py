@@ -24,8 +24,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def _peak_after(*argv: str) -> int:
     """Run `nqa argv...` in a child process; the children's largest peak resident size since, in bytes."""
-    done = subprocess.run([sys.executable, "-c", "import sys; from runtime.cli import main; sys.exit(main(sys.argv[1:]))",
-                           *argv], capture_output=True, text=True, cwd=ROOT, timeout=1200)
+    command = "import sys; from runtime.cli import main; sys.exit(main(sys.argv[1:]))"
+    done = subprocess.run([sys.executable, "-c", command, *argv], capture_output=True, text=True, cwd=ROOT,
+                          timeout=1200)
     assert done.returncode == 0, done.stderr[-2000:]
     return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024  # kB on Linux
 
