@@ -5,6 +5,8 @@ and what streaming refuses."""
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -181,3 +183,15 @@ def test_a_streamed_run_learns(tmp_path):
     assert report.epoch_losses[-1] < report.epoch_losses[0] / 10
     assert torch.allclose(report.parameters.final["0.weight"].flatten(), torch.tensor([1.0, 1.0]),
                           atol=0.05)
+
+
+def test_the_streaming_example_of_the_language_doc_streams(tmp_path):
+    text = (Path(__file__).resolve().parent.parent / "docs/language.md").read_text(encoding="utf-8")
+    section = text.split("#### Larger than memory: streaming")[1]
+    [block] = re.findall(r"```nqa\n(.*?)```", section.split("####")[0], flags=re.S)
+    csv = "".join(",".join(str((i * j) % 10) for j in range(21)) + "\n" for i in range(3000))
+    path = write(tmp_path, "input 20\nlinear 20->1\n" + block, csv, "big.csv")
+    limits = Limits(max_data_bytes=10_000, memory_budget=parse_size("2GB"))  # over 10 kB: streamed
+    assert streamed(path, limits).streamed
+    report = train(path, epochs=1, limits=limits).report
+    assert report.streamed is not None and report.streamed.buffer == 100_000 and report.streamed.rows == 3000
