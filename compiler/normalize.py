@@ -50,7 +50,7 @@ def method_of(found: Collected) -> Method | None:
     return None
 
 
-def asking(found: Collected) -> tuple[Bound, str] | None:
+def _asking(found: Collected) -> tuple[Bound, str] | None:
     """Where normalising is asked for: the statement (its whole), or `data`'s option; None when it is not."""
     stated, data = found.one("normalize"), found.one("data")
     if stated is not None:
@@ -62,7 +62,7 @@ def asking(found: Collected) -> tuple[Bound, str] | None:
 
 def check_normalize(found: Collected) -> list[Diagnostic]:
     """Asked for twice, with nothing to take statistics from, or on token ids: each an error at its place."""
-    asked = asking(found)
+    asked = _asking(found)
     if asked is None:
         return []
     bound, field = asked

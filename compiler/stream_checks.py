@@ -2,9 +2,8 @@
 
 In: the bound statements, the table `check` read (a `Table`, or a
 `data_stream.StreamedTable`), the checked spec and the limits. Out:
-diagnostics — a streamed file needs a `batch` (E0335), cannot be normalised
-(E0337: the statistics would need a pass of their own over the file before
-training), goes with no `example` rows and no sweep (E0614), and the budget
+diagnostics — a streamed file needs a `batch` (E0335), goes with no `example`
+rows and no sweep (E0614), and the budget
 must hold its buffer and a batch (E0613); `refuse_streamed` stops what cannot
 read one (`--runs`, checkpoints, `--emit python`) with E0614; a
 `shuffle buffer=` on data read whole is a warning (W0012): that data is
@@ -28,7 +27,6 @@ from spec_lang.errors import Diagnostic, Label, SpecError
 from .bind_all import Collected
 from .limits import Limits, human_bytes
 from .model import CheckedSpec, Program
-from .normalize import asking
 
 DEFAULT_BUFFER = 100_000  # rows shuffled together when `shuffle` names no buffer
 BUFFER_SHARE = 12  # the buffer's rows take a twelfth of the budget: held three times over, a quarter
@@ -73,14 +71,6 @@ def check_stream(found: Collected, table: object | None, spec: CheckedSpec, limi
         return [Diagnostic(f"`{table.path}` is streamed, so it is trained on in batches, but no `batch` size is "  # type: ignore[attr-defined]
                            "given", data.span_of("path"), "streamed",
                            hint="add a batch size, e.g. `batch 256`", code=codes.STREAM_NEEDS_BATCH)]
-    asked = asking(found)
-    if asked is not None:
-        bound, field = asked
-        span = bound.statement.span if field == "statement" else bound.span_of(field)
-        return [Diagnostic(f"`{table.path}` is streamed, and `normalize` cannot be used on a streamed file",  # type: ignore[attr-defined]
-                           span, "normalize", (where,),
-                           hint="scale the file's columns before training, or raise --memory-budget to read it "
-                                "whole", code=codes.STREAM_NORMALIZE)]
     each = row_bytes(table)
     batch, share = spec.batch * each, limits.memory_budget // 4
     if batch > share:

@@ -5,8 +5,9 @@ checked, its pieces known) and the memory budget. Out: `StreamedDataset`, with
 what training uses of `data.Dataset`: `batches()` (the next epoch's global
 batches, the same on every process for the same seed), `batches_per_epoch()`,
 `size` (the rows trained on), `batch`, `generator`, `broadcast`, `validating`,
-`held_rows`, `held_batches()`, `ordered_batches()`, `normalization` (None: a
-streamed file is not normalised), `to(device)`, and `info()` for the report.
+`held_rows`, `held_batches()`, `ordered_batches()`, `normalization` (with
+`normalize`: the training rows' statistics, taken in a first pass over the
+file, `streamed_statistics`), `to(device)`, and `info()` for the report.
 
 Held out (`validate F`): row i of the file (from 0) is held out when a 32-bit
 mix of i and the seed is below F x 2^32: the same rows every epoch and every
@@ -32,9 +33,44 @@ from compiler.data_stream import Piece, StreamedTable
 from compiler.stream_checks import shuffle_rows
 
 from .data import input_dtype, values
+from .normalize import Normalization
 from .report import StreamInfo
 
 _MASK = 0xFFFFFFFF
+
+
+def streamed_statistics(method: str, batches: Iterator[tuple[torch.Tensor, torch.Tensor]],
+                        names: tuple[str, ...]) -> Normalization:
+    """`normalize`'s statistics over batches of the training rows, in float64, as
+    `compiler.modules.normalizing_statistics` takes them over all rows at once: the mean and the
+    population standard deviation (batches merged by Chan's formula), or the minimum and max - min."""
+    count, mean, squares, low, high = 0, None, None, None, None
+    shape: tuple[int, ...] = ()
+    for inputs, _ in batches:
+        shape = tuple(inputs.shape[1:])
+        rows = inputs.reshape(len(inputs), -1).to(torch.float64)
+        if not len(rows):
+            continue
+        part_mean, part_squares = rows.mean(dim=0), ((rows - rows.mean(dim=0)) ** 2).sum(dim=0)
+        part_low, part_high = rows.min(dim=0).values, rows.max(dim=0).values
+        if mean is None or squares is None or low is None or high is None:
+            count, mean, squares, low, high = len(rows), part_mean, part_squares, part_low, part_high
+            continue
+        total = count + len(rows)
+        delta = part_mean - mean
+        squares = squares + part_squares + delta**2 * (count * len(rows) / total)
+        mean = mean + delta * (len(rows) / total)
+        low, high, count = torch.minimum(low, part_low), torch.maximum(high, part_high), total
+    assert mean is not None and squares is not None and low is not None and high is not None  # rows to train on
+    constant = low == high
+    if method == "minmax":
+        shift, spread = low, high - low
+    else:
+        shift, spread = torch.where(constant, low, mean), (squares / count).sqrt()
+    scale = torch.where(constant, torch.ones_like(spread), spread)
+    flat = tuple(int(i) for i in constant.nonzero().flatten())
+    return Normalization(method, shift.reshape(shape), scale.reshape(shape), count, flat,
+                         names if len(names) == shift.numel() else ())
 
 
 def held_mask(start: int, count: int, seed: int, fraction: float) -> torch.Tensor:
@@ -56,7 +92,7 @@ class StreamedDataset:
         self.budget = budget
         self.generator = torch.Generator().manual_seed(seed)
         self.broadcast = not spec.loss.class_targets and table.target_width != spec.output_width
-        self.normalization = None
+        self.normalization: Normalization | None = None
         self.device = torch.device("cpu")
         self.held_inputs = None  # never held whole: `held_batches` reads them
         starts, done = [], 0
@@ -68,6 +104,8 @@ class StreamedDataset:
         self.held_rows = 0 if not fraction else sum(int(held_mask(start, piece.rows, seed, fraction).sum())
                                                      for start, piece in zip(starts, table.pieces, strict=True))
         self.size = table.rows - self.held_rows
+        if spec.normalize is not None:  # a first pass over the training rows; then every piece is scaled
+            self.normalization = streamed_statistics(spec.normalize, self.ordered_batches(), table.input_names)
 
     @property
     def validating(self) -> bool:
@@ -147,6 +185,8 @@ class StreamedDataset:
             mask = held_mask(self._starts[index], piece.rows, self.seed, spec.held_out)
             keep = mask if held else ~mask
             inputs, targets = inputs[keep], targets[keep]
+        if self.normalization is not None:
+            inputs = self.normalization.apply(inputs)
         return inputs, targets
 
     def info(self) -> StreamInfo:

@@ -125,7 +125,6 @@ NORMALIZE_IDS = _code("E0326", "normalize-ids", "`normalize` on token ids")
 COLUMNS_UNKNOWN = _code("E0327", "columns-unknown", "nothing says which columns of a data file are inputs")
 STREAM_NEEDS_BATCH = _code("E0335", "stream-needs-batch", "a streamed data file without a `batch` size")
 STREAM_TEXT_LABELS = _code("E0336", "stream-text-labels", "text class labels in a streamed data file")
-STREAM_NORMALIZE = _code("E0337", "stream-normalize", "`normalize` on a streamed data file")
 STREAM_LINE_BREAK = _code("E0338", "stream-line-break", "a quoted cell holding a line break in a streamed data file")
 STREAM_LONG_LINE = _code("E0339", "stream-long-line", "a line of a streamed data file longer than a piece may hold")
 

@@ -133,7 +133,6 @@ def test_the_command_line_reports_a_streamed_run(tmp_path, capsys):
 @pytest.mark.parametrize("spec, csv, code, message", [
     ("input 2\nlinear 2->1\n", None, "E0335",
      "`x.csv` is streamed, so it is trained on in batches, but no `batch` size is given"),
-    (NET + "normalize\n", None, "E0337", "`x.csv` is streamed, and `normalize` cannot be used on a streamed file"),
     (NET + "example [1, 2] -> [3]\n", None, "E0614", "`example` rows cannot be trained on with a streamed data file"),
     ("input 2\nlinear 2->3\nloss cross_entropy\nbatch 8\n", "a,b,y\n" + "1,2,cat\n" * 2000, "E0336",
      "`x.csv` holds text class labels such as `cat`, which a streamed file cannot have"),
@@ -195,3 +194,19 @@ def test_the_streaming_example_of_the_language_doc_streams(tmp_path):
     assert streamed(path, limits).streamed
     report = train(path, epochs=1, limits=limits).report
     assert report.streamed is not None and report.streamed.buffer == 100_000 and report.streamed.rows == 3000
+
+
+@pytest.mark.parametrize("method", ["standard", "minmax"])
+def test_normalize_takes_the_training_rows_statistics_in_a_first_pass(tmp_path, method):
+    csv = "a,b,y\n" + "".join(f"{(i * 37) % 101 / 7},{i % 5 or 1},{i % 3}\n" for i in range(4000))
+    path = write(tmp_path, NET + f'data "x.csv" normalize={method}\n', csv)
+    program = check(path, limits=SMALL)
+    data = dataset(program.spec, 0, program.table, SMALL.memory_budget)
+    whole = dataset(program.spec, 0, check(path).table)  # the same rows read whole (no `validate`: all rows)
+    ours, theirs = data.normalization, whole.normalization
+    assert ours is not None and theirs is not None and ours.rows == theirs.rows == 4000
+    assert torch.allclose(ours.shift, theirs.shift, rtol=1e-12, atol=0)
+    assert torch.allclose(ours.scale, theirs.scale, rtol=1e-12, atol=0)
+    scaled = torch.cat([inputs for inputs, _ in data.batches()])
+    assert torch.allclose(scaled, whole.inputs, atol=1e-6)  # every piece scaled as the rows read whole are
+    assert train(path, epochs=1, limits=SMALL).report.normalization.rows == 4000
