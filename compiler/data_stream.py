@@ -52,6 +52,21 @@ def streams(path: Path, limits: Limits) -> bool:
                                             or size * WHOLE_READ_FACTOR > limits.memory_budget)
 
 
+def refuse_over_budget(written: str, path: Path, limits: Limits, what: str) -> None:
+    """A CSV file always read whole (`what` says which) that reading whole would hold more of than the
+    budget is refused; one over --max-data-bytes is refused by the bounded read itself."""
+    try:
+        size = path.stat().st_size
+    except OSError:
+        return
+    if size <= limits.max_data_bytes and size * WHOLE_READ_FACTOR > limits.memory_budget:
+        raise DataProblem(f"`{written}` ({human_bytes(size)}) would take about {human_bytes(size * WHOLE_READ_FACTOR)} "
+                          f"in memory, over the memory budget of {human_bytes(limits.memory_budget)}: {what} are "
+                          "read whole, not streamed",
+                          "use a smaller file, or raise --memory-budget", "over the memory budget",
+                          code=codes.STREAM_UNSUPPORTED)
+
+
 def piece_bytes(budget: int) -> int:
     """The bytes of one piece of a streamed file under `budget`: between 4 kB and 4 MB."""
     return max(4096, min(4_000_000, budget // PIECE_SHARE))

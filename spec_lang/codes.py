@@ -171,7 +171,8 @@ FILE_TOO_LARGE = _code("E0610", "file-too-large", "a spec or data file over its 
 TOO_MANY_RUNS = _code("E0611", "too-many-runs", "more runs than --max-runs, or than one step can hold")
 TRACE_TOO_LARGE = _code("E0612", "trace-too-large", "a trace or report listing more values than its limit")
 BUDGET_TOO_SMALL = _code("E0613", "budget-too-small", "a memory budget too small for one batch of a streamed file")
-STREAM_UNSUPPORTED = _code("E0614", "stream-unsupported", "an option or command that cannot use a streamed data file")
+STREAM_UNSUPPORTED = _code("E0614", "stream-unsupported", "what cannot use a streamed data file, or a file over the "
+                                                          "memory budget that is never streamed")
 
 # E09xx: the command line, and trained-network files
 BAD_OPTION_VALUE = _code("E0901", "bad-option-value", "a command-line option given a value it does not take")

@@ -210,3 +210,16 @@ def test_normalize_takes_the_training_rows_statistics_in_a_first_pass(tmp_path, 
     scaled = torch.cat([inputs for inputs, _ in data.batches()])
     assert torch.allclose(scaled, whole.inputs, atol=1e-6)  # every piece scaled as the rows read whole are
     assert train(path, epochs=1, limits=SMALL).report.normalization.rows == 4000
+
+
+def test_a_test_file_or_data_to_evaluate_over_the_budget_is_refused_not_read(tmp_path, capsys):
+    (tmp_path / "t.csv").write_text(rows_csv())
+    path = write(tmp_path, NET + 'data "x.csv"\ntest "t.csv"\n', rows_csv(100))
+    [d] = errors(path)
+    assert d.code == "E0614" and d.message.startswith("`t.csv` (") and d.message.endswith(
+        "over the memory budget of 20.0 kB: the rows of `test`, `predict` and `evaluate` are read whole, not streamed")
+    path = write(tmp_path, NET + 'data "x.csv"\n', rows_csv(100))
+    assert main(["run", "--no-log", "-q", "--save", str(tmp_path / "w.safetensors"), str(path)]) == 0
+    assert main(["evaluate", "--memory-budget", "20kB", str(path), "--load", str(tmp_path / "w.safetensors"),
+                 "--data", str(tmp_path / "t.csv")]) == 2
+    assert "error[E0614]" in capsys.readouterr().err
