@@ -162,6 +162,8 @@ def scan_csv(data: Data, path: Path, input_width: int | None, class_targets: boo
         if not rows:
             continue
         piece = table._table(rows)
+        if not pieces:
+            table = replace(table, first_targets=tuple(piece.row(piece.targets, 0, piece.target_width)))
         pieces.append(Piece(start, end, line, piece.rows))
         _note_targets(piece.targets, table.target_width, done, seen, extremes)
         done += piece.rows
@@ -169,9 +171,7 @@ def scan_csv(data: Data, path: Path, input_width: int | None, class_targets: boo
     if not pieces:
         raise DataProblem(f"`{written}` has a header but no rows", "add rows of numbers under the header",
                           code=codes.DATA_EMPTY)
-    first = table.read(pieces[0]) if not table.first_targets else None
     return replace(table, pieces=tuple(pieces),
-                   first_targets=tuple(first.row(first.targets, 0, first.target_width)) if first else (),
                    target_rows=tuple(sorted(seen.items(), key=lambda kv: kv[1])) if extremes == {} else
                    tuple(sorted(extremes.values(), key=lambda kv: kv[1])),
                    distinct=frozenset(seen) if not extremes else None)

@@ -223,3 +223,17 @@ def test_a_test_file_or_data_to_evaluate_over_the_budget_is_refused_not_read(tmp
     assert main(["evaluate", "--memory-budget", "20kB", str(path), "--load", str(tmp_path / "w.safetensors"),
                  "--data", str(tmp_path / "t.csv")]) == 2
     assert "error[E0614]" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("spec, target, wrong", [
+    ("input 2\nlinear 2->3\nloss cross_entropy\nbatch 8\n", lambda i: str(i % 3), "7"),  # few distinct values
+    ("input 2\nlinear 2->1\nsigmoid\nloss bce\nbatch 8\n", lambda i: f"{i / 5000:.6f}", "1.5"),  # many: the extremes
+])
+def test_a_target_the_loss_refuses_is_found_at_its_row(tmp_path, spec, target, wrong):
+    rows = [f"{i % 10},{i % 7},{target(i)}\n" for i in range(5000)]
+    rows[3210] = f"1,2,{wrong}\n"
+    path = write(tmp_path, spec + 'data "x.csv"\n', "a,b,y\n" + "".join(rows))
+    [streamed] = errors(path)
+    [whole] = errors(path, Limits())
+    assert streamed.code == whole.code
+    assert streamed.message == whole.message and streamed.message.startswith("`x.csv` row 3211: ")
