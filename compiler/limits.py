@@ -24,13 +24,13 @@ _UNITS = {"": 1, "b": 1, "k": 10**3, "kb": 10**3, "m": 10**6, "mb": 10**6, "g": 
 
 def parse_size(text: str) -> int:
     """`"500MB"` -> 500_000_000, `"2GiB"` -> 2_147_483_648, `"1000"` -> 1000 (bytes); ValueError if not a size."""
-    found = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*", text)
+    found = re.fullmatch(r"\s*(-?\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*", text)
     unit = found.group(2).lower() if found else ""
     if found is None or unit not in _UNITS:
         raise ValueError(f"expected a size such as 500MB or 2GiB, not {text!r}")
     size = int(float(found.group(1)) * _UNITS[unit])
     if size < 1:
-        raise ValueError(f"expected a size of at least 1 byte, not {text!r}")
+        raise ValueError(f"expected a number of at least 1, not {text}")
     return size
 
 
