@@ -44,6 +44,7 @@ from .normalize import check_normalize, method_of
 from .registry import lookup, statement_names
 from .settings import Epochs, Eval, Example, Input
 from .shapes import Source, first_stated_input, infer_types, layer_count, leaf_bounds, path_spans, statement_text
+from .stream_checks import check_stream
 from .suggest import closest
 from .sweep import find_choices, first_items, has_choices
 from .test_data import read_test
@@ -190,6 +191,7 @@ def _check_tree(tree: ast.Spec, source: str, filename: str, options: Options,
     problems += check_validate(found, table, checked)
     problems += check_classes(found, table, checked)
     problems += check_normalize(found)
+    problems += check_stream(found, table, checked, options.limits, options.memo is not None)
     test_table = None
     if not any(p.severity == "error" for p in problems):  # the network and its data are right: test rows fit them
         test_table, test_found = read_test(found, checked, table, shapes, options)
@@ -198,6 +200,8 @@ def _check_tree(tree: ast.Spec, source: str, filename: str, options: Options,
     problems += _limit_problems(found, options.limits)
     if not any(p.severity == "error" for p in problems):  # sizes are only known once the rest is right
         rows = len(checked.examples) + (table.rows if table else 0)
+        if table is not None and table.streamed and checked.batch:  # held-out rows too go through in batches
+            rows = min(rows, checked.batch)
         examples = found.all("example")
         where = found.one("batch") or found.one("data") or (examples[0] if examples else None)
         too_big = activation_problem(checked, rows, options.limits, where.statement.span if where else None)
@@ -291,6 +295,9 @@ def _assemble(found: Collected, input_type: TensorType, layers: tuple[Layer, ...
         "evals": tuple(cast(Eval, b.model).input for b in found.all("eval")),
         "data": data.model if data else None,
     }
+    shuffle = found.one("shuffle")
+    if shuffle is not None and getattr(shuffle.model, "buffer", None) is not None:  # left out otherwise, as below
+        fields["shuffle_buffer"] = shuffle.model.buffer  # type: ignore[attr-defined]  # a `Shuffle`
     if method_of(found) is not None:  # left out otherwise: a spec without it is the model it always was
         fields["normalize"] = method_of(found)
     for name in ("optimizer", "loss", "schedule", "warmup", "stop", "clip", "init"):

@@ -202,7 +202,7 @@ def check_table(found: Collected, table: Table | None, spec: CheckedSpec, start:
     assert bound is not None  # a table is read from a `data` statement
     span = bound.span_of("path")
     rows = table.rows + len(spec.examples)
-    if rows > limits.max_examples:
+    if rows > limits.max_examples and not table.streamed:  # a streamed file is bounded by the memory budget
         return [Diagnostic(f"{rows:,} rows of training data (examples and `{table.path}`) is over the limit of "
                            f"{limits.max_examples:,}", span, f"{plural(table.rows, 'row')}",
                            hint="use fewer rows, or raise the limit with --max-examples", code=codes.TOO_MANY_EXAMPLES)]
@@ -268,9 +268,14 @@ def first_bad_row(table: Table, loss: Loss, outputs: int) -> tuple[int, str] | N
     """The first row whose target the loss refuses, with why. A loss refuses a target for its
     width (the same in every row) or for one of its values, so each distinct value is asked once."""
     width = table.target_width
-    trouble = loss.target_problem(tuple(table.row(table.targets, 0, width)), outputs)
+    streamed: Any = table if table.streamed else None  # a `data_stream.StreamedTable`: no rows, what is known of them
+    first = streamed.first_targets if streamed else tuple(table.row(table.targets, 0, width))
+    trouble = loss.target_problem(first, outputs)
     if trouble:
         return 0, trouble
+    if streamed:  # each distinct value with its first row, or the extremes
+        return next(((row, loss.target_problem((value,), outputs) or "") for value, row in streamed.target_rows
+                     if loss.target_problem((value,), outputs)), None)
     if type(loss).target_problem is Loss.target_problem:
         return None  # the width alone, and row 0 has it
     wrong = {value for value in distinct(table.targets) if loss.target_problem((value,), outputs)}
@@ -314,7 +319,8 @@ def check_classes(found: Collected, table: Table | None, spec: CheckedSpec) -> l
         return []
     classes = {example.target[0] for example in spec.examples if len(example.target) == 1}
     if table is not None and table.target_width == 1:
-        classes.update(distinct(table.targets))
+        known = getattr(table, "distinct", None)  # a streamed file's values, when few (else: many classes)
+        classes.update(distinct(table.targets) if not table.streamed else known if known is not None else (0, 1))
     if len(classes) != 1:
         return []
     [index] = classes

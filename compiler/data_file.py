@@ -48,7 +48,7 @@ from .settings import FLOAT32_HINT, Data
 from .statement import fits_float32
 from .suggest import did_you_mean
 
-__all__ = ["DataProblem", "DataWarning", "Table", "load_table", "read_rows", "resolve"]
+__all__ = ["DataProblem", "DataWarning", "Table", "csv_table", "load_table", "read_rows", "resolve"]
 
 
 def resolve(written: str, folder: Path, allow_outside: bool) -> Path:
@@ -83,29 +83,33 @@ def read_rows(written: str, path: Path, limits: Limits, delimiter: str = ",") ->
     """The file's rows that hold something, read bounded by --max-data-bytes, and
     refused as soon as they are well over --max-examples (a header and one more
     row are let through, for `check_table` to count the rows exactly)."""
-    return rows_of(written, read_file(written, path, limits), limits, delimiter)
+    return csv_rows(written, read_file(written, path, limits), limits.max_examples, delimiter)
 
 
-def rows_of(written: str, data: bytes, limits: Limits, delimiter: str = ",") -> list[Row]:
-    """The rows of a CSV file's bytes that hold something, as `read_rows` says."""
+def csv_rows(written: str, raw: bytes, max_rows: int | None, delimiter: str = ",", first_line: int = 1) -> list[Row]:
+    """The rows of CSV text `raw` that hold something, each with its line number in the file, `raw`
+    starting at line `first_line` (a piece of a streamed file starts further on); refused past
+    `max_rows` and one more (None: no bound, as for a piece of bounded bytes)."""
     rows: list[Row] = []
+    before = first_line - 1
     try:
-        reader = csv.reader(io.TextIOWrapper(io.BytesIO(data), encoding="utf-8-sig", newline=""), delimiter=delimiter)
+        reader = csv.reader(io.TextIOWrapper(io.BytesIO(raw), encoding="utf-8-sig" if first_line == 1 else "utf-8",
+                                             newline=""), delimiter=delimiter)
         for row in reader:
             if not any(cell.strip() for cell in row):
                 continue
-            if len(rows) > limits.max_examples + 1:  # a header, the limit's rows and one more are read
-                raise DataProblem(f"`{written}` has more rows than the limit of {limits.max_examples:,} "
+            if max_rows is not None and len(rows) > max_rows + 1:  # a header, the limit's rows and one more
+                raise DataProblem(f"`{written}` has more rows than the limit of {max_rows:,} "
                                   f"(reading stopped at line {reader.line_num:,})",
                                   "use fewer rows, or raise the limit with --max-examples", "too many rows",
                                   code=codes.TOO_MANY_EXAMPLES)
-            rows.append((reader.line_num, row))
+            rows.append((before + reader.line_num, row))
     except UnicodeDecodeError:
         raise DataProblem(f"`{written}` is not UTF-8 text", "save the file as UTF-8 CSV",
                           code=codes.DATA_UNREADABLE) from None
     except csv.Error as err:
         raise DataProblem(f"cannot read `{written}`: {err}", "check the file", code=codes.DATA_UNREADABLE) from None
-    if not rows:
+    if not rows and first_line == 1:
         raise DataProblem(f"`{written}` is empty", "a CSV file needs at least one row of numbers", "empty file",
                           code=codes.DATA_EMPTY)
     return rows
@@ -279,6 +283,10 @@ def load_table(data: Data, folder: Path, allow_outside: bool, input_width: int |
                           "a single array", code=codes.NO_TARGETS)
     if kind == ".npz":
         return load_npz(data, read_file(data.path, path, limits, kind), limits, ids)
+    from .data_stream import scan_csv, streams  # it reads pieces with this module's functions
+
+    if streams(path, limits):
+        return scan_csv(data, path, input_width, class_targets, limits, ids)  # type: ignore[return-value]  # read lazily
     return csv_table(data, data.path, read_file(data.path, path, limits), input_width, class_targets, limits, ids)
 
 
@@ -307,7 +315,21 @@ def csv_table(data: Data, written: str, raw: bytes, input_width: int | None, cla
 def _careful_table(data: Data, written: str, raw: bytes, input_width: int | None, class_targets: bool,
                    limits: Limits, ids: Ids | None) -> tuple[Table, Layout]:
     """The table read cell by cell, and which columns it took."""
-    rows = rows_of(written, raw, limits, data.delimiter)
+    rows = csv_rows(written, raw, limits.max_examples, data.delimiter)
+    header, inputs, targets = csv_columns(data, written, rows, input_width)
+    body = rows[1:] if header is not None else rows
+    count = len(header) if header is not None else len(body[0][1])
+    table = to_table(written, body, header, inputs, targets, class_targets, data.delimiter, ids)
+    if data.shape is not None:
+        table = reshaped(data, data.shape, table)
+    table = replace(table, warnings=tuple(header_warnings(data, header, rows[0])))
+    return table, Layout(count, inputs, targets, len(rows))
+
+
+def csv_columns(data: Data, written: str, rows: list[Row],
+                input_width: int | None) -> tuple[tuple[str, ...] | None, list[int], list[int]]:
+    """The header (None: the file has none) and which columns are inputs and targets, from a CSV
+    file's first rows; its layout checked (a delimiter that looks wrong, a header that looks like one)."""
     check_layout(data, rows)
     header, body = split_header(data, rows)
     if not body:
@@ -318,11 +340,7 @@ def _careful_table(data: Data, written: str, raw: bytes, input_width: int | None
     check_trailing_comma(written, data.delimiter, header, body)
     count = len(header) if header is not None else len(body[0][1])
     inputs, targets = choose_columns(data, written, header, count, input_width)
-    table = to_table(written, body, header, inputs, targets, class_targets, data.delimiter, ids)
-    if data.shape is not None:
-        table = reshaped(data, data.shape, table)
-    table = replace(table, warnings=tuple(header_warnings(data, header, rows[0])))
-    return table, Layout(count, inputs, targets, len(rows))
+    return header, inputs, targets
 
 
 def reshaped(data: Data, shape: tuple[int, ...], table: Table) -> Table:

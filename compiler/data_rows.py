@@ -66,6 +66,9 @@ def _named(target: tuple[str, ...] | None) -> str:
 
 
 def _csv(data: Data, path: Path, limits: Limits, trained: Trained, need_targets: bool, ids: Ids | None) -> Table:
+    from .data_stream import refuse_over_budget  # it imports `data_file`, as this module does
+
+    refuse_over_budget(data.path, path, limits, "the rows of `test`, `predict` and `evaluate`")
     rows = read_rows(data.path, path, limits, data.delimiter)
     check_layout(data, rows)
     header, body = split_header(data, rows)

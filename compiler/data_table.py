@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from .csv_layout import DataWarning
 
@@ -20,6 +20,7 @@ class Table:
     From a CSV file they are `array('d')`; from an .npz file, the file's own NumPy arrays (any numeric dtype);
     from a Parquet file (or files of a glob, once one is Parquet or has text labels), NumPy float64 arrays."""
 
+    streamed: ClassVar[bool] = False  # read whole (`data_stream.StreamedTable` is read a piece at a time)
     path: str
     inputs: Any  # array('d') | numpy.ndarray, flat
     targets: Any

@@ -24,6 +24,7 @@ from .emit_control import loop_parts
 from .inits import FUNCTION, HOME
 from .layers.base import source_of
 from .model import Program
+from .stream_checks import refuse_streamed
 
 MODULES = "compiler.modules"  # where nqa's own modules and `normalize`'s arithmetic live
 
@@ -135,6 +136,7 @@ def _comment_text(text: str) -> str:
 
 def _rows(program: Program) -> tuple[list[list[float]], list[list[float]]]:
     """Every training row's inputs and targets as Python numbers (ints for ids), examples first."""
+    refuse_streamed(program, "`--emit python`", "raise --memory-budget to read the file whole")
     spec, table = program.spec, program.table
     inputs = [list(e.input) for e in spec.examples]
     targets = [list(e.target) for e in spec.examples]

@@ -90,6 +90,7 @@ class CheckedSpec(BaseModel):
     seed: int = 0
     batch: int | None = None
     shuffle: bool = False
+    shuffle_buffer: int | None = None  # `shuffle buffer=N`: rows shuffled together when the data is streamed
     held_out: float | None = None  # `validate`: share of the rows held out to measure validation loss
     data: Data | None = None
     schedule: ScheduleModel | None = None  # how the learning rate moves (`schedules.lr_plan`)

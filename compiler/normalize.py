@@ -62,10 +62,10 @@ def _asking(found: Collected) -> tuple[Bound, str] | None:
 
 def check_normalize(found: Collected) -> list[Diagnostic]:
     """Asked for twice, with nothing to take statistics from, or on token ids: each an error at its place."""
-    asking = _asking(found)
-    if asking is None:
+    asked = _asking(found)
+    if asked is None:
         return []
-    bound, field = asking
+    bound, field = asked
     span = bound.statement.span if field == "statement" else bound.span_of(field)
     data = found.one("data")
     problems = []

@@ -103,9 +103,14 @@ class Batch(StatementModel):
 
 @register
 class Shuffle(StatementModel):
-    """`shuffle`: shuffle the examples every epoch (seeded)."""
+    """`shuffle`: shuffle the examples every epoch (seeded); `buffer=N`: a streamed data file is shuffled
+    N rows at a time (its pieces in a shuffled order)."""
 
+    buffer: int | None = Field(None, ge=1, title="shuffle buffer",
+                               description="rows a streamed data file is shuffled among at once; left out, "
+                                           "100,000 or what the memory budget holds")
     keyword = "shuffle"
+    hints = {"buffer": "the rows shuffled together when a data file is streamed, e.g. `shuffle buffer=100000`"}
 
 
 @register

@@ -11,7 +11,7 @@ import re
 import sys
 from typing import NoReturn
 
-from compiler.limits import Limits
+from compiler.limits import Limits, parse_size
 from spec_lang import codes
 
 from . import version
@@ -87,9 +87,22 @@ def _limits(p: argparse.ArgumentParser) -> None:
     defaults = Limits()
     group = p.add_argument_group("limits")
     for name, field in Limits.model_fields.items():
+        if name == "memory_budget":
+            continue
         what = f"{field.description} " if field.description else ""
         group.add_argument("--" + name.replace("_", "-"), type=_positive, default=getattr(defaults, name),
                            metavar="N", help=f"{what}(default {getattr(defaults, name):,})")
+    group.add_argument("--memory-budget", type=_size, metavar="SIZE",
+                       help="bytes a data set may take in memory, e.g. 500MB or 2GiB: a CSV file that reading "
+                            "whole would hold more of, or larger than --max-data-bytes, is streamed in pieces "
+                            "(default: a quarter of this machine's memory)")
+
+
+def _size(text: str) -> int:
+    try:
+        return parse_size(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
 
 
 def _run_arguments(p: argparse.ArgumentParser) -> None:

@@ -91,7 +91,8 @@ def _dispatch(args: argparse.Namespace) -> int:
 def _limits(args):
     from compiler import Limits
 
-    return Limits(**{name: getattr(args, name) for name in Limits.model_fields})
+    given = {name: getattr(args, name, None) for name in Limits.model_fields}
+    return Limits(**{name: value for name, value in given.items() if value is not None})
 
 
 def _checked(args, name: str, require_data: bool = False, show_warnings: bool = True):

@@ -9,7 +9,9 @@ sizes]`: a target of one value on a wider network is expanded explicitly to
 every output (and `broadcast` says so); class targets for `cross_entropy`
 become int64 indices `[N]`. With `normalize`, every input (trained on or held
 out) is scaled by the statistics of the rows left to train on, and the
-`Dataset` keeps them (`normalization`).
+`Dataset` keeps them (`normalization`). A streamed data file
+(`compiler.data_stream`) becomes a `data_stream.StreamedDataset` instead,
+read a piece at a time with the same interface.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from compiler.data_file import Table
 from compiler.data_rules import held_out_rows, plain_vector
 
 from .normalize import Normalization
+from .report import StreamInfo
 
 
 @dataclass
@@ -52,6 +55,28 @@ class Dataset:
     def size(self) -> int:
         return 1 if self.inputs.dim() == 1 else self.inputs.shape[0]
 
+    @property
+    def validating(self) -> bool:
+        """Whether `validate` holds rows out."""
+        return self.held_inputs is not None
+
+    @property
+    def held_rows(self) -> int:
+        return 0 if self.held_inputs is None else len(self.held_inputs)
+
+    def held_batches(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        """The held-out rows, all at once (a streamed data set gives them in batches)."""
+        if self.held_inputs is not None:
+            yield self.held_inputs, self.held_targets  # type: ignore[misc]  # set together
+
+    def ordered_batches(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        """The training rows in their order, all at once."""
+        yield self.inputs, self.targets
+
+    def info(self) -> StreamInfo | None:
+        """What the report says of streamed data: nothing, for data read whole."""
+        return None  # the streamed data set's answer is a `StreamInfo`
+
     def batches_per_epoch(self) -> int:
         size = self.batch or self.size
         return -(-self.size // size)
@@ -74,7 +99,12 @@ def input_dtype(spec: CheckedSpec) -> torch.dtype:
     return torch.int64 if spec.input_type.dtype == "int64" else torch.float32
 
 
-def dataset(spec: CheckedSpec, seed: int, table: Table | None = None) -> Dataset:
+def dataset(spec: CheckedSpec, seed: int, table: Table | None = None, budget: int = 0) -> Dataset:
+    """The training rows as tensors; a streamed data file (`budget`: the memory budget) as a `StreamedDataset`."""
+    if table is not None and table.streamed:
+        from .data_stream import StreamedDataset
+
+        return StreamedDataset(spec, seed, table, budget)  # type: ignore[arg-type, return-value]  # the same interface
     in_type, dtype = spec.input_type, input_dtype(spec)
     inputs = torch.tensor([e.input for e in spec.examples], dtype=torch.float32 if dtype == torch.float32 else
                           torch.float64).reshape(-1, in_type.values)

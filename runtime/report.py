@@ -14,7 +14,13 @@ from __future__ import annotations
 import math
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_serializer, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_serializer,
+    model_validator,
+)
 
 from compiler import LayerInfo
 from spec_lang import Diagnostic
@@ -58,6 +64,19 @@ class TrainingInfo(_Frozen):
     steps: int = Field(description="optimizer steps taken")
     target_broadcast: bool = Field(description="a width-1 target was copied to every output")
     classes: tuple[str, ...] = Field((), description="class label of each target index, from a data file's text labels")
+
+
+class StreamInfo(_Frozen):
+    """A data file streamed: read a piece at a time instead of whole (larger than --memory-budget)."""
+
+    file: str = Field(description="the data file, as the spec names it")
+    rows: int = Field(description="its rows of data")
+    trained: int = Field(description="the rows trained on each epoch")
+    held_out: int = Field(description="the rows `validate` held out (chosen by a hash of the row's index)")
+    pieces: int = Field(description="the pieces it was read in, each ending at a line end")
+    piece_bytes: int = Field(description="the bytes of a piece, at most")
+    buffer: int = Field(description="the rows shuffled together")
+    memory_budget: int = Field(description="the memory budget, in bytes")
 
 
 class Parameters(_Frozen):
@@ -239,3 +258,5 @@ class Report(_Frozen):
                                                                       "inputs were scaled by")
     gpu: GpuInfo | None = Field(None, exclude_if=lambda value: value is None,
                                 description="with `--precision bf16|fp16` or `--compile` (absent without them)")
+    streamed: StreamInfo | None = Field(None, exclude_if=lambda value: value is None,
+                                        description="when the data file was streamed (absent otherwise)")

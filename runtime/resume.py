@@ -27,6 +27,7 @@ import torch
 
 from compiler import CheckedSpec, Program
 from compiler.limits import BYTES_PER_PARAMETER
+from compiler.stream_checks import refuse_streamed
 from spec_lang import codes, usage_error
 
 from .checkpoint import HEADER_LIMIT
@@ -176,6 +177,8 @@ def keeper_of(options, program: Program, checked: CheckedSpec, seed: int) -> Kee
     """The keeper `options` ask for, with its folders checked (None when they ask for none)."""
     if options.checkpoint_every is None and options.resume is None:
         return None
+    refuse_streamed(program, "checkpoints (--checkpoint-every, --resume)",
+                    "train without checkpoints, or raise --memory-budget to read the file whole")
     resume = Path(options.resume) if options.resume is not None else None
     if resume is not None and not resume.is_dir():
         raise usage_error(f"cannot resume from `{resume}`: " + ("it is not a folder" if resume.exists()

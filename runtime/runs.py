@@ -40,6 +40,7 @@ from torch import nn
 from compiler import CheckedSpec, Limits, Program, compile_spec
 from compiler.activations import per_example
 from compiler.data_rules import rows_per_step
+from compiler.stream_checks import refuse_streamed
 from spec_lang import Diagnostic, SpecError, codes, usage_error
 
 from .ensemble import Ensemble, MemberLosses, Slot, seeded, slots_of
@@ -115,6 +116,7 @@ def runs_fit(program: Program, count: int, limits: Limits) -> None:
     or batches would be larger than one network may be: every run holds its own
     copy of the parameters (with gradients and optimizer state) and its own
     outputs for every row."""
+    refuse_streamed(program, "`--runs`", "train the seeds one by one, or raise --memory-budget to read the file whole")
     spec = program.spec
     params, rows = spec.parameter_count, len(spec.examples) + (program.table.rows if program.table else 0)
     step = rows_per_step(rows, spec.held_out, spec.batch) * per_example(spec)

@@ -11,6 +11,7 @@ the final one the trained model's own tensors (detached; moved to the CPU).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import torch
@@ -122,21 +123,25 @@ def _test(model: nn.Module, program: Program, checked: CheckedSpec, normalizatio
     return evaluate_rows(model, checked, task, program.test_table, normalization)
 
 
-def _accuracy(model: nn.Module, inputs: torch.Tensor, targets: torch.Tensor) -> float:
-    """The share of rows whose highest output is the target class, in eval mode."""
+def _accuracy(model: nn.Module, batches: Iterator[tuple[torch.Tensor, torch.Tensor]]) -> float:
+    """The share of rows whose highest output is the target class, in eval mode (over each batch)."""
     model.eval()
+    shares: list[tuple[float, int]] = []
     with torch.no_grad():
-        predicted = model(inputs).argmax(dim=-1)
-    return (predicted == targets).float().mean().item()
+        for inputs, targets in batches:
+            right = model(inputs).argmax(dim=-1) == targets
+            shares.append((right.float().mean().item(), right.numel()))
+    if len(shares) == 1:
+        return shares[0][0]
+    return sum(share * rows for share, rows in shares) / max(1, sum(rows for _, rows in shares))
 
 
 def _validation(model: nn.Module, data: Dataset, losses: list[float], classes: bool) -> Validation | None:
     """The rows held out by `validate`: their loss after each epoch, and their accuracy for a class loss."""
-    if data.held_inputs is None:
+    if not data.validating:
         return None
-    assert data.held_targets is not None  # held out with the inputs
-    return Validation(rows=len(data.held_inputs), losses=tuple(losses),
-                      accuracy=_accuracy(model, data.held_inputs, data.held_targets) if classes else None)
+    return Validation(rows=data.held_rows, losses=tuple(losses),
+                      accuracy=_accuracy(model, data.held_batches()) if classes else None)
 
 
 def _device_name(device: torch.device) -> str:
@@ -179,13 +184,13 @@ def build_report(session: Session, stopped: str | None, diagnostics: list) -> Re
                               target_broadcast=data.broadcast,
                               classes=program.table.classes if program.table else ()),
         losses=tuple(losses), epoch_losses=tuple(epochs), final_loss=epochs[-1] if epochs else None,
-        accuracy=_accuracy(model, data.inputs, data.targets) if checked.loss.class_targets else None,
+        accuracy=_accuracy(model, data.ordered_batches()) if checked.loss.class_targets else None,
         validation=_validation(model, data, validation, checked.loss.class_targets),
         parameters=Parameters(listed=listed(initial, session.full_parameters), initial=initial, final=final),
         eval=_evaluate(model, checked, device, program.table.classes if program.table else (), normalization),
         test=_test(model, program, checked, normalization), diagnostics=tuple(diagnostics), stopped=stopped,
         warnings=tuple(WarningEntry.model_validate(warning) for warning in program.warnings),
         trace=tuple(session.tracer.records), timing=Timing(**timing) if len(timing) == 2 else None,
-        normalization=normalization.info() if normalization is not None else None,
+        normalization=normalization.info() if normalization is not None else None, streamed=data.info(),
         gpu=session.mixed.info() if session.mixed is not None else None,
         **control_fields(session.control, checked))

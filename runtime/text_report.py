@@ -23,7 +23,7 @@ from compiler.types import DType, TensorType
 from spec_lang import visible
 
 from .control_report import setting_lines, stop_lines
-from .report import GpuInfo, NormalizationInfo, Report
+from .report import GpuInfo, NormalizationInfo, Report, StreamInfo
 from .tensors import stats
 
 LOSS_LINES = 10
@@ -116,6 +116,8 @@ def _settings(r: Report) -> str:
              f"loss       {r.loss.name}" + (f"  {loss}" if loss else ""),
              f"training   {plural(t.epochs, 'epoch')} x {batches} = {plural(t.epochs * t.batches_per_epoch, 'step')}"]
     lines += setting_lines(r, _setting)
+    if r.streamed is not None:
+        lines.append(_streamed(r.streamed))
     if t.classes:
         lines.append("classes    " + " ".join(f"{i}={visible(name)}" for i, name in enumerate(t.classes)))
     if t.target_broadcast:
@@ -123,6 +125,14 @@ def _settings(r: Report) -> str:
     if r.normalization is not None:
         lines.append(_normalization(r.normalization))
     return "\n".join(lines)
+
+
+def _streamed(s: StreamInfo) -> str:
+    """One line: the data file was read a piece at a time, and how."""
+    held = f", {s.held_out:,} held out" if s.held_out else ""
+    return (f"data       streamed: {plural(s.rows, 'row')}{held} in {plural(s.pieces, 'piece')} of up to "
+            f"{human_bytes(s.piece_bytes)}, buffer {plural(s.buffer, 'row')} (memory budget "
+            f"{human_bytes(s.memory_budget)})")
 
 
 def _normalization(n: NormalizationInfo) -> str:

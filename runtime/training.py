@@ -144,7 +144,7 @@ def _start(program: Program, checked: CheckedSpec, seed: int, options: TrainOpti
 
         load_weights(options.load, model, program)
     model.to(device)
-    data = dataset(checked, seed, program.table).to(device)
+    data = dataset(checked, seed, program.table, limits.memory_budget).to(device)
     check_run_length(checked, data.batches_per_epoch(), options.epochs is not None)  # as `check` held the spec's
     steps = checked.epochs * data.batches_per_epoch()
     every = options.every if options.every is not None else max(1, steps // 200)
@@ -155,7 +155,7 @@ def _start(program: Program, checked: CheckedSpec, seed: int, options: TrainOpti
     mixed = mixed_of(options, device)  # --precision, --compile: through torch's optimizer (fp16's scaler steps it)
     lean = lean_optimizer(checked.optimizer, params) and not needs_optimizer(checked) and mixed is None
     optimizer = None if lean else build_optimizer(checked.optimizer, params)
-    control = control_of(checked, optimizer, params, batch_rows(data.size, data.batch), data.held_inputs is not None)
+    control = control_of(checked, optimizer, params, batch_rows(data.size, data.batch), data.validating)
     return Session(program, checked, seed, model, snapshot(model), data, optimizer, build_loss(checked.loss), tracer,
                    full_parameters=options.full_parameters, control=control, mixed=mixed)
 
@@ -212,7 +212,7 @@ def _loop(session: Session, keeper: Keeper | None = None):
                 control.after_step()
             if watching:
                 tracer.after_step(len(losses), model)
-        if session.data.held_inputs is not None:
+        if session.data.validating:
             session.validation.append(_held_out_loss(session))
         if control is not None and control.after_epoch(epoch, losses, session.validation, model):
             break
@@ -222,18 +222,24 @@ def _loop(session: Session, keeper: Keeper | None = None):
 
 
 def _held_out_loss(session: Session) -> float:
+    """The loss on the held-out rows: of their one batch, or the rows' mean over a streamed file's batches."""
     model = session.model
     model.eval()
+    losses: list[tuple[float, int]] = []
     with torch.no_grad():
-        output = model(session.data.held_inputs)
-        try:
-            value = session.criterion(output, session.data.held_targets).item()
-        except RuntimeError:  # as in the loop: an output that is not finite has no loss
-            if not not_finite(output):
-                raise
-            value = math.nan
+        for inputs, targets in session.data.held_batches():
+            output = model(inputs)
+            try:
+                value = session.criterion(output, targets).item()
+            except RuntimeError:  # as in the loop: an output that is not finite has no loss
+                if not not_finite(output):
+                    raise
+                value = math.nan
+            losses.append((value, len(targets)))
     model.train()
-    return value
+    if len(losses) == 1:
+        return losses[0][0]
+    return sum(value * rows for value, rows in losses) / max(1, sum(rows for _, rows in losses))
 
 
 def not_finite(output: torch.Tensor) -> bool:

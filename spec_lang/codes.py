@@ -127,6 +127,10 @@ GLOB_NO_MATCH = _code("E0328", "glob-no-match", "a data glob that matches no fil
 SHARD_COLUMNS = _code("E0329", "shard-columns", "data files of one glob whose columns differ")
 SHARD_FORMATS = _code("E0330", "shard-formats", "a data glob matching files of mixed formats, or .npz files")
 GLOB_PATTERN = _code("E0331", "glob-pattern", "a data glob with `**`, which would search folders at any depth")
+STREAM_NEEDS_BATCH = _code("E0335", "stream-needs-batch", "a streamed data file without a `batch` size")
+STREAM_TEXT_LABELS = _code("E0336", "stream-text-labels", "text class labels in a streamed data file")
+STREAM_LINE_BREAK = _code("E0338", "stream-line-break", "a quoted cell holding a line break in a streamed data file")
+STREAM_LONG_LINE = _code("E0339", "stream-long-line", "a line of a streamed data file longer than a piece may hold")
 
 # E04xx: training settings and control
 WARMUP_TOO_LONG = _code("E0401", "warmup-too-long", "a warmup as long as the run or longer")
@@ -170,6 +174,9 @@ TOO_MANY_COMBINATIONS = _code("E0609", "too-many-combinations", "more combinatio
 FILE_TOO_LARGE = _code("E0610", "file-too-large", "a spec or data file over its size limit")
 TOO_MANY_RUNS = _code("E0611", "too-many-runs", "more runs than --max-runs, or than one step can hold")
 TRACE_TOO_LARGE = _code("E0612", "trace-too-large", "a trace or report listing more values than its limit")
+BUDGET_TOO_SMALL = _code("E0613", "budget-too-small", "a memory budget too small for one batch of a streamed file")
+STREAM_UNSUPPORTED = _code("E0614", "stream-unsupported", "what cannot use a streamed data file, or a file over the "
+                                                          "memory budget that is never streamed")
 
 # E09xx: the command line, and trained-network files
 BAD_OPTION_VALUE = _code("E0901", "bad-option-value", "a command-line option given a value it does not take")
@@ -210,6 +217,7 @@ SCHEDULE_NEVER_STEPS = _code("W0008", "schedule-never-steps", "a step schedule t
 UNUSED_LR = _code("W0009", "unused-lr", "an optimizer `lr` that a onecycle schedule replaces")
 UNUSED_BLOCK = _code("W0010", "unused-block", "a block defined and never used")
 NO_FINGERPRINT = _code("W0011", "no-fingerprint", "weights saved without their network's fingerprint, checked less")
+BUFFER_UNUSED = _code("W0012", "buffer-unused", "a shuffle buffer on data read whole, which shuffles it all")
 
 
 def is_code(text: str) -> bool:
@@ -218,4 +226,6 @@ def is_code(text: str) -> bool:
 
 
 # codes whose page has no example a test can run: the mistake cannot be made on purpose
-UNREPRODUCIBLE = {SPEC_CHANGED: "the spec file must change while a sweep trains, between its check and its end"}
+UNREPRODUCIBLE = {SPEC_CHANGED: "the spec file must change while a sweep trains, between its check and its end",
+                  STREAM_LINE_BREAK: "a quoted cell must span the end of a piece of a streamed file, at least 4 kB in",
+                  STREAM_LONG_LINE: "a line must be longer than eight pieces of a streamed file, at least 32 kB"}
