@@ -120,6 +120,9 @@ def _run_arguments(p: argparse.ArgumentParser) -> None:
                         "plain spec, each choice replaced by its value")
     p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="cpu",
                    help="where to train; auto uses a GPU when there is one (default: cpu)")
+    p.add_argument("--nproc", type=_integer, metavar="N",
+                   help="train on N worker processes of this machine (torch.distributed, DDP), each taking "
+                        "1/N of every batch; rank 0 prints and writes (default: 1)")
     p.add_argument("--checkpoint-every", type=_positive, metavar="N",
                    help="write a checkpoint every N epochs (and on Ctrl-C), from which --resume goes on exactly")
     p.add_argument("--checkpoint-dir", metavar="DIR",

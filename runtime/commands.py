@@ -33,6 +33,16 @@ TOLERANCE = 1e-3  # --runs: a final loss below this has reached the target
 
 
 def run_command(args, limits) -> int:
+    from .distributed import world_size
+    from .launch import as_worker, launched
+
+    if world_size() > 1:  # one worker of a torchrun world (or of `--nproc N`): only rank 0 prints and writes
+        return as_worker(args, lambda: _run_command(args, limits))
+    code = launched(args, limits)
+    return _run_command(args, limits) if code is None else code
+
+
+def _run_command(args, limits) -> int:
     args.tolerance_given = args.tolerance is not None
     if args.runs is not None:
         args.tolerance = TOLERANCE if args.tolerance is None else args.tolerance
@@ -245,6 +255,10 @@ def needs_matplotlib(plot: str | None) -> None:
 
 
 def _emit(run: Run, args) -> None:
+    from .distributed import rank
+
+    if rank() != 0:  # a distributed run's other workers write nothing
+        return
     note(args, run.report)
     if args.save:
         _save(run, args)

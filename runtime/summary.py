@@ -23,6 +23,7 @@ from .control import Control
 from .control_report import control_fields
 from .data import Dataset, input_dtype
 from .diagnose import diagnose
+from .distributed import Shares
 from .epochs import batch_rows, epoch_means
 from .normalize import Normalization
 from .optim import declared_settings, group_settings
@@ -71,6 +72,7 @@ class Session:
     timing: dict[str, float] = field(default_factory=dict)
     full_parameters: bool = False  # the JSON report lists every value, however many
     control: Control | None = None  # schedule, clipping, early stopping: None when the spec has none
+    shares: Shares | None = None  # one rank of a distributed run: its share of each batch (`distributed`)
 
 
 def snapshot(model: nn.Module, copy: bool = True) -> dict[str, torch.Tensor]:

@@ -191,6 +191,12 @@ RUNS_UNSUPPORTED = _code("E0920", "runs-unsupported", "a spec that `--runs` cann
 BAD_ARGUMENT_TYPE = _code("E0921", "bad-argument-type", "a Python argument of the wrong type given to `train`")
 BAD_COMMAND_LINE = _code("E0922", "bad-command-line", "a command line the argument parser cannot read")
 OUTPUT_UNWRITABLE = _code("E0923", "output-unwritable", "an output path that cannot be written as a regular file")
+NPROC_OUT_OF_RANGE = _code("E0924", "nproc-out-of-range", "a `--nproc` below 1 or above the limit")
+BATCH_NOT_SHARED = _code("E0925", "batch-not-shared", "a `batch` that the worker processes cannot share evenly")
+NOT_DISTRIBUTABLE = _code("E0926", "not-distributable", "a spec that cannot be trained across several processes")
+NPROC_CONFLICT = _code("E0927", "nproc-conflict", "an option that cannot be used with several processes")
+WORKER_FAILED = _code("E0928", "worker-failed", "a worker process of a distributed run that failed")
+RENDEZVOUS_FAILED = _code("E0929", "rendezvous-failed", "worker processes that could not meet (a port in use)")
 
 # W00xx: warnings
 BIDI_CONTROL = _code("W0001", "bidi-control", "a bidirectional control character that may hide what the text says")
@@ -212,4 +218,6 @@ def is_code(text: str) -> bool:
 
 
 # codes whose page has no example a test can run: the mistake cannot be made on purpose
-UNREPRODUCIBLE = {SPEC_CHANGED: "the spec file must change while a sweep trains, between its check and its end"}
+UNREPRODUCIBLE = {SPEC_CHANGED: "the spec file must change while a sweep trains, between its check and its end",
+                  WORKER_FAILED: "a worker process must die (be killed, or fail) while the others train",
+                  RENDEZVOUS_FAILED: "another program must hold the port the processes meet on, or a peer must vanish"}
