@@ -95,10 +95,11 @@ def _handled(args: argparse.Namespace) -> tuple[int, str]:
     except BrokenPipeError:
         return EXIT_OK, "done"
     except Exception as err:  # a bug in nqa, not in the spec: say so, with the details
-        from .distributed import lost_peer
+        from .distributed import worker_failure
 
-        if lost_peer(err):  # a worker of a distributed run whose peer died or stopped answering
-            return EXIT_BUG, "lost-peer"
+        kind = worker_failure(err)  # one worker of a distributed run: said in one line, for the launcher
+        if kind is not None:
+            return EXIT_BUG, kind
         print("nqa: internal error (please report it with the spec that caused it):", file=sys.stderr)
         traceback.print_exc()
         return EXIT_BUG, "error"

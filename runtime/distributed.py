@@ -15,6 +15,7 @@ loss, still joining the all-reduce), and the global batch's loss (an all-reduce)
 
 from __future__ import annotations
 
+import atexit
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -32,7 +33,6 @@ class World:
     rank: int
     size: int
     local_rank: int
-    owned: bool  # whether `join` started the process group (and `leave` ends it)
 
 
 def _number(name: str, default: int) -> int:
@@ -61,41 +61,41 @@ def join(device: str) -> World | None:
     import torch.distributed as dist
 
     local = _number("LOCAL_RANK", 0)
-    owned = not dist.is_initialized()
-    if owned:
+    if not dist.is_initialized():
         cuda = device == "cuda" or (device == "auto" and torch.cuda.is_available())
         if cuda and torch.cuda.is_available():
             torch.cuda.set_device(local)
         try:
             dist.init_process_group("nccl" if cuda else "gloo", timeout=timedelta(seconds=timeout_seconds()))
+            atexit.register(_leave)  # once per process: a group started again after its end can meet stale peers
         except (RuntimeError, ValueError) as err:  # DistNetworkError (a port in use) is a RuntimeError
             where = f"{os.environ.get('MASTER_ADDR', '?')}:{os.environ.get('MASTER_PORT', '?')}"
             raise usage_error(f"the {size} worker processes could not meet at {where}: {_first_line(err)}",
                               "free the port (or set MASTER_PORT to a free one), and start every process",
                               code=codes.RENDEZVOUS_FAILED) from None
-    return World(dist.get_rank(), dist.get_world_size(), local, owned)
+    return World(dist.get_rank(), dist.get_world_size(), local)
 
 
-def lost_peer(err: BaseException) -> bool:
-    """Whether `err` is a collective's failure: a peer that died, or that did not answer within the timeout.
-    Said in one line on the worker's standard error, never as a traceback."""
+def worker_failure(err: BaseException) -> str | None:
+    """Inside a world, an unexpected exception said in one line on standard error (never a traceback, which
+    every rank would print), and its kind for the launcher: `lost-peer` for a collective's failure (a peer that
+    died, or did not answer within the timeout: torch raises RuntimeError), `error` for anything else.
+    None outside a world."""
     import sys
 
-    dist = sys.modules.get("torch.distributed")
-    if dist is None or not dist.is_available() or world_size() <= 1:
-        return False
-    if isinstance(err, dist.DistError):
-        print(f"nqa: worker rank {rank()} lost contact with the others: {_first_line(err)}", file=sys.stderr)
-        return True
-    return False
+    if world_size() <= 1:
+        return None
+    kind = "lost-peer" if isinstance(err, RuntimeError) else "error"
+    what = "lost contact with the others" if kind == "lost-peer" else "failed"
+    print(f"nqa: worker rank {rank()} {what}: {type(err).__name__}: {_first_line(err)}", file=sys.stderr)
+    return kind
 
 
-def leave(world: World | None) -> None:
-    if world is not None and world.owned:
-        import torch.distributed as dist
+def _leave() -> None:
+    import torch.distributed as dist
 
-        if dist.is_initialized():
-            dist.destroy_process_group()
+    if dist.is_initialized():
+        dist.destroy_process_group()
 
 
 def device_of(world: World, device: torch.device) -> torch.device:

@@ -79,7 +79,7 @@ def _check_spec(args, limits) -> None:
         raise usage_error("--nproc cannot be used with a sweep (a spec with `choice(...)`)",
                           "train the sweep in one process, or write the chosen values and use --nproc",
                           code=codes.NPROC_CONFLICT)
-    check_spec(program.spec, World(0, args.nproc, 0, False), single_example=False)
+    check_spec(program.spec, World(0, args.nproc, 0), single_example=False)
 
 
 def _free_port() -> int | None:
@@ -164,9 +164,14 @@ def _kind(failure) -> str:
     return data.get("nqa", {}).get("kind", "") if isinstance(data, dict) else ""
 
 
-def _secondary(failure) -> bool:
-    """A worker that stopped because another did (a lost peer, or the launcher's SIGTERM) is not the cause."""
-    return _kind(failure) in ("lost-peer", "stopped")
+def _secondary(failure) -> int:
+    """0 for a cause; 1 for a worker that lost its peers; 2 for one the launcher stopped (SIGTERM) after another
+    failed: those failed because another did."""
+    import signal
+
+    if _kind(failure) == "stopped" or failure.exitcode == -signal.SIGTERM:
+        return 2
+    return 1 if _kind(failure) == "lost-peer" else 0
 
 
 class _Tail(io.TextIOBase):

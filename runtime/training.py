@@ -30,7 +30,7 @@ from spec_lang import codes, usage_error
 from . import option_rules as rules
 from .control import check_run_length, control_of, needs_optimizer
 from .data import dataset
-from .distributed import Shares, World, check_spec, device_of, join, leave
+from .distributed import Shares, World, check_spec, device_of, join
 from .epochs import batch_rows
 from .lean import clear_of, forward_of, lean_optimizer, loss_of, step_of
 from .optim import build_loss, build_optimizer
@@ -108,20 +108,17 @@ def train(spec, *, seed: int | None = None, epochs: int | None = None, filename:
     checked = _with_epochs(program, options.epochs)
     seed = options.seed if options.seed is not None else checked.seed
     world = join(options.device)  # None unless started by torchrun (or `nqa run --nproc N`)
+    keeper = keeper_of(options, program, checked, seed)
+    session = _start(program, checked, seed, options, limits, world)
+    session.timing["compile_seconds"] = time.perf_counter() - started
     try:
-        keeper = keeper_of(options, program, checked, seed)
-        session = _start(program, checked, seed, options, limits, world)
-        session.timing["compile_seconds"] = time.perf_counter() - started
-        try:
-            stopped, diagnostics = _timed_loop(session, keeper)
-        except KeyboardInterrupt as stop:  # Ctrl-C, or SIGTERM under the command line
-            if keeper is not None:
-                keeper.interrupted()
-            stopped = f"{stop_word(stop)} after {len(session.losses)} steps"
-            raise TrainingInterrupted(_finish(session, stopped, []), exit_code(stop)) from None
-        return _finish(session, stopped, diagnostics)
-    finally:
-        leave(world)
+        stopped, diagnostics = _timed_loop(session, keeper)
+    except KeyboardInterrupt as stop:  # Ctrl-C, or SIGTERM under the command line
+        if keeper is not None:
+            keeper.interrupted()
+        stopped = f"{stop_word(stop)} after {len(session.losses)} steps"
+        raise TrainingInterrupted(_finish(session, stopped, []), exit_code(stop)) from None
+    return _finish(session, stopped, diagnostics)
 
 
 def _timed_loop(session: Session, keeper: Keeper | None = None):
