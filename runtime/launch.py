@@ -73,13 +73,30 @@ def _check_spec(args, limits) -> None:
 
     from .distributed import check_spec
 
-    program = check(Path(args.spec), filename=args.spec, limits=limits, require_data=True,
-                    allow_outside=args.allow_outside_data)
+    program = check(Path(args.spec), filename=args.spec, limits=limits, require_data=False,
+                    allow_outside=args.allow_outside_data)  # the data is read by the workers
+    _gpus_enough(args, program)
     if program.sweep is not None:
         raise usage_error("--nproc cannot be used with a sweep (a spec with `choice(...)`)",
                           "train the sweep in one process, or write the chosen values and use --nproc",
                           code=codes.NPROC_CONFLICT)
     check_spec(program.spec, World(0, args.nproc, 0), single_example=False)
+
+
+def _gpus_enough(args, program) -> None:
+    """nccl puts each worker on a GPU of its own: --device cuda needs as many GPUs as processes."""
+    import torch
+
+    from .training import _device
+
+    if args.device != "cuda":
+        return
+    _device("cuda", program)  # refused as in one process when there is no GPU at all
+    gpus = torch.cuda.device_count()
+    if args.nproc > gpus:
+        raise usage_error(f"--nproc {args.nproc} with --device cuda needs a GPU for each process; "
+                          f"this machine has {gpus}", f"use --nproc {gpus} or fewer, or train on the CPU",
+                          code=codes.NPROC_CONFLICT)
 
 
 def _free_port() -> int | None:
