@@ -129,8 +129,9 @@ def _launch(args, port: int | None) -> int:
                                              "-m", "runtime"])
     launcher.training_script_args = _worker_words(args)  # not parsed by torchrun's options: set as they are
     _same_code_in_workers()
-    for name in ("torch.distributed.elastic", "torch.distributed.run", "torch.distributed.launcher"):
-        logging.getLogger(name).setLevel(logging.CRITICAL)  # its failures are told below, in one line
+    for name in list(logging.root.manager.loggerDict):  # the launcher's own log lines: its failures are told below
+        if name.startswith(("torch.distributed.elastic", "torch.distributed.run", "torch.distributed.launcher")):
+            logging.getLogger(name).setLevel(logging.CRITICAL)
     try:
         run(launcher)
     except ChildFailedError as failed:
