@@ -128,6 +128,7 @@ def _launch(args, port: int | None) -> int:
                                              "--max-restarts", "0", "--monitor-interval", "0.1",
                                              "-m", "runtime"])
     launcher.training_script_args = _worker_words(args)  # not parsed by torchrun's options: set as they are
+    before = os.environ.get("PYTHONPATH")
     _same_code_in_workers()
     for name in list(logging.root.manager.loggerDict):  # the launcher's own log lines: its failures are told below
         if name.startswith(("torch.distributed.elastic", "torch.distributed.run", "torch.distributed.launcher")):
@@ -141,6 +142,11 @@ def _launch(args, port: int | None) -> int:
 
         print(f"nqa: {'terminated' if stop.sigval == signal.SIGTERM else 'interrupted'}", file=sys.stderr)
         return 128 + int(stop.sigval)
+    finally:
+        if before is None:
+            os.environ.pop("PYTHONPATH", None)
+        else:
+            os.environ["PYTHONPATH"] = before
     return 0
 
 

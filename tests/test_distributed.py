@@ -68,7 +68,7 @@ def worlds(tmp_path_factory) -> dict[int, dict]:
         command = [str(script), str(out)] if n == 1 else ["-m", "torch.distributed.run", "--standalone",
                                                           "--nproc-per-node", str(n), str(script), str(out)]
         done = subprocess.run([sys.executable, *command], env=_env(), capture_output=True, text=True, timeout=600)
-        assert done.returncode == 0, done.stderr[-3000:]
+        assert done.returncode == 0, done.stderr[:4000] + "\n...\n" + done.stderr[-2000:]
         found[n] = json.loads(out.read_text())
     return found
 
