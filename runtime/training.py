@@ -10,7 +10,9 @@ through `control.Control` (the best epoch's weights are put back at the end).
 With `checkpoint_every` or `resume`, a `resume.Keeper` checkpoints the run at
 epoch boundaries (and on Ctrl-C) and resumes it exactly. Training stops early,
 with the reason in `report.stopped`, when the loss stops being finite;
-Ctrl-C raises `TrainingInterrupted` carrying the run so far.
+Ctrl-C raises `TrainingInterrupted` carrying the run so far. Inside a
+torch.distributed world (torchrun, or `nqa run --nproc N`), `distributed.Shares`
+gives the loop this rank's share of each batch, DDP's forward, and the global loss.
 """
 
 from __future__ import annotations
