@@ -1,7 +1,7 @@
 """Training inside a torch.distributed world: one process of several, each on a share of every batch.
 
 In: the environment `torchrun` (or `nqa run --nproc N`) gives each worker (WORLD_SIZE > 1, RANK,
-LOCAL_RANK, MASTER_ADDR/MASTER_PORT), the device, the checked spec and the training session.
+LOCAL_RANK, MASTER_ADDR/MASTER_PORT), the device, the checked spec and the training run's state.
 Out: `join(device)`, the `World` this process belongs to (the process group started: gloo on the
 CPU, nccl on CUDA, with a timeout on every collective), or None outside one; `check_spec`, which
 refuses what cannot be shared (a `batch` that does not divide, `batch_norm`, a single example);
