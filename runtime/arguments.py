@@ -137,6 +137,9 @@ def _run_arguments(p: argparse.ArgumentParser) -> None:
                    help="with a CUDA device: run the forward pass and the loss in bfloat16 or float16 "
                         "(torch.autocast; fp16 with a grad scaler) (default: fp32)")
     p.add_argument("--compile", action="store_true", help="with a CUDA device: run the network through torch.compile")
+    p.add_argument("--nproc", type=_integer, metavar="N",
+                   help="train on N worker processes of this machine (torch.distributed, DDP), each taking "
+                        "1/N of every batch; rank 0 prints and writes (default: 1)")
     p.add_argument("--checkpoint-every", type=_positive, metavar="N",
                    help="write a checkpoint every N epochs (and on Ctrl-C), from which --resume goes on exactly")
     p.add_argument("--checkpoint-dir", metavar="DIR",

@@ -46,7 +46,10 @@ def main_run(argv: list[str] | None = None) -> int:
 def _parsed(grammar: argparse.ArgumentParser, argv: list[str] | None) -> argparse.Namespace:
     """The arguments; a refusal of the grammar's is also written as JSON when `--json -` was asked."""
     try:
-        return grammar.parse_args(argv)
+        args = grammar.parse_args(argv)
+        args.words = sys.argv[1:] if argv is None else list(argv)  # `--nproc N` runs them again in each worker
+        args.nqa_command = grammar.prog == "nqa"
+        return args
     except UsageExit as refused:
         words = sys.argv[1:] if argv is None else argv
         if any(pair == ("--json", "-") for pair in itertools.pairwise(words)) or "--json=-" in words:
@@ -60,6 +63,15 @@ def colour_wanted(stream) -> bool:
 
 
 def _dispatch(args: argparse.Namespace) -> int:
+    code, kind = _handled(args)
+    failed = getattr(args, "worker_failed", None)
+    if failed is not None:  # one worker of a distributed run: its error is left for the launcher
+        failed(code, kind)
+    return code
+
+
+def _handled(args: argparse.Namespace) -> tuple[int, str]:
+    """The command's exit code, and what kind of ending it was (for a distributed run's launcher)."""
     from .signals import exit_code, stop_word, terminate_as_interrupt
 
     try:
@@ -67,25 +79,30 @@ def _dispatch(args: argparse.Namespace) -> int:
 
         command_line(args)
         with terminate_as_interrupt():
-            return _COMMANDS[args.command](args)
+            return _COMMANDS[args.command](args), "done"
     except SpecError as err:
         print(err.render(colour=colour_wanted(sys.stderr)), file=sys.stderr)
         if getattr(args, "json", None) == "-":  # a program reading the report reads the errors too
             errors = [_record(d, err.filename) for d in err.diagnostics]
             sys.stdout.write(json_text({"errors": errors}))
-        return EXIT_USAGE
+        return EXIT_USAGE, "usage"
     except OutputError as err:  # its message quotes a path the user gave: spelt out, never sent raw
         print(f"error[{codes.OUTPUT_UNWRITABLE}]: {visible(str(err))}", file=sys.stderr)
-        return EXIT_USAGE
+        return EXIT_USAGE, "usage"
     except KeyboardInterrupt as stop:  # Ctrl-C, or SIGTERM (`Terminated`)
         print(f"nqa: {stop_word(stop)}", file=sys.stderr)
-        return exit_code(stop)
+        return exit_code(stop), "stopped"
     except BrokenPipeError:
-        return EXIT_OK
-    except Exception:  # a bug in nqa, not in the spec: say so, with the details
+        return EXIT_OK, "done"
+    except Exception as err:  # a bug in nqa, not in the spec: say so, with the details
+        from .distributed import worker_failure
+
+        kind = worker_failure(err)  # one worker of a distributed run: said in one line, for the launcher
+        if kind is not None:
+            return EXIT_BUG, kind
         print("nqa: internal error (please report it with the spec that caused it):", file=sys.stderr)
         traceback.print_exc()
-        return EXIT_BUG
+        return EXIT_BUG, "error"
 
 
 def _limits(args):

@@ -34,6 +34,21 @@ TOLERANCE = 1e-3  # --runs: a final loss below this has reached the target
 
 
 def run_command(args, limits) -> int:
+    from .distributed import world_size
+    from .launch import as_worker, check_nproc, launched
+
+    if world_size() > 1:  # one worker of a torchrun world (or of `--nproc N`): only rank 0 prints and writes
+        return as_worker(args, lambda: _worker_command(args, limits, check_nproc))
+    code = launched(args, limits)
+    return _run_command(args, limits) if code is None else code
+
+
+def _worker_command(args, limits, check_nproc) -> int:
+    check_nproc(args)  # inside a torchrun world, --nproc may only say its own size
+    return _run_command(args, limits)
+
+
+def _run_command(args, limits) -> int:
     args.tolerance_given = args.tolerance is not None
     if args.runs is not None:
         args.tolerance = TOLERANCE if args.tolerance is None else args.tolerance
@@ -249,6 +264,10 @@ def needs_matplotlib(plot: str | None) -> None:
 
 
 def _emit(run: Run, args) -> None:
+    from .distributed import rank
+
+    if rank() != 0:  # a distributed run's other workers write nothing
+        return
     note(args, run.report)
     if args.save:
         _save(run, args)

@@ -260,3 +260,6 @@ class Report(_Frozen):
                                 description="with `--precision bf16|fp16` or `--compile` (absent without them)")
     streamed: StreamInfo | None = Field(None, exclude_if=lambda value: value is None,
                                         description="when the data file was streamed (absent otherwise)")
+    processes: int | None = Field(None, ge=2, exclude_if=lambda value: value is None,
+                                  description="the worker processes of a distributed run, each taking its share of "
+                                              "every batch (absent for one process)")

@@ -31,6 +31,7 @@ from compiler.stream_checks import refuse_streamed
 from spec_lang import codes, usage_error
 
 from .checkpoint import HEADER_LIMIT
+from .distributed import rank
 from .resume_files import Loaded, checkpoint_files, read_checkpoints, tensors_digest, write_checkpoint
 from .resume_state import State, capture, restore
 from .summary import Session
@@ -39,6 +40,8 @@ _TEMPORARY = re.compile(r"\.checkpoint-\d{8}\.safetensors\..*\.tmp")  # left by 
 
 
 def note(text: str) -> None:
+    if rank() != 0:  # a distributed run: rank 0 speaks for every worker
+        return
     print(f"nqa: {text}", file=sys.stderr, flush=True)
 
 
@@ -55,7 +58,7 @@ class Keeper:
         """The first epoch to train: 1, or the epoch after the checkpoint resumed from."""
         self.identity["data_sha256"] = tensors_digest(_data(training))
         self.identity["device"] = training.data.inputs.device.type
-        for stale in self.folder.iterdir():
+        for stale in self.folder.iterdir() if rank() == 0 else ():  # a distributed run: rank 0 alone writes
             if _TEMPORARY.fullmatch(stale.name):
                 stale.unlink(missing_ok=True)
         if self.resume is None:
@@ -108,6 +111,9 @@ class Keeper:
             note("no epoch finished, so no checkpoint was written")
 
     def _write(self, state: State) -> bool:
+        if rank() != 0:  # a distributed run's checkpoint holds the global state, which rank 0 writes
+            self.written = state.epoch
+            return True
         try:
             identity = {**self.identity, "checkpoint_every": str(self.every)}
             write_checkpoint(self.folder, state, identity, keep=self.written)

@@ -33,7 +33,8 @@ REPORT_CAP = 8 * 2**20  # bytes of compressed JSON report kept; a larger one is 
 CURVE_POINTS = 20_000
 STATUS = {0: "finished", 3: "diverged", 130: "interrupted", 143: "interrupted"}
 _OPTIONS = ("seed", "epochs", "json", "quiet", "log_every", "trace", "full_parameters", "save", "load", "plot",
-            "draw", "runs", "tolerance", "best", "device", "precision", "compile", "tensorboard", "allow_outside_data")
+            "draw", "runs", "tolerance", "best", "device", "precision", "compile", "tensorboard", "allow_outside_data",
+            "nproc")
 
 
 def note(args, report, kind: str = "run") -> None:

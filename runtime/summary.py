@@ -24,6 +24,7 @@ from .control import Control
 from .control_report import control_fields
 from .data import Dataset, input_dtype
 from .diagnose import diagnose
+from .distributed import Shares
 from .epochs import batch_rows, epoch_means
 from .normalize import Normalization
 from .optim import declared_settings, group_settings
@@ -74,6 +75,7 @@ class Session:
     full_parameters: bool = False  # the JSON report lists every value, however many
     control: Control | None = None  # schedule, clipping, early stopping: None when the spec has none
     mixed: Mixed | None = None  # --precision bf16|fp16 or --compile on a GPU: None without them
+    shares: Shares | None = None  # one rank of a distributed run: its share of each batch (`distributed`)
 
 
 def snapshot(model: nn.Module, copy: bool = True) -> dict[str, torch.Tensor]:
@@ -193,4 +195,5 @@ def build_report(session: Session, stopped: str | None, diagnostics: list) -> Re
         trace=tuple(session.tracer.records), timing=Timing(**timing) if len(timing) == 2 else None,
         normalization=normalization.info() if normalization is not None else None, streamed=data.info(),
         gpu=session.mixed.info() if session.mixed is not None else None,
+        processes=session.shares.world.size if session.shares is not None else None,
         **control_fields(session.control, checked))

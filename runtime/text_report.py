@@ -50,6 +50,7 @@ def render_text(report: Report) -> str:
 def _header(r: Report) -> str:
     on = "" if r.device == "cpu" else f", on {r.device}"  # the CPU goes unsaid, as in every earlier report
     on += gpu_text(r.gpu) if r.gpu is not None else ""
+    on += f", {r.processes} processes" if r.processes is not None else ""
     return f"nqa run {visible(r.spec)}  (seed {r.seed}{on})"
 
 

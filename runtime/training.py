@@ -13,6 +13,9 @@ with the reason in `report.stopped`, when the loss stops being finite;
 Ctrl-C raises `TrainingInterrupted` carrying the run so far. On a CUDA device,
 `precision` (bf16, fp16) and `compile` change the loop's forward, loss,
 backward and step through `precision.wrapped`; elsewhere they are refused.
+Inside a torch.distributed world (torchrun, or `nqa run --nproc N`),
+`distributed.Shares` gives the loop this rank's share of each batch, DDP's
+forward, and the global loss.
 """
 
 from __future__ import annotations
@@ -31,7 +34,8 @@ from spec_lang import codes, usage_error
 
 from . import option_rules as rules
 from .control import check_run_length, control_of, needs_optimizer
-from .data import dataset
+from .data import Dataset, dataset
+from .distributed import Shares, World, check_spec, device_of, join
 from .epochs import batch_rows
 from .lean import clear_of, forward_of, lean_optimizer, loss_of, step_of
 from .optim import build_loss, build_optimizer
@@ -114,8 +118,9 @@ def train(spec, *, seed: int | None = None, epochs: int | None = None, filename:
     checked = _with_epochs(program, options.epochs)
     seed = options.seed if options.seed is not None else checked.seed
     refuse_off_gpu(options, python=True)
+    world = join(options.device)  # None unless started by torchrun (or `nqa run --nproc N`)
     keeper = keeper_of(options, program, checked, seed)
-    session = _start(program, checked, seed, options, limits)
+    session = _start(program, checked, seed, options, limits, world)
     session.timing["compile_seconds"] = time.perf_counter() - started
     try:
         stopped, diagnostics = _timed_loop(session, keeper)
@@ -135,8 +140,11 @@ def _timed_loop(session: Session, keeper: Keeper | None = None):
         session.timing["train_seconds"] = time.perf_counter() - started
 
 
-def _start(program: Program, checked: CheckedSpec, seed: int, options: TrainOptions, limits: Limits) -> Session:
+def _start(program: Program, checked: CheckedSpec, seed: int, options: TrainOptions, limits: Limits,
+           world: World | None = None) -> Session:
     device = _device(options.device, program)
+    if world is not None:
+        device = device_of(world, device)
     torch.manual_seed(seed)
     model = compile_spec(checked)
     if options.load is not None:
@@ -145,6 +153,8 @@ def _start(program: Program, checked: CheckedSpec, seed: int, options: TrainOpti
         load_weights(options.load, model, program)
     model.to(device)
     data = dataset(checked, seed, program.table, limits.memory_budget).to(device)
+    if world is not None:
+        check_spec(checked, world, isinstance(data, Dataset) and data.inputs.dim() == 1)
     check_run_length(checked, data.batches_per_epoch(), options.epochs is not None)  # as `check` held the spec's
     steps = checked.epochs * data.batches_per_epoch()
     every = options.every if options.every is not None else max(1, steps // 200)
@@ -157,7 +167,8 @@ def _start(program: Program, checked: CheckedSpec, seed: int, options: TrainOpti
     optimizer = None if lean else build_optimizer(checked.optimizer, params)
     control = control_of(checked, optimizer, params, batch_rows(data.size, data.batch), data.validating)
     return Session(program, checked, seed, model, snapshot(model), data, optimizer, build_loss(checked.loss), tracer,
-                   full_parameters=options.full_parameters, control=control, mixed=mixed)
+                   full_parameters=options.full_parameters, control=control, mixed=mixed,
+                   shares=Shares(world, model, device) if world is not None else None)
 
 
 def _device(name: str, program: Program) -> torch.device:
@@ -186,10 +197,16 @@ def _loop(session: Session, keeper: Keeper | None = None):
     step = step_of(session.checked.optimizer, session.optimizer, params)
     watching, control = tracer.active, session.control
     first = keeper.begin(session, step) if keeper is not None else 1
+    shares, batches = session.shares, session.data.batches
+    value_of: Callable[[torch.Tensor], float] = torch.Tensor.item
+    if shares is not None:  # one rank of several: its share of each batch, gradients averaged by DDP
+        shares.reseed(session.seed, first)
+        forward, criterion, value_of = shares.forward, shares.loss(criterion), shares.value
+        batches = lambda: shares.batches(session.data.batches())  # noqa: E731
     forward, criterion, backward, step = wrapped(session.mixed, model, forward, criterion, step, session.optimizer)
     model.train()
     for epoch in range(first, session.checked.epochs + 1):
-        for inputs, targets in session.data.batches():
+        for inputs, targets in batches():
             clear()
             output = forward(inputs)
             try:
@@ -198,7 +215,7 @@ def _loop(session: Session, keeper: Keeper | None = None):
                 if not_finite(output):
                     return _diverged(losses, math.nan)
                 raise
-            value = loss.item()
+            value = value_of(loss)
             if not math.isfinite(value):
                 return _diverged(losses, value)
             losses.append(value)

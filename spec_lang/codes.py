@@ -202,6 +202,12 @@ RUNS_UNSUPPORTED = _code("E0920", "runs-unsupported", "a spec that `--runs` cann
 BAD_ARGUMENT_TYPE = _code("E0921", "bad-argument-type", "a Python argument of the wrong type given to `train`")
 BAD_COMMAND_LINE = _code("E0922", "bad-command-line", "a command line the argument parser cannot read")
 OUTPUT_UNWRITABLE = _code("E0923", "output-unwritable", "an output path that cannot be written as a regular file")
+NPROC_OUT_OF_RANGE = _code("E0924", "nproc-out-of-range", "a `--nproc` below 1 or above the limit")
+BATCH_NOT_SHARED = _code("E0925", "batch-not-shared", "a `batch` that the worker processes cannot share evenly")
+NOT_DISTRIBUTABLE = _code("E0926", "not-distributable", "a spec that cannot be trained across several processes")
+NPROC_CONFLICT = _code("E0927", "nproc-conflict", "an option that cannot be used with several processes")
+WORKER_FAILED = _code("E0928", "worker-failed", "a worker process of a distributed run that failed")
+RENDEZVOUS_FAILED = _code("E0929", "rendezvous-failed", "worker processes that could not meet (a port in use)")
 GPU_ONLY = _code("E0932", "gpu-only", "`--precision bf16|fp16` or `--compile` on a run that trains on the CPU")
 GPU_CHECKPOINT = _code("E0933", "gpu-checkpoint", "`--precision bf16|fp16` or `--compile` with checkpoints")
 
@@ -228,4 +234,6 @@ def is_code(text: str) -> bool:
 # codes whose page has no example a test can run: the mistake cannot be made on purpose
 UNREPRODUCIBLE = {SPEC_CHANGED: "the spec file must change while a sweep trains, between its check and its end",
                   STREAM_LINE_BREAK: "a quoted cell must span the end of a piece of a streamed file, at least 4 kB in",
-                  STREAM_LONG_LINE: "a line must be longer than eight pieces of a streamed file, at least 32 kB"}
+                  STREAM_LONG_LINE: "a line must be longer than eight pieces of a streamed file, at least 32 kB",
+                  WORKER_FAILED: "a worker process must die (be killed, or fail) while the others train",
+                  RENDEZVOUS_FAILED: "another program must hold the port the processes meet on, or a peer must vanish"}
