@@ -32,7 +32,7 @@ from .data_table import Table
 from .limits import Limits, human_bytes
 
 WHOLE_READ_FACTOR = 8  # bytes reading a CSV file whole holds at its peak, per byte of the file (rows as text)
-PARQUET_READ_FACTOR = 4  # bytes reading Parquet files whole holds at its peak, per byte uncompressed (measured: 3.1)
+PARQUET_READ_FACTOR = 5  # bytes reading Parquet whole holds at its peak, per byte uncompressed (measured: 4.2)
 PIECE_SHARE = 80  # a piece is at most budget / 80 bytes: parsing it holds about 20x that, a quarter of the budget
 LONGEST_PIECE = 8  # a piece may grow to this many times its size to end at a line end; past that, refused
 

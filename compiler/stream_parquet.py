@@ -25,10 +25,11 @@ from .data_file import choose_columns
 from .data_parquet import _HINT, arrow_rows, pyarrow_modules, refuse_csv_options
 from .data_stream import PARQUET_READ_FACTOR, Piece, StreamedFile, StreamedTable, refuse_text_labels
 from .data_table import Table
+from .limits import human_bytes
 from .settings import Data
 
 VALUE_BYTES = 8  # a value decoded as float64: the least a row's value takes, whatever the footer says
-READ_BUFFER = 1 << 20  # bytes pyarrow reads a column chunk in, rather than whole
+READ_BUFFER = 1 << 16  # bytes pyarrow reads a column chunk in, rather than whole (one buffer a column)
 
 
 def open_path(written: str, path: Any) -> Any:
@@ -59,9 +60,11 @@ def footer_sizes(shards: Sequence[Any]) -> tuple[int, int, int]:
 
 
 def parquet_pieces(data: Data, shard: Any, index: int, input_width: int | None, first: StreamedFile | None,
-                   share: int) -> tuple[StreamedFile, list[Piece]]:
+                   budget: int) -> tuple[StreamedFile, list[Piece]]:
     """File `index` of the set: its columns (all of them named as the first file's) and its pieces,
-    each holding at most `share` bytes once read."""
+    each holding at most a sixteenth of `budget` once read. A row group whose chosen column chunks
+    (compressed and not) take more than a quarter of it is refused (E0337): pyarrow decodes a page
+    whole, and a footer does not say how a chunk is cut into pages."""
     refuse_csv_options(data, shard.written)
     file = open_path(shard.written, shard.path)
     names = tuple(file.schema_arrow.names)
@@ -79,16 +82,28 @@ def parquet_pieces(data: Data, shard: Any, index: int, input_width: int | None, 
             _columns_differ(first.written, first.header or (), shard.written, names)
         found = StreamedFile(shard.written, shard.path, names, first.inputs, first.targets)
     meta, pieces, done = file.metadata, [], 0
-    chosen = len(set(found.inputs + found.targets))
+    chosen = sorted(set(found.inputs + found.targets))
     for group in range(meta.num_row_groups):
         stats = meta.row_group(group)
         rows = stats.num_rows
-        row_bytes = max(stats.total_byte_size // max(1, rows), chosen * VALUE_BYTES) * PARQUET_READ_FACTOR
-        step = max(1, min(rows, share // row_bytes))
+        _refuse_large(shard.written, stats, chosen, group, done, budget)
+        row_bytes = max(stats.total_byte_size // max(1, rows), len(chosen) * VALUE_BYTES) * PARQUET_READ_FACTOR
+        step = max(1, min(rows, budget // 16 // row_bytes))
         pieces += [Piece(start, min(rows, start + step), done + start, min(rows, start + step) - start, index, group,
                          step) for start in range(0, rows, step)]
         done += rows
     return found, pieces
+
+
+def _refuse_large(written: str, stats: Any, chosen: list[int], group: int, done: int, budget: int) -> None:
+    held = sum(stats.column(i).total_compressed_size + stats.column(i).total_uncompressed_size for i in chosen)
+    if held > budget // 4:
+        where = f"row group {group + 1} (rows {done + 1:,} to {done + stats.num_rows:,})"
+        raise DataProblem(f"`{written}` {where} holds {human_bytes(held)} in the columns read, more than the "
+                          f"quarter of the memory budget ({human_bytes(budget)}) that a piece of a streamed set "
+                          "may take: a row group's pages are read whole",
+                          "write the file in smaller row groups (`row_group_size=` in pyarrow), or raise "
+                          "--memory-budget", f"{where} of this file", code=codes.STREAM_ROW_GROUP)
 
 
 def parquet_piece(table: StreamedTable, file: StreamedFile, piece: Piece) -> Table:

@@ -31,7 +31,7 @@ from .data_stream import Piece, StreamedFile, StreamedTable, piece_bytes
 from .data_table import Table
 from .limits import Limits
 from .settings import Data
-from .stream_read import after_line, chunks, csv_piece, first_values, read_piece
+from .stream_read import after_line, chunks, csv_piece, first_values, read_piece, system_pool
 
 DISTINCT_KEPT = 1024  # distinct target values remembered (with their first row) to check them against the loss
 
@@ -39,6 +39,7 @@ DISTINCT_KEPT = 1024  # distinct target values remembered (with their first row)
 def scan_source(data: Data, source: Any, input_width: int | None, class_targets: bool, limits: Limits,
                 ids: Ids | None = None) -> StreamedTable:
     """The source's files checked in pieces (every cell, as whole reading checks them)."""
+    system_pool()
     size = piece_bytes(limits.memory_budget)
     if data.shape is not None:
         input_width = math.prod(data.shape)
@@ -54,7 +55,7 @@ def scan_source(data: Data, source: Any, input_width: int | None, class_targets:
         if source.kind == ".parquet":
             from .stream_parquet import parquet_pieces
 
-            file, planned = parquet_pieces(data, shard, index, input_width, first, limits.memory_budget // 16)
+            file, planned = parquet_pieces(data, shard, index, input_width, first, limits.memory_budget)
             table = _with_file(data, table, file)
             parts: Iterator[tuple[Piece, Table]] = ((piece, read_piece(table, piece)) for piece in planned)
         else:

@@ -6,6 +6,7 @@ problems (its columns, a corrupt cell or file halfway) named with the file and i
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import numpy as np
 import pytest
@@ -35,7 +36,7 @@ def csv_shards(folder, counts=(1500, 1500, 1500), name="x{}.csv"):
     return done
 
 
-def parquet_shards(folder, counts=(1500, 1500), group=400):
+def parquet_shards(folder, counts=(1500, 1500), group=60):
     (folder / "s").mkdir()
     done = 0
     for n, count in enumerate(counts):
@@ -50,6 +51,11 @@ def spec(folder, data, extra=""):
     path = folder / "s.nqa"
     path.write_text(NET + f'data "{data}"\n' + extra)
     return path
+
+
+def streamed(path, limits=SMALL) -> bool:
+    table = check(path, limits=limits).table
+    return table is not None and table.streamed
 
 
 def rows_of(path, seed=0, limits=SMALL, held=False):
@@ -74,19 +80,28 @@ def test_every_row_of_every_file_once_an_epoch_in_a_seeded_order(tmp_path, make,
     assert table.streamed and table.rows == total and len({p.file for p in table.pieces}) == len(table.files) > 1
     assert sorted(first) == list(range(total)) and first != list(range(total))
     assert rows_of(path)[1] == first and rows_of(path, seed=1)[1] != first
-    assert not check(path, limits=Limits()).table.streamed  # the default budget reads them whole
+    assert not streamed(path, Limits())  # the default budget reads them whole
 
 
 def test_a_parquet_row_group_larger_than_a_piece_is_read_in_slices(tmp_path):
-    total = parquet_shards(tmp_path, counts=(3000,), group=3000)
+    total = parquet_shards(tmp_path, counts=(3000,), group=100)
     table, order = rows_of(spec(tmp_path, "s/x0.parquet"))
-    assert len(table.pieces) > 2 and {p.group for p in table.pieces} == {0}
-    assert sorted(order) == list(range(total))
+    assert [p.rows for p in table.pieces if p.group == 0] == [13] * 7 + [9]  # 1.25 kB, 4x 24 bytes a row
+    assert len(table.pieces) == 30 * 8 and sorted(order) == list(range(total))
+
+
+def test_a_parquet_row_group_too_large_for_the_budget_is_refused_naming_it(tmp_path):
+    parquet_shards(tmp_path, counts=(1000, 3000), group=1000)
+    (tmp_path / "s" / "x0.parquet").unlink()
+    assert refusal(spec(tmp_path, "s/*.parquet")) == (
+        "E0337: `s/x1.parquet` row group 1 (rows 1 to 1,000) holds 30.1 kB in the columns read, more than the "
+        "quarter of the memory budget (20.0 kB) that a piece of a streamed set may take: a row group's pages are "
+        "read whole")
 
 
 def test_a_parquet_file_over_max_data_bytes_is_streamed(tmp_path):
     parquet_shards(tmp_path, counts=(500,))
-    table = check(spec(tmp_path, "s/x0.parquet"), limits=Limits(max_data_bytes=1000)).table
+    table: Any = check(spec(tmp_path, "s/x0.parquet"), limits=Limits(max_data_bytes=1000)).table
     assert table.streamed and table.rows == 500
 
 
@@ -109,7 +124,8 @@ def test_columns_that_differ_between_streamed_files_are_named(tmp_path):
 
 def test_parquet_files_whose_columns_differ_are_named(tmp_path):
     parquet_shards(tmp_path)
-    pq.write_table(pa.table({"i": [1.0] * 900, "z": [1.0] * 900, "y": [1.0] * 900}), tmp_path / "s" / "x2.parquet")
+    pq.write_table(pa.table({"i": [1.0] * 900, "z": [1.0] * 900, "y": [1.0] * 900}), tmp_path / "s" / "x2.parquet",
+                   row_group_size=60)
     assert refusal(spec(tmp_path, "s/*.parquet")) == (
         "E0329: `s/x2.parquet` has column `z` where `s/x0.parquet` has `k` (column 2)")
 
@@ -123,15 +139,15 @@ def test_a_parquet_file_corrupt_halfway_is_named_with_its_row_group(tmp_path):
     raw[at:at + 200] = b"\xff" * 200
     second.write_bytes(bytes(raw))
     text = refusal(spec(tmp_path, "s/*.parquet"))
-    assert text.startswith("E0302: cannot read `s/x1.parquet` row group 3 (rows 801 to 1,200): "), text
+    assert text.startswith("E0302: cannot read `s/x1.parquet` row group 3 (rows 121 to 180): "), text
 
 
 def test_a_missing_cell_of_a_parquet_file_is_named_by_its_row(tmp_path):
     parquet_shards(tmp_path)
-    k = [float(n % 7) for n in range(1500)]
+    k: list[float | None] = [float(n % 7) for n in range(1500)]
     k[1234] = None
     pq.write_table(pa.table({"i": [1.0] * 1500, "k": k, "y": [1.0] * 1500}), tmp_path / "s" / "x1.parquet",
-                   row_group_size=400)
+                   row_group_size=60)
     assert refusal(spec(tmp_path, "s/*.parquet")) == "E0311: `s/x1.parquet` row 1,235, column `k` is empty (null)"
 
 
@@ -153,6 +169,7 @@ def test_normalize_takes_every_file_s_training_rows(tmp_path):
     program = check(path, limits=SMALL)
     data = dataset(program.spec, 0, program.table, SMALL.memory_budget)
     i = np.arange(total, dtype=np.float64)
+    assert data.normalization is not None
     assert data.normalization.shift.tolist() == pytest.approx([i.mean(), (i % 7).mean()])
     assert data.normalization.scale.tolist() == pytest.approx([i.std(), (i % 7).std()])
 
@@ -160,7 +177,7 @@ def test_normalize_takes_every_file_s_training_rows(tmp_path):
 def test_text_labels_in_a_streamed_parquet_file_are_refused(tmp_path):
     (tmp_path / "s").mkdir()
     pq.write_table(pa.table({"a": [0.5] * 900, "b": [0.5] * 900, "y": ["cat", "dog"] * 450}),
-                   tmp_path / "s" / "x.parquet")
+                   tmp_path / "s" / "x.parquet", row_group_size=30)
     path = tmp_path / "s.nqa"
     path.write_text('input 2\nlinear 2->2\nloss cross_entropy\nbatch 32\ndata "s/x.parquet"\n')
     assert refusal(path, Limits(memory_budget=parse_size("5kB"))).startswith(
