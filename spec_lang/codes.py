@@ -230,4 +230,4 @@ def is_code(text: str) -> bool:
 UNREPRODUCIBLE = {SPEC_CHANGED: "the spec file must change while a sweep trains, between its check and its end",
                   STREAM_LINE_BREAK: "a quoted cell must span the end of a piece of a streamed file, at least 4 kB in",
                   STREAM_LONG_LINE: "a line must be longer than eight pieces of a streamed file, at least 32 kB",
-                  STREAM_ROW_GROUP: "a Parquet file is binary: a page can show no file to cause it"}
+                  STREAM_ROW_GROUP: "a page shows text files beside its spec, and a Parquet file is binary"}

@@ -86,8 +86,8 @@ def test_every_row_of_every_file_once_an_epoch_in_a_seeded_order(tmp_path, make,
 def test_a_parquet_row_group_larger_than_a_piece_is_read_in_slices(tmp_path):
     total = parquet_shards(tmp_path, counts=(3000,), group=100)
     table, order = rows_of(spec(tmp_path, "s/x0.parquet"))
-    assert [p.rows for p in table.pieces if p.group == 0] == [13] * 7 + [9]  # 1.25 kB, 4x 24 bytes a row
-    assert len(table.pieces) == 30 * 8 and sorted(order) == list(range(total))
+    assert [p.rows for p in table.pieces if p.group == 0] == [10] * 10  # 1.25 kB / (5 x 24 bytes a row)
+    assert len(table.pieces) == 30 * 10 and sorted(order) == list(range(total))
 
 
 def test_a_parquet_row_group_too_large_for_the_budget_is_refused_naming_it(tmp_path):
