@@ -206,3 +206,13 @@ def test_a_piece_the_fast_reader_doubts_is_read_cell_by_cell_to_the_same_rows(tm
                       + "\n")  # quoted cells from line 701: the fast reader leaves those pieces to the careful one
     table, order = rows_of(spec(tmp_path, "s/*.csv"))
     assert table.streamed and sorted(order) == list(range(total))
+
+
+def test_text_labels_in_the_second_of_streamed_csv_files_are_refused_naming_it(tmp_path):
+    (tmp_path / "s").mkdir()
+    (tmp_path / "s" / "a.csv").write_text("a,b,y\n" + "0.5,0.5,1\n0.25,0.5,0\n" * 400)
+    (tmp_path / "s" / "b.csv").write_text("a,b,y\n" + "0.5,0.5,dog\n0.25,0.5,cat\n" * 400)
+    path = tmp_path / "s.nqa"
+    path.write_text('input 2\nlinear 2->2\nloss cross_entropy\nbatch 32\ndata "s/*.csv"\n')
+    assert refusal(path) == ("E0336: `s/b.csv` holds text class labels such as `cat`, which a streamed file "
+                             "cannot have")
