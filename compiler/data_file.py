@@ -283,10 +283,14 @@ def load_table(data: Data, folder: Path, allow_outside: bool, input_width: int |
                           "a single array", code=codes.NO_TARGETS)
     if kind == ".npz":
         return load_npz(data, read_file(data.path, path, limits, kind), limits, ids)
-    from .data_stream import scan_csv, streams  # it reads pieces with this module's functions
+    from .data_stream import streams  # it reads pieces with this module's functions
 
     if streams(path, limits):
-        return scan_csv(data, path, input_width, class_targets, limits, ids)  # type: ignore[return-value]  # read lazily
+        from .data_sources import Shard, Source
+        from .stream_scan import scan_source
+
+        one = Source(data.path, ".csv", (Shard(data.path, path, path.stat().st_size),), glob=False)
+        return scan_source(data, one, input_width, class_targets, limits, ids)  # type: ignore[return-value]  # lazily
     return csv_table(data, data.path, read_file(data.path, path, limits), input_width, class_targets, limits, ids)
 
 

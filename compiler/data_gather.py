@@ -8,8 +8,10 @@ from `load_table`, exactly as before; a Parquet file's from `data_parquet`;
 for a glob (`data_sources.source_of`), its files' rows in the order of their
 paths, their columns the same in every file (a Parquet file's: all of them,
 named alike and in order), their text labels the union of all the files',
-sorted, and their rows held to --max-examples together. Or a `DataProblem`
-naming the file.
+sorted, and their rows held to --max-examples together. Or, when reading the
+set whole would go over the memory budget, --max-data-bytes or --max-examples
+(`data_stream.source_streams`), a `data_stream.StreamedTable` that
+`stream_scan` checked piece by piece. Or a `DataProblem` naming the file.
 """
 
 from __future__ import annotations
@@ -26,9 +28,11 @@ from .data_file import load_table, read_file
 from .data_ids import Ids
 from .data_parquet import parquet_names, parquet_table
 from .data_sources import Shard, Source, globbed, kind_of_path, read_shard, refuse_special, relabelled, source_of
+from .data_stream import source_streams
 from .data_table import Table
 from .limits import Limits
 from .settings import Data
+from .stream_scan import scan_source
 
 
 def load_data(data: Data, folder: Path, allow_outside: bool, input_width: int | None, class_targets: bool,
@@ -37,11 +41,14 @@ def load_data(data: Data, folder: Path, allow_outside: bool, input_width: int | 
     if not globbed(data.path, folder) and kind_of_path(data.path) != ".parquet":
         return load_table(data, folder, allow_outside, input_width, class_targets, limits, ids)
     source = source_of(data, folder, allow_outside, limits)
+    for shard in source.shards:
+        refuse_special(shard)
+    if source_streams(source, limits):
+        return scan_source(data, source, input_width, class_targets, limits, ids)  # type: ignore[return-value]
     tables: list[Table] = []
     names: tuple[str, ...] = ()
     rows = 0
     for shard in source.shards:
-        refuse_special(shard)
         if source.kind == ".parquet":  # read once: its columns, all of them, must be the first file's
             raw = read_file(shard.written, shard.path, limits, ".parquet")
             names = _same_names(source, shard, names, parquet_names(shard.written, raw)[0])

@@ -94,6 +94,15 @@ def parquet_table(data: Data, written: str, source: bytes | BinaryIO, input_widt
     if read.num_rows == 0:
         raise DataProblem(f"`{written}` has no rows", "give the file at least one row", "empty file",
                           code=codes.DATA_EMPTY)
+    return arrow_rows(data, written, read, names, (inputs, targets), class_targets, first, ids, classes)
+
+
+def arrow_rows(data: Data | None, written: str, read: Any, names: tuple[str, ...], columns: tuple[list[int], list[int]],
+               class_targets: bool, first: int, ids: Ids | None = None,
+               classes: tuple[str, ...] | None = None) -> Table:
+    """The rows of pyarrow table `read` (row `first` of the file, from 0, is its first) as a `Table`
+    (given `data`, shaped as it says)."""
+    inputs, targets = columns
     xs = [_numbers(written, read, names[i], "input", first, ids) for i in inputs]
     labels: tuple[str, ...] = ()
     if len(targets) == 1 and _text(read.schema.field(names[targets[0]]).type):
@@ -103,7 +112,7 @@ def parquet_table(data: Data, written: str, source: bytes | BinaryIO, input_widt
     table = Table(written, _stacked(xs, read.num_rows), ys, tuple(names[i] for i in inputs),
                   tuple(names[i] for i in targets), labels, input_shape=(len(inputs),),
                   target_shape=(len(targets),))
-    return reshaped(data, data.shape, table) if data.shape is not None else table
+    return reshaped(data, data.shape, table) if data is not None and data.shape is not None else table
 
 
 def _row_group(written: str, file: Any, index: int, columns: list[str]) -> Any:

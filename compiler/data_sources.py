@@ -4,9 +4,9 @@ In: the `Data` settings (its `path` as written: `train.csv`, `train.parquet`,
 `shards/*.parquet`), the spec's folder, whether the spec may read outside it,
 and the limits. Out: `source_of(...)`, a `Source` — the files (`Shard`s, sorted
 by their path as written, each resolved and held to the spec's folder like any
-data path) and their one format — listed before any is read, with their total
-size held to --max-data-bytes and their number to --max-examples (each file
-holds at least one row). `read_shard(...)` reads one of them (or one row group
+data path) and their one format — listed before any is read, their number held
+to --max-examples (each file holds at least one row); a set larger than
+--max-data-bytes is streamed (`data_stream.source_streams`). `read_shard(...)` reads one of them (or one row group
 of a Parquet file: `data_parquet.parquet_row_groups` lists them) into a `Table`,
 with the columns the statement chooses and, given `classes`, those text labels'
 indices; a streamed read takes the files piece by piece through it. `peek`
@@ -104,12 +104,7 @@ def source_of(data: Data, folder: Path, allow_outside: bool, limits: Limits) -> 
         raise DataProblem(f"`{written}` matches {kind} files, but a glob gathers CSV or Parquet files",
                           "save the arrays as one .npz file, or the rows as CSV or Parquet files", f"{kind} files",
                           code=codes.SHARD_FORMATS)
-    source = Source(written, kind, tuple(shards), glob=True)
-    if source.size > limits.max_data_bytes:
-        raise DataProblem(f"the {len(shards):,} files `{written}` matches hold {source.size:,} bytes, over the limit "
-                          f"of {limits.max_data_bytes:,}", "use fewer or smaller files, or raise the limit with "
-                          "--max-data-bytes", "too large", code=codes.FILE_TOO_LARGE)
-    return source
+    return Source(written, kind, tuple(shards), glob=True)
 
 
 def _matches(written: str, folder: Path, limits: Limits) -> list[str]:

@@ -5,8 +5,11 @@ frozen `Limits`. The defaults fit a 24 GiB machine with a wide margin: the
 largest network allowed, with its gradients and an optimizer's two buffers,
 needs about 1.6 GB; the largest JSON report (`--trace`, `--full-parameters`),
 about 300 MB. `memory_budget` (default a quarter of the machine's memory,
-`parse_size` reads `500MB` or `2GiB`) decides when a data file is streamed
-rather than read whole (`data_stream`).
+`parse_size` reads `500MB` or `2GiB`) decides when a data set is streamed
+rather than read whole (`data_stream`): it, not `max_data_bytes` (1 GB) or
+`max_examples` (100 million rows), is what keeps a data set within memory, as
+a set is read whole only when reading it fits the budget (a CSV file takes
+about eight times its size); past those two limits a set is streamed too.
 """
 
 from __future__ import annotations
@@ -49,13 +52,13 @@ class Limits(BaseModel):
     max_params: int = Field(100_000_000, ge=1)
     max_layers: int = Field(1_000, ge=1)
     max_epochs: int = Field(1_000_000, ge=1)
-    max_examples: int = Field(1_000_000, ge=1, description="training rows read whole: examples, and the rows of a "
-                                                           "data file that is not streamed")
+    max_examples: int = Field(100_000_000, ge=1, description="training rows read whole: examples, and the rows of "
+                                                             "a data set that is not streamed")
     max_activations: int = Field(100_000_000, ge=1)  # layer outputs one step holds: rows x values per example
     max_example_activations: int = Field(
         10_000_000, ge=1, description="the values one example makes: its input and every layer's output")
-    max_data_bytes: int = Field(100_000_000, ge=1, description="bytes of a file read whole; a larger `data` CSV "
-                                                               "file is streamed")
+    max_data_bytes: int = Field(1_000_000_000, ge=1, description="bytes of a file read whole; a larger `data` set "
+                                                                 "(CSV or Parquet) is streamed")
     max_runs: int = Field(100_000, ge=1)
     max_combinations: int = Field(256, ge=1, description="combinations a sweep may have: the product of the "
                                                          "numbers of values of its choices")
@@ -63,8 +66,8 @@ class Limits(BaseModel):
         10_000_000, ge=1, description="the values a JSON report may list: --trace records parameters x steps "
                                       "x kinds, --full-parameters 2 x parameters")
     memory_budget: int = Field(default_factory=default_memory_budget, ge=1, description=(
-        "bytes a data set may take in memory: a CSV file larger, or larger than --max-data-bytes, is streamed "
-        "in pieces instead of read whole"))
+        "bytes a data set may take in memory: a CSV or Parquet set that reading whole would take more of, or "
+        "larger than --max-data-bytes, is streamed in pieces instead of read whole"))
 
     @field_validator("memory_budget", mode="before")
     @classmethod

@@ -93,8 +93,9 @@ def _limits(p: argparse.ArgumentParser) -> None:
         group.add_argument("--" + name.replace("_", "-"), type=_positive, default=getattr(defaults, name),
                            metavar="N", help=f"{what}(default {getattr(defaults, name):,})")
     group.add_argument("--memory-budget", type=_size, metavar="SIZE",
-                       help="bytes a data set may take in memory, e.g. 500MB or 2GiB: a CSV file that reading "
-                            "whole would hold more of, or larger than --max-data-bytes, is streamed in pieces "
+                       help="bytes a data set may take in memory, e.g. 500MB or 2GiB: a data set (CSV or "
+                            "Parquet files) that reading whole would hold more of, or larger than --max-data-bytes, "
+                            "is streamed in pieces "
                             "(default: a quarter of this machine's memory)")
 
 

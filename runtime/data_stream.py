@@ -1,7 +1,8 @@
 """A streamed data file's batches, read a piece at a time, in bounded memory.
 
-In: the checked spec, the seed, the `StreamedTable` that `check` made (the file
-checked, its pieces known) and the memory budget. Out: `StreamedDataset`, with
+In: the checked spec, the seed, the `StreamedTable` that `check` made (its
+files checked, its pieces known: those of all its files together) and the
+memory budget. Out: `StreamedDataset`, with
 what training uses of `data.Dataset`: `batches()` (the next epoch's global
 batches, the same on every process for the same seed), `batches_per_epoch()`,
 `size` (the rows trained on), `batch`, `generator`, `broadcast`, `validating`,
@@ -190,6 +191,7 @@ class StreamedDataset:
         return inputs, targets
 
     def info(self) -> StreamInfo:
-        return StreamInfo(file=self.table.path, rows=self.table.rows, trained=self.size, held_out=self.held_rows,
+        return StreamInfo(file=self.table.path, files=len(self.table.files), rows=self.table.rows, trained=self.size,
+                          held_out=self.held_rows,
                           pieces=len(self.table.pieces), piece_bytes=self.table.piece_bytes, buffer=self.buffer,
                           memory_budget=self.budget)

@@ -69,7 +69,8 @@ class TrainingInfo(_Frozen):
 class StreamInfo(_Frozen):
     """A data file streamed: read a piece at a time instead of whole (larger than --memory-budget)."""
 
-    file: str = Field(description="the data file, as the spec names it")
+    file: str = Field(description="the data file (or glob), as the spec names it")
+    files: int = Field(1, exclude_if=lambda value: value == 1, description="the files read, when more than one")
     rows: int = Field(description="its rows of data")
     trained: int = Field(description="the rows trained on each epoch")
     held_out: int = Field(description="the rows `validate` held out (chosen by a hash of the row's index)")

@@ -131,7 +131,8 @@ def _settings(r: Report) -> str:
 def _streamed(s: StreamInfo) -> str:
     """One line: the data file was read a piece at a time, and how."""
     held = f", {s.held_out:,} held out" if s.held_out else ""
-    return (f"data       streamed: {plural(s.rows, 'row')}{held} in {plural(s.pieces, 'piece')} of up to "
+    files = f" from {plural(s.files, 'file')}" if s.files > 1 else ""
+    return (f"data       streamed: {plural(s.rows, 'row')}{files}{held} in {plural(s.pieces, 'piece')} of up to "
             f"{human_bytes(s.piece_bytes)}, buffer {plural(s.buffer, 'row')} (memory budget "
             f"{human_bytes(s.memory_budget)})")
 

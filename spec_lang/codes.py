@@ -129,6 +129,7 @@ SHARD_FORMATS = _code("E0330", "shard-formats", "a data glob matching files of m
 GLOB_PATTERN = _code("E0331", "glob-pattern", "a data glob with `**`, which would search folders at any depth")
 STREAM_NEEDS_BATCH = _code("E0335", "stream-needs-batch", "a streamed data file without a `batch` size")
 STREAM_TEXT_LABELS = _code("E0336", "stream-text-labels", "text class labels in a streamed data file")
+STREAM_ROW_GROUP = _code("E0337", "stream-row-group", "a Parquet row group too large to read within the memory budget")
 STREAM_LINE_BREAK = _code("E0338", "stream-line-break", "a quoted cell holding a line break in a streamed data file")
 STREAM_LONG_LINE = _code("E0339", "stream-long-line", "a line of a streamed data file longer than a piece may hold")
 
@@ -236,4 +237,5 @@ UNREPRODUCIBLE = {SPEC_CHANGED: "the spec file must change while a sweep trains,
                   STREAM_LINE_BREAK: "a quoted cell must span the end of a piece of a streamed file, at least 4 kB in",
                   STREAM_LONG_LINE: "a line must be longer than eight pieces of a streamed file, at least 32 kB",
                   WORKER_FAILED: "a worker process must die (be killed, or fail) while the others train",
-                  RENDEZVOUS_FAILED: "another program must hold the port the processes meet on, or a peer must vanish"}
+                  RENDEZVOUS_FAILED: "another program must hold the port the processes meet on, or a peer must vanish",
+                  STREAM_ROW_GROUP: "a page shows text files beside its spec, and a Parquet file is binary"}

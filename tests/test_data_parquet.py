@@ -157,13 +157,14 @@ def test_a_file_that_is_not_parquet_is_refused(tmp_path, content, message):
     assert text.startswith(message) and "\n --> s.nqa:2:6\n" in text and "write the file with pyarrow" in text, text
 
 
-def test_limits_are_checked_from_the_footer_before_reading(tmp_path):
+def test_a_file_over_the_limits_by_its_footer_is_streamed_rather_than_read_whole(tmp_path):
     content = parquet({"a": [1.0] * 50, "b": [2.0] * 50, "y": [0.0] * 50})
     spec = 'linear 2->1\ndata "d.parquet"\n'
-    rows = refusal(tmp_path, spec, {"d.parquet": content}, Limits(max_examples=10))
-    assert rows.startswith("error[E0602]: `d.parquet` has 50 rows, more than the limit of 10\n"), rows
-    size = refusal(tmp_path, spec, {"d.parquet": content}, Limits(max_data_bytes=100))
-    assert size.startswith(f"error[E0610]: `d.parquet` is {len(content):,} bytes, over the limit of 100\n"), size
+    streamed = ("error[E0335]: `d.parquet` is streamed, so it is trained on in batches, but no `batch` size is "
+                "given\n")
+    for limits in (Limits(max_examples=10), Limits(max_data_bytes=100)):
+        text = refusal(tmp_path, spec, {"d.parquet": content}, limits)
+        assert text.startswith(streamed), text
 
 
 def test_without_pyarrow_the_message_says_how_to_install_it(tmp_path):

@@ -208,9 +208,9 @@ def test_the_files_are_counted_against_the_row_limit_as_they_are_listed(tmp_path
 def test_limits_hold_for_the_files_together(tmp_path):
     path = files(tmp_path, 'linear 2->1\ndata "shards/*.csv"\n', **{f"shards/{i}.csv": csv(ROWS) for i in range(3)})
     size = sum(f.stat().st_size for f in (tmp_path / "shards").iterdir())
-    text = refusal(path, Limits(max_data_bytes=size - 1))
-    assert text.startswith(f"error[E0610]: the 3 files `shards/*.csv` matches hold {size:,} bytes, over the limit of "
-                           f"{size - 1:,}\n"), text
+    text = refusal(path, Limits(max_data_bytes=size - 1))  # over --max-data-bytes together: streamed, not read whole
+    assert text.startswith("error[E0335]: `shards/*.csv` is streamed, so it is trained on in batches, but no "
+                           "`batch` size is given\n"), text
     rows = refusal(path, Limits(max_examples=20))
     assert rows.startswith("error[E0602]: `shards/*.csv` has more rows than the limit of 20 (reading stopped at "
                            "`shards/2.csv`)\n"), rows

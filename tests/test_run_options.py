@@ -72,7 +72,7 @@ def test_runs_times_parameters_and_rows_are_bounded_before_allocating(tmp_path, 
         "error[E0611]: --runs 100,000 on this spec means 100,200,100,000 parameters at once (100,000 x 1,002,001), "
         "over the limit of 100,000,000\n  = hint: train fewer runs at once, or raise the limit with --max-params\n"))
     iris = str(ROOT / "specs/examples/iris.nqa")
-    code, err = _err(["run", iris, "--runs", "10000"], capsys)
+    code, err = _err(["run", iris, "--runs", "10000", "--max-examples", "1000000"], capsys)
     assert code == 2 and err.startswith(
         "error[E0611]: --runs 10,000 on this spec means 1,500,000 rows at once (10,000 x 150), "
         "over the limit of 1,000,000")

@@ -1,0 +1,146 @@
+"""One piece of a streamed set, read: a CSV file's byte range or a Parquet row group's rows.
+
+In: the `data_stream.StreamedTable` that `check` made and one of its `Piece`s.
+Out: `read_piece`, the piece's rows as a `Table` (NumPy float64 or array('d')),
+or the `DataProblem` a whole reading gives, naming the file and its line (or
+row). A CSV piece is read by the fast reader (`csv_fast`) first, and only when
+it is in any doubt cell by cell (`data_file.csv_rows`, `to_table`) from the
+piece's first line, so a problem is worded with the whole file's line numbers.
+`chunks` cuts a CSV file into pieces that end at a line end; `opened` opens a
+file of the set. Text class labels are refused (E0336). No torch here.
+"""
+
+from __future__ import annotations
+
+from array import array
+from collections.abc import Iterator
+from dataclasses import replace
+from functools import cache
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from spec_lang import codes
+
+from .csv_fast import Layout, joined
+from .csv_layout import DataProblem
+from .data_file import _ragged, csv_rows, to_table
+from .data_stream import LONGEST_PIECE, Piece, StreamedFile, StreamedTable, refuse_text_labels
+from .data_table import Table
+from .limits import Limits, human_bytes
+
+
+@cache
+def unbounded() -> Limits:
+    """Limits for a piece: its bytes are bounded, and a streamed set's rows are not held to --max-examples."""
+    return Limits(max_examples=2**62)
+
+
+def read_piece(table: StreamedTable, piece: Piece) -> Table:
+    system_pool()
+    file = table.files[piece.file]
+    if table.kind == ".parquet":
+        from .stream_parquet import parquet_piece
+
+        read = parquet_piece(table, file, piece)
+    else:
+        with opened(file.written, file.path) as handle:
+            handle.seek(piece.start)
+            raw = handle.read(piece.end - piece.start)
+        read = csv_piece(table, file, raw, piece.first_line)
+    _release()
+    if read.rows != piece.rows:
+        raise DataProblem(f"`{file.written}` changed while it was read: a piece that held {piece.rows:,} rows "
+                          f"holds {read.rows:,}", "leave the data files as they are while a spec trains on them",
+                          "changed", code=codes.DATA_UNREADABLE)
+    return read
+
+
+@cache
+def system_pool() -> None:
+    """pyarrow (when installed) allocates from the system's allocator rather than its own pool, which
+    keeps what a piece freed for later (measured: 13 MB more at the peak of tests/test_stream_memory.py's
+    run, with a budget of 10 MB): a streamed set is bounded by what the process holds."""
+    try:
+        import pyarrow
+    except ImportError:
+        return
+    pyarrow.set_memory_pool(pyarrow.system_memory_pool())
+
+
+def _release() -> None:
+    """Hand back to the system what the allocator keeps of a piece once freed."""
+    import sys
+
+    arrow = sys.modules.get("pyarrow")
+    if arrow is not None:
+        arrow.default_memory_pool().release_unused()
+
+
+def csv_piece(table: StreamedTable, file: StreamedFile, raw: bytes, first_line: int) -> Table:
+    """Lines `first_line`... of a CSV file (no header among them), fast when sure, else cell by cell."""
+    header, inputs, targets = file.header, list(file.inputs), list(file.targets)
+    count = len(header) if header is not None else len(inputs) + len(targets)
+    empty = Table(file.written, array("d"), array("d"), table.input_names, table.target_names,
+                  input_shape=(len(inputs),), target_shape=(len(targets),))
+    read = joined(empty, Layout(count, inputs, targets, 0), raw, 0, table.delimiter, unbounded(), table.ids)
+    if read is None:
+        rows = csv_rows(file.written, raw, None, table.delimiter, first_line)
+        if rows and len(rows[0][1]) != count:  # `to_table` measures the rest against the first
+            _ragged(file.written, rows[0][0], rows[0][1], count, header, table.delimiter)
+        read = to_table(file.written, rows, header, inputs, targets, table.class_targets, table.delimiter, table.ids)
+    if read.classes:
+        refuse_text_labels(file.written, read.classes[0])
+    return replace(read, input_shape=table.input_shape, shaped=True) if table.shaped else read
+
+
+def chunks(written: str, path: Path, size: int, start: int = 0,
+           line: int = 1) -> Iterator[tuple[int, int, int, bytes]]:
+    """(start, end, first line, bytes) of each piece of about `size` bytes from byte `start` (line
+    `line`), ending at a line end."""
+    with opened(written, path) as handle:
+        handle.seek(start)
+        while raw := handle.read(size):
+            if len(raw) == size and not raw.endswith(b"\n"):
+                cut = raw.rfind(b"\n") + 1
+                while not cut:  # a line longer than a piece: read on to its end
+                    more = handle.read(size)
+                    at = more.find(b"\n")
+                    cut = len(raw) + at + 1 if at >= 0 else 0 if more else len(raw) + len(more)
+                    raw += more
+                    if not cut and len(raw) > LONGEST_PIECE * size:
+                        raise DataProblem(f"`{written}` line {line:,} is longer than "
+                                          f"{human_bytes(LONGEST_PIECE * size)}, more than a piece of a streamed "
+                                          "file may hold", "raise --memory-budget", f"line {line:,} of this file",
+                                          code=codes.STREAM_LONG_LINE)
+                raw = raw[:cut]
+                handle.seek(start + cut)
+            if raw.count(b'"') % 2:  # the last quote opens a cell that goes on past the piece's end
+                opens = line + raw[:raw.rfind(b'"')].count(b"\n")
+                raise DataProblem(f"`{written}` line {opens:,} has a quoted cell holding a line break, which a "
+                                  "streamed file cannot have", "write each row on one line",
+                                  f"line {opens:,} of this file", code=codes.STREAM_LINE_BREAK)
+            yield start, start + len(raw), line, raw
+            start += len(raw)
+            line += raw.count(b"\n")
+
+
+def opened(written: str, path: Path) -> BinaryIO:
+    try:
+        return open(path, "rb")  # the caller closes it
+    except OSError as err:
+        raise DataProblem(f"cannot read `{written}`: {err.strerror}", "check the file",
+                          code=codes.DATA_UNREADABLE) from None
+
+
+def after_line(raw: bytes, line: int) -> int:
+    """The offset in `raw` (which starts at line 1) where line `line + 1` starts."""
+    at = -1
+    for _ in range(line):
+        at = raw.find(b"\n", at + 1)
+        if at < 0:
+            return len(raw)
+    return at + 1
+
+
+def first_values(values: Any, width: int) -> tuple[float, ...]:
+    return tuple(float(v) for v in values[:width])
