@@ -132,7 +132,7 @@ def _launch(args, port: int | None) -> int:
                                              "--max-restarts", "0", "--monitor-interval", "0.1",
                                              "-m", "runtime"])
     launcher.training_script_args = _worker_words(args)  # not parsed by torchrun's options: set as they are
-    before = os.environ.get("PYTHONPATH")
+    before = dict(os.environ)  # torchrun sets OMP_NUM_THREADS=1 and more here: a later run would inherit them
     _same_code_in_workers()
     for name in list(logging.root.manager.loggerDict):  # the launcher's own log lines: its failures are told below
         if name.startswith(("torch.distributed.elastic", "torch.distributed.run", "torch.distributed.launcher")):
@@ -147,10 +147,8 @@ def _launch(args, port: int | None) -> int:
         print(f"nqa: {'terminated' if stop.sigval == signal.SIGTERM else 'interrupted'}", file=sys.stderr)
         return 128 + int(stop.sigval)
     finally:
-        if before is None:
-            os.environ.pop("PYTHONPATH", None)
-        else:
-            os.environ["PYTHONPATH"] = before
+        os.environ.clear()
+        os.environ.update(before)
     return 0
 
 

@@ -110,7 +110,7 @@ def test_nproc_2_prints_and_writes_once_and_resumes_in_one_process_to_the_same_e
     done = _nqa("iris.nqa", "--nproc", "2", "--epochs", "3", "--checkpoint-every", "1", "--json", "two.json",
                 "--save", "two.safetensors", "--log-dir", "logs", "--full-parameters", cwd=iris)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.count("nqa run iris.nqa  (seed 0)") == 1  # one report, from rank 0
+    assert done.stdout.count("nqa run iris.nqa  (seed 0, 2 processes)") == 1  # one report, from rank 0
     assert "Traceback" not in done.stderr
     assert sorted(p.name for p in iris.iterdir()) == ["iris.csv", "iris.nqa", "logs", "two.checkpoints", "two.json",
                                                       "two.safetensors"]
