@@ -29,11 +29,10 @@ from spec_lang import Diagnostic, SpecError, codes, usage_error
 from spec_lang.files import MISSING, TOO_LARGE, ReadProblem, read_bounded
 
 from .files import write_atomic_with
+from .safetensors_file import save_sorted
 
 
 def save_weights(path: Path, model: nn.Module, program: Program, seed: int) -> None:
-    from safetensors.torch import save_file
-
     from . import version
     from .normalize import weights_metadata
     from .weights_meta import metadata_for
@@ -42,7 +41,7 @@ def save_weights(path: Path, model: nn.Module, program: Program, seed: int) -> N
     metadata = {"nqa_spec": program.source, "nqa_spec_file": program.filename, "nqa_seed": str(seed),
                 "nqa_version": version(), "torch_version": torch.__version__,
                 **metadata_for(program), **weights_metadata(program, seed)}  # `normalize`'s statistics
-    write_atomic_with(path, lambda temp: save_file(tensors, temp, metadata=metadata))  # streamed, not held whole
+    write_atomic_with(path, lambda temp: save_sorted(tensors, temp, metadata))  # streamed, not held whole
 
 
 def partial_path(path: str | Path) -> str:

@@ -28,7 +28,7 @@ from .progress import Bar, plain_lines
 from .run_log import note
 from .tensorboard_log import check_tensorboard
 from .text_report import render_text
-from .training import Run, TrainingInterrupted, TrainOptions, train
+from .training import Run, TrainingInterrupted, TrainOptions, check_device, train
 
 TOLERANCE = 1e-3  # --runs: a final loss below this has reached the target
 
@@ -70,7 +70,8 @@ def _run_command(args, limits) -> int:
                            load=Path(args.load) if args.load else None,
                            full_parameters=args.full_parameters, precision=args.precision or "fp32",
                            compile=args.compile, **_checkpointing(args))
-    refuse_off_gpu(args, python=False)  # as `train` would, but naming the flags
+    check_device(args.device, python=False)  # as `train` would, but naming the flags
+    refuse_off_gpu(args, python=False)
     try:
         run = _counting_check(train(program, options=options), checking)
     except TrainingInterrupted as stop:

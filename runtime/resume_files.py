@@ -27,6 +27,7 @@ from spec_lang.files import read_bounded
 
 from .files import write_atomic_with
 from .resume_state import State
+from .safetensors_file import save_sorted
 
 FORMAT = "2"  # 2: the sha256 covers the metadata too
 _NAME = re.compile(r"checkpoint-(\d{8})\.safetensors")
@@ -53,13 +54,11 @@ def checkpoint_files(folder: Path) -> list[tuple[int, Path]]:
 def write_checkpoint(folder: Path, state: State, identity: dict[str, str], keep: int) -> Path:
     """The state as a checkpoint file (raises `OutputError` if it cannot be written); then every
     other checkpoint file in the folder is deleted but that of epoch `keep` (this run's last one)."""
-    from safetensors.torch import save_file
-
     tensors = {name: t.detach().cpu().contiguous() for name, t in state.all_tensors().items()}
     metadata = {**identity, "nqa_checkpoint": FORMAT, "epoch": str(state.epoch), "values": json.dumps(state.values)}
     metadata["sha256"] = checkpoint_digest(tensors, metadata)
     path = folder / checkpoint_name(state.epoch)
-    write_atomic_with(path, lambda temp: save_file(tensors, temp, metadata=metadata))
+    write_atomic_with(path, lambda temp: save_sorted(tensors, temp, metadata))
     for epoch, old in checkpoint_files(folder):  # an earlier run's, or later ones a resumed run left behind
         if epoch not in (state.epoch, keep):
             old.unlink(missing_ok=True)

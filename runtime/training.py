@@ -117,6 +117,7 @@ def train(spec, *, seed: int | None = None, epochs: int | None = None, filename:
     one_network(program, "`train`")
     checked = _with_epochs(program, options.epochs)
     seed = options.seed if options.seed is not None else checked.seed
+    check_device(options.device, python=True)
     refuse_off_gpu(options, python=True)
     world = join(options.device)  # None unless started by torchrun (or `nqa run --nproc N`)
     keeper = keeper_of(options, program, checked, seed)
@@ -171,12 +172,19 @@ def _start(program: Program, checked: CheckedSpec, seed: int, options: TrainOpti
                    shares=Shares(world, model, device) if world is not None else None)
 
 
+def check_device(name: str, python: bool) -> None:
+    """A CUDA device asked for where there is none is refused, in the words of the command line or of Python."""
+    if name == "cuda" and not torch.cuda.is_available():
+        cuda, cpu, auto = (("device='cuda'", "device='cpu'", "device='auto'") if python else
+                           ("--device cuda", "--device cpu", "--device auto"))
+        raise usage_error(f"{cuda} was asked for, but no CUDA device is available",
+                          f"use {cpu}, or {auto} to use a GPU when there is one", code=codes.NO_DEVICE)
+
+
 def _device(name: str, program: Program) -> torch.device:
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name == "cuda" and not torch.cuda.is_available():
-        raise usage_error("--device cuda was asked for, but no CUDA device is available",
-                          "use --device cpu, or --device auto to use a GPU when there is one", code=codes.NO_DEVICE)
+    check_device(name, python=True)
     return torch.device(name)
 
 

@@ -189,3 +189,24 @@ def test_writing_into_a_missing_folder_is_refused_before_training(argv, tmp_path
     assert out == ""
     flag = argv[-1]
     assert err == f"error[E0923]: {flag}: cannot write `{target}`: the folder `{target.parent}` does not exist\n"
+
+
+def test_the_same_run_saves_the_same_bytes_whatever_the_process(tmp_path):
+    """safetensors keeps its header in a hash map, whose order changes from process to process: the
+    header is written sorted, so a checksum of the weights of the same run is the same."""
+    import subprocess
+    import sys
+
+    digests = set()
+    for name in ("a", "b", "c"):
+        out = tmp_path / f"{name}.safetensors"
+        done = subprocess.run([sys.executable, "-m", "runtime", "specs/mlp.nqa", "-q", "--no-log", "--save", str(out)],
+                              cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True,
+                              timeout=300)
+        assert done.returncode == 0, done.stderr
+        data = out.read_bytes()
+        header = json.loads(data[8:8 + int.from_bytes(data[:8], "little")])
+        assert list(header) == sorted(header) and list(header["__metadata__"]) == sorted(header["__metadata__"])
+        digests.add(data)
+    assert len(digests) == 1
+    assert load_file(str(out))["0.weight"].shape == (3, 2)

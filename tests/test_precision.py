@@ -201,3 +201,14 @@ def test_an_fp16_run_through_train_clips_true_gradients_and_steps_through_the_sc
     assert len(run.losses) == len(plain.losses) and run.learning_rates == plain.learning_rates
     assert plain.final_loss < 0.5 * plain.epoch_losses[0]  # it learned
     assert abs(run.final_loss - plain.final_loss) < 0.02 and not run.stopped
+
+
+def test_a_missing_cuda_device_is_refused_from_python_in_python_words():
+    from spec_lang import SpecError
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a CUDA device")
+    with pytest.raises(SpecError) as refused:
+        train("linear 1->1\nexample [1] -> [2]\n", options=TrainOptions(device="cuda"))
+    assert str(refused.value) == ("error[E0916]: device='cuda' was asked for, but no CUDA device is available\n"
+                                  "  = hint: use device='cpu', or device='auto' to use a GPU when there is one")
