@@ -35,17 +35,13 @@ TOLERANCE = 1e-3  # --runs: a final loss below this has reached the target
 
 def run_command(args, limits) -> int:
     from .distributed import world_size
-    from .launch import as_worker, check_nproc, launched
+    from .launch import check_nproc, launched
 
-    if world_size() > 1:  # one worker of a torchrun world (or of `--nproc N`): only rank 0 prints and writes
-        return as_worker(args, lambda: _worker_command(args, limits, check_nproc))
+    if world_size() > 1:  # one worker of a torchrun world (or of `--nproc N`), silenced unless rank 0 (cli.py)
+        check_nproc(args)  # inside a torchrun world, --nproc may only say its own size
+        return _run_command(args, limits)
     code = launched(args, limits)
     return _run_command(args, limits) if code is None else code
-
-
-def _worker_command(args, limits, check_nproc) -> int:
-    check_nproc(args)  # inside a torchrun world, --nproc may only say its own size
-    return _run_command(args, limits)
 
 
 def _run_command(args, limits) -> int:

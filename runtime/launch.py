@@ -6,9 +6,10 @@ spec checked before any worker starts (N from 1 to 4 x the CPUs; not with --runs
 `batch` that N divides; no `batch_norm`), then the same command line run as `python -m runtime`
 by N workers through torch.distributed.run's own launcher (its standalone rendezvous on a free
 port, or MASTER_PORT when set), and the exit code: a failed worker is named with its error
-(E0928), never with a traceback; None when this process trains by itself. `as_worker(args,
-command)`: inside a world, rank 0 prints and writes as a single run does, every other rank is
-silent and writes nothing; each worker that fails leaves its error for the launcher.
+(E0928), never with a traceback, a mistake (exit 2) shown once, in its own words; None when this
+process trains by itself. `as_worker(command, args)`: inside a world, rank 0 prints and writes as
+a single run does (its errors too), every other rank is silent and writes nothing; each worker
+that fails leaves its error for the launcher.
 """
 
 from __future__ import annotations
@@ -169,10 +170,13 @@ def _same_code_in_workers() -> None:
 def _told(failed, nproc: int) -> int:
     """The failed worker that caused the others to stop, named with its error; the exit code."""
     failures = sorted(failed.failures.items(), key=lambda item: (_secondary(item[1]), item[1].timestamp))
+    mistakes = [(worker, failure) for worker, failure in failures if _kind(failure) == "usage"]
+    if mistakes:  # a mistake, not a failure: said once, by rank 0 itself when it got to say it
+        worker, cause = min(mistakes, key=lambda item: item[0])
+        if worker != 0:
+            sys.stderr.write(_text(cause))
+        return 2  # as a single run's mistake, even when the launcher stopped the worker after it was said
     worker, cause = failures[0]
-    kind = _kind(cause)
-    if kind == "usage" and worker == 0:  # rank 0 printed the mistake itself, as a single run does
-        return cause.exitcode
     if cause.exitcode < 0:
         what = f"was killed by {cause.signal_name()}"
     else:
@@ -183,6 +187,11 @@ def _told(failed, nproc: int) -> int:
     print(f"error[{codes.WORKER_FAILED}]: worker rank {worker} of {nproc} {what}; "
           "the run was stopped (its last checkpoint, if any, is kept)", file=sys.stderr)
     return cause.exitcode if cause.exitcode > 0 else 1
+
+
+def _text(failure) -> str:
+    data = failure.error_file_data
+    return data.get("nqa", {}).get("said", "") if isinstance(data, dict) else ""
 
 
 def _kind(failure) -> str:
@@ -221,8 +230,9 @@ class _Tail(io.TextIOBase):
         return self.through is not None and self.through.isatty()
 
 
-def as_worker(args, command: Callable[[], int]) -> int:
-    """Run `command` as one worker of a world: only rank 0 prints and writes; a failure is left for the launcher."""
+def as_worker(command: Callable[[], tuple[int, str]], args) -> int:
+    """Run `command` (the whole command, its errors printed included) as one worker of a world: only rank 0
+    prints and writes; a failure is left for the launcher. The exit code."""
     silent = rank() != 0
     tail = _Tail(None if silent else sys.stderr)
     saved = sys.stdout, sys.stderr
@@ -231,12 +241,13 @@ def as_worker(args, command: Callable[[], int]) -> int:
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115  # closed below
         args.no_log = True
     try:
-        args.worker_failed = lambda code, kind: _leave_error(code, kind, tail.kept)
-        return command()
+        code, kind = command()
     finally:
         if silent:
             sys.stdout.close()
         sys.stdout, sys.stderr = saved
+    _leave_error(code, kind, tail.kept)
+    return code
 
 
 def _leave_error(code: int, kind: str, text: str) -> None:
@@ -246,7 +257,9 @@ def _leave_error(code: int, kind: str, text: str) -> None:
         return
     lines = [line for line in text.splitlines() if line.strip() and not line.startswith(" ")]
     first = next((line for line in lines if "error" in line.lower()), lines[-1] if lines else "")
-    record = {"message": first or f"exit code {code}", "timestamp": int(time.time()),
-              "nqa": {"kind": kind, "text": first}}
+    message = first or f"exit code {code}"  # in torch's own layout: torchrun shows it as the worker's "traceback"
+    record = {"message": {"message": message, "extraInfo": {"py_callstack": message,
+                                                            "timestamp": str(int(time.time()))}},
+              "nqa": {"kind": kind, "text": first, "said": text if kind == "usage" else ""}}
     with contextlib.suppress(OSError):
         Path(path).write_text(json.dumps(record), encoding="utf-8")
