@@ -49,16 +49,11 @@ def _run_command(args, limits) -> int:
     if args.runs is not None:
         args.tolerance = TOLERANCE if args.tolerance is None else args.tolerance
         return _many(args, limits)
-    if args.tolerance is not None:
-        raise usage_error("--tolerance applies only with --runs", "add --runs N, or leave out --tolerance",
-                          code=codes.CONFLICTING_OPTIONS)
-    _needs_matplotlib(args)
-    check_tensorboard(args.tensorboard)
+    _options_first(args)
     program, checking = _prepare(args, limits)
     if program.sweep is not None:
         return _sweep(args, limits, program)
-    _not_a_sweep(args)
-    check_svg_name("--draw", args.draw)
+    _options_then(args)
     progress, every = _progress(args)
     options = TrainOptions(seed=args.seed, epochs=args.epochs, limits=limits,
                            allow_outside_data=args.allow_outside_data, progress=progress, every=every,
@@ -66,7 +61,6 @@ def _run_command(args, limits) -> int:
                            load=Path(args.load) if args.load else None,
                            full_parameters=args.full_parameters, precision=args.precision or "fp32",
                            compile=args.compile, **_checkpointing(args))
-    refuse_off_gpu(args, python=False)  # as `train` would, but naming the flags
     try:
         run = _counting_check(train(program, options=options), checking)
     except TrainingInterrupted as stop:
@@ -85,19 +79,58 @@ def _run_command(args, limits) -> int:
     return 0
 
 
+def refused_before_launch(args, program) -> None:
+    """What one run checks of its command line before training, checked by `--nproc N`'s launcher with the
+    same functions before any worker starts (`program`: the spec checked without its data), so that a mistake
+    is said once: the options, the outputs, and the --load weights and --resume folder, which a run reads
+    only once training starts."""
+    from .checkpoint import load_state
+    from .resume import resume_folder
+
+    _options_first(args)
+    _outputs_safe(args, program)
+    _options_then(args)
+    if args.resume:
+        resume_folder(Path(args.resume))
+    if args.load:
+        load_state(Path(args.load), program)
+
+
+def _options_first(args) -> None:
+    """The options checked before the spec is."""
+    if args.tolerance is not None:
+        raise usage_error("--tolerance applies only with --runs", "add --runs N, or leave out --tolerance",
+                          code=codes.CONFLICTING_OPTIONS)
+    _needs_matplotlib(args)
+    check_tensorboard(args.tensorboard)
+
+
+def _options_then(args) -> None:
+    """The options checked once the spec is known not to be a sweep."""
+    _not_a_sweep(args)
+    check_svg_name("--draw", args.draw)
+    _checkpointing(args)
+    refuse_off_gpu(args, python=False)  # as `train` would, but naming the flags
+
+
 def _prepare(args, limits):
     """The checked spec, once every output is known to be safe to write; and the seconds that took."""
-    from .checkpoint import partial_path
-
     started = time.perf_counter()
     program = _program(args, limits)
+    _outputs_safe(args, program)
+    return program, time.perf_counter() - started
+
+
+def _outputs_safe(args, program) -> None:
+    """Refuse an output that is an input, another output, or a checkpoint of the run's folder."""
+    from .checkpoint import partial_path
+
     check_outputs(_outputs(args), _inputs(args, program))
     _clear_of_checkpoints(args)
     if args.save:  # where a run that stops early writes: never over another output
         partial = partial_path(args.save)
         others = {flag: path for flag, path in _outputs(args).items() if flag != "--save" and path}
         check_outputs({"--save (weights of a stopped run)": partial, **others}, {})
-    return program, time.perf_counter() - started
 
 
 def _program(args, limits):

@@ -2,7 +2,8 @@
 
 In: the parsed command line (its words kept in `args.words`) and limits. Out: `launched(args,
 limits)`: outside a torch.distributed world, for `--nproc N` above 1, the options checked and the
-spec checked before any worker starts (N from 1 to 4 x the CPUs; not with --runs or a sweep; a
+spec checked before any worker starts (the options, outputs, --load and --resume as one run
+checks them, with its own functions; N from 1 to 4 x the CPUs; not with --runs or a sweep; a
 `batch` that N divides; no `batch_norm`), then the same command line run as `python -m runtime`
 by N workers through torch.distributed.run's own launcher (its standalone rendezvous on a free
 port, or MASTER_PORT when set), and the exit code: a failed worker is named with its error
@@ -86,6 +87,9 @@ def _check_spec(args, limits) -> None:
                           "train the sweep in one process, or write the chosen values and use --nproc",
                           code=codes.NPROC_CONFLICT)
     check_spec(program.spec, World(0, args.nproc, 0), single_example=False)
+    from .commands import refused_before_launch
+
+    refused_before_launch(args, program)
 
 
 def _gpus_enough(args, program) -> None:

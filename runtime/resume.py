@@ -186,11 +186,8 @@ def keeper_of(options, program: Program, checked: CheckedSpec, seed: int) -> Kee
     refuse_streamed(program, "checkpoints (--checkpoint-every, --resume)",
                     "train without checkpoints, or raise --memory-budget to read the file whole")
     resume = Path(options.resume) if options.resume is not None else None
-    if resume is not None and not resume.is_dir():
-        raise usage_error(f"cannot resume from `{resume}`: " + ("it is not a folder" if resume.exists()
-                                                                else "there is no such folder"),
-                          "give the folder of checkpoints a run wrote with --checkpoint-every",
-                          code=codes.CANNOT_RESUME)
+    if resume is not None:
+        resume_folder(resume)
     folder = Path(options.checkpoint_dir) if options.checkpoint_dir is not None else resume
     assert folder is not None  # TrainOptions asks for one or the other
     _make_folder(folder)
@@ -199,6 +196,15 @@ def keeper_of(options, program: Program, checked: CheckedSpec, seed: int) -> Kee
         note(f"`{folder}` holds checkpoints of an earlier run: this run starts afresh and replaces them "
              f"with its own (to continue that run instead, use --resume {folder})")
     return Keeper(folder, options.checkpoint_every, identity_of(program, checked, seed), resume)
+
+
+def resume_folder(resume: Path) -> None:
+    """Refuse a --resume folder that is not a folder."""
+    if not resume.is_dir():
+        raise usage_error(f"cannot resume from `{resume}`: " + ("it is not a folder" if resume.exists()
+                                                                else "there is no such folder"),
+                          "give the folder of checkpoints a run wrote with --checkpoint-every",
+                          code=codes.CANNOT_RESUME)
 
 
 def _no_input_among(folder: Path, program: Program, load) -> None:

@@ -52,3 +52,57 @@ def test_under_torchrun_a_spec_error_is_said_once_and_every_worker_exits_2_witho
     assert "exitcode  : 2" in err
     assert f"traceback : {LOCATED}" in err
     assert "runtime/cli.py" not in err and "new message format" not in err
+
+
+# --- --nproc N: the command line checked by the launcher, before any worker starts -------------------------
+
+def _said_by_launcher(capsys, *words: str) -> str:
+    """`nqa run iris.nqa --nproc 2 WORDS` in this process: its exit code 2 and what the launcher itself said
+    (capsys holds this process's stderr alone: a worker's words would not be in it); run from the spec's folder."""
+    from runtime.cli import main
+
+    assert main(["run", "iris.nqa", "--nproc", "2", "--no-log", "-q", *words]) == 2
+    return capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("words", "said"), [
+    (("--json", "same.x", "--save", "same.x"),
+     "error[E0905]: --save and --json both write `same.x`\n  = hint: give each output its own file name\n"),
+    (("--json", "iris.csv"), ("error[E0905]: --json `iris.csv` would write over the data file `iris.csv`\n"
+                             "  = hint: give --json another file name: nqa never writes over its inputs\n")),
+    (("--load", "none.safetensors"),
+     "error[E0908]: cannot read `none.safetensors`: no such file\n  = hint: check the path to the weights file\n"),
+    (("--resume", "nodir"), ("error[E0912]: cannot resume from `nodir`: there is no such folder\n"
+                            "  = hint: give the folder of checkpoints a run wrote with --checkpoint-every\n")),
+    (("--checkpoint-dir", "iris.csv"), ("error[E0902]: --checkpoint-dir applies only with --checkpoint-every or "
+                                       "--resume\n  = hint: add `--checkpoint-every 10`\n")),
+    (("--draw", "net.png"), ("error[E0906]: --draw writes SVG, so `net.png` would hold SVG under a `.png` name\n"
+                            "  = hint: end the name with .svg\n")),
+], ids=["two-outputs", "output-over-data", "load", "resume", "checkpoint-dir", "draw"])
+def test_nproc_command_line_mistakes_are_said_once_by_the_launcher(iris, capsys, monkeypatch, words, said):
+    monkeypatch.chdir(iris)
+    err = _said_by_launcher(capsys, *words)
+    assert err == said
+
+
+def test_nproc_tensorboard_without_the_package_is_said_once_by_the_launcher(iris, capsys, monkeypatch):
+    import importlib.util
+
+    if importlib.util.find_spec("tensorboard") is not None:
+        pytest.skip("tensorboard is installed: --tensorboard is not a mistake here")
+    monkeypatch.chdir(iris)
+    assert _said_by_launcher(capsys, "--tensorboard", "tb") == (
+        "error[E0904]: --tensorboard needs the tensorboard package, which is not installed\n"
+        "  = hint: install it with `pip install 'nqa[tensorboard]'`\n")
+
+
+def test_nproc_a_mistake_only_the_workers_find_is_said_once_with_no_worker_failed_line(iris):
+    rows = (iris / "iris.csv").read_text().splitlines()
+    rows[40] = "5.0,abc,1.4,0.2,setosa"  # the data is read by the workers, not by the launcher
+    (iris / "iris.csv").write_text("\n".join(rows) + "\n")
+    done = _python("-m", "runtime", "iris.nqa", "--nproc", "2", "--no-log", "-q", cwd=iris)
+    assert done.returncode == 2
+    assert done.stderr.count("error[E0311]: `iris.csv` line 41, column `sepal_width`: `abc` is not a finite "
+                             "number") == 1, done.stderr
+    assert done.stderr.count("error: 2 problems found in iris.nqa") == 1
+    assert "E0928" not in done.stderr and "Traceback" not in done.stderr
