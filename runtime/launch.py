@@ -28,7 +28,7 @@ from pathlib import Path
 
 from spec_lang import codes, usage_error, visible
 
-from .distributed import World, _number, rank, world_size
+from .distributed import World, _number, rank, timeout_seconds, world_size
 
 PER_CPU = 4  # --nproc up to this many processes per CPU of the machine
 
@@ -68,6 +68,7 @@ def launched(args, limits) -> int | None:
     check_nproc(args)
     if world_size() > 1 or args.nproc is None or args.nproc == 1:
         return None
+    timeout_seconds()  # refused here, once, rather than by every worker
     _check_spec(args, limits)
     port = _free_port()
     return _launch(args, port)

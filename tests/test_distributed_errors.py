@@ -106,3 +106,34 @@ def test_nproc_a_mistake_only_the_workers_find_is_said_once_with_no_worker_faile
                              "number") == 1, done.stderr
     assert done.stderr.count("error: 2 problems found in iris.nqa") == 1
     assert "E0928" not in done.stderr and "Traceback" not in done.stderr
+
+
+# --- NQA_COLLECTIVE_TIMEOUT ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("value", ["abc", "0", "-1", "1e99", "30s", "86401"])
+def test_a_collective_timeout_that_is_no_number_of_seconds_is_refused_before_any_worker_starts(
+        iris, capsys, monkeypatch, value):
+    monkeypatch.chdir(iris)
+    monkeypatch.setenv("NQA_COLLECTIVE_TIMEOUT", value)
+    assert _said_by_launcher(capsys) == (
+        f"error[E0901]: NQA_COLLECTIVE_TIMEOUT `{value}` is not a number of seconds from 1 to 86400\n"
+        "  = hint: set it to whole seconds (e.g. NQA_COLLECTIVE_TIMEOUT=600), or unset it for 300\n")
+
+
+def test_a_worker_of_a_torchrun_world_refuses_a_bad_collective_timeout_before_meeting_its_peers(iris):
+    alone = _python("-m", "runtime", "iris.nqa", "--no-log", cwd=iris, WORLD_SIZE="2", RANK="0", LOCAL_RANK="0",
+                    MASTER_ADDR="127.0.0.1", MASTER_PORT="1", NQA_COLLECTIVE_TIMEOUT="-1")
+    assert alone.returncode == 2
+    assert alone.stderr.startswith("error[E0901]: NQA_COLLECTIVE_TIMEOUT `-1` is not a number of seconds from 1 "
+                                   "to 86400\n")
+    assert "Traceback" not in alone.stderr
+
+
+def test_a_good_collective_timeout_is_taken(monkeypatch):
+    from runtime.distributed import timeout_seconds
+
+    for value, seconds in (("600", 600), (" 45 ", 45), ("", 300), ("86400", 86400)):
+        monkeypatch.setenv("NQA_COLLECTIVE_TIMEOUT", value)
+        assert timeout_seconds() == seconds
+    monkeypatch.delenv("NQA_COLLECTIVE_TIMEOUT")
+    assert timeout_seconds() == 300
