@@ -29,6 +29,7 @@ from pathlib import Path
 from spec_lang import codes, usage_error, visible
 
 from .distributed import World, _number, rank, timeout_seconds, world_size
+from .orphan import LAUNCHER
 
 PER_CPU = 4  # --nproc up to this many processes per CPU of the machine
 
@@ -140,6 +141,7 @@ def _launch(args, port: int | None) -> int:
     launcher.training_script_args = _worker_words(args)  # not parsed by torchrun's options: set as they are
     before = dict(os.environ)  # torchrun sets OMP_NUM_THREADS=1 and more here: a later run would inherit them
     _same_code_in_workers()
+    os.environ[LAUNCHER] = str(os.getpid())  # each worker dies with this process (runtime/orphan.py)
     for name in list(logging.root.manager.loggerDict):  # the launcher's own log lines: its failures are told below
         if name.startswith(("torch.distributed.elastic", "torch.distributed.run", "torch.distributed.launcher")):
             logging.getLogger(name).setLevel(logging.CRITICAL)

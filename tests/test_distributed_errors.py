@@ -137,3 +137,50 @@ def test_a_good_collective_timeout_is_taken(monkeypatch):
         assert timeout_seconds() == seconds
     monkeypatch.delenv("NQA_COLLECTIVE_TIMEOUT")
     assert timeout_seconds() == 300
+
+
+# --- a launcher killed outright ----------------------------------------------------------------------------
+
+def _workers(launcher: int) -> list[int]:
+    try:
+        return [int(pid) for pid in Path(f"/proc/{launcher}/task/{launcher}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+def _running(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state not in ("Z", "X")  # a zombie has ended; its new parent has yet to reap it
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="finds the workers through /proc (Linux)")
+def test_workers_die_with_a_launcher_killed_by_sigkill_and_write_nothing(iris):
+    import signal
+    import time
+
+    job = subprocess.Popen([sys.executable, "-m", "runtime", "iris.nqa", "--nproc", "2", "--epochs", "100000",
+                            "--no-log", "-q", "--json", "out.json"], cwd=iris, env=_env(),
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    workers: list[int] = []
+    try:
+        deadline = time.monotonic() + 120
+        while len(workers) < 2 and time.monotonic() < deadline:
+            time.sleep(0.2)
+            workers = _workers(job.pid)
+        assert len(workers) == 2
+        time.sleep(3)  # training, torch loaded
+        assert all(_running(pid) for pid in workers)
+        os.kill(job.pid, signal.SIGKILL)
+        job.wait(timeout=30)
+        deadline = time.monotonic() + 15
+        while any(_running(pid) for pid in workers) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not any(_running(pid) for pid in workers)
+    finally:
+        for pid in [job.pid, *workers]:
+            if _running(pid):
+                os.kill(pid, signal.SIGKILL)
+    assert not (iris / "out.json").exists()
