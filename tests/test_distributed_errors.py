@@ -184,3 +184,19 @@ def test_workers_die_with_a_launcher_killed_by_sigkill_and_write_nothing(iris):
             if _running(pid):
                 os.kill(pid, signal.SIGKILL)
     assert not (iris / "out.json").exists()
+
+
+# --- the launcher's own process --------------------------------------------------------------------------
+
+def test_an_nproc_run_called_in_process_leaves_the_environment_as_it_was(iris, capsys, monkeypatch):
+    """torchrun sets OMP_NUM_THREADS=1 (and its own variables) where it runs: a later run in this process
+    would inherit them; the launcher puts back the environment it found."""
+    from runtime.cli import main
+
+    monkeypatch.chdir(iris)
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    monkeypatch.setenv("PYTHONPATH", "/somewhere/else")
+    before = dict(os.environ)
+    assert main(["run", "iris.nqa", "--nproc", "2", "--epochs", "2", "--no-log", "-q", "--json", "r.json"]) == 0
+    assert dict(os.environ) == before
+    assert (iris / "r.json").exists()
