@@ -82,16 +82,17 @@ def _run_command(args, limits) -> int:
 def refused_before_launch(args, program) -> None:
     """What one run checks of its command line before training, checked by `--nproc N`'s launcher with the
     same functions before any worker starts (`program`: the spec checked without its data), so that a mistake
-    is said once: the options, the outputs, and the --load weights and --resume folder, which a run reads
+    is said once: the options, the outputs, and the --load weights and checkpoint folders, which a run reads
     only once training starts."""
     from .checkpoint import load_state
-    from .resume import resume_folder
+    from .resume import check_folders
 
     _options_first(args)
     _outputs_safe(args, program)
     _options_then(args)
-    if args.resume:
-        resume_folder(Path(args.resume))
+    folders = _checkpointing(args)
+    if folders["checkpoint_every"] is not None or folders["resume"] is not None:
+        check_folders(folders["resume"], folders["checkpoint_dir"], program, args.load)
     if args.load:
         load_state(Path(args.load), program)
 

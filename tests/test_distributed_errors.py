@@ -78,7 +78,10 @@ def _said_by_launcher(capsys, *words: str) -> str:
                                        "--resume\n  = hint: add `--checkpoint-every 10`\n")),
     (("--draw", "net.png"), ("error[E0906]: --draw writes SVG, so `net.png` would hold SVG under a `.png` name\n"
                             "  = hint: end the name with .svg\n")),
-], ids=["two-outputs", "output-over-data", "load", "resume", "checkpoint-dir", "draw"])
+    (("--checkpoint-every", "1", "--checkpoint-dir", "iris.csv"),
+     ("error[E0913]: cannot write checkpoints into `iris.csv`: it is not a folder\n"
+     "  = hint: give --checkpoint-dir a folder, or a name for a new one\n")),
+], ids=["two-outputs", "output-over-data", "load", "resume", "checkpoint-dir", "draw", "checkpoint-dir-a-file"])
 def test_nproc_command_line_mistakes_are_said_once_by_the_launcher(iris, capsys, monkeypatch, words, said):
     monkeypatch.chdir(iris)
     err = _said_by_launcher(capsys, *words)
