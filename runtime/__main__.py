@@ -3,7 +3,10 @@
 
 import sys
 
-from .cli import main, main_run
+from .orphan import die_with_launcher
+
+die_with_launcher()  # a worker of `--nproc N`: first, before torch loads, tied to its launcher's life
+from .cli import main, main_run  # noqa: E402
 
 if sys.argv[1:] == ["lsp"]:
     sys.exit(main(["lsp"]))

@@ -63,11 +63,12 @@ def colour_wanted(stream) -> bool:
 
 
 def _dispatch(args: argparse.Namespace) -> int:
-    code, kind = _handled(args)
-    failed = getattr(args, "worker_failed", None)
-    if failed is not None:  # one worker of a distributed run: its error is left for the launcher
-        failed(code, kind)
-    return code
+    size = os.environ.get("WORLD_SIZE", "").strip()
+    if args.command == "run" and size.isdigit() and int(size) > 1:
+        from .launch import as_worker  # one worker of a distributed run: rank 0 alone prints, even its errors
+
+        return as_worker(lambda: _handled(args), args)
+    return _handled(args)[0]
 
 
 def _handled(args: argparse.Namespace) -> tuple[int, str]:

@@ -35,17 +35,13 @@ TOLERANCE = 1e-3  # --runs: a final loss below this has reached the target
 
 def run_command(args, limits) -> int:
     from .distributed import world_size
-    from .launch import as_worker, check_nproc, launched
+    from .launch import check_nproc, launched
 
-    if world_size() > 1:  # one worker of a torchrun world (or of `--nproc N`): only rank 0 prints and writes
-        return as_worker(args, lambda: _worker_command(args, limits, check_nproc))
+    if world_size() > 1:  # one worker of a torchrun world (or of `--nproc N`), silenced unless rank 0 (cli.py)
+        check_nproc(args)  # inside a torchrun world, --nproc may only say its own size
+        return _run_command(args, limits)
     code = launched(args, limits)
     return _run_command(args, limits) if code is None else code
-
-
-def _worker_command(args, limits, check_nproc) -> int:
-    check_nproc(args)  # inside a torchrun world, --nproc may only say its own size
-    return _run_command(args, limits)
 
 
 def _run_command(args, limits) -> int:
@@ -53,16 +49,11 @@ def _run_command(args, limits) -> int:
     if args.runs is not None:
         args.tolerance = TOLERANCE if args.tolerance is None else args.tolerance
         return _many(args, limits)
-    if args.tolerance is not None:
-        raise usage_error("--tolerance applies only with --runs", "add --runs N, or leave out --tolerance",
-                          code=codes.CONFLICTING_OPTIONS)
-    _needs_matplotlib(args)
-    check_tensorboard(args.tensorboard)
+    _options_first(args)
     program, checking = _prepare(args, limits)
     if program.sweep is not None:
         return _sweep(args, limits, program)
-    _not_a_sweep(args)
-    check_svg_name("--draw", args.draw)
+    _options_then(args)
     progress, every = _progress(args)
     options = TrainOptions(seed=args.seed, epochs=args.epochs, limits=limits,
                            allow_outside_data=args.allow_outside_data, progress=progress, every=every,
@@ -70,8 +61,6 @@ def _run_command(args, limits) -> int:
                            load=Path(args.load) if args.load else None,
                            full_parameters=args.full_parameters, precision=args.precision or "fp32",
                            compile=args.compile, **_checkpointing(args))
-    check_device(args.device, python=False)  # as `train` would, but naming the flags
-    refuse_off_gpu(args, python=False)
     try:
         run = _counting_check(train(program, options=options), checking)
     except TrainingInterrupted as stop:
@@ -90,19 +79,60 @@ def _run_command(args, limits) -> int:
     return 0
 
 
+def refused_before_launch(args, program) -> None:
+    """What one run checks of its command line before training, checked by `--nproc N`'s launcher with the
+    same functions before any worker starts (`program`: the spec checked without its data), so that a mistake
+    is said once: the options, the outputs, and the --load weights and checkpoint folders, which a run reads
+    only once training starts."""
+    from .checkpoint import load_state
+    from .resume import check_folders
+
+    _options_first(args)
+    _outputs_safe(args, program)
+    _options_then(args)
+    folders = _checkpointing(args)
+    if folders["checkpoint_every"] is not None or folders["resume"] is not None:
+        check_folders(folders["resume"], folders["checkpoint_dir"], program, args.load)
+    if args.load:
+        load_state(Path(args.load), program)
+
+
+def _options_first(args) -> None:
+    """The options checked before the spec is."""
+    if args.tolerance is not None:
+        raise usage_error("--tolerance applies only with --runs", "add --runs N, or leave out --tolerance",
+                          code=codes.CONFLICTING_OPTIONS)
+    _needs_matplotlib(args)
+    check_tensorboard(args.tensorboard)
+
+
+def _options_then(args) -> None:
+    """The options checked once the spec is known not to be a sweep."""
+    _not_a_sweep(args)
+    check_svg_name("--draw", args.draw)
+    _checkpointing(args)
+    check_device(args.device, python=False)  # as `train` would, but naming the flags
+    refuse_off_gpu(args, python=False)
+
+
 def _prepare(args, limits):
     """The checked spec, once every output is known to be safe to write; and the seconds that took."""
-    from .checkpoint import partial_path
-
     started = time.perf_counter()
     program = _program(args, limits)
+    _outputs_safe(args, program)
+    return program, time.perf_counter() - started
+
+
+def _outputs_safe(args, program) -> None:
+    """Refuse an output that is an input, another output, or a checkpoint of the run's folder."""
+    from .checkpoint import partial_path
+
     check_outputs(_outputs(args), _inputs(args, program))
     _clear_of_checkpoints(args)
     if args.save:  # where a run that stops early writes: never over another output
         partial = partial_path(args.save)
         others = {flag: path for flag, path in _outputs(args).items() if flag != "--save" and path}
         check_outputs({"--save (weights of a stopped run)": partial, **others}, {})
-    return program, time.perf_counter() - started
 
 
 def _program(args, limits):

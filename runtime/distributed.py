@@ -26,6 +26,7 @@ import torch
 from spec_lang import codes, usage_error
 
 TIMEOUT_SECONDS = 300  # a collective waiting longer than this for a peer ends the run (NQA_COLLECTIVE_TIMEOUT)
+MAX_TIMEOUT_SECONDS = 86400  # a day: NQA_COLLECTIVE_TIMEOUT above it is refused
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,19 @@ def rank() -> int:
 
 
 def timeout_seconds() -> int:
-    return _number("NQA_COLLECTIVE_TIMEOUT", TIMEOUT_SECONDS) or TIMEOUT_SECONDS
+    """NQA_COLLECTIVE_TIMEOUT, whole seconds from 1 to a day; 300 when it is unset or empty. Any other value is
+    refused: a user who set it believes the timeout changed."""
+    text = os.environ.get("NQA_COLLECTIVE_TIMEOUT", "").strip()
+    if not text:
+        return TIMEOUT_SECONDS
+    seconds = int(text) if text.isascii() and text.isdigit() else 0
+    if not 1 <= seconds <= MAX_TIMEOUT_SECONDS:
+        from spec_lang import visible
+
+        raise usage_error(f"NQA_COLLECTIVE_TIMEOUT `{visible(text)}` is not a number of seconds from 1 to "
+                          f"{MAX_TIMEOUT_SECONDS}", f"set it to whole seconds (e.g. NQA_COLLECTIVE_TIMEOUT=600), "
+                          f"or unset it for {TIMEOUT_SECONDS}", code=codes.BAD_OPTION_VALUE)
+    return seconds
 
 
 def join(device: str) -> World | None:

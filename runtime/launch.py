@@ -2,13 +2,15 @@
 
 In: the parsed command line (its words kept in `args.words`) and limits. Out: `launched(args,
 limits)`: outside a torch.distributed world, for `--nproc N` above 1, the options checked and the
-spec checked before any worker starts (N from 1 to 4 x the CPUs; not with --runs or a sweep; a
+spec checked before any worker starts (the options, outputs, --load and --resume as one run
+checks them, with its own functions; N from 1 to 4 x the CPUs; not with --runs or a sweep; a
 `batch` that N divides; no `batch_norm`), then the same command line run as `python -m runtime`
 by N workers through torch.distributed.run's own launcher (its standalone rendezvous on a free
 port, or MASTER_PORT when set), and the exit code: a failed worker is named with its error
-(E0928), never with a traceback; None when this process trains by itself. `as_worker(args,
-command)`: inside a world, rank 0 prints and writes as a single run does, every other rank is
-silent and writes nothing; each worker that fails leaves its error for the launcher.
+(E0928), never with a traceback, a mistake (exit 2) shown once, in its own words; None when this
+process trains by itself. `as_worker(command, args)`: inside a world, rank 0 prints and writes as
+a single run does (its errors too), every other rank is silent and writes nothing; each worker
+that fails leaves its error for the launcher.
 """
 
 from __future__ import annotations
@@ -26,7 +28,8 @@ from pathlib import Path
 
 from spec_lang import codes, usage_error, visible
 
-from .distributed import World, _number, rank, world_size
+from .distributed import World, _number, rank, timeout_seconds, world_size
+from .orphan import LAUNCHER
 
 PER_CPU = 4  # --nproc up to this many processes per CPU of the machine
 
@@ -66,6 +69,7 @@ def launched(args, limits) -> int | None:
     check_nproc(args)
     if world_size() > 1 or args.nproc is None or args.nproc == 1:
         return None
+    timeout_seconds()  # refused here, once, rather than by every worker
     _check_spec(args, limits)
     port = _free_port()
     return _launch(args, port)
@@ -85,6 +89,9 @@ def _check_spec(args, limits) -> None:
                           "train the sweep in one process, or write the chosen values and use --nproc",
                           code=codes.NPROC_CONFLICT)
     check_spec(program.spec, World(0, args.nproc, 0), single_example=False)
+    from .commands import refused_before_launch
+
+    refused_before_launch(args, program)
 
 
 def _gpus_enough(args, program) -> None:
@@ -134,6 +141,7 @@ def _launch(args, port: int | None) -> int:
     launcher.training_script_args = _worker_words(args)  # not parsed by torchrun's options: set as they are
     before = dict(os.environ)  # torchrun sets OMP_NUM_THREADS=1 and more here: a later run would inherit them
     _same_code_in_workers()
+    os.environ[LAUNCHER] = str(os.getpid())  # each worker dies with this process (runtime/orphan.py)
     for name in list(logging.root.manager.loggerDict):  # the launcher's own log lines: its failures are told below
         if name.startswith(("torch.distributed.elastic", "torch.distributed.run", "torch.distributed.launcher")):
             logging.getLogger(name).setLevel(logging.CRITICAL)
@@ -169,10 +177,13 @@ def _same_code_in_workers() -> None:
 def _told(failed, nproc: int) -> int:
     """The failed worker that caused the others to stop, named with its error; the exit code."""
     failures = sorted(failed.failures.items(), key=lambda item: (_secondary(item[1]), item[1].timestamp))
+    mistakes = [(worker, failure) for worker, failure in failures if _kind(failure) == "usage"]
+    if mistakes:  # a mistake, not a failure: said once, by rank 0 itself when it got to say it
+        worker, cause = min(mistakes, key=lambda item: item[0])
+        if worker != 0:
+            sys.stderr.write(_text(cause))
+        return 2  # as a single run's mistake, even when the launcher stopped the worker after it was said
     worker, cause = failures[0]
-    kind = _kind(cause)
-    if kind == "usage" and worker == 0:  # rank 0 printed the mistake itself, as a single run does
-        return cause.exitcode
     if cause.exitcode < 0:
         what = f"was killed by {cause.signal_name()}"
     else:
@@ -183,6 +194,11 @@ def _told(failed, nproc: int) -> int:
     print(f"error[{codes.WORKER_FAILED}]: worker rank {worker} of {nproc} {what}; "
           "the run was stopped (its last checkpoint, if any, is kept)", file=sys.stderr)
     return cause.exitcode if cause.exitcode > 0 else 1
+
+
+def _text(failure) -> str:
+    data = failure.error_file_data
+    return data.get("nqa", {}).get("said", "") if isinstance(data, dict) else ""
 
 
 def _kind(failure) -> str:
@@ -221,8 +237,9 @@ class _Tail(io.TextIOBase):
         return self.through is not None and self.through.isatty()
 
 
-def as_worker(args, command: Callable[[], int]) -> int:
-    """Run `command` as one worker of a world: only rank 0 prints and writes; a failure is left for the launcher."""
+def as_worker(command: Callable[[], tuple[int, str]], args) -> int:
+    """Run `command` (the whole command, its errors printed included) as one worker of a world: only rank 0
+    prints and writes; a failure is left for the launcher. The exit code."""
     silent = rank() != 0
     tail = _Tail(None if silent else sys.stderr)
     saved = sys.stdout, sys.stderr
@@ -231,12 +248,13 @@ def as_worker(args, command: Callable[[], int]) -> int:
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115  # closed below
         args.no_log = True
     try:
-        args.worker_failed = lambda code, kind: _leave_error(code, kind, tail.kept)
-        return command()
+        code, kind = command()
     finally:
         if silent:
             sys.stdout.close()
         sys.stdout, sys.stderr = saved
+    _leave_error(code, kind, tail.kept)
+    return code
 
 
 def _leave_error(code: int, kind: str, text: str) -> None:
@@ -246,7 +264,9 @@ def _leave_error(code: int, kind: str, text: str) -> None:
         return
     lines = [line for line in text.splitlines() if line.strip() and not line.startswith(" ")]
     first = next((line for line in lines if "error" in line.lower()), lines[-1] if lines else "")
-    record = {"message": first or f"exit code {code}", "timestamp": int(time.time()),
-              "nqa": {"kind": kind, "text": first}}
+    message = first or f"exit code {code}"  # in torch's own layout: torchrun shows it as the worker's "traceback"
+    record = {"message": {"message": message, "extraInfo": {"py_callstack": message,
+                                                            "timestamp": str(int(time.time()))}},
+              "nqa": {"kind": kind, "text": first, "said": text if kind == "usage" else ""}}
     with contextlib.suppress(OSError):
         Path(path).write_text(json.dumps(record), encoding="utf-8")

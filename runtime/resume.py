@@ -186,19 +186,30 @@ def keeper_of(options, program: Program, checked: CheckedSpec, seed: int) -> Kee
     refuse_streamed(program, "checkpoints (--checkpoint-every, --resume)",
                     "train without checkpoints, or raise --memory-budget to read the file whole")
     resume = Path(options.resume) if options.resume is not None else None
+    folder = check_folders(resume, options.checkpoint_dir, program, options.load)
+    _make_folder(folder)
+    if resume is None and checkpoint_files(folder):
+        note(f"`{folder}` holds checkpoints of an earlier run: this run starts afresh and replaces them "
+             f"with its own (to continue that run instead, use --resume {folder})")
+    return Keeper(folder, options.checkpoint_every, identity_of(program, checked, seed), resume)
+
+
+def check_folders(resume: Path | None, checkpoint_dir, program: Program, load) -> Path:
+    """The folder checkpoints go into, once it and the --resume folder are known to be usable; nothing made
+    (also called by `--nproc N`'s launcher, before any worker starts)."""
     if resume is not None and not resume.is_dir():
         raise usage_error(f"cannot resume from `{resume}`: " + ("it is not a folder" if resume.exists()
                                                                 else "there is no such folder"),
                           "give the folder of checkpoints a run wrote with --checkpoint-every",
                           code=codes.CANNOT_RESUME)
-    folder = Path(options.checkpoint_dir) if options.checkpoint_dir is not None else resume
+    folder = Path(checkpoint_dir) if checkpoint_dir is not None else resume
     assert folder is not None  # TrainOptions asks for one or the other
-    _make_folder(folder)
-    _no_input_among(folder, program, options.load)
-    if resume is None and checkpoint_files(folder):
-        note(f"`{folder}` holds checkpoints of an earlier run: this run starts afresh and replaces them "
-             f"with its own (to continue that run instead, use --resume {folder})")
-    return Keeper(folder, options.checkpoint_every, identity_of(program, checked, seed), resume)
+    if folder.exists() and not folder.is_dir():
+        raise usage_error(f"cannot write checkpoints into `{folder}`: it is not a folder",
+                          "give --checkpoint-dir a folder, or a name for a new one", code=codes.CHECKPOINT_FOLDER)
+    if folder.is_dir():  # a folder yet to be made holds none of the run's inputs
+        _no_input_among(folder, program, load)
+    return folder
 
 
 def _no_input_among(folder: Path, program: Program, load) -> None:
@@ -218,9 +229,6 @@ def _no_input_among(folder: Path, program: Program, load) -> None:
 
 
 def _make_folder(folder: Path) -> None:
-    if folder.exists() and not folder.is_dir():
-        raise usage_error(f"cannot write checkpoints into `{folder}`: it is not a folder",
-                          "give --checkpoint-dir a folder, or a name for a new one", code=codes.CHECKPOINT_FOLDER)
     try:
         folder.mkdir(exist_ok=True)
     except OSError as err:
