@@ -108,6 +108,7 @@ class StreamedFile:
     header: tuple[str, ...] | None  # a CSV file's; a Parquet file's column names
     inputs: tuple[int, ...]
     targets: tuple[int, ...]
+    stamp: tuple[int, int] = (-1, -1)  # its size and modification time (ns) when checked: `stamp_of`
 
 
 @dataclass(frozen=True)
@@ -155,6 +156,25 @@ class StreamedTable:
         from .stream_read import read_piece
 
         return read_piece(self, piece)
+
+
+def stamp_of(path: Path) -> tuple[int, int]:
+    """A file's size and modification time (ns), to tell whether it changed since it was checked."""
+    try:
+        found = path.stat()
+    except OSError:
+        return (-1, -1)
+    return found.st_size, found.st_mtime_ns
+
+
+def refuse_changed(file: StreamedFile) -> None:
+    """A file of a streamed set is read again every epoch: one that changed since `check` read it is
+    refused (the rows trained on would not be the rows checked), naming it."""
+    if stamp_of(file.path) != file.stamp:
+        raise DataProblem(f"`{file.written}` changed since it was checked (its size or modification time differs): "
+                          "a streamed file is read again every epoch, and must stay as it was",
+                          "leave the data files as they are while a spec trains on them, then run it again",
+                          "changed", code=codes.DATA_UNREADABLE)
 
 
 def refuse_text_labels(written: str, label: str) -> None:

@@ -24,7 +24,7 @@ from spec_lang import codes
 from .csv_fast import Layout, joined
 from .csv_layout import DataProblem
 from .data_file import _ragged, csv_rows, to_table
-from .data_stream import LONGEST_PIECE, Piece, StreamedFile, StreamedTable, refuse_text_labels
+from .data_stream import LONGEST_PIECE, Piece, StreamedFile, StreamedTable, refuse_changed, refuse_text_labels
 from .data_table import Table
 from .limits import Limits, human_bytes
 
@@ -38,6 +38,7 @@ def unbounded() -> Limits:
 def read_piece(table: StreamedTable, piece: Piece) -> Table:
     system_pool()
     file = table.files[piece.file]
+    refuse_changed(file)
     if table.kind == ".parquet":
         from .stream_parquet import parquet_piece
 
