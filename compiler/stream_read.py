@@ -22,7 +22,7 @@ from typing import Any, BinaryIO
 from spec_lang import codes
 
 from .csv_fast import Layout, joined
-from .csv_layout import DataProblem
+from .csv_layout import DataProblem, refuse_line_breaks
 from .data_file import _ragged, csv_rows, to_table
 from .data_stream import LONGEST_PIECE, Piece, StreamedFile, StreamedTable, refuse_changed, refuse_text_labels
 from .data_table import Table
@@ -86,6 +86,7 @@ def csv_piece(table: StreamedTable, file: StreamedFile, raw: bytes, first_line: 
     read = joined(empty, Layout(count, inputs, targets, 0), raw, 0, table.delimiter, unbounded(), table.ids)
     if read is None:
         rows = csv_rows(file.written, raw, None, table.delimiter, first_line)
+        refuse_line_breaks(file.written, rows, last=False)  # as a whole reading does (a piece ends at a line end)
         if rows and len(rows[0][1]) != count:  # `to_table` measures the rest against the first
             _ragged(file.written, rows[0][0], rows[0][1], count, header, table.delimiter)
         read = to_table(file.written, rows, header, inputs, targets, table.class_targets, table.delimiter, table.ids)
