@@ -98,32 +98,57 @@ def csv_piece(table: StreamedTable, file: StreamedFile, raw: bytes, first_line: 
 def chunks(written: str, path: Path, size: int, start: int = 0,
            line: int = 1) -> Iterator[tuple[int, int, int, bytes]]:
     """(start, end, first line, bytes) of each piece of about `size` bytes from byte `start` (line
-    `line`), ending at a line end."""
+    `line`), ending at a line end (`\n`, `\r\n` or a lone `\r`, as a whole reading takes them)."""
     with opened(written, path) as handle:
         handle.seek(start)
         while raw := handle.read(size):
-            if len(raw) == size and not raw.endswith(b"\n"):
-                cut = raw.rfind(b"\n") + 1
+            if len(raw) == size:
+                cut = last_line_end(raw)
                 while not cut:  # a line longer than a piece: read on to its end
                     more = handle.read(size)
-                    at = more.find(b"\n")
-                    cut = len(raw) + at + 1 if at >= 0 else 0 if more else len(raw) + len(more)
                     raw += more
+                    cut = last_line_end(raw) if more else len(raw)
                     if not cut and len(raw) > LONGEST_PIECE * size:
-                        raise DataProblem(f"`{written}` line {line:,} is longer than "
+                        _refuse_not_text(written, raw)
+                        raise DataProblem(f"`{written}` line {line} is longer than "
                                           f"{human_bytes(LONGEST_PIECE * size)}, more than a piece of a streamed "
-                                          "file may hold", "raise --memory-budget", f"line {line:,} of this file",
+                                          "file may hold", "raise --memory-budget", f"line {line} of this file",
                                           code=codes.STREAM_LONG_LINE)
                 raw = raw[:cut]
                 handle.seek(start + cut)
             if raw.count(b'"') % 2:  # the last quote opens a cell that goes on past the piece's end
-                opens = line + raw[:raw.rfind(b'"')].count(b"\n")
-                raise DataProblem(f"`{written}` line {opens:,} has a quoted cell holding a line break, which a "
+                _refuse_not_text(written, raw)
+                opens = line + line_ends(raw[:raw.rfind(b'"')])
+                raise DataProblem(f"`{written}` line {opens} has a quoted cell holding a line break, which a "
                                   "streamed file cannot have", "write each row on one line",
-                                  f"line {opens:,} of this file", code=codes.STREAM_LINE_BREAK)
+                                  f"line {opens} of this file", code=codes.STREAM_LINE_BREAK)
             yield start, start + len(raw), line, raw
             start += len(raw)
-            line += raw.count(b"\n")
+            line += line_ends(raw)
+
+
+def last_line_end(raw: bytes) -> int:
+    """Where the last line of `raw` known to be whole ends (0: none): after its last `\n`, or after
+    a lone `\r` (one at the very end may be the first half of a `\r\n`: not yet known)."""
+    cut = raw.rfind(b"\n") + 1
+    at = raw.rfind(b"\r", cut, len(raw) - 1)
+    return at + 1 if at >= 0 else cut
+
+
+def line_ends(raw: bytes) -> int:
+    """The line ends in `raw`, counted as a whole reading counts them: `\n`, `\r\n` and a lone `\r`."""
+    return raw.count(b"\n") + raw.count(b"\r") - raw.count(b"\r\n")
+
+
+def _refuse_not_text(written: str, raw: bytes) -> None:
+    """Bytes that are not UTF-8 are refused as a whole reading refuses them (the last character may be cut)."""
+    import codecs
+
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(raw, final=False)
+    except UnicodeDecodeError:
+        raise DataProblem(f"`{written}` is not UTF-8 text", "save the file as UTF-8 CSV",
+                          code=codes.DATA_UNREADABLE) from None
 
 
 def opened(written: str, path: Path) -> BinaryIO:
@@ -135,13 +160,16 @@ def opened(written: str, path: Path) -> BinaryIO:
 
 
 def after_line(raw: bytes, line: int) -> int:
-    """The offset in `raw` (which starts at line 1) where line `line + 1` starts."""
-    at = -1
+    """The offset in `raw` (which starts at line 1) where line `line + 1` starts (line ends counted as `line_ends`)."""
+    at = 0
     for _ in range(line):
-        at = raw.find(b"\n", at + 1)
-        if at < 0:
+        ends = [end for end in (raw.find(b"\n", at), raw.find(b"\r", at)) if end >= 0]
+        if not ends:
             return len(raw)
-    return at + 1
+        at = min(ends) + 1
+        if raw[at - 1:at + 1] == b"\r\n":
+            at += 1
+    return at
 
 
 def first_values(values: Any, width: int) -> tuple[float, ...]:
