@@ -32,6 +32,9 @@ from .data_table import Table
 from .limits import Limits, human_bytes
 
 WHOLE_READ_FACTOR = 8  # bytes reading a CSV file whole holds at its peak, per byte of the file (rows as text)
+CAREFUL_READ_FACTOR = 56  # the same for the careful reader (cell by cell: a Python string and list per cell);
+# measured with tracemalloc over `data_file._careful_table`, plus the file's bytes: 24 for cells like `0.5436`,
+# 19 for them quoted, 54 for one-digit cells `1,2,3` (the most cells a byte can hold), 6 for one line of cells
 PARQUET_READ_FACTOR = 5  # bytes reading Parquet whole holds at its peak, per byte uncompressed (measured: 4.2)
 PIECE_SHARE = 80  # a piece is at most budget / 80 bytes: parsing it holds about 20x that, a quarter of the budget
 LONGEST_PIECE = 8  # a piece may grow to this many times its size to end at a line end; past that, refused
@@ -71,12 +74,31 @@ def refuse_over_budget(written: str, path: Path, limits: Limits, what: str) -> N
         size = path.stat().st_size
     except OSError:
         return
-    if size <= limits.max_data_bytes and size * WHOLE_READ_FACTOR > limits.memory_budget:
-        raise DataProblem(f"`{written}` ({human_bytes(size)}) would take about {human_bytes(size * WHOLE_READ_FACTOR)} "
+    if size <= limits.max_data_bytes and size * CAREFUL_READ_FACTOR > limits.memory_budget:  # read cell by cell
+        need = human_bytes(size * CAREFUL_READ_FACTOR)
+        raise DataProblem(f"`{written}` ({human_bytes(size)}) would take about {need} "
                           f"in memory, over the memory budget of {human_bytes(limits.memory_budget)}: {what} are "
                           "read whole, not streamed",
                           "use a smaller file, or raise --memory-budget", "over the memory budget",
                           code=codes.STREAM_UNSUPPORTED)
+
+
+class OverBudget(DataProblem):
+    """A CSV file that only the careful reader can read (a quoted cell, a bad cell somewhere, a short file),
+    where that would hold more than the budget: a `data` set is streamed instead (in bounded memory, every
+    cell checked as whole reading checks it); elsewhere it is refused (E0614)."""
+
+    def __init__(self, written: str, size: int, budget: int) -> None:
+        super().__init__(f"`{written}` ({human_bytes(size)}) must be read cell by cell, which would take about "
+                         f"{human_bytes(size * CAREFUL_READ_FACTOR)} in memory, over the memory budget of "
+                         f"{human_bytes(budget)}", "use a smaller file, or raise --memory-budget",
+                         "over the memory budget", code=codes.STREAM_UNSUPPORTED)
+
+
+def refuse_careful_over_budget(written: str, size: int, limits: Limits) -> None:
+    """Before a CSV file's bytes are read cell by cell: `OverBudget` when that would hold more than the budget."""
+    if size * CAREFUL_READ_FACTOR > limits.memory_budget:
+        raise OverBudget(written, size, limits.memory_budget)
 
 
 def piece_bytes(budget: int) -> int:

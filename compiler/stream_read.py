@@ -103,16 +103,18 @@ def chunks(written: str, path: Path, size: int, start: int = 0,
         handle.seek(start)
         while raw := handle.read(size):
             if len(raw) == size:
-                cut = last_line_end(raw)
+                first = start == 0  # the first piece holds the header and a row at least: its columns are chosen
+                cut = last_line_end(raw, first)
                 while not cut:  # a line longer than a piece: read on to its end
                     more = handle.read(size)
                     raw += more
-                    cut = last_line_end(raw) if more else len(raw)
+                    cut = last_line_end(raw, first) if more else len(raw)
                     if not cut and len(raw) > LONGEST_PIECE * size:
                         _refuse_not_text(written, raw)
-                        raise DataProblem(f"`{written}` line {line} is longer than "
+                        long = line + line_ends(raw)  # the line not ended (the first piece's first is)
+                        raise DataProblem(f"`{written}` line {long} is longer than "
                                           f"{human_bytes(LONGEST_PIECE * size)}, more than a piece of a streamed "
-                                          "file may hold", "raise --memory-budget", f"line {line} of this file",
+                                          "file may hold", "raise --memory-budget", f"line {long} of this file",
                                           code=codes.STREAM_LONG_LINE)
                 raw = raw[:cut]
                 handle.seek(start + cut)
@@ -127,12 +129,14 @@ def chunks(written: str, path: Path, size: int, start: int = 0,
             line += line_ends(raw)
 
 
-def last_line_end(raw: bytes) -> int:
-    """Where the last line of `raw` known to be whole ends (0: none): after its last `\n`, or after
-    a lone `\r` (one at the very end may be the first half of a `\r\n`: not yet known)."""
+def last_line_end(raw: bytes, past_first: bool = False) -> int:
+    """Where the last line of `raw` known to be whole ends (0: none, or only the first line when
+    `past_first`): after its last `\n`, or after a lone `\r` (one at the very end may be the first
+    half of a `\r\n`: not yet known)."""
     cut = raw.rfind(b"\n") + 1
     at = raw.rfind(b"\r", cut, len(raw) - 1)
-    return at + 1 if at >= 0 else cut
+    cut = at + 1 if at >= 0 else cut
+    return 0 if past_first and cut <= after_line(raw, 1) else cut
 
 
 def line_ends(raw: bytes) -> int:
