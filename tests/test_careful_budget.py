@@ -5,6 +5,8 @@ longer than the pieces of a streamed file is named as such."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from compiler import Limits, check
@@ -36,7 +38,7 @@ def test_a_file_only_the_careful_reader_reads_is_streamed_past_its_budget_to_the
     path = written(tmp_path, quoted_rows())
     limits = between(len(quoted_rows()))
     whole = check(path).table
-    streamed = check(path, limits=limits).table
+    streamed: Any = check(path, limits=limits).table  # a StreamedTable
     assert whole is not None and not whole.streamed and streamed is not None and streamed.streamed
     read = [streamed.read(piece) for piece in streamed.pieces]
     assert [v for t in read for v in t.inputs] == list(whole.inputs)
@@ -60,7 +62,7 @@ def test_a_glob_of_files_only_the_careful_reader_reads_is_streamed_together(tmp_
     for n in range(2):
         (tmp_path / "s" / f"x{n}.csv").write_text(quoted_rows())
     path = written(tmp_path, "a\n1\n", 'data "s/*.csv" target=y\n', name="unused.csv")
-    table = check(path, limits=between(2 * len(quoted_rows()))).table
+    table: Any = check(path, limits=between(2 * len(quoted_rows()))).table  # a StreamedTable
     assert table is not None and table.streamed and table.rows == 6000 and len(table.files) == 2
 
 

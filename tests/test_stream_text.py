@@ -4,6 +4,8 @@ or the same refusal with the same line number, whatever --memory-budget."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from compiler import Limits, check
@@ -50,7 +52,7 @@ def test_bytes_that_are_not_utf8_are_refused_as_read_whole(tmp_path):
 def test_carriage_return_line_ends_stream_to_the_rows_read_whole(tmp_path, end):
     (tmp_path / "x.csv").write_text("".join(rows()).replace("\n", end), newline="")
     (tmp_path / "s.nqa").write_text(SPEC)
-    table = check(tmp_path / "s.nqa", limits=SMALL).table
+    table: Any = check(tmp_path / "s.nqa", limits=SMALL).table  # a StreamedTable
     assert table is not None and table.streamed and table.rows == 5000 and len(table.pieces) > 10
     assert [p.first_line for p in table.pieces][:2] == [2, table.pieces[0].rows + 2]
 
