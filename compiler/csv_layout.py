@@ -81,10 +81,16 @@ def check_layout(data: Data, rows: list[Row]) -> None:
     """Refuse a file whose columns are separated by another character than `data.delimiter`,
     or that has a quoted cell running across lines."""
     _check_delimiter(data, rows[:SAMPLE])
+    refuse_line_breaks(data.path, rows)
+
+
+def refuse_line_breaks(written: str, rows: list[Row], last: bool = True) -> None:
+    """Refuse a quoted cell running across lines (`rows` are a whole file's, or a piece's: `last`
+    when its last row is the file's)."""
     for index, (line, cells) in enumerate(rows):
         breaks = sum(cell.count("\n") for cell in cells)
         if breaks:
-            _across_lines(data.path, line, breaks, cells, index == len(rows) - 1)
+            _across_lines(written, line, breaks, cells, last and index == len(rows) - 1)
 
 
 def _check_delimiter(data: Data, sample: list[Row]) -> None:

@@ -274,7 +274,7 @@ def _cell(written: str, line: int, row: list[str], index: int, names: tuple[str,
 
 
 def load_table(data: Data, folder: Path, allow_outside: bool, input_width: int | None,
-               class_targets: bool, limits: Limits, ids: Ids | None = None) -> Table:
+               class_targets: bool, limits: Limits, ids: Ids | None = None, stream: bool = True) -> Table:
     path = resolve(data.path, folder, allow_outside)
     kind = Path(data.path).suffix.lower()
     if kind == ".npy":
@@ -283,15 +283,20 @@ def load_table(data: Data, folder: Path, allow_outside: bool, input_width: int |
                           "a single array", code=codes.NO_TARGETS)
     if kind == ".npz":
         return load_npz(data, read_file(data.path, path, limits, kind), limits, ids)
-    from .data_stream import streams  # it reads pieces with this module's functions
+    from .data_stream import OverBudget, streams  # it reads pieces with this module's functions
 
-    if streams(path, limits):
-        from .data_sources import Shard, Source
-        from .stream_scan import scan_source
+    if not streams(path, limits):
+        try:
+            return csv_table(data, data.path, read_file(data.path, path, limits), input_width, class_targets,
+                             limits, ids)
+        except OverBudget:  # only the careful reader can read it, and not within the budget: streamed
+            if not stream:  # a glob's file: the glob's files are streamed together (`data_gather`)
+                raise
+    from .data_sources import Shard, Source
+    from .stream_scan import scan_source
 
-        one = Source(data.path, ".csv", (Shard(data.path, path, path.stat().st_size),), glob=False)
-        return scan_source(data, one, input_width, class_targets, limits, ids)  # type: ignore[return-value]  # lazily
-    return csv_table(data, data.path, read_file(data.path, path, limits), input_width, class_targets, limits, ids)
+    one = Source(data.path, ".csv", (Shard(data.path, path, path.stat().st_size),), glob=False)
+    return scan_source(data, one, input_width, class_targets, limits, ids)  # type: ignore[return-value]  # lazily
 
 
 def csv_table(data: Data, written: str, raw: bytes, input_width: int | None, class_targets: bool, limits: Limits,
@@ -313,6 +318,9 @@ def csv_table(data: Data, written: str, raw: bytes, input_width: int | None, cla
             table = joined(head, layout, raw, cut, data.delimiter, limits, ids)
             if table is not None:
                 return table
+    from .data_stream import refuse_careful_over_budget  # it imports this module
+
+    refuse_careful_over_budget(written, len(raw), limits)
     return _careful_table(data, written, raw, input_width, class_targets, limits, ids)[0]
 
 

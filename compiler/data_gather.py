@@ -28,7 +28,7 @@ from .data_file import load_table, read_file
 from .data_ids import Ids
 from .data_parquet import parquet_names, parquet_table
 from .data_sources import Shard, Source, globbed, kind_of_path, read_shard, refuse_special, relabelled, source_of
-from .data_stream import source_streams
+from .data_stream import OverBudget, source_streams
 from .data_table import Table
 from .limits import Limits
 from .settings import Data
@@ -45,6 +45,14 @@ def load_data(data: Data, folder: Path, allow_outside: bool, input_width: int | 
         refuse_special(shard)
     if source_streams(source, limits):
         return scan_source(data, source, input_width, class_targets, limits, ids)  # type: ignore[return-value]
+    try:
+        return _read_whole(data, source, folder, allow_outside, input_width, class_targets, limits, ids)
+    except OverBudget:  # a file only the careful reader can read, and not within the budget: all streamed
+        return scan_source(data, source, input_width, class_targets, limits, ids)  # type: ignore[return-value]
+
+
+def _read_whole(data: Data, source: Source, folder: Path, allow_outside: bool, input_width: int | None,
+                class_targets: bool, limits: Limits, ids: Ids | None) -> Table:
     tables: list[Table] = []
     names: tuple[str, ...] = ()
     rows = 0

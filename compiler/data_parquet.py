@@ -194,7 +194,10 @@ def _numbers(written: str, read: Any, name: str, role: str, first: int, ids: Ids
                           code=codes.BAD_DATA_VALUE)
     _nulls(written, column, name, first, "fill in every cell")
     try:
-        values = np.array(column.cast(pa.float64()).to_numpy(), dtype=np.float64)  # a copy: torch writes to it
+        if pa.types.is_integer(kind):  # each rounded to the nearest float64, as Python's `float` (a CSV cell) rounds it
+            values = np.asarray(column.to_numpy(), dtype=kind.to_pandas_dtype()).astype(np.float64)
+        else:
+            values = np.array(column.cast(pa.float64()).to_numpy(), dtype=np.float64)  # a copy: torch writes to it
     except (pa.ArrowException, ValueError) as err:
         raise DataProblem(f"column {quoted(name)} of `{written}` cannot be read as numbers: {str(err)[:120]}",
                           _HINT, f"column {quoted(name)}", code=codes.BAD_DATA_VALUE) from None

@@ -195,7 +195,7 @@ def read_shard(data: Data, kind: str, shard: Shard, folder: Path, allow_outside:
 def _csv_shard(data: Data, folder: Path, allow_outside: bool, input_width: int | None, class_targets: bool,
                limits: Limits, ids: Ids | None) -> Table:
     """A CSV file's rows, read by the one CSV reader (data_file)."""
-    return load_table(data, folder, allow_outside, input_width, class_targets, limits, ids)
+    return load_table(data, folder, allow_outside, input_width, class_targets, limits, ids, stream=False)
 
 
 def refuse_special(shard: Shard) -> None:

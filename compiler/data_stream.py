@@ -32,6 +32,9 @@ from .data_table import Table
 from .limits import Limits, human_bytes
 
 WHOLE_READ_FACTOR = 8  # bytes reading a CSV file whole holds at its peak, per byte of the file (rows as text)
+CAREFUL_READ_FACTOR = 56  # the same for the careful reader (cell by cell: a Python string and list per cell);
+# measured with tracemalloc over `data_file._careful_table`, plus the file's bytes: 24 for cells like `0.5436`,
+# 19 for them quoted, 54 for one-digit cells `1,2,3` (the most cells a byte can hold), 6 for one line of cells
 PARQUET_READ_FACTOR = 5  # bytes reading Parquet whole holds at its peak, per byte uncompressed (measured: 4.2)
 PIECE_SHARE = 80  # a piece is at most budget / 80 bytes: parsing it holds about 20x that, a quarter of the budget
 LONGEST_PIECE = 8  # a piece may grow to this many times its size to end at a line end; past that, refused
@@ -71,12 +74,31 @@ def refuse_over_budget(written: str, path: Path, limits: Limits, what: str) -> N
         size = path.stat().st_size
     except OSError:
         return
-    if size <= limits.max_data_bytes and size * WHOLE_READ_FACTOR > limits.memory_budget:
-        raise DataProblem(f"`{written}` ({human_bytes(size)}) would take about {human_bytes(size * WHOLE_READ_FACTOR)} "
+    if size <= limits.max_data_bytes and size * CAREFUL_READ_FACTOR > limits.memory_budget:  # read cell by cell
+        need = human_bytes(size * CAREFUL_READ_FACTOR)
+        raise DataProblem(f"`{written}` ({human_bytes(size)}) would take about {need} "
                           f"in memory, over the memory budget of {human_bytes(limits.memory_budget)}: {what} are "
                           "read whole, not streamed",
                           "use a smaller file, or raise --memory-budget", "over the memory budget",
                           code=codes.STREAM_UNSUPPORTED)
+
+
+class OverBudget(DataProblem):
+    """A CSV file that only the careful reader can read (a quoted cell, a bad cell somewhere, a short file),
+    where that would hold more than the budget: a `data` set is streamed instead (in bounded memory, every
+    cell checked as whole reading checks it); elsewhere it is refused (E0614)."""
+
+    def __init__(self, written: str, size: int, budget: int) -> None:
+        super().__init__(f"`{written}` ({human_bytes(size)}) must be read cell by cell, which would take about "
+                         f"{human_bytes(size * CAREFUL_READ_FACTOR)} in memory, over the memory budget of "
+                         f"{human_bytes(budget)}", "use a smaller file, or raise --memory-budget",
+                         "over the memory budget", code=codes.STREAM_UNSUPPORTED)
+
+
+def refuse_careful_over_budget(written: str, size: int, limits: Limits) -> None:
+    """Before a CSV file's bytes are read cell by cell: `OverBudget` when that would hold more than the budget."""
+    if size * CAREFUL_READ_FACTOR > limits.memory_budget:
+        raise OverBudget(written, size, limits.memory_budget)
 
 
 def piece_bytes(budget: int) -> int:
@@ -108,6 +130,7 @@ class StreamedFile:
     header: tuple[str, ...] | None  # a CSV file's; a Parquet file's column names
     inputs: tuple[int, ...]
     targets: tuple[int, ...]
+    stamp: tuple[int, int] = (-1, -1)  # its size and modification time (ns) when checked: `stamp_of`
 
 
 @dataclass(frozen=True)
@@ -155,6 +178,25 @@ class StreamedTable:
         from .stream_read import read_piece
 
         return read_piece(self, piece)
+
+
+def stamp_of(path: Path) -> tuple[int, int]:
+    """A file's size and modification time (ns), to tell whether it changed since it was checked."""
+    try:
+        found = path.stat()
+    except OSError:
+        return (-1, -1)
+    return found.st_size, found.st_mtime_ns
+
+
+def refuse_changed(file: StreamedFile) -> None:
+    """A file of a streamed set is read again every epoch: one that changed since `check` read it is
+    refused (the rows trained on would not be the rows checked), naming it."""
+    if stamp_of(file.path) != file.stamp:
+        raise DataProblem(f"`{file.written}` changed since it was checked (its size or modification time differs): "
+                          "a streamed file is read again every epoch, and must stay as it was",
+                          "leave the data files as they are while a spec trains on them, then run it again",
+                          "changed", code=codes.DATA_UNREADABLE)
 
 
 def refuse_text_labels(written: str, label: str) -> None:

@@ -23,7 +23,7 @@ from spec_lang import codes
 from .csv_layout import DataProblem
 from .data_file import choose_columns
 from .data_parquet import _HINT, arrow_rows, pyarrow_modules, refuse_csv_options
-from .data_stream import PARQUET_READ_FACTOR, Piece, StreamedFile, StreamedTable, refuse_text_labels
+from .data_stream import PARQUET_READ_FACTOR, Piece, StreamedFile, StreamedTable, refuse_text_labels, stamp_of
 from .data_table import Table
 from .limits import human_bytes
 from .settings import Data
@@ -66,6 +66,7 @@ def parquet_pieces(data: Data, shard: Any, index: int, input_width: int | None, 
     (compressed and not) take more than a quarter of it is refused (E0337): pyarrow decodes a page
     whole, and a footer does not say how a chunk is cut into pages."""
     refuse_csv_options(data, shard.written)
+    stamp = stamp_of(shard.path)  # before reading a byte of it
     file = open_path(shard.written, shard.path)
     names = tuple(file.schema_arrow.names)
     if first is None:
@@ -74,13 +75,13 @@ def parquet_pieces(data: Data, shard: Any, index: int, input_width: int | None, 
             raise DataProblem(f"`{shard.written}` has two columns named `{twice}`", "give each column its own name",
                               "two columns of one name", code=codes.COLUMN_TWICE)
         inputs, targets = choose_columns(data, shard.written, names, len(names), input_width)
-        found = StreamedFile(shard.written, shard.path, names, tuple(inputs), tuple(targets))
+        found = StreamedFile(shard.written, shard.path, names, tuple(inputs), tuple(targets), stamp)
     else:
         if names != first.header:
             from .data_gather import _columns_differ
 
             _columns_differ(first.written, first.header or (), shard.written, names)
-        found = StreamedFile(shard.written, shard.path, names, first.inputs, first.targets)
+        found = StreamedFile(shard.written, shard.path, names, first.inputs, first.targets, stamp)
     meta, pieces, done = file.metadata, [], 0
     chosen = sorted(set(found.inputs + found.targets))
     for group in range(meta.num_row_groups):

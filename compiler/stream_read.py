@@ -22,9 +22,9 @@ from typing import Any, BinaryIO
 from spec_lang import codes
 
 from .csv_fast import Layout, joined
-from .csv_layout import DataProblem
+from .csv_layout import DataProblem, refuse_line_breaks
 from .data_file import _ragged, csv_rows, to_table
-from .data_stream import LONGEST_PIECE, Piece, StreamedFile, StreamedTable, refuse_text_labels
+from .data_stream import LONGEST_PIECE, Piece, StreamedFile, StreamedTable, refuse_changed, refuse_text_labels
 from .data_table import Table
 from .limits import Limits, human_bytes
 
@@ -38,6 +38,7 @@ def unbounded() -> Limits:
 def read_piece(table: StreamedTable, piece: Piece) -> Table:
     system_pool()
     file = table.files[piece.file]
+    refuse_changed(file)
     if table.kind == ".parquet":
         from .stream_parquet import parquet_piece
 
@@ -85,6 +86,7 @@ def csv_piece(table: StreamedTable, file: StreamedFile, raw: bytes, first_line: 
     read = joined(empty, Layout(count, inputs, targets, 0), raw, 0, table.delimiter, unbounded(), table.ids)
     if read is None:
         rows = csv_rows(file.written, raw, None, table.delimiter, first_line)
+        refuse_line_breaks(file.written, rows, last=False)  # as a whole reading does (a piece ends at a line end)
         if rows and len(rows[0][1]) != count:  # `to_table` measures the rest against the first
             _ragged(file.written, rows[0][0], rows[0][1], count, header, table.delimiter)
         read = to_table(file.written, rows, header, inputs, targets, table.class_targets, table.delimiter, table.ids)
@@ -96,32 +98,61 @@ def csv_piece(table: StreamedTable, file: StreamedFile, raw: bytes, first_line: 
 def chunks(written: str, path: Path, size: int, start: int = 0,
            line: int = 1) -> Iterator[tuple[int, int, int, bytes]]:
     """(start, end, first line, bytes) of each piece of about `size` bytes from byte `start` (line
-    `line`), ending at a line end."""
+    `line`), ending at a line end (`\n`, `\r\n` or a lone `\r`, as a whole reading takes them)."""
     with opened(written, path) as handle:
         handle.seek(start)
         while raw := handle.read(size):
-            if len(raw) == size and not raw.endswith(b"\n"):
-                cut = raw.rfind(b"\n") + 1
+            if len(raw) == size:
+                first = start == 0  # the first piece holds the header and a row at least: its columns are chosen
+                cut = last_line_end(raw, first)
                 while not cut:  # a line longer than a piece: read on to its end
                     more = handle.read(size)
-                    at = more.find(b"\n")
-                    cut = len(raw) + at + 1 if at >= 0 else 0 if more else len(raw) + len(more)
                     raw += more
+                    cut = last_line_end(raw, first) if more else len(raw)
                     if not cut and len(raw) > LONGEST_PIECE * size:
-                        raise DataProblem(f"`{written}` line {line:,} is longer than "
+                        _refuse_not_text(written, raw)
+                        long = line + line_ends(raw)  # the line not ended (the first piece's first is)
+                        raise DataProblem(f"`{written}` line {long} is longer than "
                                           f"{human_bytes(LONGEST_PIECE * size)}, more than a piece of a streamed "
-                                          "file may hold", "raise --memory-budget", f"line {line:,} of this file",
+                                          "file may hold", "raise --memory-budget", f"line {long} of this file",
                                           code=codes.STREAM_LONG_LINE)
                 raw = raw[:cut]
                 handle.seek(start + cut)
             if raw.count(b'"') % 2:  # the last quote opens a cell that goes on past the piece's end
-                opens = line + raw[:raw.rfind(b'"')].count(b"\n")
-                raise DataProblem(f"`{written}` line {opens:,} has a quoted cell holding a line break, which a "
+                _refuse_not_text(written, raw)
+                opens = line + line_ends(raw[:raw.rfind(b'"')])
+                raise DataProblem(f"`{written}` line {opens} has a quoted cell holding a line break, which a "
                                   "streamed file cannot have", "write each row on one line",
-                                  f"line {opens:,} of this file", code=codes.STREAM_LINE_BREAK)
+                                  f"line {opens} of this file", code=codes.STREAM_LINE_BREAK)
             yield start, start + len(raw), line, raw
             start += len(raw)
-            line += raw.count(b"\n")
+            line += line_ends(raw)
+
+
+def last_line_end(raw: bytes, past_first: bool = False) -> int:
+    """Where the last line of `raw` known to be whole ends (0: none, or only the first line when
+    `past_first`): after its last `\n`, or after a lone `\r` (one at the very end may be the first
+    half of a `\r\n`: not yet known)."""
+    cut = raw.rfind(b"\n") + 1
+    at = raw.rfind(b"\r", cut, len(raw) - 1)
+    cut = at + 1 if at >= 0 else cut
+    return 0 if past_first and cut <= after_line(raw, 1) else cut
+
+
+def line_ends(raw: bytes) -> int:
+    """The line ends in `raw`, counted as a whole reading counts them: `\n`, `\r\n` and a lone `\r`."""
+    return raw.count(b"\n") + raw.count(b"\r") - raw.count(b"\r\n")
+
+
+def _refuse_not_text(written: str, raw: bytes) -> None:
+    """Bytes that are not UTF-8 are refused as a whole reading refuses them (the last character may be cut)."""
+    import codecs
+
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(raw, final=False)
+    except UnicodeDecodeError:
+        raise DataProblem(f"`{written}` is not UTF-8 text", "save the file as UTF-8 CSV",
+                          code=codes.DATA_UNREADABLE) from None
 
 
 def opened(written: str, path: Path) -> BinaryIO:
@@ -133,13 +164,16 @@ def opened(written: str, path: Path) -> BinaryIO:
 
 
 def after_line(raw: bytes, line: int) -> int:
-    """The offset in `raw` (which starts at line 1) where line `line + 1` starts."""
-    at = -1
+    """The offset in `raw` (which starts at line 1) where line `line + 1` starts (line ends counted as `line_ends`)."""
+    at = 0
     for _ in range(line):
-        at = raw.find(b"\n", at + 1)
-        if at < 0:
+        ends = [end for end in (raw.find(b"\n", at), raw.find(b"\r", at)) if end >= 0]
+        if not ends:
             return len(raw)
-    return at + 1
+        at = min(ends) + 1
+        if raw[at - 1:at + 1] == b"\r\n":
+            at += 1
+    return at
 
 
 def first_values(values: Any, width: int) -> tuple[float, ...]:

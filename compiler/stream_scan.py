@@ -27,7 +27,7 @@ from .csv_fast import HEAD_LINES
 from .csv_layout import DataProblem, DataWarning, header_warnings
 from .data_file import csv_columns, csv_rows, reshaped
 from .data_ids import Ids
-from .data_stream import Piece, StreamedFile, StreamedTable, piece_bytes
+from .data_stream import Piece, StreamedFile, StreamedTable, piece_bytes, stamp_of
 from .data_table import Table
 from .limits import Limits
 from .settings import Data
@@ -100,6 +100,7 @@ def _csv_file(data: Data, shard: Any, index: int, input_width: int | None, first
     """A CSV file's columns, from its first lines read cell by cell, and its pieces, each read as training reads it."""
     written = shard.written
     data = data.model_copy(update={"path": written}) if written != data.path else data
+    stamp = stamp_of(shard.path)  # before reading a byte of it
     parts = chunks(written, shard.path, size)
     opening = next(parts, None)
     if opening is None:
@@ -108,7 +109,7 @@ def _csv_file(data: Data, shard: Any, index: int, input_width: int | None, first
     start, end, _, raw = opening
     rows = csv_rows(written, raw[:after_line(raw, HEAD_LINES)], None, data.delimiter)
     header, inputs, targets = csv_columns(data, written, rows, input_width)
-    file = StreamedFile(written, shard.path, header, tuple(inputs), tuple(targets))
+    file = StreamedFile(written, shard.path, header, tuple(inputs), tuple(targets), stamp)
     if first is not None:
         _same_columns(first, file)
     body = after_line(raw, rows[0][0]) if header is not None else 0

@@ -28,7 +28,7 @@ from .progress import Bar, plain_lines
 from .run_log import note
 from .tensorboard_log import check_tensorboard
 from .text_report import render_text
-from .training import Run, TrainingInterrupted, TrainOptions, check_device, train
+from .training import DataStopped, Run, TrainingInterrupted, TrainOptions, check_device, train
 
 TOLERANCE = 1e-3  # --runs: a final loss below this has reached the target
 
@@ -67,6 +67,10 @@ def _run_command(args, limits) -> int:
         _emit(_counting_check(stop.run, checking), args)
         print(f"nqa: {stop.run.report.stopped}; the report so far was written", file=sys.stderr)
         return stop.exit_code
+    except DataStopped as stop:  # the report so far, then the located error (exit 2)
+        if stop.run is not None:
+            _emit(_counting_check(stop.run, checking), args)
+        raise
     finally:
         if isinstance(progress, Bar):
             progress.close()

@@ -10,7 +10,8 @@ through `control.Control` (the best epoch's weights are put back at the end).
 With `checkpoint_every` or `resume`, a `resume.Keeper` checkpoints the run at
 epoch boundaries (and on Ctrl-C) and resumes it exactly. Training stops early,
 with the reason in `report.stopped`, when the loss stops being finite;
-Ctrl-C raises `TrainingInterrupted` carrying the run so far. On a CUDA device,
+Ctrl-C raises `TrainingInterrupted` carrying the run so far; a streamed data
+file found changed raises `DataStopped`, a located `SpecError` carrying it too. On a CUDA device,
 `precision` (bf16, fp16) and `compile` change the loop's forward, loss,
 backward and step through `precision.wrapped`; elsewhere they are refused.
 Inside a torch.distributed world (torchrun, or `nqa run --nproc N`),
@@ -29,8 +30,9 @@ from pathlib import Path
 import torch
 
 from compiler import CheckedSpec, Limits, Program, as_program, compile_spec
+from compiler.csv_layout import DataProblem
 from compiler.sweep import one_network
-from spec_lang import codes, usage_error
+from spec_lang import Diagnostic, SpecError, codes, usage_error
 
 from . import option_rules as rules
 from .control import check_run_length, control_of, needs_optimizer
@@ -45,6 +47,18 @@ from .resume import Keeper, keeper_of
 from .signals import exit_code, stop_word
 from .summary import Run, Session, build_report, snapshot
 from .trace import Tick, Tracer, check_trace_size
+
+
+class DataStopped(SpecError):
+    """A streamed data file found changed (or bad) while training read it again: the located error
+    (exit code 2), and `run`, the run up to the last finished step (None when even that could not be
+    reported: reporting reads the file too)."""
+
+    def __init__(self, problem: DataProblem, program: Program, run: Run | None = None) -> None:
+        label = "read with the options of this `data` statement" if program.data_span else ""
+        super().__init__(Diagnostic(problem.message, program.data_span, label, hint=problem.hint, code=problem.code),
+                         program.source, program.filename)
+        self.run = run
 
 
 class TrainingInterrupted(Exception):
@@ -121,7 +135,10 @@ def train(spec, *, seed: int | None = None, epochs: int | None = None, filename:
     refuse_off_gpu(options, python=True)
     world = join(options.device)  # None unless started by torchrun (or `nqa run --nproc N`)
     keeper = keeper_of(options, program, checked, seed)
-    session = _start(program, checked, seed, options, limits, world)
+    try:
+        session = _start(program, checked, seed, options, limits, world)
+    except DataProblem as problem:  # a streamed file read again (its `normalize` pass) found changed
+        raise DataStopped(problem, program) from None
     session.timing["compile_seconds"] = time.perf_counter() - started
     try:
         stopped, diagnostics = _timed_loop(session, keeper)
@@ -130,7 +147,20 @@ def train(spec, *, seed: int | None = None, epochs: int | None = None, filename:
             keeper.interrupted()
         stopped = f"{stop_word(stop)} after {len(session.losses)} steps"
         raise TrainingInterrupted(_finish(session, stopped, []), exit_code(stop)) from None
-    return _finish(session, stopped, diagnostics)
+    except DataProblem as problem:  # a streamed file changed: stopped as Ctrl-C stops, with the error
+        raise DataStopped(problem, program, _stopped_run(session, problem)) from None
+    try:
+        return _finish(session, stopped, diagnostics)
+    except DataProblem as problem:  # reporting (accuracy, held-out rows) reads a streamed file again
+        raise DataStopped(problem, program) from None
+
+
+def _stopped_run(session: Session, problem: DataProblem) -> Run | None:
+    """The run up to the last finished step, stopped by `problem`; None when reporting it meets the problem too."""
+    try:
+        return _finish(session, f"stopped after {len(session.losses)} steps: {problem.message}", [])
+    except DataProblem:
+        return None
 
 
 def _timed_loop(session: Session, keeper: Keeper | None = None):

@@ -267,3 +267,13 @@ def test_completion_offers_a_parquet_files_column_names(tmp_path):
     path = write(tmp_path, "", **{"d.parquet": parquet(ROWS)})
     line = 'data "d.parquet" inputs='
     assert [item.label for item in complete(line, path, Position(0, len(line)))] == ["a", "b", "y"]
+
+
+@pytest.mark.parametrize("kind, big", [(pa.int64(), 2**53 + 1), (pa.int64(), -(2**63)), (pa.uint64(), 2**64 - 1)])
+def test_integers_beyond_float64_s_exact_range_read_as_a_csv_file_of_them(tmp_path, kind, big):
+    values = [big, 1, 3, 5, 7, 2]
+    columns = {"a": pa.array(values, kind), "b": ROWS["b"], "y": ROWS["y"]}
+    spec = 'linear 2->1\ndata "d.{}"\n'
+    from_parquet = table(write(tmp_path, spec.format("parquet"), **{"d.parquet": parquet(columns)}))
+    from_csv = table(write(tmp_path, spec.format("csv"), **{"d.csv": csv_text({**columns, "a": values})}))
+    assert from_parquet.inputs.tolist()[::2] == [float(v) for v in values] == from_csv.inputs.tolist()[::2]

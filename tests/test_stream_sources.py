@@ -216,3 +216,18 @@ def test_text_labels_in_the_second_of_streamed_csv_files_are_refused_naming_it(t
     path.write_text('input 2\nlinear 2->2\nloss cross_entropy\nbatch 32\ndata "s/*.csv"\n')
     assert refusal(path) == ("E0336: `s/b.csv` holds text class labels such as `cat`, which a streamed file "
                              "cannot have")
+
+
+def test_predict_on_a_shard_over_the_budget_is_refused_naming_it_and_a_glob_still_trains(tmp_path, capsys):
+    csv_shards(tmp_path)  # each file alone is over the budget: streamed to train, refused to predict
+    path = spec(tmp_path, "s/*.csv", "loss mse\nepochs 1\nseed 0\n")
+    weights = tmp_path / "w.safetensors"
+    assert main(["run", "--memory-budget", "20kB", "--no-log", "-q", "--save", str(weights), str(path)]) == 0
+    capsys.readouterr()
+    assert main(["predict", str(path), "--load", str(weights), "--memory-budget", "20kB",
+                 "--data", str(tmp_path / "s" / "x1.csv"), "-o", str(tmp_path / "p.csv")]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and not (tmp_path / "p.csv").exists()
+    assert "error[E0614]: `" in err and "x1.csv` (" in err
+    assert ("over the memory budget of 20.0 kB: the rows of `test`, `predict` and `evaluate` are read whole, "
+            "not streamed") in err
