@@ -18,7 +18,6 @@ of the targets. `StreamedTable.read(piece)` gives one piece's rows as a
 
 from __future__ import annotations
 
-import math
 import stat
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,7 +27,7 @@ from spec_lang import codes
 
 from .csv_layout import DataProblem, DataWarning
 from .data_ids import Ids
-from .data_table import Table
+from .data_table import Table, Widths
 from .limits import Limits, human_bytes
 
 WHOLE_READ_FACTOR = 8  # bytes reading a CSV file whole holds at its peak, per byte of the file (rows as text)
@@ -134,7 +133,7 @@ class StreamedFile:
 
 
 @dataclass(frozen=True)
-class StreamedTable:
+class StreamedTable(Widths):
     """A set of files checked whole and read a piece at a time: the columns a `Table` has, no rows."""
 
     streamed: ClassVar[bool] = True
@@ -160,14 +159,6 @@ class StreamedTable:
     @property
     def rows(self) -> int:
         return sum(piece.rows for piece in self.pieces)
-
-    @property
-    def input_width(self) -> int:
-        return math.prod(self.input_shape)
-
-    @property
-    def target_width(self) -> int:
-        return math.prod(self.target_shape)
 
     @property
     def header(self) -> tuple[str, ...] | None:

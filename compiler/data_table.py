@@ -14,8 +14,23 @@ from typing import Any, ClassVar
 from .csv_layout import DataWarning
 
 
+class Widths:
+    """The values of one example's inputs and of its targets, from their shapes."""
+
+    input_shape: tuple[int, ...]
+    target_shape: tuple[int, ...]
+
+    @property
+    def input_width(self) -> int:
+        return math.prod(self.input_shape)
+
+    @property
+    def target_width(self) -> int:
+        return math.prod(self.target_shape)
+
+
 @dataclass(frozen=True)
-class Table:
+class Table(Widths):
     """Rows read from a data file: flat row-major arrays, `input_width` and `target_width` values a row.
     From a CSV file they are `array('d')`; from an .npz file, the file's own NumPy arrays (any numeric dtype);
     from a Parquet file (or files of a glob, once one is Parquet or has text labels), NumPy float64 arrays."""
@@ -35,14 +50,6 @@ class Table:
     @property
     def rows(self) -> int:
         return len(self.inputs) // max(1, self.input_width)
-
-    @property
-    def input_width(self) -> int:
-        return math.prod(self.input_shape)
-
-    @property
-    def target_width(self) -> int:
-        return math.prod(self.target_shape)
 
     def row(self, values: Any, index: int, width: int) -> list[float]:
         """Row `index` of `values` (`inputs` or `targets`) as Python numbers."""
