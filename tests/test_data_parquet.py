@@ -10,13 +10,13 @@ import io
 import subprocess
 import sys
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
 from compiler import Limits, check
-from compiler.data_table import Table
 from conftest import ROOT
+from data_writing import files as write
+from data_writing import table
 from runtime import train
 from spec_lang import SpecError
 
@@ -41,19 +41,6 @@ def csv_text(columns: dict) -> str:
                                             for row in rows)
 
 
-def write(folder, spec: str, **files) -> Path:
-    for name, content in files.items():
-        (folder / name).write_bytes(content if isinstance(content, bytes) else content.encode())
-    path = folder / "s.nqa"
-    path.write_text(spec)
-    return path
-
-
-def table(path: Path, **options) -> Table:
-    """The table `check` reads for the spec at `path`."""
-    read = check(path, **options).table
-    assert read is not None
-    return read
 
 
 def refusal(folder, spec: str, files: dict[str, bytes], limits: Limits | None = None) -> str:

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import io
 import os
-from pathlib import Path
 
 import pytest
 
 from compiler import Limits, check
-from compiler.data_table import Table
+from data_writing import files, table
 from runtime import train
 from spec_lang import SpecError
 
@@ -27,23 +26,6 @@ def csv(rows, header="a,b,y") -> str:
     return header + "\n" + "".join(",".join(repr(v) for v in row) + "\n" for row in rows)
 
 
-def files(folder, spec: str, **named) -> Path:
-    """Files by relative path (`shards/p1.csv`), and the spec `s.nqa`."""
-    for name, content in named.items():
-        path = folder / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(content if isinstance(content, bytes) else content.encode())
-    folder.mkdir(exist_ok=True)
-    spec_path = folder / "s.nqa"
-    spec_path.write_text(spec)
-    return spec_path
-
-
-def table(path: Path, **options) -> Table:
-    """The table `check` reads for the spec at `path`."""
-    read = check(path, **options).table
-    assert read is not None
-    return read
 
 
 def refusal(path, limits: Limits | None = None, allow_outside: bool = False) -> str:
